@@ -1,0 +1,17 @@
+//! `zhicha-core`: the rules of 直查 shared by the PWA and the server — pure Rust, no I/O.
+
+/// The product name as shown to users.
+pub const APP_NAME: &str = "直查";
+
+/// The full product title used in the manifest and the page header.
+pub const APP_TITLE: &str = "直查 · 安全生产现场检查";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn app_title_starts_with_the_short_name() {
+        assert!(APP_TITLE.starts_with(APP_NAME));
+    }
+}

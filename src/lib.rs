@@ -1,0 +1,5 @@
+//! 直查 zhicha — the offline field-inspection PWA (Leptos, client-side rendered).
+
+pub mod app;
+pub mod pages;
+pub mod storage;
