@@ -1,5 +1,9 @@
 //! `zhicha-core`: the rules of 直查 shared by the PWA and the server — pure Rust, no I/O.
 
+pub mod ids;
+pub mod model;
+pub mod protocol;
+
 /// The product name as shown to users.
 pub const APP_NAME: &str = "直查";
 
