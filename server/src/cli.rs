@@ -1,9 +1,17 @@
-//! The command line: `serve` and the operator commands.
+//! The command line: `serve` and the operator commands (users, org units, enterprise import,
+//! demo seed). Every command reads the same configuration (env vars or flags) as `serve`.
 
-use clap::{Parser, Subcommand};
+use std::io::BufRead as _;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use tokio::net::TcpListener;
+use zhicha_core::ids::{OrgId, UserId};
+use zhicha_core::model::{OrgUnit, Role, User};
 
-use crate::{AppState, Config, app};
+use crate::auth::Passwords;
+use crate::{AppState, Config, Store, app, import, seed};
 
 #[derive(Debug, Parser)]
 #[command(name = "zhicha-server", version, about = "直查 sync server")]
@@ -14,13 +22,167 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve the API and the built PWA.
+    /// Serve the API and the built PWA (`--demo` seeds an empty database with demo data).
     Serve(Config),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage organisation units (旗局 → 中队).
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// Manage the enterprise directory.
+    #[command(subcommand)]
+    Enterprise(EnterpriseCommand),
+    /// Demo data.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from the first line of stdin unless given.
+    Add {
+        username: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// Org unit: its id or exact name.
+        #[arg(long)]
+        org: String,
+        /// Name shown in the app and on documents (defaults to the user name).
+        #[arg(long)]
+        name: Option<String>,
+        /// 执法证号.
+        #[arg(long)]
+        cert: Option<String>,
+        #[arg(long, env = "ZHICHA_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Set a user's password (read from stdin unless given) and revoke their tokens.
+    Passwd {
+        username: String,
+        #[arg(long, env = "ZHICHA_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// List users.
+    List {
+        #[command(flatten)]
+        config: Config,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RoleArg {
+    Inspector,
+    Leader,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Inspector => Role::Inspector,
+            RoleArg::Leader => Role::Leader,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Add an org unit under a parent (none for a bureau at the root).
+    Add {
+        name: String,
+        /// Parent unit: its id or exact name.
+        #[arg(long)]
+        parent: Option<String>,
+        /// Short name of the authority in document numbers, e.g. 达旗应急 (defaults to the parent's).
+        #[arg(long)]
+        doc_code: Option<String>,
+        /// Region covered, e.g. 达拉特旗 (defaults to the parent's).
+        #[arg(long)]
+        region: Option<String>,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// List org units.
+    List {
+        #[command(flatten)]
+        config: Config,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EnterpriseCommand {
+    /// Import a CSV file (columns documented in `import`): bad rows are reported by line
+    /// number, good rows are kept.
+    Import {
+        file: PathBuf,
+        /// The authority whose directory it is: id or exact name (defaults to the only root unit).
+        #[arg(long)]
+        org: Option<String>,
+        #[command(flatten)]
+        config: Config,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Seed the demo bureau, teams, enterprises and accounts into an empty database.
+    Seed(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[command(flatten)]
+    pub config: Config,
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => serve(config).await,
+        Command::User(command) => user(command).await,
+        Command::Org(command) => org(command).await,
+        Command::Enterprise(EnterpriseCommand::Import { file, org, config }) => {
+            let store = Store::open(&config).await?;
+            let orgs = store.orgs().await?;
+            let org = match org {
+                Some(reference) => find_org(&orgs, &reference)?.id,
+                None => {
+                    let roots: Vec<_> = orgs.iter().filter(|o| o.parent_id.is_none()).collect();
+                    match roots.as_slice() {
+                        [root] => root.id,
+                        _ => bail!("请用 --org 指定企业名录所属单位"),
+                    }
+                }
+            };
+            let input = std::fs::File::open(&file)
+                .with_context(|| format!("opening {}", file.display()))?;
+            let report = import::import(&store, org, input).await?;
+            for (line, message) in &report.errors {
+                eprintln!("{}:{line}: {message}", file.display());
+            }
+            println!(
+                "导入 {} 家企业，跳过 {} 行有误的记录",
+                report.imported,
+                report.errors.len()
+            );
+            store.close().await;
+            Ok(())
+        }
+        Command::Demo(DemoCommand::Seed(DemoArgs { config })) => {
+            let state = AppState::open(config).await?;
+            if !state.store.is_empty().await? {
+                bail!("数据库中已有数据，未写入演示数据");
+            }
+            let summary = seed::demo(&state.store, &state.passwords).await?;
+            print!("{}", summary.accounts_text());
+            state.store.close().await;
+            Ok(())
+        }
     }
 }
 
@@ -31,11 +193,178 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     if !config.dist.join("index.html").exists() {
         tracing::warn!(dist = %config.dist.display(), "no built PWA found; run `trunk build` first");
     }
-    let state = AppState::new(config);
-    tracing::info!(%addr, "直查 server listening");
+    tracing::info!(?config, "starting");
+    let demo = config.demo;
+    let state = AppState::open(config).await?;
+    if demo && state.store.is_empty().await? {
+        let summary = seed::demo(&state.store, &state.passwords).await?;
+        print!("{}", summary.accounts_text());
+    } else if demo {
+        println!(
+            "演示账号（如未改动）：inspector1 inspector2 leader1 inspector3 admin，密码 {}",
+            seed::DEMO_PASSWORD
+        );
+    }
+    tracing::info!(%addr, backend = state.store.backend().name(), "直查 server listening");
     println!("直查 zhicha: http://{addr}/");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let store = state.store.clone();
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    store.close().await;
+    tracing::info!("stopped");
     Ok(())
+}
+
+async fn user(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add {
+            username,
+            role,
+            org,
+            name,
+            cert,
+            password,
+            config,
+        } => {
+            let state = AppState::open(config).await?;
+            let orgs = state.store.orgs().await?;
+            let org = find_org(&orgs, &org)?;
+            let password = password_or_stdin(password)?;
+            let user = User {
+                id: UserId::new(),
+                display_name: name.unwrap_or_else(|| username.clone()),
+                username,
+                role: role.into(),
+                org_id: org.id,
+                certificate_no: cert,
+            };
+            let hash = state.passwords.hash(&password).await?;
+            if !state.store.insert_user(&user, &hash).await? {
+                bail!("用户名 {} 已存在", user.username);
+            }
+            println!(
+                "已创建用户 {}（{}，{}）",
+                user.username,
+                user.role.label_zh(),
+                org.name
+            );
+            state.store.close().await;
+        }
+        UserCommand::Passwd {
+            username,
+            password,
+            config,
+        } => {
+            let store = Store::open(&config).await?;
+            let passwords = Passwords::new(&config.auth)?;
+            let password = password_or_stdin(password)?;
+            let hash = passwords.hash(&password).await?;
+            if !store.set_password(&username, &hash).await? {
+                bail!("没有用户 {username}");
+            }
+            println!("已修改 {username} 的密码，其登录令牌均已失效");
+            store.close().await;
+        }
+        UserCommand::List { config } => {
+            let store = Store::open(&config).await?;
+            let orgs = store.orgs().await?;
+            for user in store.users().await? {
+                let org = orgs
+                    .iter()
+                    .find(|o| o.id == user.org_id)
+                    .map_or("?", |o| o.name.as_str());
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    user.username,
+                    user.display_name,
+                    user.role.label_zh(),
+                    org,
+                    user.certificate_no.as_deref().unwrap_or("-")
+                );
+            }
+            store.close().await;
+        }
+    }
+    Ok(())
+}
+
+async fn org(command: OrgCommand) -> anyhow::Result<()> {
+    match command {
+        OrgCommand::Add {
+            name,
+            parent,
+            doc_code,
+            region,
+            config,
+        } => {
+            let store = Store::open(&config).await?;
+            let orgs = store.orgs().await?;
+            let parent = parent.map(|p| find_org(&orgs, &p).cloned()).transpose()?;
+            let name = name.trim().to_owned();
+            if name.is_empty() {
+                bail!("单位名称不能为空");
+            }
+            let unit = OrgUnit {
+                id: OrgId::new(),
+                parent_id: parent.as_ref().map(|p| p.id),
+                doc_code: doc_code
+                    .or_else(|| parent.as_ref().map(|p| p.doc_code.clone()))
+                    .unwrap_or_else(|| name.clone()),
+                region: region
+                    .or_else(|| parent.as_ref().map(|p| p.region.clone()))
+                    .unwrap_or_default(),
+                name,
+            };
+            store.insert_org(&unit).await?;
+            println!("{}\t{}", unit.id, unit.name);
+            store.close().await;
+        }
+        OrgCommand::List { config } => {
+            let store = Store::open(&config).await?;
+            let orgs = store.orgs().await?;
+            for org in &orgs {
+                let parent = org
+                    .parent_id
+                    .and_then(|p| orgs.iter().find(|o| o.id == p))
+                    .map_or("-", |o| o.name.as_str());
+                println!(
+                    "{}\t{}\t上级: {}\t{}\t{}",
+                    org.id, org.name, parent, org.doc_code, org.region
+                );
+            }
+            store.close().await;
+        }
+    }
+    Ok(())
+}
+
+/// An org unit by id or exact name; an ambiguous name is an error.
+fn find_org<'a>(orgs: &'a [OrgUnit], reference: &str) -> anyhow::Result<&'a OrgUnit> {
+    if let Some(org) = orgs.iter().find(|o| o.id.to_string() == reference) {
+        return Ok(org);
+    }
+    let named: Vec<_> = orgs.iter().filter(|o| o.name == reference).collect();
+    match named.as_slice() {
+        [org] => Ok(org),
+        [] => bail!("没有单位 {reference}（可用 `org list` 查看）"),
+        _ => bail!("有多个名为 {reference} 的单位，请改用其 id"),
+    }
+}
+
+fn password_or_stdin(password: Option<String>) -> anyhow::Result<String> {
+    let password = match password {
+        Some(p) => p,
+        None => {
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    if password.chars().count() < 8 {
+        bail!("密码至少 8 个字符");
+    }
+    Ok(password)
 }
 
 async fn shutdown_signal() {

@@ -1,12 +1,30 @@
 //! Server configuration: one struct, defaults overridden by environment variables or flags.
+//!
+//! | variable | default | what it does |
+//! | --- | --- | --- |
+//! | `ZHICHA_ADDR` | `127.0.0.1:8080` | address to listen on |
+//! | `ZHICHA_DATA` | `data` | folder of the SQLite database, local photo store and upload temp files |
+//! | `ZHICHA_DIST` | `dist` | folder of the built PWA served at `/` |
+//! | `DATABASE_URL` | unset | a `postgres://` URL selects PostgreSQL; unset or `sqlite://` uses SQLite in `ZHICHA_DATA` |
+//! | `ZHICHA_DEMO` | `false` | `serve`: seed the demo bureau when the database is empty and print the accounts |
+//! | `ZHICHA_S3_BUCKET` | unset | store photos in this S3-compatible bucket instead of `ZHICHA_DATA/photos` |
+//! | `ZHICHA_S3_ENDPOINT` | unset | endpoint of an S3-compatible service (MinIO, OSS, COS …) |
+//! | `ZHICHA_S3_REGION` | `us-east-1` | S3 region |
+//! | `ZHICHA_S3_ACCESS_KEY_ID` / `ZHICHA_S3_SECRET_ACCESS_KEY` | unset | S3 credentials (secret redacted in logs) |
+//! | `ZHICHA_S3_ALLOW_HTTP` | `false` | allow a plain-http endpoint (a local MinIO) |
+//! | `ZHICHA_TOKEN_TTL_HOURS` | `720` | lifetime of a login token (an offline session lasts until then) |
+//! | `ZHICHA_LOGIN_MAX_FAILURES` | `5` | failed logins per user name within the window before 429 |
+//! | `ZHICHA_LOGIN_WINDOW_SECS` | `900` | the login rate-limit window |
+//! | `ZHICHA_ARGON2_M_KIB` / `ZHICHA_ARGON2_T` / `ZHICHA_ARGON2_P` | `19456` / `2` / `1` | argon2id cost (the recommended defaults; tests lower them) |
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
 
-/// How the server runs. Every field is listed in the README with its variable.
-#[derive(Debug, Clone, Args)]
+/// How the server runs. Every field is listed above with its variable.
+#[derive(Clone, Args)]
 pub struct Config {
     /// Address to listen on.
     #[arg(long, env = "ZHICHA_ADDR", default_value = "127.0.0.1:8080")]
@@ -17,11 +35,182 @@ pub struct Config {
     /// Folder of the built PWA (`trunk build` output) served at `/`.
     #[arg(long, env = "ZHICHA_DIST", default_value = "dist")]
     pub dist: PathBuf,
+    /// `postgres://…` for PostgreSQL; unset (or `sqlite://…`) for SQLite in the data folder.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Seed the demo bureau when the database is empty, and print the demo accounts.
+    #[arg(long, env = "ZHICHA_DEMO", default_value_t = false)]
+    pub demo: bool,
+    #[command(flatten)]
+    pub s3: S3Config,
+    #[command(flatten)]
+    pub auth: AuthConfig,
+}
+
+/// S3-compatible photo storage; used when `bucket` is set.
+#[derive(Clone, Default, Args)]
+pub struct S3Config {
+    #[arg(long = "s3-bucket", env = "ZHICHA_S3_BUCKET")]
+    pub bucket: Option<String>,
+    #[arg(long = "s3-endpoint", env = "ZHICHA_S3_ENDPOINT")]
+    pub endpoint: Option<String>,
+    #[arg(
+        long = "s3-region",
+        env = "ZHICHA_S3_REGION",
+        default_value = "us-east-1"
+    )]
+    pub region: String,
+    #[arg(long = "s3-access-key-id", env = "ZHICHA_S3_ACCESS_KEY_ID")]
+    pub access_key_id: Option<String>,
+    #[arg(
+        long = "s3-secret-access-key",
+        env = "ZHICHA_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
+    pub secret_access_key: Option<String>,
+    #[arg(
+        long = "s3-allow-http",
+        env = "ZHICHA_S3_ALLOW_HTTP",
+        default_value_t = false
+    )]
+    pub allow_http: bool,
+}
+
+/// Sessions, the login rate limit and the password hash cost.
+#[derive(Clone, Debug, Args)]
+pub struct AuthConfig {
+    /// Hours a login token stays valid.
+    #[arg(long, env = "ZHICHA_TOKEN_TTL_HOURS", default_value_t = 720)]
+    pub token_ttl_hours: i64,
+    /// Failed logins for one user name within the window before answering 429.
+    #[arg(long, env = "ZHICHA_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: i64,
+    /// Length of the login rate-limit window in seconds.
+    #[arg(long, env = "ZHICHA_LOGIN_WINDOW_SECS", default_value_t = 900)]
+    pub login_window_secs: i64,
+    /// argon2id memory cost in KiB.
+    #[arg(long, env = "ZHICHA_ARGON2_M_KIB", default_value_t = argon2::Params::DEFAULT_M_COST)]
+    pub argon2_m_kib: u32,
+    /// argon2id iterations.
+    #[arg(long, env = "ZHICHA_ARGON2_T", default_value_t = argon2::Params::DEFAULT_T_COST)]
+    pub argon2_t: u32,
+    /// argon2id parallelism.
+    #[arg(long, env = "ZHICHA_ARGON2_P", default_value_t = argon2::Params::DEFAULT_P_COST)]
+    pub argon2_p: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            token_ttl_hours: 720,
+            login_max_failures: 5,
+            login_window_secs: 900,
+            argon2_m_kib: argon2::Params::DEFAULT_M_COST,
+            argon2_t: argon2::Params::DEFAULT_T_COST,
+            argon2_p: argon2::Params::DEFAULT_P_COST,
+        }
+    }
+}
+
+impl AuthConfig {
+    /// The cheapest argon2 parameters the crate accepts: for tests only.
+    pub fn fast_for_tests() -> Self {
+        Self {
+            argon2_m_kib: argon2::Params::MIN_M_COST.max(8),
+            argon2_t: 1,
+            ..Self::default()
+        }
+    }
 }
 
 impl Config {
-    /// A configuration for tests: data and dist in the given folders, any free port.
+    /// A configuration for tests: data and dist in the given folders, any free port, SQLite,
+    /// cheap password hashing.
     pub fn for_tests(data: PathBuf, dist: PathBuf) -> Self {
-        Self { addr: SocketAddr::from(([127, 0, 0, 1], 0)), data, dist }
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data,
+            dist,
+            database_url: None,
+            demo: false,
+            s3: S3Config::default(),
+            auth: AuthConfig::fast_for_tests(),
+        }
+    }
+
+    /// True when `DATABASE_URL` names a PostgreSQL database.
+    pub fn uses_postgres(&self) -> bool {
+        self.database_url
+            .as_deref()
+            .is_some_and(|url| url.starts_with("postgres://") || url.starts_with("postgresql://"))
+    }
+}
+
+/// Shows a secret as `***` so configuration can be logged.
+fn redact(secret: Option<&str>) -> Option<&'static str> {
+    secret.map(|_| "***")
+}
+
+/// Only the scheme and host part of a database URL: user names and passwords stay out of logs.
+fn redact_url(url: Option<&str>) -> Option<String> {
+    url.map(|url| match (url.split_once("://"), url.rsplit_once('@')) {
+        (Some((scheme, _)), Some((_, host))) => format!("{scheme}://***@{host}"),
+        _ => url.to_owned(),
+    })
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("data", &self.data)
+            .field("dist", &self.dist)
+            .field("database_url", &redact_url(self.database_url.as_deref()))
+            .field("demo", &self.demo)
+            .field("s3", &self.s3)
+            .field("auth", &self.auth)
+            .finish()
+    }
+}
+
+impl fmt::Debug for S3Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Config")
+            .field("bucket", &self.bucket)
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key_id", &self.access_key_id)
+            .field(
+                "secret_access_key",
+                &redact(self.secret_access_key.as_deref()),
+            )
+            .field("allow_http", &self.allow_http)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let mut config = Config::for_tests("data".into(), "dist".into());
+        config.database_url = Some("postgres://zhicha:hunter2@db.example:5432/zhicha".into());
+        config.s3.secret_access_key = Some("s3cr3t".into());
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(shown.contains("db.example:5432/zhicha"), "{shown}");
+    }
+
+    #[test]
+    fn only_postgres_urls_select_postgres() {
+        let mut config = Config::for_tests("data".into(), "dist".into());
+        assert!(!config.uses_postgres());
+        config.database_url = Some("sqlite://other.db".into());
+        assert!(!config.uses_postgres());
+        config.database_url = Some("postgresql://localhost/test".into());
+        assert!(config.uses_postgres());
     }
 }

@@ -1,9 +1,16 @@
 //! `zhicha-server`: the sync server of 直查 — the HTTP API under `/api/v1` and the built PWA.
 
+pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod error;
+pub mod extract;
+pub mod import;
+pub mod photos;
 pub mod routes;
+pub mod rules;
+pub mod seed;
 pub mod web;
 
 use std::sync::Arc;
@@ -11,17 +18,34 @@ use std::sync::Arc;
 use axum::Router;
 
 pub use config::Config;
+pub use db::Store;
 pub use error::ApiError;
 
-/// Everything a request handler may need, cheap to clone.
+use crate::auth::Passwords;
+use crate::photos::PhotoStore;
+
+/// Everything a request handler may need, cheap to clone. Nothing here is state another
+/// replica would need: sessions, rate limits and sync state all live in the database.
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
+    pub store: Store,
+    pub photos: PhotoStore,
+    pub passwords: Passwords,
 }
 
 impl AppState {
-    pub fn new(config: Config) -> Self {
-        Self { config: Arc::new(config) }
+    /// Opens the database (running migrations) and the photo store named by `config`.
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        let store = Store::open(&config).await?;
+        let photos = PhotoStore::open(&config)?;
+        let passwords = Passwords::new(&config.auth)?;
+        Ok(Self {
+            config: Arc::new(config),
+            store,
+            photos,
+            passwords,
+        })
     }
 }
 
@@ -39,5 +63,8 @@ pub fn app(state: AppState) -> Router {
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

@@ -18,15 +18,25 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// The PWA from `dist`: files as they are, any other path gets `index.html` (client routes).
 pub fn pwa(dist: &Path) -> Router {
     let index = ServeFile::new(dist.join("index.html"));
-    let files = ServeDir::new(dist).append_index_html_on_directories(true).fallback(index);
-    Router::new().fallback_service(files).layer(middleware::from_fn(cache_headers))
+    let files = ServeDir::new(dist)
+        .append_index_html_on_directories(true)
+        .fallback(index);
+    Router::new()
+        .fallback_service(files)
+        .layer(middleware::from_fn(cache_headers))
 }
 
 async fn cache_headers(request: Request, next: Next) -> Response {
     let immutable = is_hashed_asset(request.uri().path());
     let mut response = next.run(request).await;
-    let value = if immutable && response.status().is_success() { IMMUTABLE } else { REVALIDATE };
-    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    let value = if immutable && response.status().is_success() {
+        IMMUTABLE
+    } else {
+        REVALIDATE
+    };
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
     response
 }
 

@@ -14,11 +14,22 @@ fn site() -> Site {
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
     std::fs::create_dir_all(&dist).unwrap();
-    std::fs::write(dist.join("index.html"), "<!doctype html><title>直查</title>").unwrap();
+    std::fs::write(
+        dist.join("index.html"),
+        "<!doctype html><title>直查</title>",
+    )
+    .unwrap();
     std::fs::write(dist.join("zhicha-0123456789abcdef_bg.wasm"), b"\0asm").unwrap();
-    std::fs::write(dist.join("sw.js"), "self.addEventListener('fetch', () => {});").unwrap();
+    std::fs::write(
+        dist.join("sw.js"),
+        "self.addEventListener('fetch', () => {});",
+    )
+    .unwrap();
     let config = Config::for_tests(dir.path().join("data"), dist);
-    Site { router: app(AppState::new(config)), _dir: dir }
+    Site {
+        router: app(AppState::new(config)),
+        _dir: dir,
+    }
 }
 
 async fn get(site: &Site, path: &str) -> (StatusCode, Option<String>, String) {
@@ -60,7 +71,10 @@ async fn hashed_assets_are_immutable_and_the_service_worker_is_not() {
     let site = site();
     let (status, cache, _) = get(&site, "/zhicha-0123456789abcdef_bg.wasm").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(cache.as_deref(), Some("public, max-age=31536000, immutable"));
+    assert_eq!(
+        cache.as_deref(),
+        Some("public, max-age=31536000, immutable")
+    );
     let (status, cache, _) = get(&site, "/sw.js").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(cache.as_deref(), Some("no-cache"));

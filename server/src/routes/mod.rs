@@ -1,12 +1,31 @@
 //! The `/api/v1` routes, one module per resource, merged here.
 
+pub mod auth;
+pub mod bootstrap;
+pub mod checklists;
 pub mod health;
+pub mod openapi;
+pub mod photos;
+pub mod sync;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use zhicha_core::protocol::MAX_JSON_BYTES;
 
 use crate::{ApiError, AppState};
 
 /// Every `/api/v1` route; unknown API paths answer a JSON 404, never the PWA.
+///
+/// JSON bodies are limited to 1 MB; photo uploads stream and count their own 10 MB limit.
 pub fn api() -> Router<AppState> {
-    Router::new().merge(health::router()).fallback(|| async { ApiError::NotFound })
+    Router::new()
+        .merge(health::router())
+        .merge(auth::router())
+        .merge(bootstrap::router())
+        .merge(checklists::router())
+        .merge(sync::router())
+        .merge(openapi::router())
+        .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
+        .merge(photos::router())
+        .fallback(|| async { ApiError::NotFound })
 }

@@ -1,0 +1,303 @@
+//! Who is asking and what they may see: argon2 passwords, bearer tokens, the session extractor
+//! and org scope (inspector: own team; leader: own org subtree; admin: everything).
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+use argon2::{Algorithm, Argon2, Params, Version};
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use sha2::{Digest, Sha256};
+use zhicha_core::ids::{DeviceId, OrgId};
+use zhicha_core::model::{OrgUnit, Role, User};
+
+use crate::config::AuthConfig;
+use crate::{ApiError, AppState};
+
+/// Hashes and verifies passwords with argon2id at the configured cost.
+#[derive(Clone)]
+pub struct Passwords {
+    params: Params,
+}
+
+impl Passwords {
+    pub fn new(config: &AuthConfig) -> anyhow::Result<Self> {
+        let params = Params::new(config.argon2_m_kib, config.argon2_t, config.argon2_p, None)
+            .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
+        Ok(Self { params })
+    }
+
+    fn argon2(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    /// A PHC string (`$argon2id$v=19$m=…`), computed off the async threads.
+    pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
+        let argon2 = self.argon2();
+        let password = password.to_owned();
+        tokio::task::spawn_blocking(move || {
+            argon2
+                .hash_password(password.as_bytes())
+                .map(|hash| hash.to_string())
+                .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+        })
+        .await?
+    }
+
+    /// True when `password` matches `hash`. With `hash` None (unknown user) the work is done
+    /// anyway against a dummy, so response time does not reveal which user names exist.
+    pub async fn verify(&self, password: &str, hash: Option<&str>) -> anyhow::Result<bool> {
+        let argon2 = self.argon2();
+        let password = password.to_owned();
+        let known = hash.is_some();
+        let hash = match hash {
+            Some(hash) => hash.to_owned(),
+            None => self.hash("zhicha-dummy-password").await?,
+        };
+        let ok = tokio::task::spawn_blocking(move || {
+            argon2
+                .verify_password(password.as_bytes(), hash.as_str())
+                .is_ok()
+        })
+        .await?;
+        Ok(ok && known)
+    }
+}
+
+/// A fresh bearer token: 32 random bytes as hex. Only its hash is stored.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    hex(&bytes)
+}
+
+/// What the database keeps of a token: its SHA-256, so a leaked table grants nothing.
+pub fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// The org units a user may see records of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    Orgs(BTreeSet<OrgId>),
+}
+
+impl Scope {
+    /// Inspector: own team; leader: own org unit and everything under it; admin: all.
+    pub fn of(user: &User, orgs: &[OrgUnit]) -> Self {
+        match user.role {
+            Role::Admin => Self::All,
+            Role::Inspector => Self::Orgs(BTreeSet::from([user.org_id])),
+            Role::Leader => Self::Orgs(subtree(user.org_id, orgs)),
+        }
+    }
+
+    pub fn contains(&self, org: OrgId) -> bool {
+        match self {
+            Self::All => true,
+            Self::Orgs(orgs) => orgs.contains(&org),
+        }
+    }
+
+    /// The listed org ids, or None for all.
+    pub fn org_ids(&self) -> Option<Vec<String>> {
+        match self {
+            Self::All => None,
+            Self::Orgs(orgs) => Some(orgs.iter().map(ToString::to_string).collect()),
+        }
+    }
+}
+
+/// `root` and every unit below it.
+pub fn subtree(root: OrgId, orgs: &[OrgUnit]) -> BTreeSet<OrgId> {
+    let mut found = BTreeSet::from([root]);
+    loop {
+        let before = found.len();
+        for org in orgs {
+            if org.parent_id.is_some_and(|p| found.contains(&p)) {
+                found.insert(org.id);
+            }
+        }
+        if found.len() == before {
+            return found;
+        }
+    }
+}
+
+/// `org` and the units above it, nearest first.
+pub fn ancestors(org: OrgId, orgs: &[OrgUnit]) -> Vec<OrgId> {
+    let mut chain = vec![org];
+    let mut current = org;
+    while let Some(parent) = orgs
+        .iter()
+        .find(|o| o.id == current)
+        .and_then(|o| o.parent_id)
+    {
+        if chain.contains(&parent) {
+            break;
+        }
+        chain.push(parent);
+        current = parent;
+    }
+    chain
+}
+
+/// `scope` plus the units above `user`: the enterprise directories they work from.
+pub fn directory_scope(user: &User, scope: &Scope, orgs: &[OrgUnit]) -> Scope {
+    match scope {
+        Scope::All => Scope::All,
+        Scope::Orgs(own) => {
+            let mut all = own.clone();
+            all.extend(ancestors(user.org_id, orgs));
+            Scope::Orgs(all)
+        }
+    }
+}
+
+/// The authenticated caller of a request, from `Authorization: Bearer <token>`.
+pub struct Session {
+    pub user: User,
+    pub device_id: DeviceId,
+    pub token_hash: String,
+    pub scope: Scope,
+    /// The whole org tree, loaded once per request for scope decisions.
+    pub orgs: Vec<OrgUnit>,
+}
+
+impl Session {
+    /// 403 unless the caller's scope covers `org`.
+    pub fn require_org(&self, org: OrgId) -> Result<(), ApiError> {
+        if self.scope.contains(org) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+
+    /// The caller's scope plus the units above them: whose enterprise directory and org
+    /// names they see.
+    pub fn directory_scope(&self) -> Scope {
+        directory_scope(&self.user, &self.scope, &self.orgs)
+    }
+
+    /// 403 unless the caller has one of `roles`.
+    pub fn require_role(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.user.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+            .ok_or(ApiError::Unauthorized)?;
+        let token_hash = token_hash(token);
+        let owner = state
+            .store
+            .token_owner(&token_hash)
+            .await?
+            .ok_or(ApiError::Unauthorized)?;
+        let orgs = state.store.orgs().await?;
+        let scope = Scope::of(&owner.user, &orgs);
+        Ok(Self {
+            user: owner.user,
+            device_id: owner.device_id,
+            token_hash,
+            scope,
+            orgs,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use zhicha_core::ids::UserId;
+
+    fn org(id: OrgId, parent: Option<OrgId>) -> OrgUnit {
+        OrgUnit {
+            id,
+            parent_id: parent,
+            name: String::new(),
+            doc_code: String::new(),
+            region: String::new(),
+        }
+    }
+
+    fn user(role: Role, org_id: OrgId) -> User {
+        User {
+            id: UserId::new(),
+            username: "u".into(),
+            display_name: "u".into(),
+            role,
+            org_id,
+            certificate_no: None,
+        }
+    }
+
+    #[test]
+    fn scope_follows_role_and_org_tree() {
+        let (bureau, team1, team2) = (OrgId::new(), OrgId::new(), OrgId::new());
+        let orgs = [
+            org(bureau, None),
+            org(team1, Some(bureau)),
+            org(team2, Some(bureau)),
+        ];
+        let inspector = Scope::of(&user(Role::Inspector, team1), &orgs);
+        assert!(
+            inspector.contains(team1) && !inspector.contains(team2) && !inspector.contains(bureau)
+        );
+        let team_leader = Scope::of(&user(Role::Leader, team1), &orgs);
+        assert!(team_leader.contains(team1) && !team_leader.contains(team2));
+        let bureau_leader = Scope::of(&user(Role::Leader, bureau), &orgs);
+        assert!(bureau_leader.contains(team1) && bureau_leader.contains(team2));
+        assert_eq!(Scope::of(&user(Role::Admin, team2), &orgs), Scope::All);
+        assert_eq!(ancestors(team2, &orgs), vec![team2, bureau]);
+    }
+
+    #[test]
+    fn tokens_are_random_and_stored_only_as_hashes() {
+        let (a, b) = (new_token(), new_token());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_ne!(token_hash(&a), a);
+        assert_eq!(token_hash(&a), token_hash(&a));
+    }
+
+    #[tokio::test]
+    async fn passwords_verify_only_with_the_right_password() {
+        let passwords = Passwords::new(&AuthConfig::fast_for_tests()).unwrap();
+        let hash = passwords.hash("zhicha-demo").await.unwrap();
+        assert!(hash.starts_with("$argon2id$"));
+        assert!(passwords.verify("zhicha-demo", Some(&hash)).await.unwrap());
+        assert!(!passwords.verify("wrong", Some(&hash)).await.unwrap());
+        assert!(
+            !passwords
+                .verify("zhicha-dummy-password", None)
+                .await
+                .unwrap()
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! The database: one `Store` over SQLite or PostgreSQL, its migrations and connection setup.
+//!
+//! The SQL is written once in the dialect both backends share (`$1` parameters, `ON CONFLICT`,
+//! `RETURNING`) and runs through sqlx's `Any` driver with runtime-checked queries. What differs
+//! per backend lives in [`Backend`]: connection setup, migrations (one append-only folder each)
+//! and how writes are serialized — SQLite has one writer connection, PostgreSQL relies on the
+//! row lock of the change counter (see `sync`).
+
+pub mod directory;
+pub mod photos;
+pub mod sync;
+pub mod users;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use chrono::{SecondsFormat, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+use crate::Config;
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The SQL database behind a [`Store`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A file in the data folder, WAL mode: nothing to install, enough for one banner.
+    Sqlite,
+    /// For many banners and several stateless replicas.
+    Postgres,
+}
+
+impl Backend {
+    fn migrator(self) -> &'static Migrator {
+        match self {
+            Self::Sqlite => &SQLITE_MIGRATIONS,
+            Self::Postgres => &POSTGRES_MIGRATIONS,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "SQLite",
+            Self::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// All persistent state except photo bytes. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    backend: Backend,
+    /// Reads (and on PostgreSQL, writes).
+    pool: AnyPool,
+    /// Writes. On SQLite a single connection, so writers queue in the process instead of
+    /// failing with `SQLITE_BUSY`; on PostgreSQL the same pool as reads.
+    writer: AnyPool,
+}
+
+impl Store {
+    /// Opens the database named by the configuration and brings its schema up to date.
+    pub async fn open(config: &Config) -> anyhow::Result<Self> {
+        sqlx::any::install_default_drivers();
+        let store = if config.uses_postgres() {
+            let url = config.database_url.as_deref().unwrap_or_default();
+            Self::open_postgres(url).await?
+        } else {
+            let url = match config.database_url.as_deref() {
+                Some(url) if url.starts_with("sqlite:") => url.to_owned(),
+                _ => {
+                    std::fs::create_dir_all(&config.data).with_context(|| {
+                        format!("creating data folder {}", config.data.display())
+                    })?;
+                    let file = config.data.join("zhicha.db");
+                    format!("sqlite://{}?mode=rwc", file.display())
+                }
+            };
+            Self::open_sqlite(&url).await?
+        };
+        store
+            .backend
+            .migrator()
+            .run(&store.writer)
+            .await
+            .context("running migrations")?;
+        Ok(store)
+    }
+
+    async fn open_sqlite(url: &str) -> anyhow::Result<Self> {
+        let options = AnyConnectOptions::from_str(url).context("parsing the SQLite URL")?;
+        let pool_options = || {
+            AnyPoolOptions::new().after_connect(|conn, _| {
+                Box::pin(async move {
+                    // WAL: readers never block the writer; NORMAL is durable across crashes
+                    // of the process (only a power loss may lose the last commits).
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            })
+        };
+        let writer = pool_options()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await
+            .context("opening the SQLite database")?;
+        let pool = pool_options()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .context("opening the SQLite database")?;
+        Ok(Self {
+            backend: Backend::Sqlite,
+            pool,
+            writer,
+        })
+    }
+
+    async fn open_postgres(url: &str) -> anyhow::Result<Self> {
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .context("connecting to PostgreSQL")?;
+        Ok(Self {
+            backend: Backend::Postgres,
+            writer: pool.clone(),
+            pool,
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// True when nothing has been set up yet (no organisation unit).
+    pub async fn is_empty(&self) -> Result<bool, sqlx::Error> {
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM org_units")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(count == 0)
+    }
+
+    /// Closes all connections (graceful shutdown, end of a test).
+    pub async fn close(&self) {
+        self.writer.close().await;
+        self.pool.close().await;
+    }
+}
+
+/// Now, as stored: RFC 3339 UTC with milliseconds, so text order is time order.
+pub fn now() -> String {
+    Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// `$from, $from+1, …` placeholders for an `IN (…)` list of `n` values.
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// True for a unique-constraint violation (a concurrent insert of the same key).
+fn is_unique_violation(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
+}

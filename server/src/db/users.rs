@@ -1,0 +1,372 @@
+//! Accounts: organisation units, users, devices, login tokens and the login failure record.
+
+use sqlx::{AssertSqlSafe, FromRow};
+use zhicha_core::ids::{DeviceId, UserId};
+use zhicha_core::model::{OrgUnit, Role, User};
+
+use super::{Store, is_unique_violation, now};
+
+#[derive(FromRow)]
+struct OrgRow {
+    id: String,
+    parent_id: Option<String>,
+    name: String,
+    doc_code: String,
+    region: String,
+}
+
+impl OrgRow {
+    fn into_org(self) -> Result<OrgUnit, sqlx::Error> {
+        Ok(OrgUnit {
+            id: parse_id(&self.id)?,
+            parent_id: self.parent_id.as_deref().map(parse_id).transpose()?,
+            name: self.name,
+            doc_code: self.doc_code,
+            region: self.region,
+        })
+    }
+}
+
+#[derive(FromRow)]
+struct UserRow {
+    id: String,
+    username: String,
+    display_name: String,
+    role: String,
+    org_id: String,
+    certificate_no: Option<String>,
+}
+
+impl UserRow {
+    fn into_user(self) -> Result<User, sqlx::Error> {
+        Ok(User {
+            id: parse_id(&self.id)?,
+            username: self.username,
+            display_name: self.display_name,
+            role: parse_role(&self.role)?,
+            org_id: parse_id(&self.org_id)?,
+            certificate_no: self.certificate_no,
+        })
+    }
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, role, org_id, certificate_no";
+
+/// A user with the stored password hash, for login only.
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// The account behind a valid bearer token.
+pub struct TokenOwner {
+    pub user: User,
+    pub device_id: DeviceId,
+}
+
+/// Parses an id column; a malformed id in the database is a decode error, not a panic.
+pub(crate) fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, sqlx::Error> {
+    text.parse()
+        .map_err(|_| sqlx::Error::Decode(format!("malformed id {text:?}").into()))
+}
+
+pub(crate) fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Inspector => "inspector",
+        Role::Leader => "leader",
+        Role::Admin => "admin",
+    }
+}
+
+fn parse_role(text: &str) -> Result<Role, sqlx::Error> {
+    match text {
+        "inspector" => Ok(Role::Inspector),
+        "leader" => Ok(Role::Leader),
+        "admin" => Ok(Role::Admin),
+        other => Err(sqlx::Error::Decode(
+            format!("unknown role {other:?}").into(),
+        )),
+    }
+}
+
+impl Store {
+    pub async fn insert_org(&self, org: &OrgUnit) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO org_units (id, parent_id, name, doc_code, region, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(org.id.to_string())
+        .bind(org.parent_id.map(|id| id.to_string()))
+        .bind(&org.name)
+        .bind(&org.doc_code)
+        .bind(&org.region)
+        .bind(now())
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Every organisation unit (a few hundred at most, even region-wide).
+    pub async fn orgs(&self) -> Result<Vec<OrgUnit>, sqlx::Error> {
+        sqlx::query_as::<_, OrgRow>(
+            "SELECT id, parent_id, name, doc_code, region FROM org_units ORDER BY created_at, name",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(OrgRow::into_org)
+        .collect()
+    }
+
+    /// Creates a user; `Ok(false)` when the user name is taken.
+    pub async fn insert_user(&self, user: &User, password_hash: &str) -> Result<bool, sqlx::Error> {
+        let result = sqlx::query(
+            "INSERT INTO users (id, username, display_name, role, org_id, certificate_no, \
+             password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(user.id.to_string())
+        .bind(&user.username)
+        .bind(&user.display_name)
+        .bind(role_name(user.role))
+        .bind(user.org_id.to_string())
+        .bind(user.certificate_no.clone())
+        .bind(password_hash)
+        .bind(now())
+        .execute(&self.writer)
+        .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Replaces a password hash and revokes the user's tokens; `Ok(false)` for an unknown user.
+    pub async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
+        let id: Option<String> = sqlx::query_scalar(
+            "UPDATE users SET password_hash = $1 WHERE username = $2 RETURNING id",
+        )
+        .bind(password_hash)
+        .bind(username)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = id else { return Ok(false) };
+        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn users(&self) -> Result<Vec<User>, sqlx::Error> {
+        sqlx::query_as::<_, UserRow>(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE active = 1 ORDER BY username"
+        )))
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(UserRow::into_user)
+        .collect()
+    }
+
+    pub async fn credentials(&self, username: &str) -> Result<Option<Credentials>, sqlx::Error> {
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            password_hash: String,
+        }
+        let row = sqlx::query_as::<_, Row>(AssertSqlSafe(format!(
+            "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1 AND active = 1"
+        )))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(Credentials {
+                user: row.user.into_user()?,
+                password_hash: row.password_hash,
+            })
+        })
+        .transpose()
+    }
+
+    /// Registers the device for the user (or moves it to them) and returns its short code,
+    /// which goes into document numbers so devices never collide offline.
+    pub async fn register_device(
+        &self,
+        device: DeviceId,
+        user: UserId,
+    ) -> Result<String, sqlx::Error> {
+        let existing: Option<String> = sqlx::query_scalar(
+            "UPDATE devices SET user_id = $1 WHERE device_id = $2 RETURNING device_code",
+        )
+        .bind(user.to_string())
+        .bind(device.to_string())
+        .fetch_optional(&self.writer)
+        .await?;
+        if let Some(code) = existing {
+            return Ok(code);
+        }
+        for _ in 0..20 {
+            let code = device_code();
+            let result = sqlx::query(
+                "INSERT INTO devices (device_id, device_code, user_id, created_at) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(device.to_string())
+            .bind(&code)
+            .bind(user.to_string())
+            .bind(now())
+            .execute(&self.writer)
+            .await;
+            match result {
+                Ok(_) => return Ok(code),
+                // Either the code is taken or the same device registered concurrently.
+                Err(e) if is_unique_violation(&e) => {
+                    let code: Option<String> =
+                        sqlx::query_scalar("SELECT device_code FROM devices WHERE device_id = $1")
+                            .bind(device.to_string())
+                            .fetch_optional(&self.writer)
+                            .await?;
+                    if let Some(code) = code {
+                        return Ok(code);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(sqlx::Error::Protocol("no free device code".into()))
+    }
+
+    pub async fn insert_token(
+        &self,
+        token_hash: &str,
+        user: UserId,
+        device: DeviceId,
+        expires_at: &str,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO tokens (token_hash, user_id, device_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user.to_string())
+        .bind(device.to_string())
+        .bind(now())
+        .bind(expires_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// The owner of an unexpired, unrevoked token.
+    pub async fn token_owner(&self, token_hash: &str) -> Result<Option<TokenOwner>, sqlx::Error> {
+        #[derive(FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            device_id: String,
+        }
+        let row = sqlx::query_as::<_, Row>(
+            "SELECT u.id, u.username, u.display_name, u.role, u.org_id, u.certificate_no, \
+             t.device_id FROM tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 \
+             AND u.active = 1",
+        )
+        .bind(token_hash)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(TokenOwner {
+                user: row.user.into_user()?,
+                device_id: parse_id(&row.device_id)?,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn revoke_token(&self, token_hash: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+        )
+        .bind(now())
+        .bind(token_hash)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    /// Failed logins for a user name since `since_ms` (Unix milliseconds).
+    pub async fn login_failures_since(
+        &self,
+        username: &str,
+        since_ms: i64,
+    ) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at_ms > $2")
+            .bind(username)
+            .bind(since_ms)
+            .fetch_one(&self.pool)
+            .await
+    }
+
+    /// The oldest failure still inside the window, to say when to retry.
+    pub async fn oldest_login_failure_since(
+        &self,
+        username: &str,
+        since_ms: i64,
+    ) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT MIN(at_ms) FROM login_failures WHERE username = $1 AND at_ms > $2",
+        )
+        .bind(username)
+        .bind(since_ms)
+        .fetch_one(&self.pool)
+        .await
+    }
+
+    pub async fn record_login_failure(
+        &self,
+        username: &str,
+        at_ms: i64,
+        prune_before_ms: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM login_failures WHERE at_ms < $1")
+            .bind(prune_before_ms)
+            .execute(&self.writer)
+            .await?;
+        sqlx::query("INSERT INTO login_failures (username, at_ms) VALUES ($1, $2)")
+            .bind(username)
+            .bind(at_ms)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn clear_login_failures(&self, username: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM login_failures WHERE username = $1")
+            .bind(username)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Four characters from an alphabet without look-alikes (no 0/O, 1/I/L).
+fn device_code() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+    let mut bytes = [0u8; 4];
+    rand::fill(&mut bytes);
+    bytes
+        .iter()
+        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
+        .collect()
+}

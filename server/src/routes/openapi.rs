@@ -1,0 +1,45 @@
+//! `GET /openapi.json`: the API description, generated from the handlers and core's types.
+
+use axum::Router;
+use axum::routing::get;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::AppState;
+use crate::extract::Json;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "直查 zhicha sync API", description = "The sync protocol of 直查 (docs/protocol.md)."),
+    paths(
+        super::auth::login,
+        super::auth::logout,
+        super::bootstrap::bootstrap,
+        super::checklists::pack,
+        super::sync::push,
+        super::sync::pull,
+        super::sync::receipt,
+        super::photos::exists,
+        super::photos::upload,
+        super::photos::download,
+    ),
+    components(schemas(zhicha_core::protocol::ErrorResponse, zhicha_core::protocol::ErrorBody)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+}
