@@ -3,6 +3,7 @@
 pub mod ids;
 pub mod lifecycle;
 pub mod model;
+pub mod packs;
 pub mod protocol;
 
 /// The product name as shown to users.

@@ -29,10 +29,17 @@ pub enum FindingAction {
     Edit,
     Submit,
     Confirm,
-    Return { comment: String },
+    Return {
+        comment: String,
+    },
     /// Set or clear 挂牌督办.
-    Supervise { on: bool },
-    Reinspect { passed: bool, new_deadline: Option<NaiveDate> },
+    Supervise {
+        on: bool,
+    },
+    Reinspect {
+        passed: bool,
+        new_deadline: Option<NaiveDate>,
+    },
     /// 销号.
     Close,
 }
@@ -86,7 +93,9 @@ impl FindingAction {
             MutationPayload::FindingSave(_) => FindingAction::Edit,
             MutationPayload::FindingSubmit(_) => FindingAction::Submit,
             MutationPayload::FindingConfirm(_) => FindingAction::Confirm,
-            MutationPayload::FindingReturn(r) => FindingAction::Return { comment: r.comment.clone() },
+            MutationPayload::FindingReturn(r) => FindingAction::Return {
+                comment: r.comment.clone(),
+            },
             MutationPayload::FindingSupervise(s) => FindingAction::Supervise { on: s.supervised },
             MutationPayload::FindingReinspect(r) => FindingAction::Reinspect {
                 passed: r.passed,
@@ -119,7 +128,10 @@ pub struct Actor {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LifecycleError {
     #[error("当前状态为“{}”，不能执行“{}”", status.label_zh(), action)]
-    InvalidTransition { status: FindingStatus, action: &'static str },
+    InvalidTransition {
+        status: FindingStatus,
+        action: &'static str,
+    },
     #[error("{}无权执行“{}”", role.label_zh(), action)]
     RoleNotAllowed { role: Role, action: &'static str },
     #[error("该隐患不属于您的检查组或管辖范围")]
@@ -176,7 +188,10 @@ pub fn next_status(
     use FindingStatus as S;
     check_role(action, actor)?;
     let from = finding.status;
-    let refuse = || LifecycleError::InvalidTransition { status: from, action: action.label_zh() };
+    let refuse = || LifecycleError::InvalidTransition {
+        status: from,
+        action: action.label_zh(),
+    };
     match action {
         FindingAction::Edit => match from {
             S::Draft | S::Returned => Ok(from),
@@ -207,7 +222,10 @@ pub fn next_status(
                 _ => Err(refuse()),
             }
         }
-        FindingAction::Reinspect { passed, new_deadline } => match from {
+        FindingAction::Reinspect {
+            passed,
+            new_deadline,
+        } => match from {
             S::Rectifying if *passed => Ok(S::Verified),
             S::Rectifying if new_deadline.is_none() => Err(LifecycleError::NewDeadlineRequired),
             S::Rectifying => Ok(S::Rectifying),
@@ -232,7 +250,10 @@ pub fn apply(
     let to = next_status(finding, action, actor)?;
     match action {
         FindingAction::Supervise { on } => finding.supervised = *on,
-        FindingAction::Reinspect { passed: false, new_deadline } => {
+        FindingAction::Reinspect {
+            passed: false,
+            new_deadline,
+        } => {
             finding.deadline = *new_deadline;
         }
         _ => {}
@@ -284,11 +305,16 @@ mod tests {
     use super::*;
     use crate::model::Measure;
     use crate::protocol::tests::{finding, hash, t0};
-    use chrono::{Duration, TimeZone};
     use FindingStatus as S;
+    use chrono::{Duration, TimeZone};
 
     fn actor(role: Role, same_team: bool, in_scope: bool) -> Actor {
-        Actor { user_id: UserId::new(), role, same_team, in_scope }
+        Actor {
+            user_id: UserId::new(),
+            role,
+            same_team,
+            in_scope,
+        }
     }
 
     fn inspector() -> Actor {
@@ -314,10 +340,15 @@ mod tests {
             FindingAction::Edit,
             FindingAction::Submit,
             FindingAction::Confirm,
-            FindingAction::Return { comment: "照片不清晰".into() },
+            FindingAction::Return {
+                comment: "照片不清晰".into(),
+            },
             FindingAction::Supervise { on: true },
             FindingAction::Supervise { on: false },
-            FindingAction::Reinspect { passed: true, new_deadline: None },
+            FindingAction::Reinspect {
+                passed: true,
+                new_deadline: None,
+            },
             FindingAction::Reinspect {
                 passed: false,
                 new_deadline: NaiveDate::from_ymd_opt(2026, 5, 1),
@@ -366,7 +397,10 @@ mod tests {
                     }
                     None => assert_eq!(
                         got,
-                        Err(LifecycleError::InvalidTransition { status: from, action: action.label_zh() }),
+                        Err(LifecycleError::InvalidTransition {
+                            status: from,
+                            action: action.label_zh()
+                        }),
                         "{from:?} {action:?} should be refused"
                     ),
                 }
@@ -380,7 +414,11 @@ mod tests {
         for from in FindingStatus::ALL {
             for action in actions() {
                 let got = next_status(&at(from), &action, &admin());
-                assert_eq!(got.is_ok(), allowed(from, &action).is_some(), "{from:?} {action:?}");
+                assert_eq!(
+                    got.is_ok(),
+                    allowed(from, &action).is_some(),
+                    "{from:?} {action:?}"
+                );
             }
         }
     }
@@ -389,13 +427,21 @@ mod tests {
     fn inspector_may_not_confirm_return_supervise_or_close() {
         for (from, action) in [
             (S::Submitted, FindingAction::Confirm),
-            (S::Submitted, FindingAction::Return { comment: "x".into() }),
+            (
+                S::Submitted,
+                FindingAction::Return {
+                    comment: "x".into(),
+                },
+            ),
             (S::Rectifying, FindingAction::Supervise { on: true }),
             (S::Verified, FindingAction::Close),
         ] {
             assert_eq!(
                 next_status(&at(from), &action, &inspector()),
-                Err(LifecycleError::RoleNotAllowed { role: Role::Inspector, action: action.label_zh() })
+                Err(LifecycleError::RoleNotAllowed {
+                    role: Role::Inspector,
+                    action: action.label_zh()
+                })
             );
         }
     }
@@ -406,11 +452,20 @@ mod tests {
         for (from, action) in [
             (S::Draft, FindingAction::Edit),
             (S::Draft, FindingAction::Submit),
-            (S::Rectifying, FindingAction::Reinspect { passed: true, new_deadline: None }),
+            (
+                S::Rectifying,
+                FindingAction::Reinspect {
+                    passed: true,
+                    new_deadline: None,
+                },
+            ),
         ] {
             assert!(matches!(
                 next_status(&at(from), &action, &leader_on_team),
-                Err(LifecycleError::RoleNotAllowed { role: Role::Leader, .. })
+                Err(LifecycleError::RoleNotAllowed {
+                    role: Role::Leader,
+                    ..
+                })
             ));
         }
     }
@@ -423,7 +478,14 @@ mod tests {
             Err(LifecycleError::OutOfScope)
         );
         assert_eq!(
-            next_status(&at(S::Rectifying), &FindingAction::Reinspect { passed: true, new_deadline: None }, &other),
+            next_status(
+                &at(S::Rectifying),
+                &FindingAction::Reinspect {
+                    passed: true,
+                    new_deadline: None
+                },
+                &other
+            ),
             Err(LifecycleError::OutOfScope)
         );
     }
@@ -448,9 +510,15 @@ mod tests {
         f.measure = Measure::Immediate;
         f.deadline = None;
         f.after_photos = vec![hash(9)];
-        assert_eq!(next_status(&f, &FindingAction::Confirm, &leader()), Ok(S::Closed));
+        assert_eq!(
+            next_status(&f, &FindingAction::Confirm, &leader()),
+            Ok(S::Closed)
+        );
         f.after_photos.clear();
-        assert_eq!(next_status(&f, &FindingAction::Confirm, &leader()), Ok(S::Rectifying));
+        assert_eq!(
+            next_status(&f, &FindingAction::Confirm, &leader()),
+            Ok(S::Rectifying)
+        );
     }
 
     #[test]
@@ -461,13 +529,23 @@ mod tests {
             next_status(&f, &FindingAction::Supervise { on: true }, &leader()),
             Err(LifecycleError::SuperviseRequiresMajor)
         );
-        assert_eq!(next_status(&f, &FindingAction::Supervise { on: false }, &leader()), Ok(S::Rectifying));
+        assert_eq!(
+            next_status(&f, &FindingAction::Supervise { on: false }, &leader()),
+            Ok(S::Rectifying)
+        );
     }
 
     #[test]
     fn failed_reinspection_requires_a_new_deadline() {
         assert_eq!(
-            next_status(&at(S::Rectifying), &FindingAction::Reinspect { passed: false, new_deadline: None }, &inspector()),
+            next_status(
+                &at(S::Rectifying),
+                &FindingAction::Reinspect {
+                    passed: false,
+                    new_deadline: None
+                },
+                &inspector()
+            ),
             Err(LifecycleError::NewDeadlineRequired)
         );
     }
@@ -475,7 +553,13 @@ mod tests {
     #[test]
     fn return_requires_a_reason() {
         assert_eq!(
-            next_status(&at(S::Submitted), &FindingAction::Return { comment: "  ".into() }, &leader()),
+            next_status(
+                &at(S::Submitted),
+                &FindingAction::Return {
+                    comment: "  ".into()
+                },
+                &leader()
+            ),
             Err(LifecycleError::ReturnNeedsComment)
         );
     }
@@ -489,7 +573,17 @@ mod tests {
         assert!(f.supervised);
         let new_deadline = NaiveDate::from_ymd_opt(2026, 6, 30);
         let i = inspector();
-        apply(&mut f, &FindingAction::Reinspect { passed: false, new_deadline }, &i, t0(), "").unwrap();
+        apply(
+            &mut f,
+            &FindingAction::Reinspect {
+                passed: false,
+                new_deadline,
+            },
+            &i,
+            t0(),
+            "",
+        )
+        .unwrap();
         assert_eq!(f.deadline, new_deadline);
         assert_eq!(f.status, S::Rectifying);
         let names: Vec<_> = f.history.iter().map(|h| h.action.as_str()).collect();
@@ -510,7 +604,16 @@ mod tests {
     #[test]
     fn return_reason_is_kept_in_history() {
         let mut f = at(S::Submitted);
-        apply(&mut f, &FindingAction::Return { comment: "依据条款有误".into() }, &leader(), t0(), "").unwrap();
+        apply(
+            &mut f,
+            &FindingAction::Return {
+                comment: "依据条款有误".into(),
+            },
+            &leader(),
+            t0(),
+            "",
+        )
+        .unwrap();
         assert_eq!(f.history[0].comment, "依据条款有误");
     }
 
@@ -519,11 +622,30 @@ mod tests {
         let mut f = at(S::Draft);
         let (i, l) = (inspector(), leader());
         apply(&mut f, &FindingAction::Submit, &i, t0(), "").unwrap();
-        apply(&mut f, &FindingAction::Return { comment: "补充照片".into() }, &l, t0(), "").unwrap();
+        apply(
+            &mut f,
+            &FindingAction::Return {
+                comment: "补充照片".into(),
+            },
+            &l,
+            t0(),
+            "",
+        )
+        .unwrap();
         apply(&mut f, &FindingAction::Edit, &i, t0(), "").unwrap();
         apply(&mut f, &FindingAction::Submit, &i, t0(), "").unwrap();
         apply(&mut f, &FindingAction::Confirm, &l, t0(), "").unwrap();
-        apply(&mut f, &FindingAction::Reinspect { passed: true, new_deadline: None }, &i, t0(), "").unwrap();
+        apply(
+            &mut f,
+            &FindingAction::Reinspect {
+                passed: true,
+                new_deadline: None,
+            },
+            &i,
+            t0(),
+            "",
+        )
+        .unwrap();
         apply(&mut f, &FindingAction::Close, &l, t0(), "").unwrap();
         assert_eq!(f.status, S::Closed);
         assert_eq!(f.history.len(), 7);
