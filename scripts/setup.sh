@@ -1,0 +1,131 @@
+# shellcheck shell=bash
+# Shared setup for scripts/run and scripts/test: installs whatever is missing, skips what is there.
+# Sourced, not run. Works on a fresh Debian machine that reaches crates.io, npm and Debian's packages.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+export CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
+export PATH="$ROOT/node_modules/.bin:$CARGO_HOME/bin:$PATH"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+TRUNK_VERSION="0.21.14"
+BINARYEN_VERSION="132"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+APT_UPDATED=""
+apt_install() {
+  command -v apt-get >/dev/null || die "apt-get not found: install $* by hand"
+  if [ -z "$APT_UPDATED" ]; then
+    say "apt-get update"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    APT_UPDATED=1
+  fi
+  say "apt-get install $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# The wasm-bindgen version the PWA is locked to; the CLI must match it exactly.
+wasm_bindgen_version() {
+  awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' "$ROOT/Cargo.lock"
+}
+
+ensure_rust() {
+  if ! command -v cargo >/dev/null; then
+    if [ -x "$HOME/.cargo/bin/rustup" ]; then
+      export PATH="$HOME/.cargo/bin:$PATH"
+    elif ! command -v rustup >/dev/null; then
+      apt_install rustup
+    fi
+  fi
+  command -v cargo >/dev/null || die "cargo not found after setup"
+  # rust-toolchain.toml names the toolchain; make sure it and the wasm target are present.
+  (cd "$ROOT" && rustup show active-toolchain >/dev/null 2>&1) || (cd "$ROOT" && rustup toolchain install)
+  if ! (cd "$ROOT" && rustup target list --installed | grep -qx wasm32-unknown-unknown); then
+    say "adding the wasm32-unknown-unknown target"
+    (cd "$ROOT" && rustup target add wasm32-unknown-unknown)
+  fi
+}
+
+ensure_trunk() {
+  if trunk --version 2>/dev/null | grep -q "trunk $TRUNK_VERSION"; then return; fi
+  say "installing Trunk $TRUNK_VERSION (several minutes on 2 cores, once)"
+  cargo install --locked "trunk@$TRUNK_VERSION"
+}
+
+ensure_wasm_bindgen() {
+  local version
+  version="$(wasm_bindgen_version)"
+  [ -n "$version" ] || die "wasm-bindgen not found in Cargo.lock"
+  if wasm-bindgen --version 2>/dev/null | grep -q " $version\$" &&
+    command -v wasm-bindgen-test-runner >/dev/null; then
+    return
+  fi
+  say "installing wasm-bindgen-cli $version"
+  # Not --locked: the CLI's own lockfile pins a crate the registry no longer has.
+  cargo install --force "wasm-bindgen-cli@$version"
+}
+
+ensure_node() {
+  if ! command -v npm >/dev/null; then apt_install nodejs npm; fi
+  local want="$ROOT/node_modules/.package-lock.json"
+  if [ -f "$want" ] && [ "$want" -nt "$ROOT/package-lock.json" ] &&
+    wasm-opt --version 2>/dev/null | grep -q "version_$BINARYEN_VERSION"; then
+    return
+  fi
+  say "installing npm tools (binaryen $BINARYEN_VERSION for wasm-opt, playwright-core)"
+  (cd "$ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  wasm-opt --version | grep -q "version_$BINARYEN_VERSION" || die "wasm-opt is not version $BINARYEN_VERSION"
+}
+
+ensure_chromium() {
+  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then return; fi
+  apt_install chromium chromium-driver
+}
+
+# PostgreSQL on 127.0.0.1:5432 with trust auth and a database `test`, as the tests expect.
+pg_reachable() {
+  (echo >/dev/tcp/127.0.0.1/5432) 2>/dev/null
+}
+
+ensure_postgres() {
+  if pg_reachable; then return 0; fi
+  if [ -d /etc/postgresql ] && command -v pg_ctlcluster >/dev/null; then
+    say "starting PostgreSQL"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  else
+    apt_install postgresql
+    local version
+    version="$(ls /etc/postgresql | head -1)"
+    # A throwaway test cluster: trust on loopback, as on the CI machines.
+    as_root sed -i -E 's/^(host\s+all\s+all\s+(127\.0\.0\.1\/32|::1\/128)\s+)\S+/\1trust/' \
+      "/etc/postgresql/$version/main/pg_hba.conf"
+    as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+  fi
+  for _ in $(seq 1 30); do pg_reachable && break; sleep 1; done
+  pg_reachable || return 1
+  as_root su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='test'\" | grep -q 1 || createdb test" \
+    >/dev/null 2>&1 || true
+}
+
+# Builds dist/ in release and checks that Trunk really ran wasm-opt $BINARYEN_VERSION on it.
+build_pwa() {
+  say "building the PWA (release, wasm-opt $BINARYEN_VERSION)"
+  local log="${CARGO_TARGET_DIR:-$ROOT/target}/trunk-build.log"
+  mkdir -p "$(dirname "$log")"
+  (cd "$ROOT" && cargo fetch --locked >/dev/null) || return 1
+  if ! (cd "$ROOT" && RUST_LOG="trunk=debug,info" trunk build --release --offline >"$log" 2>&1); then
+    grep -v ' DEBUG ' "$log" | tail -40 >&2
+    return 1
+  fi
+  grep -v ' DEBUG ' "$log" | grep -E 'hook|success' >&2 || true
+  if ! grep -q "wasm-opt detected_version=version_$BINARYEN_VERSION" "$log" || ! grep -q "calling wasm-opt" "$log"; then
+    echo "error: trunk did not run wasm-opt version_$BINARYEN_VERSION (see $log)" >&2
+    return 1
+  fi
+}

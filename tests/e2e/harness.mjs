@@ -1,0 +1,97 @@
+// End-to-end harness: the real zhicha-server binary serving the built PWA, and headless Chromium.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+export const TARGET_DIR = process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target');
+export const SERVER_BIN = process.env.ZHICHA_SERVER_BIN ?? join(TARGET_DIR, 'debug', 'zhicha-server');
+export const DIST = process.env.ZHICHA_DIST ?? join(ROOT, 'dist');
+const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium';
+
+async function freePort() {
+  return new Promise((ok, fail) => {
+    const probe = createServer();
+    probe.unref();
+    probe.on('error', fail);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => ok(port));
+    });
+  });
+}
+
+/** A running zhicha-server over a fresh data folder. `stop()` kills it; `start()` runs it again. */
+export class Server {
+  static async start(extraArgs = []) {
+    const server = new Server(await freePort(), mkdtempSync(join(tmpdir(), 'zhicha-e2e-')), extraArgs);
+    await server.start();
+    return server;
+  }
+
+  constructor(port, data, extraArgs) {
+    this.port = port;
+    this.data = data;
+    this.extraArgs = extraArgs;
+    this.url = `http://127.0.0.1:${port}`;
+    this.log = '';
+  }
+
+  async start() {
+    this.child = spawn(SERVER_BIN, ['serve', ...this.extraArgs], {
+      env: { ...process.env, ZHICHA_ADDR: `127.0.0.1:${this.port}`, ZHICHA_DATA: this.data, ZHICHA_DIST: DIST },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const collect = (chunk) => { this.log += chunk; };
+    this.child.stdout.on('data', collect);
+    this.child.stderr.on('data', collect);
+    const exited = new Promise((_, fail) =>
+      this.child.once('exit', (code) => fail(new Error(`server exited (${code}):\n${this.log}`))));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      const up = await Promise.race([
+        fetch(`${this.url}/healthz`).then((r) => r.ok, () => false),
+        exited,
+      ]);
+      if (up) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`server did not answer /healthz within 30 s:\n${this.log}`);
+  }
+
+  async stop(signal = 'SIGKILL') {
+    if (!this.child || this.child.exitCode !== null) return;
+    const gone = new Promise((r) => this.child.once('exit', r));
+    this.child.kill(signal);
+    await gone;
+  }
+
+  async dispose() {
+    await this.stop();
+    rmSync(this.data, { recursive: true, force: true });
+  }
+}
+
+/** Headless Chromium as the machines run it (root, no sandbox, no background traffic). */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+    ],
+  });
+}
+
+/** A phone-sized page that records console errors and uncaught exceptions. */
+export async function phonePage(browser) {
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'zh-CN' });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  return { context, page };
+}
