@@ -5,6 +5,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod packs;
 pub mod protocol;
+pub mod validation;
 
 /// The product name as shown to users.
 pub const APP_NAME: &str = "直查";
