@@ -1,5 +1,6 @@
 //! `zhicha-core`: the rules of 直查 shared by the PWA and the server — pure Rust, no I/O.
 
+pub mod documents;
 pub mod ids;
 pub mod lifecycle;
 pub mod model;
