@@ -4,6 +4,7 @@ pub mod documents;
 pub mod ids;
 pub mod lifecycle;
 pub mod model;
+pub mod outbox;
 pub mod packs;
 pub mod protocol;
 pub mod validation;
