@@ -1,4 +1,13 @@
 //! `zhicha-core`: the rules of 直查 shared by the PWA and the server — pure Rust, no I/O.
+//!
+//! - `ids`: UUIDv7 newtype ids, pack ids, content hashes of photos.
+//! - `model`: sectors, orgs, users, enterprises, inspections, findings, photos.
+//! - `lifecycle`: the finding state machine with role rules; derived overdue.
+//! - `validation`: field-level errors with Chinese messages.
+//! - `documents`: which 执法文书 an inspection needs, their fields, offline numbering.
+//! - `packs`: the embedded sector checklist packs (`checklists/*.json`).
+//! - `protocol`: the sync wire types (protocol.md); `openapi` feature derives schemas.
+//! - `outbox`: the device outbox as pure functions.
 
 pub mod documents;
 pub mod ids;

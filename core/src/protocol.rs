@@ -979,6 +979,24 @@ pub(crate) mod tests {
         });
     }
 
+    #[cfg(feature = "openapi")]
+    #[test]
+    fn openapi_schemas_exist_for_the_wire_types() {
+        use utoipa::PartialSchema;
+        for schema in [
+            PushRequest::schema(),
+            PushResponse::schema(),
+            PullResponse::schema(),
+            BootstrapResponse::schema(),
+            LoginResponse::schema(),
+            ReceiptResponse::schema(),
+            ErrorResponse::schema(),
+        ] {
+            let json = serde_json::to_string(&schema).unwrap();
+            assert!(json.len() > 2, "{json}");
+        }
+    }
+
     #[test]
     fn error_body_omits_absent_field() {
         let v = serde_json::to_value(ErrorResponse::from(ErrorBody::new("not_found", "不存在")))
