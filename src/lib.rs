@@ -2,4 +2,5 @@
 
 pub mod app;
 pub mod pages;
+pub mod photo;
 pub mod storage;

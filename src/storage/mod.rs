@@ -1,29 +1,55 @@
 //! The only code that touches IndexedDB (through rexie). Callers get typed values, never `JsValue`.
+//!
+//! Every user edit is one transaction that writes the entity and its outbox entry together, so a
+//! crash, a closed tab or a dead battery never leaves a change that will not sync.
 
-use rexie::{ObjectStore, Rexie, TransactionMode};
+mod records;
+pub mod schema;
+
+use rexie::{Rexie, Transaction, TransactionMode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
+pub use records::{
+    EnterpriseSearch, NewPhoto, OutboxRecord, StoredPhoto, SyncErrorRecord, UnsyncedCounts,
+};
+pub use schema::META;
+
 /// Name of the app's database.
 pub const DB_NAME: &str = "zhicha";
-/// Current schema version.
-pub const DB_VERSION: u32 = 1;
-/// Key/value store for device id, pull cursor, session.
-pub const META: &str = "meta";
 
 /// Why a storage call failed, in words an inspector can act on.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("本机存储不可用：{0}")]
     Unavailable(String),
+    #[error("本机存储空间不足，请先同步并清理已上传的照片")]
+    QuotaExceeded,
+    #[error("保存未完成，数据未写入：{0}")]
+    Aborted(String),
     #[error("本机数据格式错误：{0}")]
     Format(String),
+    #[error("记录已存在：{0}")]
+    AlreadyExists(String),
+    #[error("找不到记录：{0}")]
+    NotFound(String),
 }
 
 impl From<rexie::Error> for StorageError {
     fn from(error: rexie::Error) -> Self {
-        Self::Unavailable(error.to_string())
+        // rexie's own message is just "idb error": the DOMException inside says what happened.
+        let text = match &error {
+            rexie::Error::IdbError(inner) => inner.to_string(),
+            other => other.to_string(),
+        };
+        if text.contains("QuotaExceeded") {
+            Self::QuotaExceeded
+        } else if text.contains("ConstraintError") {
+            Self::AlreadyExists(text)
+        } else {
+            Self::Unavailable(text)
+        }
     }
 }
 
@@ -33,14 +59,36 @@ pub struct Db {
 }
 
 impl Db {
-    /// Opens (creating or upgrading) the database called `name`.
+    /// Opens (creating or upgrading) the database called `name` at the current schema.
     pub async fn open(name: &str) -> Result<Self, StorageError> {
-        let rexie = Rexie::builder(name)
-            .version(DB_VERSION)
-            .add_object_store(ObjectStore::new(META))
-            .build()
-            .await?;
-        Ok(Self { rexie })
+        Self::open_at(name, schema::CURRENT_VERSION).await
+    }
+
+    /// Opens at an older schema version. Exists so the upgrade path can be tested.
+    #[doc(hidden)]
+    pub async fn open_at(name: &str, version: u32) -> Result<Self, StorageError> {
+        let rexie = schema::open_version(name, version).await?;
+        let db = Self { rexie };
+        db.migrate_data(version).await?;
+        Ok(db)
+    }
+
+    /// Data steps between schema versions; the schema itself is declared in `schema`.
+    async fn migrate_data(&self, version: u32) -> Result<(), StorageError> {
+        let stored: Option<u32> = self.get_meta(records::SCHEMA_VERSION_KEY).await?;
+        if stored.unwrap_or(0) < version {
+            // v1 → v2 adds an index and a store only; IndexedDB builds the index over old rows.
+            self.put_meta(records::SCHEMA_VERSION_KEY, &version).await?;
+        }
+        Ok(())
+    }
+
+    /// The schema version the data was last migrated to.
+    pub async fn schema_version(&self) -> Result<u32, StorageError> {
+        Ok(self
+            .get_meta(records::SCHEMA_VERSION_KEY)
+            .await?
+            .unwrap_or(0))
     }
 
     /// Names of the object stores the database has.
@@ -51,17 +99,20 @@ impl Db {
     /// Writes one value in `meta`.
     pub async fn put_meta<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StorageError> {
         let value = to_js(value)?;
-        let tx = self.rexie.transaction(&[META], TransactionMode::ReadWrite)?;
-        tx.store(META)?.put(&value, Some(&JsValue::from_str(key))).await?;
-        tx.done().await?;
-        Ok(())
+        let tx = self.write(&[META])?;
+        tx.store(META)?
+            .put(&value, Some(&JsValue::from_str(key)))
+            .await?;
+        finish(tx).await
     }
 
     /// Reads one value from `meta`.
-    pub async fn get_meta<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StorageError> {
-        let tx = self.rexie.transaction(&[META], TransactionMode::ReadOnly)?;
+    pub async fn get_meta<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<T>, StorageError> {
+        let tx = self.read(&[META])?;
         let value = tx.store(META)?.get(JsValue::from_str(key)).await?;
-        tx.done().await?;
         value.map(from_js).transpose()
     }
 
@@ -75,10 +126,45 @@ impl Db {
         Rexie::delete(name).await?;
         Ok(())
     }
+
+    fn read(&self, stores: &[&str]) -> Result<Transaction, StorageError> {
+        Ok(self.rexie.transaction(stores, TransactionMode::ReadOnly)?)
+    }
+
+    fn write(&self, stores: &[&str]) -> Result<Transaction, StorageError> {
+        Ok(self.rexie.transaction(stores, TransactionMode::ReadWrite)?)
+    }
 }
 
-fn to_js<T: Serialize>(value: &T) -> Result<JsValue, StorageError> {
-    serde_wasm_bindgen::to_value(value).map_err(|e| StorageError::Format(e.to_string()))
+/// Waits for a write transaction and reports an abort as an error, not as success.
+async fn finish(tx: Transaction) -> Result<(), StorageError> {
+    let result = tx.done().await?;
+    if result.is_committed() {
+        Ok(())
+    } else {
+        Err(StorageError::Aborted("事务被中止".to_owned()))
+    }
+}
+
+/// Runs a write; on failure the transaction is aborted so nothing of it is kept.
+async fn write_all<F>(tx: Transaction, work: F) -> Result<(), StorageError>
+where
+    F: AsyncFnOnce(&Transaction) -> Result<(), StorageError>,
+{
+    match work(&tx).await {
+        Ok(()) => finish(tx).await,
+        Err(error) => {
+            let _ = tx.abort().await;
+            Err(error)
+        }
+    }
+}
+
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, StorageError> {
+    // Plain objects (not Maps), so key paths and indexes can see the fields.
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| StorageError::Format(e.to_string()))
 }
 
 fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, StorageError> {

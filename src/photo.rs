@@ -1,0 +1,174 @@
+//! The photo pipeline: a camera file becomes a small, upright, hashed JPEG ready to store.
+//!
+//! Decode with the EXIF orientation applied, scale the long side to at most 1600 px, encode as
+//! JPEG at quality 0.8 and hash the resulting bytes with SHA-256 (WebCrypto). All of it happens
+//! before any IndexedDB transaction opens: awaiting anything else inside one would end it.
+
+use chrono::{DateTime, Utc};
+use js_sys::{ArrayBuffer, Promise, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    Blob, ImageBitmap, ImageBitmapOptions, ImageEncodeOptions, ImageOrientation, OffscreenCanvas,
+    OffscreenCanvasRenderingContext2d,
+};
+use zhicha_core::ids::PhotoHash;
+use zhicha_core::model::{GeoPoint, PhotoMeta, PhotoOwner, PhotoRole};
+
+use crate::storage::NewPhoto;
+
+/// Longest side of a stored photo, in pixels: enough to read a gauge or a nameplate.
+pub const MAX_SIDE: u32 = 1600;
+/// JPEG quality of stored photos.
+pub const JPEG_QUALITY: f64 = 0.8;
+
+/// Why a photo could not be prepared; the original stays with the inspector (nothing is lost).
+#[derive(Debug, thiserror::Error)]
+pub enum PhotoError {
+    #[error("无法读取这张照片（格式不支持或文件已损坏）")]
+    Decode(String),
+    #[error("照片处理失败：{0}")]
+    Encode(String),
+    #[error("照片校验值计算失败：{0}")]
+    Hash(String),
+}
+
+/// A compressed photo and what the pipeline learned about it.
+pub struct ProcessedPhoto {
+    pub blob: Blob,
+    pub hash: PhotoHash,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+}
+
+impl ProcessedPhoto {
+    /// Turns the processed photo into a record to store, with its capture metadata.
+    pub fn into_new_photo(
+        self,
+        owner: PhotoOwner,
+        role: PhotoRole,
+        captured_at: DateTime<Utc>,
+        inspection_started_at: Option<DateTime<Utc>>,
+        location: Option<GeoPoint>,
+    ) -> NewPhoto {
+        NewPhoto {
+            meta: PhotoMeta {
+                hash: self.hash,
+                owner,
+                role,
+                bytes: self.bytes,
+                width: self.width,
+                height: self.height,
+                mime: "image/jpeg".to_owned(),
+                captured_at,
+                offset_from_start_s: inspection_started_at
+                    .map(|start| (captured_at - start).num_seconds()),
+                location,
+            },
+            blob: self.blob,
+        }
+    }
+}
+
+/// The size a `width`×`height` image is stored at: the long side at most `MAX_SIDE`.
+pub fn target_size(width: u32, height: u32) -> (u32, u32) {
+    let long = width.max(height);
+    if long <= MAX_SIDE || long == 0 {
+        return (width, height);
+    }
+    let scale = f64::from(MAX_SIDE) / f64::from(long);
+    let fit = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(1, MAX_SIDE);
+    (fit(width), fit(height))
+}
+
+/// Runs the whole pipeline on a picked or captured file.
+pub async fn process(input: &Blob) -> Result<ProcessedPhoto, PhotoError> {
+    let bitmap = decode_upright(input).await?;
+    let (width, height) = target_size(bitmap.width(), bitmap.height());
+    let encoded = encode_jpeg(&bitmap, width, height).await;
+    bitmap.close();
+    let blob = encoded?;
+    let bytes = blob_bytes(&blob)
+        .await
+        .map_err(|e| PhotoError::Encode(describe(&e)))?;
+    let hash = sha256(&bytes).await?;
+    Ok(ProcessedPhoto {
+        bytes: bytes.len() as u64,
+        blob,
+        hash,
+        width,
+        height,
+    })
+}
+
+async fn decode_upright(input: &Blob) -> Result<ImageBitmap, PhotoError> {
+    let window = web_sys::window().ok_or_else(|| PhotoError::Decode("no window".to_owned()))?;
+    let options = ImageBitmapOptions::new();
+    options.set_image_orientation(ImageOrientation::FromImage);
+    let promise = window
+        .create_image_bitmap_with_blob_and_image_bitmap_options(input, &options)
+        .map_err(|e| PhotoError::Decode(describe(&e)))?;
+    resolve::<ImageBitmap>(promise)
+        .await
+        .map_err(|e| PhotoError::Decode(describe(&e)))
+}
+
+async fn encode_jpeg(bitmap: &ImageBitmap, width: u32, height: u32) -> Result<Blob, PhotoError> {
+    let fail = |e: JsValue| PhotoError::Encode(describe(&e));
+    let canvas = OffscreenCanvas::new(width, height).map_err(fail)?;
+    let context = canvas
+        .get_context("2d")
+        .map_err(fail)?
+        .and_then(|c| c.dyn_into::<OffscreenCanvasRenderingContext2d>().ok())
+        .ok_or_else(|| PhotoError::Encode("no 2d context".to_owned()))?;
+    context.set_image_smoothing_enabled(true);
+    context
+        .draw_image_with_image_bitmap_and_dw_and_dh(bitmap, 0.0, 0.0, width.into(), height.into())
+        .map_err(fail)?;
+    let options = ImageEncodeOptions::new();
+    options.set_type("image/jpeg");
+    options.set_quality(JPEG_QUALITY);
+    let promise = canvas
+        .convert_to_blob_with_options(&options)
+        .map_err(fail)?;
+    resolve::<Blob>(promise).await.map_err(fail)
+}
+
+/// The bytes of a Blob.
+pub async fn blob_bytes(blob: &Blob) -> Result<Vec<u8>, JsValue> {
+    let buffer = resolve::<ArrayBuffer>(blob.array_buffer()).await?;
+    Ok(Uint8Array::new(&buffer).to_vec())
+}
+
+/// SHA-256 through WebCrypto.
+pub async fn sha256(bytes: &[u8]) -> Result<PhotoHash, PhotoError> {
+    let fail = |e: JsValue| PhotoError::Hash(describe(&e));
+    let crypto = web_sys::window()
+        .ok_or_else(|| PhotoError::Hash("no window".to_owned()))?
+        .crypto()
+        .map_err(fail)?;
+    let data = Uint8Array::from(bytes);
+    let promise = crypto
+        .subtle()
+        .digest_with_str_and_js_u8_array("SHA-256", &data)
+        .map_err(fail)?;
+    let buffer = resolve::<ArrayBuffer>(promise).await.map_err(fail)?;
+    let digest = Uint8Array::new(&buffer).to_vec();
+    let digest: [u8; 32] = digest
+        .try_into()
+        .map_err(|_| PhotoError::Hash("digest is not 32 bytes".to_owned()))?;
+    Ok(PhotoHash::from_digest(digest))
+}
+
+async fn resolve<T: JsCast>(promise: Promise) -> Result<T, JsValue> {
+    JsFuture::from(promise).await?.dyn_into::<T>()
+}
+
+fn describe(error: &JsValue) -> String {
+    error
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| error.as_string())
+        .unwrap_or_else(|| format!("{error:?}"))
+}

@@ -1,0 +1,603 @@
+//! Typed reads and writes of every store: reference data, inspections, findings, photos, outbox.
+
+use chrono::{DateTime, Utc};
+use js_sys::Reflect;
+use rexie::{KeyRange, Transaction};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Blob;
+use zhicha_core::ids::{DeviceId, FindingId, InspectionId, MutationId, PhotoHash};
+use zhicha_core::model::{
+    Enterprise, Finding, FindingStatus, Inspection, ItemResult, PhotoMeta, PhotoOwner, User,
+};
+use zhicha_core::packs::ChecklistPack;
+use zhicha_core::protocol::{ErrorBody, Mutation, MutationPayload};
+
+use super::schema::{
+    BY_ENTERPRISE, BY_INSPECTION, BY_OWNER, BY_PENDING, BY_STATUS, ENTERPRISES, FINDINGS,
+    INSPECTIONS, ITEM_RESULTS, META, OUTBOX, PACKS, PHOTOS, ROSTER, SYNC_ERRORS,
+};
+use super::{Db, StorageError, from_js, to_js, write_all};
+
+pub(crate) const SCHEMA_VERSION_KEY: &str = "schema_version";
+const DEVICE_ID_KEY: &str = "device_id";
+/// The next protocol seq to hand out; seqs are strictly increasing by 1 per device.
+const NEXT_SEQ_KEY: &str = "next_seq";
+
+/// One queued mutation, keyed by its seq.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    pub seq: u64,
+    pub mutation: Mutation,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A mutation the server rejected, kept for the inspector to fix and resend or discard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SyncErrorRecord {
+    pub mutation_id: MutationId,
+    pub mutation: Mutation,
+    pub error: ErrorBody,
+    pub at: DateTime<Utc>,
+}
+
+/// A compressed, hashed photo ready to store (the pipeline has already run).
+pub struct NewPhoto {
+    pub meta: PhotoMeta,
+    pub blob: Blob,
+}
+
+/// A photo as kept on the device.
+pub struct StoredPhoto {
+    pub meta: PhotoMeta,
+    pub blob: Blob,
+    /// The server has confirmed it holds the bytes.
+    pub uploaded: bool,
+}
+
+/// What is on the device and not yet on the server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UnsyncedCounts {
+    pub mutations: u32,
+    pub photos: u32,
+    pub errors: u32,
+}
+
+/// A filter over the offline enterprise directory.
+#[derive(Debug, Clone, Default)]
+pub struct EnterpriseSearch {
+    /// Matches the name, the 统一社会信用代码, the address or the township.
+    pub text: String,
+}
+
+impl EnterpriseSearch {
+    pub fn matches(&self, enterprise: &Enterprise) -> bool {
+        let text = self.text.trim();
+        text.is_empty()
+            || enterprise.name.contains(text)
+            || enterprise
+                .credit_code
+                .as_deref()
+                .is_some_and(|c| c.contains(&text.to_uppercase()))
+            || enterprise.address.contains(text)
+            || enterprise.township.contains(text)
+            || enterprise.county.contains(text)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct PackRow {
+    key: String,
+    pack: ChecklistPack,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ItemResultRow {
+    key: String,
+    inspection_id: InspectionId,
+    result: ItemResult,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PhotoRow {
+    hash: PhotoHash,
+    owner_id: String,
+    meta: PhotoMeta,
+    /// Present (1) only while the server does not hold the bytes: a sparse index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pending: Option<u8>,
+}
+
+fn pack_key(id: &str, version: u32) -> String {
+    format!("{id}@{version}")
+}
+
+fn owner_id(owner: &PhotoOwner) -> String {
+    match owner {
+        PhotoOwner::Finding(id) => id.to_string(),
+        PhotoOwner::Inspection(id) => id.to_string(),
+    }
+}
+
+fn key(value: impl ToString) -> JsValue {
+    JsValue::from_str(&value.to_string())
+}
+
+impl Db {
+    /// This device's id, made on first use and kept for the life of the database.
+    pub async fn device_id(&self) -> Result<DeviceId, StorageError> {
+        if let Some(id) = self.get_meta(DEVICE_ID_KEY).await? {
+            return Ok(id);
+        }
+        let id = DeviceId::new();
+        self.put_meta(DEVICE_ID_KEY, &id).await?;
+        Ok(id)
+    }
+
+    // ----- reference data from the server (no outbox) -----
+
+    pub async fn put_packs(&self, packs: &[ChecklistPack]) -> Result<(), StorageError> {
+        let rows: Vec<JsValue> = packs
+            .iter()
+            .map(|pack| {
+                to_js(&PackRow {
+                    key: pack_key(pack.id.as_str(), pack.version),
+                    pack: pack.clone(),
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let tx = self.write(&[PACKS])?;
+        write_all(tx, async |tx| {
+            let store = tx.store(PACKS)?;
+            for row in &rows {
+                store.put(row, None).await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn pack(
+        &self,
+        id: &str,
+        version: u32,
+    ) -> Result<Option<ChecklistPack>, StorageError> {
+        let tx = self.read(&[PACKS])?;
+        let row = tx.store(PACKS)?.get(key(pack_key(id, version))).await?;
+        Ok(row.map(from_js::<PackRow>).transpose()?.map(|row| row.pack))
+    }
+
+    pub async fn packs(&self) -> Result<Vec<ChecklistPack>, StorageError> {
+        let rows: Vec<PackRow> = self.all(PACKS).await?;
+        Ok(rows.into_iter().map(|row| row.pack).collect())
+    }
+
+    pub async fn put_enterprises(&self, enterprises: &[Enterprise]) -> Result<(), StorageError> {
+        self.put_many(ENTERPRISES, enterprises).await
+    }
+
+    pub async fn enterprise(&self, id: &str) -> Result<Option<Enterprise>, StorageError> {
+        self.get_one(ENTERPRISES, id).await
+    }
+
+    /// The offline directory, filtered, sorted by name.
+    pub async fn search_enterprises(
+        &self,
+        search: &EnterpriseSearch,
+    ) -> Result<Vec<Enterprise>, StorageError> {
+        let mut list: Vec<Enterprise> = self.all(ENTERPRISES).await?;
+        list.retain(|e| search.matches(e));
+        list.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(list)
+    }
+
+    pub async fn put_roster(&self, users: &[User]) -> Result<(), StorageError> {
+        self.put_many(ROSTER, users).await
+    }
+
+    pub async fn roster(&self) -> Result<Vec<User>, StorageError> {
+        self.all(ROSTER).await
+    }
+
+    // ----- user edits: entity and outbox entry in one transaction -----
+
+    /// Saves an inspection (header, check-in, signatures…) and queues `inspection.save`.
+    pub async fn save_inspection(&self, inspection: &Inspection) -> Result<(), StorageError> {
+        let value = to_js(inspection)?;
+        let payload = MutationPayload::InspectionSave(Box::new(inspection.clone()));
+        let tx = self.write(&[INSPECTIONS, OUTBOX, META])?;
+        write_all(tx, async |tx| {
+            tx.store(INSPECTIONS)?.put(&value, None).await?;
+            enqueue(tx, inspection.id.0, &payload).await
+        })
+        .await
+    }
+
+    /// Records one checklist answer: the answer row, the inspection's copy of it and the
+    /// `inspection.save` entry, together.
+    pub async fn save_item_result(
+        &self,
+        inspection_id: InspectionId,
+        result: &ItemResult,
+    ) -> Result<Inspection, StorageError> {
+        let row = to_js(&ItemResultRow {
+            key: format!("{inspection_id}/{}", result.item_id),
+            inspection_id,
+            result: result.clone(),
+        })?;
+        let tx = self.write(&[INSPECTIONS, ITEM_RESULTS, OUTBOX, META])?;
+        let mut saved = None;
+        write_all(tx, async |tx| {
+            let inspections = tx.store(INSPECTIONS)?;
+            let current = inspections.get(key(inspection_id)).await?;
+            let mut inspection: Inspection = current
+                .map(from_js)
+                .transpose()?
+                .ok_or_else(|| StorageError::NotFound(format!("检查 {inspection_id}")))?;
+            match inspection
+                .item_results
+                .iter_mut()
+                .find(|r| r.item_id == result.item_id)
+            {
+                Some(existing) => *existing = result.clone(),
+                None => inspection.item_results.push(result.clone()),
+            }
+            inspections.put(&to_js(&inspection)?, None).await?;
+            tx.store(ITEM_RESULTS)?.put(&row, None).await?;
+            let payload = MutationPayload::InspectionSave(Box::new(inspection.clone()));
+            enqueue(tx, inspection_id.0, &payload).await?;
+            saved = Some(inspection);
+            Ok(())
+        })
+        .await?;
+        saved.ok_or_else(|| StorageError::Aborted("检查记录未保存".to_owned()))
+    }
+
+    /// Saves an enterprise made on site and queues `enterprise.save`.
+    pub async fn save_enterprise(&self, enterprise: &Enterprise) -> Result<(), StorageError> {
+        let value = to_js(enterprise)?;
+        let payload = MutationPayload::EnterpriseSave(Box::new(enterprise.clone()));
+        let tx = self.write(&[ENTERPRISES, OUTBOX, META])?;
+        write_all(tx, async |tx| {
+            tx.store(ENTERPRISES)?.put(&value, None).await?;
+            enqueue(tx, enterprise.id.0, &payload).await
+        })
+        .await
+    }
+
+    /// Saves a finding with any new photos: the photos, the finding, `finding.save` and one
+    /// `photo.attach` per photo, all or nothing. Compress and hash photos before calling.
+    pub async fn save_finding(
+        &self,
+        finding: &Finding,
+        photos: &[NewPhoto],
+    ) -> Result<(), StorageError> {
+        self.write_finding(finding, photos, false).await
+    }
+
+    /// Like `save_finding` for a finding that must not exist yet (a new id).
+    pub async fn create_finding(
+        &self,
+        finding: &Finding,
+        photos: &[NewPhoto],
+    ) -> Result<(), StorageError> {
+        self.write_finding(finding, photos, true).await
+    }
+
+    async fn write_finding(
+        &self,
+        finding: &Finding,
+        photos: &[NewPhoto],
+        create: bool,
+    ) -> Result<(), StorageError> {
+        let value = to_js(finding)?;
+        let photo_rows = photos
+            .iter()
+            .map(photo_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let save = MutationPayload::FindingSave(Box::new(finding.clone()));
+        let tx = self.write(&[FINDINGS, PHOTOS, OUTBOX, META])?;
+        write_all(tx, async |tx| {
+            let store = tx.store(PHOTOS)?;
+            for row in &photo_rows {
+                store.put(row, None).await?;
+            }
+            let findings = tx.store(FINDINGS)?;
+            if create {
+                findings.add(&value, None).await?;
+            } else {
+                findings.put(&value, None).await?;
+            }
+            enqueue(tx, finding.id.0, &save).await?;
+            for photo in photos {
+                let attach = MutationPayload::PhotoAttach(Box::new(photo.meta.clone()));
+                enqueue(tx, uuid_of(&photo.meta.owner), &attach).await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Stores a photo that belongs to an inspection (gate photo, signature) and queues it.
+    pub async fn attach_inspection_photo(&self, photo: &NewPhoto) -> Result<(), StorageError> {
+        let row = photo_row(photo)?;
+        let attach = MutationPayload::PhotoAttach(Box::new(photo.meta.clone()));
+        let tx = self.write(&[PHOTOS, OUTBOX, META])?;
+        write_all(tx, async |tx| {
+            tx.store(PHOTOS)?.put(&row, None).await?;
+            enqueue(tx, uuid_of(&photo.meta.owner), &attach).await
+        })
+        .await
+    }
+
+    /// A lifecycle step on a finding (submit, reinspect, a leader's decision): the updated
+    /// finding and its mutation, together.
+    pub async fn record_finding_action(
+        &self,
+        finding: &Finding,
+        action: &MutationPayload,
+    ) -> Result<(), StorageError> {
+        let value = to_js(finding)?;
+        let tx = self.write(&[FINDINGS, OUTBOX, META])?;
+        write_all(tx, async |tx| {
+            tx.store(FINDINGS)?.put(&value, None).await?;
+            enqueue(tx, finding.id.0, action).await
+        })
+        .await
+    }
+
+    // ----- reads -----
+
+    pub async fn inspection(&self, id: InspectionId) -> Result<Option<Inspection>, StorageError> {
+        self.get_one(INSPECTIONS, id).await
+    }
+
+    /// Every inspection on the device, newest first.
+    pub async fn inspections(&self) -> Result<Vec<Inspection>, StorageError> {
+        let mut list: Vec<Inspection> = self.all(INSPECTIONS).await?;
+        list.sort_by_key(|i| std::cmp::Reverse(i.started_at));
+        Ok(list)
+    }
+
+    pub async fn item_results(&self, id: InspectionId) -> Result<Vec<ItemResult>, StorageError> {
+        let rows: Vec<ItemResultRow> = self.by_index(ITEM_RESULTS, BY_INSPECTION, key(id)).await?;
+        Ok(rows.into_iter().map(|row| row.result).collect())
+    }
+
+    pub async fn finding(&self, id: FindingId) -> Result<Option<Finding>, StorageError> {
+        self.get_one(FINDINGS, id).await
+    }
+
+    pub async fn findings_of_inspection(
+        &self,
+        id: InspectionId,
+    ) -> Result<Vec<Finding>, StorageError> {
+        self.by_index(FINDINGS, BY_INSPECTION, key(id)).await
+    }
+
+    pub async fn findings_with_status(
+        &self,
+        status: FindingStatus,
+    ) -> Result<Vec<Finding>, StorageError> {
+        self.by_index(FINDINGS, BY_STATUS, to_js(&status)?).await
+    }
+
+    pub async fn findings_of_enterprise(&self, id: &str) -> Result<Vec<Finding>, StorageError> {
+        self.by_index(FINDINGS, BY_ENTERPRISE, key(id)).await
+    }
+
+    pub async fn photo(&self, hash: &PhotoHash) -> Result<Option<StoredPhoto>, StorageError> {
+        let tx = self.read(&[PHOTOS])?;
+        let value = tx.store(PHOTOS)?.get(key(hash)).await?;
+        value.map(stored_photo).transpose()
+    }
+
+    /// Photos of a finding or an inspection, in capture order.
+    pub async fn photos_of(&self, owner: &PhotoOwner) -> Result<Vec<StoredPhoto>, StorageError> {
+        let tx = self.read(&[PHOTOS])?;
+        let values = tx
+            .store(PHOTOS)?
+            .index(BY_OWNER)?
+            .get_all(Some(range(key(owner_id(owner)))?), None)
+            .await?;
+        let mut photos = values
+            .into_iter()
+            .map(stored_photo)
+            .collect::<Result<Vec<_>, _>>()?;
+        photos.sort_by_key(|p| p.meta.captured_at);
+        Ok(photos)
+    }
+
+    /// Hashes of the photos the server does not hold yet.
+    pub async fn pending_photos(&self) -> Result<Vec<PhotoHash>, StorageError> {
+        let tx = self.read(&[PHOTOS])?;
+        let keys = tx
+            .store(PHOTOS)?
+            .index(BY_PENDING)?
+            .get_all_keys(None, None)
+            .await?;
+        keys.into_iter().map(from_js).collect()
+    }
+
+    /// The server confirmed it holds this photo.
+    pub async fn mark_photo_uploaded(&self, hash: &PhotoHash) -> Result<(), StorageError> {
+        let tx = self.write(&[PHOTOS])?;
+        write_all(tx, async |tx| {
+            let store = tx.store(PHOTOS)?;
+            let Some(value) = store.get(key(hash)).await? else {
+                return Err(StorageError::NotFound(format!("照片 {hash}")));
+            };
+            Reflect::delete_property(
+                value.unchecked_ref::<js_sys::Object>(),
+                &JsValue::from_str("pending"),
+            )
+            .map_err(|e| StorageError::Format(format!("{e:?}")))?;
+            store.put(&value, None).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    // ----- outbox and sync errors -----
+
+    /// The oldest `limit` queued mutations, in seq order.
+    pub async fn outbox(&self, limit: u32) -> Result<Vec<OutboxRecord>, StorageError> {
+        let tx = self.read(&[OUTBOX])?;
+        let values = tx.store(OUTBOX)?.get_all(None, Some(limit)).await?;
+        values.into_iter().map(from_js).collect()
+    }
+
+    /// Removes acknowledged mutations (and records rejected ones as sync errors) at once.
+    pub async fn settle_outbox(
+        &self,
+        acked: &[u64],
+        rejected: &[SyncErrorRecord],
+    ) -> Result<(), StorageError> {
+        let rejected_rows = rejected.iter().map(to_js).collect::<Result<Vec<_>, _>>()?;
+        let tx = self.write(&[OUTBOX, SYNC_ERRORS])?;
+        write_all(tx, async |tx| {
+            let outbox = tx.store(OUTBOX)?;
+            for seq in acked {
+                outbox.delete(JsValue::from_f64(*seq as f64)).await?;
+            }
+            let errors = tx.store(SYNC_ERRORS)?;
+            for row in &rejected_rows {
+                errors.put(row, None).await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn sync_errors(&self) -> Result<Vec<SyncErrorRecord>, StorageError> {
+        self.all(SYNC_ERRORS).await
+    }
+
+    /// Drops a rejected mutation the inspector chose to discard.
+    pub async fn discard_sync_error(&self, id: MutationId) -> Result<(), StorageError> {
+        let tx = self.write(&[SYNC_ERRORS])?;
+        write_all(tx, async |tx| {
+            Ok(tx.store(SYNC_ERRORS)?.delete(key(id)).await?)
+        })
+        .await
+    }
+
+    /// What has not reached the server: queued mutations, photos, rejected mutations.
+    pub async fn unsynced_counts(&self) -> Result<UnsyncedCounts, StorageError> {
+        let tx = self.read(&[OUTBOX, PHOTOS, SYNC_ERRORS])?;
+        Ok(UnsyncedCounts {
+            mutations: tx.store(OUTBOX)?.count(None).await?,
+            photos: tx.store(PHOTOS)?.index(BY_PENDING)?.count(None).await?,
+            errors: tx.store(SYNC_ERRORS)?.count(None).await?,
+        })
+    }
+
+    // ----- generic helpers -----
+
+    async fn put_many<T: Serialize>(&self, store: &str, items: &[T]) -> Result<(), StorageError> {
+        let values = items.iter().map(to_js).collect::<Result<Vec<_>, _>>()?;
+        let tx = self.write(&[store])?;
+        write_all(tx, async |tx| {
+            let store = tx.store(store)?;
+            for value in &values {
+                store.put(value, None).await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn get_one<T: serde::de::DeserializeOwned>(
+        &self,
+        store: &str,
+        id: impl ToString,
+    ) -> Result<Option<T>, StorageError> {
+        let tx = self.read(&[store])?;
+        let value = tx.store(store)?.get(key(id)).await?;
+        value.map(from_js).transpose()
+    }
+
+    async fn all<T: serde::de::DeserializeOwned>(
+        &self,
+        store: &str,
+    ) -> Result<Vec<T>, StorageError> {
+        let tx = self.read(&[store])?;
+        let values = tx.store(store)?.get_all(None, None).await?;
+        values.into_iter().map(from_js).collect()
+    }
+
+    async fn by_index<T: serde::de::DeserializeOwned>(
+        &self,
+        store: &str,
+        index: &str,
+        value: JsValue,
+    ) -> Result<Vec<T>, StorageError> {
+        let tx = self.read(&[store])?;
+        let values = tx
+            .store(store)?
+            .index(index)?
+            .get_all(Some(range(value)?), None)
+            .await?;
+        values.into_iter().map(from_js).collect()
+    }
+}
+
+/// Appends a mutation for `entity_id` with the next seq, inside the caller's transaction.
+async fn enqueue(
+    tx: &Transaction,
+    entity_id: uuid::Uuid,
+    payload: &MutationPayload,
+) -> Result<(), StorageError> {
+    let meta = tx.store(META)?;
+    let seq_key = JsValue::from_str(NEXT_SEQ_KEY);
+    let seq: u64 = meta
+        .get(seq_key.clone())
+        .await?
+        .map(from_js)
+        .transpose()?
+        .unwrap_or(1);
+    meta.put(&to_js(&(seq + 1))?, Some(&seq_key)).await?;
+    let record = OutboxRecord {
+        seq,
+        mutation: Mutation::new(MutationId::new(), seq, entity_id, None, payload),
+        created_at: Utc::now(),
+    };
+    tx.store(OUTBOX)?.add(&to_js(&record)?, None).await?;
+    Ok(())
+}
+
+fn uuid_of(owner: &PhotoOwner) -> uuid::Uuid {
+    match owner {
+        PhotoOwner::Finding(id) => id.0,
+        PhotoOwner::Inspection(id) => id.0,
+    }
+}
+
+fn range(value: JsValue) -> Result<KeyRange, StorageError> {
+    KeyRange::only(&value).map_err(|e| StorageError::from(rexie::Error::from(e)))
+}
+
+fn photo_row(photo: &NewPhoto) -> Result<JsValue, StorageError> {
+    let row = to_js(&PhotoRow {
+        hash: photo.meta.hash.clone(),
+        owner_id: owner_id(&photo.meta.owner),
+        meta: photo.meta.clone(),
+        pending: Some(1),
+    })?;
+    Reflect::set(&row, &JsValue::from_str("blob"), &photo.blob)
+        .map_err(|e| StorageError::Format(format!("{e:?}")))?;
+    Ok(row)
+}
+
+fn stored_photo(value: JsValue) -> Result<StoredPhoto, StorageError> {
+    let blob = Reflect::get(&value, &JsValue::from_str("blob"))
+        .ok()
+        .and_then(|b| b.dyn_into::<Blob>().ok())
+        .ok_or_else(|| StorageError::Format("照片数据缺失".to_owned()))?;
+    let row: PhotoRow = from_js(value)?;
+    Ok(StoredPhoto {
+        meta: row.meta,
+        blob,
+        uploaded: row.pending.is_none(),
+    })
+}

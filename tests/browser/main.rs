@@ -1,0 +1,8 @@
+//! Browser tests of the PWA (wasm-bindgen-test in headless Chromium), a fresh database per test.
+#![cfg(target_arch = "wasm32")]
+
+mod fixtures;
+mod photo;
+mod storage;
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -1,0 +1,84 @@
+//! The photo pipeline in a real browser: decode, orientation, scaling, JPEG, SHA-256.
+
+use sha2::{Digest, Sha256};
+use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::Blob;
+use zhicha::photo::{MAX_SIDE, PhotoError, blob_bytes, process, target_size};
+use zhicha_core::ids::PhotoHash;
+
+use crate::fixtures::jpeg;
+
+#[wasm_bindgen_test]
+fn large_photos_are_scaled_to_the_long_side_and_small_ones_kept() {
+    assert_eq!(target_size(4000, 3000), (1600, 1200));
+    assert_eq!(target_size(3000, 4000), (1200, 1600));
+    assert_eq!(target_size(4032, 1816), (1600, 721));
+    assert_eq!(target_size(1600, 900), (1600, 900));
+    assert_eq!(target_size(640, 480), (640, 480));
+}
+
+#[wasm_bindgen_test]
+async fn a_4000x3000_jpeg_becomes_a_1600px_jpeg_whose_hash_matches_its_bytes() {
+    let original = jpeg(4000, 3000).await;
+    let photo = process(&original).await.expect("processed");
+    assert_eq!((photo.width, photo.height), (MAX_SIDE, 1200));
+    assert_eq!(photo.blob.type_(), "image/jpeg");
+    let bytes = blob_bytes(&photo.blob).await.unwrap();
+    assert_eq!(&bytes[..3], &[0xFF, 0xD8, 0xFF], "a JPEG stream");
+    assert_eq!(photo.bytes, bytes.len() as u64);
+    let digest: [u8; 32] = Sha256::digest(&bytes).into();
+    assert_eq!(
+        photo.hash,
+        PhotoHash::from_digest(digest),
+        "the hash is that of the stored bytes"
+    );
+    // And the stored photo decodes at the size it claims.
+    let again = process(&photo.blob).await.unwrap();
+    assert_eq!((again.width, again.height), (MAX_SIDE, 1200));
+}
+
+#[wasm_bindgen_test]
+async fn the_exif_orientation_is_applied_before_scaling() {
+    // A landscape 400×300 picture whose EXIF says "rotate 90° clockwise to view" (orientation 6),
+    // as phones write when held upright: it must come out portrait.
+    let plain = blob_bytes(&jpeg(400, 300).await).await.unwrap();
+    let rotated = with_exif_orientation(&plain, 6);
+    let photo = process(&bytes_blob(&rotated)).await.expect("processed");
+    assert_eq!((photo.width, photo.height), (300, 400));
+}
+
+#[wasm_bindgen_test]
+async fn a_file_that_is_not_an_image_is_refused_with_a_clear_error() {
+    let error = process(&bytes_blob(b"not a picture at all"))
+        .await
+        .err()
+        .expect("refused");
+    assert!(matches!(error, PhotoError::Decode(_)), "{error:?}");
+    assert!(error.to_string().contains("无法读取这张照片"));
+}
+
+fn bytes_blob(bytes: &[u8]) -> Blob {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    Blob::new_with_u8_array_sequence(&parts).unwrap()
+}
+
+/// Inserts an APP1 Exif segment with one Orientation tag right after the JPEG's SOI marker.
+fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let mut tiff = Vec::new();
+    tiff.extend_from_slice(b"MM\0\x2A\0\0\0\x08"); // big-endian TIFF header, IFD at offset 8
+    tiff.extend_from_slice(&1u16.to_be_bytes()); // one entry
+    tiff.extend_from_slice(&0x0112u16.to_be_bytes()); // Orientation
+    tiff.extend_from_slice(&3u16.to_be_bytes()); // SHORT
+    tiff.extend_from_slice(&1u32.to_be_bytes()); // count
+    tiff.extend_from_slice(&orientation.to_be_bytes());
+    tiff.extend_from_slice(&[0, 0]); // value padding
+    tiff.extend_from_slice(&0u32.to_be_bytes()); // no next IFD
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&u16::try_from(app1.len() + 2).unwrap().to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
