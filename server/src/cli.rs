@@ -386,3 +386,21 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn serve_takes_a_demo_flag() {
+        let cli = Cli::try_parse_from(["zhicha-server", "serve", "--demo"]).unwrap();
+        assert!(matches!(cli.command, Command::Serve(config) if config.demo));
+    }
+}

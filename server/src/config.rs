@@ -50,25 +50,32 @@ pub struct Config {
 /// S3-compatible photo storage; used when `bucket` is set.
 #[derive(Clone, Default, Args)]
 pub struct S3Config {
-    #[arg(long = "s3-bucket", env = "ZHICHA_S3_BUCKET")]
+    #[arg(id = "s3_bucket", long = "s3-bucket", env = "ZHICHA_S3_BUCKET")]
     pub bucket: Option<String>,
-    #[arg(long = "s3-endpoint", env = "ZHICHA_S3_ENDPOINT")]
+    #[arg(id = "s3_endpoint", long = "s3-endpoint", env = "ZHICHA_S3_ENDPOINT")]
     pub endpoint: Option<String>,
     #[arg(
+        id = "s3_region",
         long = "s3-region",
         env = "ZHICHA_S3_REGION",
         default_value = "us-east-1"
     )]
     pub region: String,
-    #[arg(long = "s3-access-key-id", env = "ZHICHA_S3_ACCESS_KEY_ID")]
+    #[arg(
+        id = "s3_access_key_id",
+        long = "s3-access-key-id",
+        env = "ZHICHA_S3_ACCESS_KEY_ID"
+    )]
     pub access_key_id: Option<String>,
     #[arg(
+        id = "s3_secret_access_key",
         long = "s3-secret-access-key",
         env = "ZHICHA_S3_SECRET_ACCESS_KEY",
         hide_env_values = true
     )]
     pub secret_access_key: Option<String>,
     #[arg(
+        id = "s3_allow_http",
         long = "s3-allow-http",
         env = "ZHICHA_S3_ALLOW_HTTP",
         default_value_t = false

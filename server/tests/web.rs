@@ -10,7 +10,7 @@ struct Site {
     router: axum::Router,
 }
 
-fn site() -> Site {
+async fn site() -> Site {
     let dir = tempfile::tempdir().unwrap();
     let dist = dir.path().join("dist");
     std::fs::create_dir_all(&dist).unwrap();
@@ -26,8 +26,9 @@ fn site() -> Site {
     )
     .unwrap();
     let config = Config::for_tests(dir.path().join("data"), dist);
+    let state = AppState::open(config).await.unwrap();
     Site {
-        router: app(AppState::new(config)),
+        router: app(state),
         _dir: dir,
     }
 }
@@ -50,14 +51,14 @@ async fn get(site: &Site, path: &str) -> (StatusCode, Option<String>, String) {
 
 #[tokio::test]
 async fn healthz_answers_ok() {
-    let (status, _, body) = get(&site(), "/healthz").await;
+    let (status, _, body) = get(&site().await, "/healthz").await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.contains("\"ok\""), "{body}");
 }
 
 #[tokio::test]
 async fn app_routes_fall_back_to_index_html_and_revalidate() {
-    let site = site();
+    let site = site().await;
     for path in ["/", "/inspections/0192/checklist", "/review"] {
         let (status, cache, body) = get(&site, path).await;
         assert_eq!(status, StatusCode::OK, "{path}");
@@ -68,7 +69,7 @@ async fn app_routes_fall_back_to_index_html_and_revalidate() {
 
 #[tokio::test]
 async fn hashed_assets_are_immutable_and_the_service_worker_is_not() {
-    let site = site();
+    let site = site().await;
     let (status, cache, _) = get(&site, "/zhicha-0123456789abcdef_bg.wasm").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
@@ -82,7 +83,7 @@ async fn hashed_assets_are_immutable_and_the_service_worker_is_not() {
 
 #[tokio::test]
 async fn unknown_api_paths_get_a_json_404_not_the_app() {
-    let (status, _, body) = get(&site(), "/api/v1/no-such-thing").await;
+    let (status, _, body) = get(&site().await, "/api/v1/no-such-thing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let json: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["error"]["code"], "not_found");

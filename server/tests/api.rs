@@ -1,0 +1,419 @@
+//! Auth, photos, receipts and bad input on SQLite and PostgreSQL: every bad request gets a 4xx
+//! with the protocol's JSON error body.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{Backend, TestApp, jpeg};
+use serde_json::json;
+use zhicha_core::ids::{DeviceId, PhotoHash};
+use zhicha_core::model::{PhotoMeta, PhotoOwner, PhotoRole};
+use zhicha_core::protocol::{AckStatus, MutationPayload};
+
+on_both_backends!(
+    login_gives_a_token_and_wrong_passwords_get_401_then_429,
+    logout_revokes_the_token,
+    requests_without_a_valid_token_get_401,
+    photo_upload_verifies_the_hash_and_writes_once,
+    photos_and_receipts_are_only_for_those_in_scope,
+    bad_input_gets_a_4xx_json_error,
+    openapi_lists_the_endpoints,
+);
+
+async fn login_gives_a_token_and_wrong_passwords_get_401_then_429(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    assert_eq!(device.token.len(), 64);
+    assert_eq!(device.user.username, "inspector1");
+    let login = |password: &str| json!({ "username": "inspector2", "password": password, "device_id": DeviceId::new() });
+    let max = t.state.config.auth.login_max_failures;
+    for _ in 0..max {
+        t.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(login("wrong-password")),
+        )
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
+    }
+    let limited = t
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(login("zhicha-demo")),
+        )
+        .await;
+    limited.assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert!(limited.headers.contains_key(header::RETRY_AFTER));
+    // Unknown users answer exactly like wrong passwords.
+    let unknown = json!({ "username": "nobody", "password": "x", "device_id": DeviceId::new() });
+    t.call(Method::POST, "/api/v1/auth/login", None, Some(unknown))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
+    t.finish().await;
+}
+
+async fn logout_revokes_the_token(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("leader1").await;
+    assert_eq!(
+        t.get("/api/v1/bootstrap", &device.token).await.status,
+        StatusCode::OK
+    );
+    let reply = t
+        .call(
+            Method::POST,
+            "/api/v1/auth/logout",
+            Some(&device.token),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT);
+    t.get("/api/v1/bootstrap", &device.token)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    t.finish().await;
+}
+
+async fn requests_without_a_valid_token_get_401(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    for path in [
+        "/api/v1/bootstrap",
+        "/api/v1/sync/pull",
+        "/api/v1/checklists/fire/1",
+    ] {
+        t.call(Method::GET, path, None, None)
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+        t.get(path, "not-a-token")
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    t.finish().await;
+}
+
+async fn put_photo(t: &TestApp, token: &str, hash: &str, bytes: Vec<u8>) -> common::Reply {
+    let request = Request::put(format!("/api/v1/photos/{hash}"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "image/jpeg")
+        .body(Body::from(bytes))
+        .unwrap();
+    t.send(request).await
+}
+
+async fn head_photo(t: &TestApp, token: &str, hash: &str) -> StatusCode {
+    let request = Request::head(format!("/api/v1/photos/{hash}"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    t.send(request).await.status
+}
+
+/// Files under the local photo store.
+fn stored_objects(t: &TestApp) -> usize {
+    fn count(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir).map_or(0, |entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    if e.path().is_dir() {
+                        count(&e.path())
+                    } else {
+                        1
+                    }
+                })
+                .sum()
+        })
+    }
+    count(&t.dir.path().join("data").join("photos"))
+}
+
+async fn photo_upload_verifies_the_hash_and_writes_once(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let bytes = jpeg(300_000, 7);
+    let hash = PhotoHash::of_bytes(&bytes);
+    assert_eq!(
+        head_photo(&t, &device.token, hash.as_str()).await,
+        StatusCode::NOT_FOUND
+    );
+
+    let other = PhotoHash::of_bytes(b"something else");
+    let reply = put_photo(&t, &device.token, other.as_str(), bytes.clone()).await;
+    reply.assert_error(StatusCode::BAD_REQUEST, "hash_mismatch");
+    assert_eq!(stored_objects(&t), 0, "a mismatched upload reached storage");
+
+    let reply = put_photo(&t, &device.token, hash.as_str(), bytes.clone()).await;
+    assert_eq!(
+        reply.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(reply.json()["created"], true);
+    assert_eq!(reply.json()["bytes"], bytes.len());
+    let reply = put_photo(&t, &device.token, hash.as_str(), bytes.clone()).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json()["created"], false);
+    assert_eq!(stored_objects(&t), 1);
+    assert_eq!(
+        head_photo(&t, &device.token, hash.as_str()).await,
+        StatusCode::OK
+    );
+
+    let text = b"<html>not a photo</html>".to_vec();
+    put_photo(&t, &device.token, PhotoHash::of_bytes(&text).as_str(), text)
+        .await
+        .assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    let huge = jpeg(10 * 1024 * 1024 + 1, 1);
+    put_photo(&t, &device.token, PhotoHash::of_bytes(&huge).as_str(), huge)
+        .await
+        .assert_error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    assert_eq!(stored_objects(&t), 1);
+    t.finish().await;
+}
+
+async fn photos_and_receipts_are_only_for_those_in_scope(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let inspector = t.login("inspector1").await;
+    let teammate = t.login("inspector2").await;
+    let leader = t.login("leader1").await;
+    let other_team = t.login("inspector3").await;
+    let inspection = inspector.inspection(t.some_enterprise(&inspector).await);
+    let bytes = jpeg(50_000, 3);
+    let hash = PhotoHash::of_bytes(&bytes);
+    let mut finding = inspector.finding(&inspection);
+    finding.photos = vec![hash.clone()];
+    let meta = PhotoMeta {
+        hash: hash.clone(),
+        owner: PhotoOwner::Finding(finding.id),
+        role: PhotoRole::Evidence,
+        bytes: bytes.len() as u64,
+        width: 1600,
+        height: 1200,
+        mime: "image/jpeg".into(),
+        captured_at: chrono::Utc::now(),
+        offset_from_start_s: Some(60),
+        location: None,
+    };
+    let response = t
+        .push(
+            &inspector,
+            &[
+                inspector.save_inspection(&inspection, None),
+                inspector.save_finding(&finding, None),
+                inspector.mutation(
+                    finding.id.0,
+                    None,
+                    &MutationPayload::PhotoAttach(Box::new(meta)),
+                ),
+            ],
+        )
+        .await;
+    assert!(
+        response.acks.iter().all(|a| a.status == AckStatus::Applied),
+        "{response:?}"
+    );
+
+    let receipt_path = format!("/api/v1/sync/receipt?inspection={}", inspection.id);
+    let receipt = t.get(&receipt_path, &inspector.token).await.json();
+    assert_eq!(receipt["complete"], false);
+    assert_eq!(receipt["photos_expected"], json!([hash]));
+    assert_eq!(receipt["photos_present"], json!([]));
+
+    assert_eq!(
+        put_photo(&t, &inspector.token, hash.as_str(), bytes.clone())
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let receipt = t.get(&receipt_path, &inspector.token).await.json();
+    assert_eq!(receipt["complete"], true, "{receipt}");
+    assert_eq!(receipt["rev"], 1);
+
+    let photo_path = format!("/api/v1/photos/{hash}");
+    for allowed in [&inspector, &teammate, &leader] {
+        let reply = t.get(&photo_path, &allowed.token).await;
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.body.as_ref(), bytes.as_slice());
+        assert_eq!(reply.headers[header::CONTENT_TYPE], "image/jpeg");
+    }
+    t.get(&photo_path, &other_team.token)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    t.get(&receipt_path, &other_team.token)
+        .await
+        .assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let pulled = t.pull_all(&other_team, 100).await;
+    assert!(
+        pulled.iter().all(|c| c["id"] != json!(finding.id)),
+        "inspector3 pulled team 1's finding"
+    );
+    // The photo attachment travels to the team by pull.
+    let pulled = t.pull_all(&teammate, 100).await;
+    assert!(
+        pulled
+            .iter()
+            .any(|c| c["entity"] == "photo" && c["data"]["hash"] == json!(hash))
+    );
+    t.finish().await;
+}
+
+async fn bad_input_gets_a_4xx_json_error(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let raw = |body: &'static str, content_type: Option<&str>| {
+        let mut request = Request::post("/api/v1/sync/push")
+            .header(header::AUTHORIZATION, format!("Bearer {}", device.token));
+        if let Some(ct) = content_type {
+            request = request.header(header::CONTENT_TYPE, ct);
+        }
+        request.body(Body::from(body)).unwrap()
+    };
+    t.send(raw("{\"device_id\": ", Some("application/json")))
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "malformed_json");
+    t.send(raw(
+        "{\"device_id\": 42, \"mutations\": \"none\"}",
+        Some("application/json"),
+    ))
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "invalid_body");
+    t.send(raw("{}", None))
+        .await
+        .assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    let wrong_kind = json!({ "device_id": device.device_id, "mutations": [
+        { "mutation_id": uuid::Uuid::now_v7(), "seq": 1, "kind": "finding.delete_everything",
+          "entity_id": uuid::Uuid::now_v7(), "payload": {} } ] });
+    t.call(
+        Method::POST,
+        "/api/v1/sync/push",
+        Some(&device.token),
+        Some(wrong_kind),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "invalid_body");
+    let negative_seq = json!({ "device_id": device.device_id, "mutations": [
+        { "mutation_id": uuid::Uuid::now_v7(), "seq": -1, "kind": "finding.submit",
+          "entity_id": uuid::Uuid::now_v7(), "payload": {} } ] });
+    t.call(
+        Method::POST,
+        "/api/v1/sync/push",
+        Some(&device.token),
+        Some(negative_seq),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "invalid_body");
+
+    // Over 1 MB of JSON.
+    let big =
+        json!({ "device_id": device.device_id, "mutations": [], "padding": "x".repeat(1_100_000) });
+    t.call(
+        Method::POST,
+        "/api/v1/sync/push",
+        Some(&device.token),
+        Some(big),
+    )
+    .await
+    .assert_error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
+    // Over 100 mutations in a batch.
+    let enterprise = t.some_enterprise(&device).await;
+    let many: Vec<_> = (0..101)
+        .map(|_| device.save_inspection(&device.inspection(enterprise), None))
+        .collect();
+    t.push_raw(&device, &many)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "batch_too_large");
+
+    // Path tricks in the photo hash never reach storage.
+    for hash in [
+        "..%2F..%2F..%2Fetc%2Fpasswd",
+        "%2E%2E",
+        &"A".repeat(64),
+        &format!("{}%2F", "a".repeat(63)),
+        &"a".repeat(65),
+        "photos",
+    ] {
+        let path = format!("/api/v1/photos/{hash}");
+        t.get(&path, &device.token)
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "invalid");
+        put_photo(&t, &device.token, hash, jpeg(10, 0))
+            .await
+            .assert_error(StatusCode::BAD_REQUEST, "invalid");
+    }
+    for path in [
+        "/api/v1/photos/../../etc/passwd",
+        "/api/v1/photos/a/b",
+        "/api/v1/nothing-here",
+    ] {
+        let reply = t.get(path, &device.token).await;
+        assert!(reply.status.is_client_error(), "{path}: {}", reply.status);
+        assert!(reply.json()["error"]["code"].is_string(), "{path}");
+    }
+    t.get("/api/v1/sync/receipt?inspection=not-a-uuid", &device.token)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_query");
+    t.get("/api/v1/sync/receipt", &device.token)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_query");
+    t.get(
+        &format!("/api/v1/sync/receipt?inspection={}", uuid::Uuid::now_v7()),
+        &device.token,
+    )
+    .await
+    .assert_error(StatusCode::NOT_FOUND, "not_found");
+    t.get("/api/v1/checklists/fire/not-a-number", &device.token)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_path");
+    t.call(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({ "username": "inspector1" })),
+    )
+    .await
+    .assert_error(StatusCode::BAD_REQUEST, "invalid_body");
+    t.finish().await;
+}
+
+async fn openapi_lists_the_endpoints(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let reply = t
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let doc = reply.json();
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/auth/logout",
+        "/api/v1/bootstrap",
+        "/api/v1/checklists/{id}/{version}",
+        "/api/v1/sync/push",
+        "/api/v1/sync/pull",
+        "/api/v1/sync/receipt",
+        "/api/v1/photos/{sha256}",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from openapi.json"
+        );
+    }
+    for schema in [
+        "PushRequest",
+        "PushResponse",
+        "Mutation",
+        "Ack",
+        "PullResponse",
+        "ErrorResponse",
+    ] {
+        assert!(
+            doc["components"]["schemas"][schema].is_object(),
+            "{schema} missing"
+        );
+    }
+    t.finish().await;
+}

@@ -1,0 +1,559 @@
+//! Push and pull on SQLite and PostgreSQL: idempotent replay, seq gaps, rejections that still
+//! advance the seq, the finding lifecycle over push, org scope, and pull under concurrent pushes.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::http::{Method, StatusCode};
+use common::{Backend, TestApp};
+use serde_json::json;
+use uuid::Uuid;
+use zhicha_core::ids::MutationId;
+use zhicha_core::model::FindingStatus;
+use zhicha_core::protocol::{
+    AckStatus, CommentPayload, EntityKind, Mutation, MutationKind, MutationPayload, ReturnPayload,
+};
+
+on_both_backends!(
+    a_replayed_push_returns_the_stored_acks_and_applies_nothing_twice,
+    a_seq_gap_is_answered_with_the_expected_seq,
+    a_rejected_mutation_advances_the_seq,
+    the_lifecycle_runs_over_push_with_role_rules,
+    an_edit_after_review_is_kept_and_goes_back_to_review,
+    pull_is_scoped_to_the_users_team_or_subtree,
+    pull_pages_by_cursor,
+    pull_never_skips_a_change_while_others_push_concurrently,
+    a_token_of_another_device_cannot_push,
+);
+
+async fn a_replayed_push_returns_the_stored_acks_and_applies_nothing_twice(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let inspection = device.inspection(t.some_enterprise(&device).await);
+    let finding = device.finding(&inspection);
+    let batch = vec![
+        device.save_inspection(&inspection, None),
+        device.save_finding(&finding, None),
+        device.mutation(
+            finding.id.0,
+            Some(1),
+            &MutationPayload::FindingSubmit(CommentPayload::default()),
+        ),
+    ];
+    let first = t.push(&device, &batch).await;
+    assert!(first.gap.is_none());
+    let statuses: Vec<_> = first.acks.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, [AckStatus::Applied; 3], "{first:?}");
+    assert_eq!(first.acks[2].rev, Some(2));
+    let seq_after_first = t.state.store.last_change_seq().await.unwrap();
+
+    let replay = t.push(&device, &batch).await;
+    assert!(replay.gap.is_none());
+    for (stored, replayed) in first.acks.iter().zip(&replay.acks) {
+        assert_eq!(replayed.mutation_id, stored.mutation_id);
+        assert_eq!(replayed.status, AckStatus::Duplicate);
+        assert_eq!(replayed.rev, stored.rev);
+    }
+    assert_eq!(
+        t.state.store.last_change_seq().await.unwrap(),
+        seq_after_first,
+        "replay wrote changes"
+    );
+    let (rev, stored) = t
+        .state
+        .store
+        .finding(&finding.id.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rev, 2);
+    assert_eq!(stored.status, FindingStatus::Submitted);
+    assert_eq!(
+        stored.history.len(),
+        1,
+        "submit applied twice: {:?}",
+        stored.history
+    );
+    t.finish().await;
+}
+
+async fn a_seq_gap_is_answered_with_the_expected_seq(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let enterprise = t.some_enterprise(&device).await;
+    let one = device.save_inspection(&device.inspection(enterprise), None);
+    let two = device.save_inspection(&device.inspection(enterprise), None);
+    let three = device.save_inspection(&device.inspection(enterprise), None);
+    assert_eq!(
+        t.push(&device, std::slice::from_ref(&one)).await.acks[0].status,
+        AckStatus::Applied
+    );
+
+    // Mutation 2 was lost on the way: 3 alone is a gap, nothing applied.
+    let response = t.push(&device, std::slice::from_ref(&three)).await;
+    assert!(response.acks.is_empty());
+    assert_eq!(response.gap.unwrap().expected, 2);
+
+    // A batch that is contiguous up to a hole: acks up to it, then the gap.
+    let mut five = device.save_inspection(&device.inspection(enterprise), None);
+    five.seq = 5;
+    let response = t.push(&device, &[two.clone(), three.clone(), five]).await;
+    assert_eq!(response.acks.len(), 2);
+    assert!(response.acks.iter().all(|a| a.status == AckStatus::Applied));
+    assert_eq!(response.gap.unwrap().expected, 4);
+
+    // A seq from before, with a new id, is a gap too (the device must resend from the server's).
+    let mut stale = device.save_inspection(&device.inspection(enterprise), None);
+    stale.seq = 1;
+    assert_eq!(t.push(&device, &[stale]).await.gap.unwrap().expected, 4);
+    t.finish().await;
+}
+
+async fn a_rejected_mutation_advances_the_seq(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let inspection = device.inspection(t.some_enterprise(&device).await);
+    // A finding whose inspection the server has never seen, and a payload of the wrong shape.
+    let orphan = device.finding(&device.inspection(inspection.enterprise_id));
+    let wrong_shape = Mutation {
+        mutation_id: MutationId::new(),
+        seq: 2,
+        kind: MutationKind::FindingReturn,
+        entity_id: Uuid::now_v7(),
+        base_rev: None,
+        payload: json!({ "supervised": "yes" }),
+    };
+    let first = device.save_finding(&orphan, None);
+    device.seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let good = device.save_inspection(&inspection, None);
+    let response = t.push(&device, &[first.clone(), wrong_shape, good]).await;
+    assert!(response.gap.is_none(), "{response:?}");
+    let statuses: Vec<_> = response.acks.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses,
+        [AckStatus::Rejected, AckStatus::Rejected, AckStatus::Applied]
+    );
+    assert_eq!(
+        response.acks[0].error.as_ref().unwrap().code,
+        "inspection_missing"
+    );
+    assert_eq!(
+        response.acks[1].error.as_ref().unwrap().code,
+        "invalid_payload"
+    );
+    assert!(
+        t.state
+            .store
+            .finding(&orphan.id.to_string())
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Replaying the rejected one answers the stored rejection, not a gap.
+    let replay = t.push(&device, &[first]).await;
+    assert!(replay.gap.is_none(), "{replay:?}");
+    assert_eq!(replay.acks[0].status, AckStatus::Rejected);
+    assert_eq!(
+        replay.acks[0].error.as_ref().unwrap().code,
+        "inspection_missing"
+    );
+    t.finish().await;
+}
+
+async fn the_lifecycle_runs_over_push_with_role_rules(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let inspector = t.login("inspector1").await;
+    let leader = t.login("leader1").await;
+    let other_team = t.login("inspector3").await;
+    let inspection = inspector.inspection(t.some_enterprise(&inspector).await);
+    let finding = inspector.finding(&inspection);
+    let id = finding.id.0;
+    let response = t
+        .push(
+            &inspector,
+            &[
+                inspector.save_inspection(&inspection, None),
+                inspector.save_finding(&finding, None),
+                inspector.mutation(
+                    id,
+                    Some(1),
+                    &MutationPayload::FindingSubmit(CommentPayload::default()),
+                ),
+                // An inspector may not confirm: rejected, and the queue moves on.
+                inspector.mutation(
+                    id,
+                    Some(2),
+                    &MutationPayload::FindingConfirm(CommentPayload::default()),
+                ),
+            ],
+        )
+        .await;
+    let statuses: Vec<_> = response.acks.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            AckStatus::Applied,
+            AckStatus::Applied,
+            AckStatus::Applied,
+            AckStatus::Rejected
+        ]
+    );
+    assert_eq!(response.acks[3].error.as_ref().unwrap().code, "forbidden");
+
+    // Another team's inspector can neither edit nor review it.
+    let response = t
+        .push(
+            &other_team,
+            &[
+                other_team.save_finding(&finding, Some(2)),
+                other_team.mutation(
+                    id,
+                    Some(2),
+                    &MutationPayload::FindingSubmit(CommentPayload::default()),
+                ),
+            ],
+        )
+        .await;
+    assert!(
+        response
+            .acks
+            .iter()
+            .all(|a| a.status == AckStatus::Rejected),
+        "{response:?}"
+    );
+
+    // The leader returns it without a reason (rejected), then with one, then it is resubmitted
+    // and confirmed.
+    let response = t
+        .push(
+            &leader,
+            &[
+                leader.mutation(
+                    id,
+                    Some(2),
+                    &MutationPayload::FindingReturn(ReturnPayload {
+                        comment: " ".into(),
+                    }),
+                ),
+                leader.mutation(
+                    id,
+                    Some(2),
+                    &MutationPayload::FindingReturn(ReturnPayload {
+                        comment: "依据条款不准确".into(),
+                    }),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(response.acks[0].status, AckStatus::Rejected);
+    assert_eq!(response.acks[1].status, AckStatus::Applied);
+    let response = t
+        .push(
+            &inspector,
+            &[inspector.mutation(
+                id,
+                Some(3),
+                &MutationPayload::FindingSubmit(CommentPayload::default()),
+            )],
+        )
+        .await;
+    assert_eq!(response.acks[0].status, AckStatus::Applied);
+    let response = t
+        .push(
+            &leader,
+            &[leader.mutation(
+                id,
+                Some(4),
+                &MutationPayload::FindingConfirm(CommentPayload {
+                    comment: "同意".into(),
+                }),
+            )],
+        )
+        .await;
+    assert_eq!(response.acks[0].status, AckStatus::Applied);
+    assert_eq!(response.acks[0].rev, Some(5));
+    let (_, stored) = t
+        .state
+        .store
+        .finding(&id.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(stored.status, FindingStatus::Rectifying);
+    let actions: Vec<_> = stored.history.iter().map(|h| h.action.as_str()).collect();
+    assert_eq!(actions, ["submit", "return", "submit", "confirm"]);
+    t.finish().await;
+}
+
+async fn an_edit_after_review_is_kept_and_goes_back_to_review(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let inspector = t.login("inspector1").await;
+    let leader = t.login("leader1").await;
+    let inspection = inspector.inspection(t.some_enterprise(&inspector).await);
+    let mut finding = inspector.finding(&inspection);
+    let id = finding.id.0;
+    t.push(
+        &inspector,
+        &[
+            inspector.save_inspection(&inspection, None),
+            inspector.save_finding(&finding, None),
+            inspector.mutation(
+                id,
+                Some(1),
+                &MutationPayload::FindingSubmit(CommentPayload::default()),
+            ),
+        ],
+    )
+    .await;
+    let confirmed = t
+        .push(
+            &leader,
+            &[leader.mutation(
+                id,
+                Some(2),
+                &MutationPayload::FindingConfirm(CommentPayload::default()),
+            )],
+        )
+        .await;
+    assert_eq!(confirmed.acks[0].rev, Some(3));
+    // The inspector edited offline on rev 2, before seeing the confirmation.
+    finding.description = "安全出口被货物堵塞，疏散指示标志损坏".to_owned();
+    let edit = t
+        .push(&inspector, &[inspector.save_finding(&finding, Some(2))])
+        .await;
+    assert_eq!(edit.acks[0].status, AckStatus::Applied);
+    let (rev, stored) = t
+        .state
+        .store
+        .finding(&id.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(rev, 4);
+    assert_eq!(stored.description, finding.description);
+    assert_eq!(
+        stored.status,
+        FindingStatus::Submitted,
+        "an edit after review goes back to review"
+    );
+    assert_eq!(
+        t.state
+            .store
+            .revision_count(EntityKind::Finding, &id.to_string())
+            .await
+            .unwrap(),
+        3,
+        "every replaced version is kept"
+    );
+    t.finish().await;
+}
+
+async fn pull_is_scoped_to_the_users_team_or_subtree(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let team1 = t.login("inspector1").await;
+    let team2 = t.login("inspector3").await;
+    let enterprise = t.some_enterprise(&team1).await;
+    let i1 = team1.inspection(enterprise);
+    let f1 = team1.finding(&i1);
+    t.push(
+        &team1,
+        &[
+            team1.save_inspection(&i1, None),
+            team1.save_finding(&f1, None),
+        ],
+    )
+    .await;
+    let i2 = team2.inspection(enterprise);
+    t.push(&team2, &[team2.save_inspection(&i2, None)]).await;
+
+    let ids = |changes: Vec<serde_json::Value>| -> BTreeSet<String> {
+        changes
+            .iter()
+            .map(|c| c["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let seen_by_team2 = ids(t.pull_all(&team2, 100).await);
+    assert!(seen_by_team2.contains(&i2.id.to_string()));
+    assert!(
+        !seen_by_team2.contains(&i1.id.to_string()),
+        "inspector3 pulled team 1's inspection"
+    );
+    assert!(
+        !seen_by_team2.contains(&f1.id.to_string()),
+        "inspector3 pulled team 1's finding"
+    );
+
+    let leader = t.login("leader1").await;
+    let seen_by_leader = ids(t.pull_all(&leader, 100).await);
+    assert!(seen_by_leader.contains(&f1.id.to_string()));
+    assert!(
+        !seen_by_leader.contains(&i2.id.to_string()),
+        "a team leader sees only their team"
+    );
+
+    let admin = t.login("admin").await;
+    let seen_by_admin = ids(t.pull_all(&admin, 100).await);
+    assert!(
+        seen_by_admin.contains(&f1.id.to_string()) && seen_by_admin.contains(&i2.id.to_string())
+    );
+
+    // Direct reads are scoped too.
+    let reply = t
+        .get(
+            &format!("/api/v1/sync/receipt?inspection={}", i1.id),
+            &team2.token,
+        )
+        .await;
+    reply.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    let bootstrap = t.get("/api/v1/bootstrap", &team2.token).await.json();
+    assert!(bootstrap["open_findings"].as_array().unwrap().is_empty());
+    let roster: Vec<_> = bootstrap["roster"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].clone())
+        .collect();
+    assert_eq!(roster, [json!("inspector3")]);
+    assert!(!bootstrap["enterprises"].as_array().unwrap().is_empty());
+    t.finish().await;
+}
+
+async fn pull_pages_by_cursor(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let enterprise = t.some_enterprise(&device).await;
+    let batch: Vec<_> = (0..5)
+        .map(|_| device.save_inspection(&device.inspection(enterprise), None))
+        .collect();
+    t.push(&device, &batch).await;
+    let first = t
+        .get("/api/v1/sync/pull?limit=2", &device.token)
+        .await
+        .json();
+    assert_eq!(first["changes"].as_array().unwrap().len(), 2);
+    assert_eq!(first["has_more"], true);
+    let all = t.pull_all(&device, 2).await;
+    assert_eq!(all.len(), 5);
+    assert!(
+        all.iter()
+            .all(|c| c["entity"] == "inspection" && c["rev"] == 1 && c["data"]["id"] == c["id"])
+    );
+    let end = t.pull_all(&device, 1000).await;
+    assert_eq!(end.len(), 5);
+    t.get("/api/v1/sync/pull?cursor=garbage", &device.token)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid");
+    t.get("/api/v1/sync/pull?limit=many", &device.token)
+        .await
+        .assert_error(StatusCode::BAD_REQUEST, "invalid_query");
+    t.finish().await;
+}
+
+async fn pull_never_skips_a_change_while_others_push_concurrently(backend: Backend) {
+    const PUSHERS: usize = 6;
+    const BATCHES: usize = 8;
+    const PER_BATCH: usize = 10;
+    let t = Arc::new(TestApp::start(backend).await);
+    let leader = Arc::new(t.login("leader1").await);
+    let enterprise = t.some_enterprise(&leader).await;
+
+    let mut pushers = Vec::new();
+    for n in 0..PUSHERS {
+        let t = Arc::clone(&t);
+        pushers.push(tokio::spawn(async move {
+            let device = t
+                .login(if n % 2 == 0 {
+                    "inspector1"
+                } else {
+                    "inspector2"
+                })
+                .await;
+            let inspection = device.inspection(enterprise);
+            t.push(&device, &[device.save_inspection(&inspection, None)])
+                .await;
+            let mut ids = vec![inspection.id.to_string()];
+            for _ in 0..BATCHES {
+                let batch: Vec<_> = (0..PER_BATCH)
+                    .map(|_| {
+                        let finding = device.finding(&inspection);
+                        ids.push(finding.id.to_string());
+                        device.save_finding(&finding, None)
+                    })
+                    .collect();
+                let response = t.push(&device, &batch).await;
+                assert!(
+                    response.acks.iter().all(|a| a.status == AckStatus::Applied),
+                    "{response:?}"
+                );
+            }
+            ids
+        }));
+    }
+
+    // A puller keeps pulling small pages while the pushers run, never restarting its cursor.
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let puller = {
+        let (t, leader, done) = (Arc::clone(&t), Arc::clone(&leader), Arc::clone(&done));
+        tokio::spawn(async move {
+            let mut seen = BTreeSet::new();
+            let mut cursor = String::new();
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let reply = t
+                    .get(
+                        &format!("/api/v1/sync/pull?cursor={cursor}&limit=7"),
+                        &leader.token,
+                    )
+                    .await;
+                assert_eq!(reply.status, StatusCode::OK);
+                let page = reply.json();
+                for change in page["changes"].as_array().unwrap() {
+                    seen.insert(change["id"].as_str().unwrap().to_owned());
+                }
+                cursor = page["cursor"].as_str().unwrap().to_owned();
+                if finished && !page["has_more"].as_bool().unwrap() {
+                    return seen;
+                }
+                if !page["has_more"].as_bool().unwrap() {
+                    tokio::task::yield_now().await;
+                }
+            }
+        })
+    };
+    let mut written = BTreeSet::new();
+    for pusher in pushers {
+        written.extend(pusher.await.unwrap());
+    }
+    done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let seen = puller.await.unwrap();
+    assert_eq!(written.len(), PUSHERS * (1 + BATCHES * PER_BATCH));
+    let missed: Vec<_> = written.difference(&seen).collect();
+    assert!(
+        missed.is_empty(),
+        "the puller skipped {} changes: {:?}",
+        missed.len(),
+        &missed[..missed.len().min(5)]
+    );
+    match Arc::try_unwrap(t) {
+        Ok(t) => t.finish().await,
+        Err(_) => panic!("test app still shared"),
+    }
+}
+
+async fn a_token_of_another_device_cannot_push(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let reply = t
+        .call(
+            Method::POST,
+            "/api/v1/sync/push",
+            Some(&device.token),
+            Some(json!({ "device_id": Uuid::now_v7(), "mutations": [] })),
+        )
+        .await;
+    reply.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    t.finish().await;
+}
