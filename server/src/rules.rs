@@ -2,13 +2,23 @@
 //! The rules themselves are core's; this module only adapts them to rejected acks.
 
 use zhicha_core::model::{Enterprise, Finding, FindingStatus, Inspection, Level, PhotoMeta};
+use zhicha_core::packs;
 use zhicha_core::protocol::{ErrorBody, MAX_PHOTO_BYTES};
+use zhicha_core::validation::{self, FieldError};
 
 /// Longest free text accepted in any one field; a phone never types more.
 const MAX_TEXT: usize = 20_000;
 
 fn invalid(field: &str, message: &str) -> ErrorBody {
     ErrorBody::new("validation", message).with_field(field)
+}
+
+/// The first of core's field errors, as the body of a rejected ack.
+fn first(errors: Vec<FieldError>) -> ErrorBody {
+    errors.into_iter().next().map_or_else(
+        || ErrorBody::new("validation", "记录不完整"),
+        |e| e.to_error_body(),
+    )
 }
 
 fn text_ok(field: &str, text: &str) -> Result<(), ErrorBody> {
@@ -22,31 +32,25 @@ fn text_ok(field: &str, text: &str) -> Result<(), ErrorBody> {
 pub fn check_inspection(inspection: &Inspection) -> Result<(), ErrorBody> {
     text_ok("places", &inspection.places)?;
     text_ok("summary", &inspection.summary)?;
-    if let Some(location) = inspection.check_in.as_ref().and_then(|c| c.location) {
-        if !location.is_valid() {
-            return Err(invalid("check_in.location", "定位坐标无效"));
-        }
-    }
-    Ok(())
+    validation::validate_inspection(inspection).map_err(first)?;
+    validation::validate_inspection_against_packs(inspection, packs::all()).map_err(first)
 }
 
-/// What any save of a finding must satisfy (drafts may still be incomplete).
+/// What a save of a finding must satisfy: a draft (or a returned finding being reworked) may
+/// still be incomplete; once it is under review every rule of core applies.
 pub fn check_finding_content(finding: &Finding) -> Result<(), ErrorBody> {
     text_ok("description", &finding.description)?;
     text_ok("place", &finding.place)?;
     text_ok("legal_basis", &finding.legal_basis)?;
-    Ok(())
+    match finding.status {
+        FindingStatus::Draft | FindingStatus::Returned => Ok(()),
+        _ => check_finding_complete(finding),
+    }
 }
 
 /// What a finding needs before it goes to review.
 pub fn check_finding_complete(finding: &Finding) -> Result<(), ErrorBody> {
-    if finding.description.trim().is_empty() {
-        return Err(invalid("description", "请填写隐患描述"));
-    }
-    if finding.measure.needs_deadline() && finding.deadline.is_none() {
-        return Err(invalid("deadline", "该处理措施须填写整改期限"));
-    }
-    Ok(())
+    validation::validate_finding(finding).map_err(first)
 }
 
 pub fn check_photo(meta: &PhotoMeta) -> Result<(), ErrorBody> {

@@ -19,6 +19,7 @@ on_both_backends!(
     photos_and_receipts_are_only_for_those_in_scope,
     bad_input_gets_a_4xx_json_error,
     openapi_lists_the_endpoints,
+    login_issues_stable_device_codes_and_bootstrap_lists_checklist_packs,
 );
 
 async fn login_gives_a_token_and_wrong_passwords_get_401_then_429(backend: Backend) {
@@ -415,5 +416,60 @@ async fn openapi_lists_the_endpoints(backend: Backend) {
             "{schema} missing"
         );
     }
+    t.finish().await;
+}
+
+async fn login_issues_stable_device_codes_and_bootstrap_lists_checklist_packs(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let code = |reply: common::Reply| reply.json()["device_code"].as_str().unwrap().to_owned();
+    let login = |device: DeviceId| json!({ "username": "inspector1", "password": "zhicha-demo", "device_id": device });
+    let (phone, tablet) = (DeviceId::new(), DeviceId::new());
+    let first = code(
+        t.call(Method::POST, "/api/v1/auth/login", None, Some(login(phone)))
+            .await,
+    );
+    let second = code(
+        t.call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Some(login(tablet)),
+        )
+        .await,
+    );
+    let again = code(
+        t.call(Method::POST, "/api/v1/auth/login", None, Some(login(phone)))
+            .await,
+    );
+    assert_eq!((first.as_str(), second.as_str()), ("A0", "A1"));
+    assert_eq!(again, first, "a device keeps its code");
+
+    let device = t.login("inspector3").await;
+    let bootstrap = t.get("/api/v1/bootstrap", &device.token).await.json();
+    let packs = bootstrap["packs"].as_array().unwrap();
+    assert!(!packs.is_empty());
+    assert_eq!(bootstrap["user"]["username"], "inspector3");
+    let orgs: Vec<_> = bootstrap["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["name"].clone())
+        .collect();
+    assert!(
+        orgs.contains(&json!("达拉特旗应急管理局")) && !orgs.contains(&json!("综合行政执法一中队")),
+        "{orgs:?}"
+    );
+    let (id, version) = (
+        packs[0]["id"].as_str().unwrap(),
+        packs[0]["version"].as_u64().unwrap(),
+    );
+    let pack = t
+        .get(&format!("/api/v1/checklists/{id}/{version}"), &device.token)
+        .await;
+    assert_eq!(pack.status, StatusCode::OK);
+    assert_eq!(pack.json()["id"], id);
+    t.get(&format!("/api/v1/checklists/{id}/999"), &device.token)
+        .await
+        .assert_error(StatusCode::NOT_FOUND, "not_found");
     t.finish().await;
 }

@@ -26,6 +26,8 @@ on_both_backends!(
     pull_pages_by_cursor,
     pull_never_skips_a_change_while_others_push_concurrently,
     a_token_of_another_device_cannot_push,
+    an_incomplete_finding_cannot_be_submitted,
+    writes_outside_the_users_scope_are_rejected,
 );
 
 async fn a_replayed_push_returns_the_stored_acks_and_applies_nothing_twice(backend: Backend) {
@@ -555,5 +557,110 @@ async fn a_token_of_another_device_cannot_push(backend: Backend) {
         )
         .await;
     reply.assert_error(StatusCode::FORBIDDEN, "forbidden");
+    t.finish().await;
+}
+
+async fn an_incomplete_finding_cannot_be_submitted(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let inspection = device.inspection(t.some_enterprise(&device).await);
+    let mut finding = device.finding(&inspection);
+    finding.place = String::new();
+    let response = t
+        .push(
+            &device,
+            &[
+                device.save_inspection(&inspection, None),
+                // An incomplete draft is fine …
+                device.save_finding(&finding, None),
+                // … but it cannot go to review.
+                device.mutation(
+                    finding.id.0,
+                    Some(1),
+                    &MutationPayload::FindingSubmit(CommentPayload::default()),
+                ),
+            ],
+        )
+        .await;
+    let statuses: Vec<_> = response.acks.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses,
+        [AckStatus::Applied, AckStatus::Applied, AckStatus::Rejected]
+    );
+    let error = response.acks[2].error.as_ref().unwrap();
+    assert_eq!(
+        (error.code.as_str(), error.field.as_deref()),
+        ("validation", Some("place"))
+    );
+    // An inspection with one officer is refused outright.
+    let mut alone = device.inspection(inspection.enterprise_id);
+    alone.inspectors.truncate(1);
+    let response = t
+        .push(&device, &[device.save_inspection(&alone, None)])
+        .await;
+    assert_eq!(
+        response.acks[0].error.as_ref().unwrap().field.as_deref(),
+        Some("inspectors")
+    );
+    t.finish().await;
+}
+
+async fn writes_outside_the_users_scope_are_rejected(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let team1 = t.login("inspector1").await;
+    let team2 = t.login("inspector3").await;
+    let mut inspection = team1.inspection(t.some_enterprise(&team1).await);
+    inspection.org_id = team2.user.org_id;
+    let response = t
+        .push(&team1, &[team1.save_inspection(&inspection, None)])
+        .await;
+    assert_eq!(response.acks[0].error.as_ref().unwrap().code, "forbidden");
+
+    // An unlicensed site found on the spot may be added by an inspector and reaches the team;
+    // the directory itself is the admin's.
+    let bootstrap = t.get("/api/v1/bootstrap", &team1.token).await.json();
+    let mut listed: zhicha_core::model::Enterprise =
+        serde_json::from_value(bootstrap["enterprises"][0].clone()).unwrap();
+    let mut ad_hoc = listed.clone();
+    ad_hoc.id = zhicha_core::ids::EnterpriseId::new();
+    ad_hoc.name = "无证小作坊（现场发现）".to_owned();
+    ad_hoc.credit_code = None;
+    ad_hoc.ad_hoc = true;
+    let mut duplicate = ad_hoc.clone();
+    duplicate.id = zhicha_core::ids::EnterpriseId::new();
+    duplicate.credit_code = listed.credit_code.clone();
+    listed.name = "改名".to_owned();
+    let response = t
+        .push(
+            &team1,
+            &[
+                team1.mutation(
+                    ad_hoc.id.0,
+                    None,
+                    &MutationPayload::EnterpriseSave(Box::new(ad_hoc.clone())),
+                ),
+                team1.mutation(
+                    listed.id.0,
+                    Some(1),
+                    &MutationPayload::EnterpriseSave(Box::new(listed)),
+                ),
+                team1.mutation(
+                    duplicate.id.0,
+                    None,
+                    &MutationPayload::EnterpriseSave(Box::new(duplicate)),
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(response.acks[0].status, AckStatus::Applied, "{response:?}");
+    assert_eq!(response.acks[1].error.as_ref().unwrap().code, "forbidden");
+    assert_eq!(response.acks[2].error.as_ref().unwrap().code, "conflict");
+    let teammate = t.login("inspector2").await;
+    let pulled = t.pull_all(&teammate, 100).await;
+    assert!(
+        pulled
+            .iter()
+            .any(|c| c["entity"] == "enterprise" && c["id"] == json!(ad_hoc.id))
+    );
     t.finish().await;
 }

@@ -24,10 +24,20 @@ CREATE TABLE users (
 
 CREATE TABLE devices (
     device_id   TEXT PRIMARY KEY,
-    device_code TEXT NOT NULL UNIQUE,
     user_id     TEXT NOT NULL REFERENCES users (id),
     last_seq    BIGINT NOT NULL DEFAULT 0,
     created_at  TEXT NOT NULL
+);
+
+-- Short device codes for offline document numbers, unique among the devices that number
+-- documents under the same authority code (`org_units.doc_code`).
+CREATE TABLE device_codes (
+    doc_code    TEXT NOT NULL,
+    device_id   TEXT NOT NULL REFERENCES devices (device_id),
+    code        TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    PRIMARY KEY (doc_code, device_id),
+    UNIQUE (doc_code, code)
 );
 
 CREATE TABLE tokens (

@@ -1014,6 +1014,21 @@ async fn save_enterprise(
     if let Err(error) = rules::check_enterprise(&enterprise) {
         return Ok(Err(error));
     }
+    if let Some(code) = &enterprise.credit_code {
+        let holder: Option<String> =
+            sqlx::query_scalar("SELECT id FROM enterprises WHERE credit_code = $1 AND id <> $2")
+                .bind(code)
+                .bind(&id)
+                .fetch_optional(&mut **tx)
+                .await?;
+        if holder.is_some() {
+            return Ok(Err(reject(
+                "conflict",
+                "该统一社会信用代码已登记为另一家企业",
+            )
+            .with_field("credit_code")));
+        }
+    }
     let rev = match &stored {
         None => 1,
         Some((rev, old)) => {

@@ -1,6 +1,7 @@
 //! Accounts: organisation units, users, devices, login tokens and the login failure record.
 
 use sqlx::{AssertSqlSafe, FromRow};
+use zhicha_core::documents::DeviceCode;
 use zhicha_core::ids::{DeviceId, UserId};
 use zhicha_core::model::{OrgUnit, Role, User};
 
@@ -198,48 +199,56 @@ impl Store {
         .transpose()
     }
 
-    /// Registers the device for the user (or moves it to them) and returns its short code,
-    /// which goes into document numbers so devices never collide offline.
+    /// Registers the device for the user (or moves it to them) and returns its short code
+    /// under `doc_code`, the authority code of the user's documents: issued in order
+    /// (`A0`, `A1`, …) and stable for the (authority, device) pair, so devices never produce
+    /// the same document number offline.
     pub async fn register_device(
         &self,
         device: DeviceId,
         user: UserId,
-    ) -> Result<String, sqlx::Error> {
-        let existing: Option<String> = sqlx::query_scalar(
-            "UPDATE devices SET user_id = $1 WHERE device_id = $2 RETURNING device_code",
+        doc_code: &str,
+    ) -> Result<DeviceCode, sqlx::Error> {
+        let device_id = device.to_string();
+        sqlx::query(
+            "INSERT INTO devices (device_id, user_id, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (device_id) DO UPDATE SET user_id = excluded.user_id",
         )
+        .bind(&device_id)
         .bind(user.to_string())
-        .bind(device.to_string())
-        .fetch_optional(&self.writer)
+        .bind(now())
+        .execute(&self.writer)
         .await?;
-        if let Some(code) = existing {
-            return Ok(code);
-        }
         for _ in 0..20 {
-            let code = device_code();
-            let result = sqlx::query(
-                "INSERT INTO devices (device_id, device_code, user_id, created_at) \
-                 VALUES ($1, $2, $3, $4)",
+            let existing: Option<String> = sqlx::query_scalar(
+                "SELECT code FROM device_codes WHERE doc_code = $1 AND device_id = $2",
             )
-            .bind(device.to_string())
-            .bind(&code)
-            .bind(user.to_string())
+            .bind(doc_code)
+            .bind(&device_id)
+            .fetch_optional(&self.writer)
+            .await?;
+            if let Some(code) = existing {
+                return DeviceCode::parse(&code).map_err(|e| sqlx::Error::Decode(Box::new(e)));
+            }
+            let issued: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM device_codes WHERE doc_code = $1")
+                    .bind(doc_code)
+                    .fetch_one(&self.writer)
+                    .await?;
+            let code = DeviceCode::from_index(u32::try_from(issued).unwrap_or(u32::MAX));
+            let result = sqlx::query(
+                "INSERT INTO device_codes (doc_code, device_id, code, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(doc_code)
+            .bind(&device_id)
+            .bind(code.as_str())
             .bind(now())
             .execute(&self.writer)
             .await;
             match result {
                 Ok(_) => return Ok(code),
-                // Either the code is taken or the same device registered concurrently.
-                Err(e) if is_unique_violation(&e) => {
-                    let code: Option<String> =
-                        sqlx::query_scalar("SELECT device_code FROM devices WHERE device_id = $1")
-                            .bind(device.to_string())
-                            .fetch_optional(&self.writer)
-                            .await?;
-                    if let Some(code) = code {
-                        return Ok(code);
-                    }
-                }
+                // Another device took this code (or this device registered concurrently): look again.
+                Err(e) if is_unique_violation(&e) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -358,15 +367,4 @@ impl Store {
             .await?;
         Ok(())
     }
-}
-
-/// Four characters from an alphabet without look-alikes (no 0/O, 1/I/L).
-fn device_code() -> String {
-    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
-    let mut bytes = [0u8; 4];
-    rand::fill(&mut bytes);
-    bytes
-        .iter()
-        .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char)
-        .collect()
 }

@@ -67,9 +67,17 @@ pub async fn login(
     };
     state.store.clear_login_failures(&username).await?;
     let user = credentials.user;
+    let doc_code = state
+        .store
+        .orgs()
+        .await?
+        .into_iter()
+        .find(|o| o.id == user.org_id)
+        .map(|o| o.doc_code)
+        .unwrap_or_default();
     let device_code = state
         .store
-        .register_device(request.device_id, user.id)
+        .register_device(request.device_id, user.id, &doc_code)
         .await?;
     let token = new_token();
     let expires_at = Utc::now() + Duration::hours(limits.token_ttl_hours);
@@ -87,7 +95,7 @@ pub async fn login(
         token,
         expires_at,
         user,
-        device_code,
+        device_code: device_code.as_str().to_owned(),
     }))
 }
 

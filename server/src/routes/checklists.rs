@@ -3,6 +3,7 @@
 use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
+use zhicha_core::packs::{self, ChecklistPack};
 use zhicha_core::protocol::PackSummary;
 
 use crate::auth::Session;
@@ -13,9 +14,10 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/checklists/{id}/{version}", get(pack))
 }
 
-/// The summaries of every pack the server ships, for bootstrap.
+/// Every pack version the server ships (old versions too: drafts made with them stay
+/// readable), for bootstrap.
 pub fn summaries() -> Vec<PackSummary> {
-    Vec::new()
+    packs::all().iter().map(ChecklistPack::summary).collect()
 }
 
 /// One checklist pack version.
@@ -29,14 +31,14 @@ pub fn summaries() -> Vec<PackSummary> {
         ("version" = u32, Path, description = "pack version"),
     ),
     responses(
-        (status = 200, description = "the pack"),
+        (status = 200, body = ChecklistPack),
         (status = 404, body = zhicha_core::protocol::ErrorResponse),
     )
 )]
 pub async fn pack(
     State(_state): State<AppState>,
     _session: Session,
-    Path((_id, _version)): Path<(String, u32)>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    Err(ApiError::NotFound)
+    Path((id, version)): Path<(String, u32)>,
+) -> Result<Json<&'static ChecklistPack>, ApiError> {
+    packs::get(&id, version).map(Json).ok_or(ApiError::NotFound)
 }

@@ -353,12 +353,20 @@ impl Device {
             org_id: self.user.org_id,
             enterprise_id: enterprise,
             kind: InspectionKind::Unannounced,
-            packs: vec![],
-            inspectors: vec![InspectorRef {
-                user_id: self.user.id,
-                name: self.user.display_name.clone(),
-                certificate_no: self.user.certificate_no.clone().unwrap_or_default(),
-            }],
+            packs: vec![zhicha_core::packs::latest_all()[0].pack_ref()],
+            // Inspections are made by two officers.
+            inspectors: vec![
+                InspectorRef {
+                    user_id: self.user.id,
+                    name: self.user.display_name.clone(),
+                    certificate_no: self.user.certificate_no.clone().unwrap_or_default(),
+                },
+                InspectorRef {
+                    user_id: zhicha_core::ids::UserId::new(),
+                    name: "同组执法人员".to_owned(),
+                    certificate_no: "15062199".to_owned(),
+                },
+            ],
             created_by: self.user.id,
             started_at: Utc::now(),
             check_in: None,
