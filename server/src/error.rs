@@ -13,6 +13,8 @@ use zhicha_core::protocol::{ErrorBody, ErrorResponse};
 pub enum ApiError {
     #[error("未找到")]
     NotFound,
+    #[error("该地址不支持此请求方法")]
+    MethodNotAllowed,
     #[error("{message}")]
     BadRequest {
         code: &'static str,
@@ -63,6 +65,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized | Self::BadCredentials => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -89,6 +92,7 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
             Self::BadRequest { code, .. } => code,
             Self::Unauthorized => "unauthorized",
             Self::BadCredentials => "bad_credentials",

@@ -21,9 +21,12 @@ fn first(errors: Vec<FieldError>) -> ErrorBody {
     )
 }
 
+/// Bounded length, and no NUL (PostgreSQL text cannot hold it).
 fn text_ok(field: &str, text: &str) -> Result<(), ErrorBody> {
     if text.chars().count() > MAX_TEXT {
         Err(invalid(field, "内容过长"))
+    } else if text.contains('\0') {
+        Err(invalid(field, "内容含有无效字符"))
     } else {
         Ok(())
     }
@@ -69,6 +72,7 @@ pub fn check_enterprise(enterprise: &Enterprise) -> Result<(), ErrorBody> {
     }
     text_ok("name", &enterprise.name)?;
     text_ok("address", &enterprise.address)?;
+    text_ok("township", &enterprise.township)?;
     if let Some(code) = &enterprise.credit_code
         && !is_credit_code(code)
     {

@@ -378,6 +378,34 @@ async fn bad_input_gets_a_4xx_json_error(backend: Backend) {
     )
     .await
     .assert_error(StatusCode::BAD_REQUEST, "invalid_body");
+    // A NUL byte (which PostgreSQL text cannot hold) is bad input, not a server error.
+    let nul =
+        json!({ "username": "inspector\u{0}1", "password": "x", "device_id": DeviceId::new() });
+    t.call(Method::POST, "/api/v1/auth/login", None, Some(nul))
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
+    let bootstrap = t.get("/api/v1/bootstrap", &device.token).await.json();
+    let mut enterprise: zhicha_core::model::Enterprise =
+        serde_json::from_value(bootstrap["enterprises"][0].clone()).unwrap();
+    enterprise.id = zhicha_core::ids::EnterpriseId::new();
+    enterprise.credit_code = None;
+    enterprise.ad_hoc = true;
+    enterprise.name = "无证\u{0}作坊".to_owned();
+    let save = MutationPayload::EnterpriseSave(Box::new(enterprise.clone()));
+    let fresh = t.login("inspector1").await;
+    let response = t
+        .push(&fresh, &[fresh.mutation(enterprise.id.0, None, &save)])
+        .await;
+    assert_eq!(response.acks[0].status, AckStatus::Rejected, "{response:?}");
+    // Wrong methods answer 405 in the same shape.
+    t.call(
+        Method::DELETE,
+        "/api/v1/sync/push",
+        Some(&device.token),
+        None,
+    )
+    .await
+    .assert_error(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed");
     t.finish().await;
 }
 

@@ -34,7 +34,11 @@ pub async fn login(
     Json(request): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let username = request.username.trim().to_owned();
-    if username.is_empty() || username.len() > 100 || request.password.len() > 1000 {
+    if username.is_empty()
+        || username.len() > 100
+        || username.contains('\0')
+        || request.password.len() > 1000
+    {
         return Err(ApiError::BadCredentials);
     }
     let limits = &state.config.auth;

@@ -28,4 +28,5 @@ pub fn api() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .merge(photos::router())
         .fallback(|| async { ApiError::NotFound })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }

@@ -4,8 +4,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 use zhicha_core::protocol::{
-    MAX_BATCH_MUTATIONS, PullQuery, PullResponse, PushRequest, PushResponse, ReceiptQuery,
-    ReceiptResponse,
+    AckStatus, MAX_BATCH_MUTATIONS, PullQuery, PullResponse, PushRequest, PushResponse,
+    ReceiptQuery, ReceiptResponse,
 };
 
 use crate::auth::Session;
