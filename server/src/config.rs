@@ -39,7 +39,7 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL")]
     pub database_url: Option<String>,
     /// Seed the demo bureau when the database is empty, and print the demo accounts.
-    #[arg(long, env = "ZHICHA_DEMO", default_value_t = false)]
+    #[arg(long, env = "ZHICHA_DEMO", value_parser = clap::builder::FalseyValueParser::new())]
     pub demo: bool,
     #[command(flatten)]
     pub s3: S3Config,
@@ -78,7 +78,7 @@ pub struct S3Config {
         id = "s3_allow_http",
         long = "s3-allow-http",
         env = "ZHICHA_S3_ALLOW_HTTP",
-        default_value_t = false
+        value_parser = clap::builder::FalseyValueParser::new()
     )]
     pub allow_http: bool,
 }

@@ -75,8 +75,13 @@ impl Store {
                     std::fs::create_dir_all(&config.data).with_context(|| {
                         format!("creating data folder {}", config.data.display())
                     })?;
-                    let file = config.data.join("zhicha.db");
-                    format!("sqlite://{}?mode=rwc", file.display())
+                    let file = config.data.join("zhicha.db").display().to_string();
+                    // The file name is percent-decoded from the URL.
+                    let file = file
+                        .replace('%', "%25")
+                        .replace('?', "%3F")
+                        .replace('#', "%23");
+                    format!("sqlite://{file}?mode=rwc")
                 }
             };
             Self::open_sqlite(&url).await?
