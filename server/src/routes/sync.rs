@@ -60,6 +60,16 @@ pub async fn push(
         .store
         .push(&author, session.device_id, &request.mutations)
         .await?;
+    let count = |status| response.acks.iter().filter(|a| a.status == status).count();
+    tracing::info!(
+        user = %session.user.username,
+        device = %session.device_id,
+        applied = count(AckStatus::Applied),
+        duplicate = count(AckStatus::Duplicate),
+        rejected = count(AckStatus::Rejected),
+        gap = ?response.gap.map(|g| g.expected),
+        "push"
+    );
     Ok(Json(response))
 }
 
