@@ -28,6 +28,7 @@ on_both_backends!(
     a_token_of_another_device_cannot_push,
     an_incomplete_finding_cannot_be_submitted,
     writes_outside_the_users_scope_are_rejected,
+    concurrent_writers_of_one_finding_queue_and_every_version_is_kept,
 );
 
 async fn a_replayed_push_returns_the_stored_acks_and_applies_nothing_twice(backend: Backend) {
@@ -663,4 +664,77 @@ async fn writes_outside_the_users_scope_are_rejected(backend: Backend) {
             .any(|c| c["entity"] == "enterprise" && c["id"] == json!(ad_hoc.id))
     );
     t.finish().await;
+}
+
+async fn concurrent_writers_of_one_finding_queue_and_every_version_is_kept(backend: Backend) {
+    const EDITS: usize = 10;
+    let t = Arc::new(TestApp::start(backend).await);
+    let first = t.login("inspector1").await;
+    let inspection = first.inspection(t.some_enterprise(&first).await);
+    t.push(&first, &[first.save_inspection(&inspection, None)])
+        .await;
+    let finding = first.finding(&inspection);
+    let devices = [t.login("inspector1").await, t.login("inspector2").await].map(Arc::new);
+
+    // Two devices create the same finding at the same moment: one creates, one updates.
+    let mut tasks = Vec::new();
+    for device in &devices {
+        let (t, device, finding) = (Arc::clone(&t), Arc::clone(device), finding.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut created = finding.clone();
+            created.created_by = device.user.id;
+            t.push(&device, &[device.save_finding(&created, None)])
+                .await
+        }));
+    }
+    let mut revs = BTreeSet::new();
+    for task in tasks {
+        let response = task.await.unwrap();
+        assert_eq!(response.acks[0].status, AckStatus::Applied, "{response:?}");
+        revs.insert(response.acks[0].rev.unwrap());
+    }
+    assert_eq!(revs, BTreeSet::from([1, 2]));
+
+    // Then both edit it concurrently, one mutation per request.
+    let mut tasks = Vec::new();
+    for device in &devices {
+        let (t, device, finding) = (Arc::clone(&t), Arc::clone(device), finding.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut revs = Vec::new();
+            for n in 0..EDITS {
+                let mut edited = finding.clone();
+                edited.description = format!("{} 第{n}次修改", device.user.username);
+                let response = t
+                    .push(&device, &[device.save_finding(&edited, Some(1))])
+                    .await;
+                assert_eq!(response.acks[0].status, AckStatus::Applied, "{response:?}");
+                revs.push(response.acks[0].rev.unwrap());
+            }
+            revs
+        }));
+    }
+    for task in tasks {
+        revs.extend(task.await.unwrap());
+    }
+    let last = 2 + 2 * EDITS as i64;
+    assert_eq!(
+        revs,
+        (1..=last).collect::<BTreeSet<_>>(),
+        "two writes got the same rev"
+    );
+    let id = finding.id.to_string();
+    assert_eq!(t.state.store.finding(&id).await.unwrap().unwrap().0, last);
+    assert_eq!(
+        t.state
+            .store
+            .revision_count(EntityKind::Finding, &id)
+            .await
+            .unwrap(),
+        last - 1,
+        "every replaced version is kept"
+    );
+    match Arc::try_unwrap(t) {
+        Ok(t) => t.finish().await,
+        Err(_) => panic!("test app still shared"),
+    }
 }

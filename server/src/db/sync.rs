@@ -25,20 +25,34 @@ use zhicha_core::protocol::{
 };
 
 use super::users::parse_id;
-use super::{Store, now, placeholders};
+use super::{Backend, Store, is_unique_violation, now, placeholders};
 use crate::auth::{Scope, directory_scope};
 use crate::rules;
 
 type Tx = Transaction<'static, Any>;
 
 /// Who is writing: the token's user, their scope and the org tree.
+#[derive(Clone, Copy)]
 pub struct Author<'a> {
     pub user: &'a User,
     pub scope: &'a Scope,
     pub orgs: &'a [OrgUnit],
+    /// Appended to the `SELECT` of a record about to be rewritten: `FOR UPDATE` on PostgreSQL,
+    /// so concurrent writers of one record queue instead of both writing the same rev (SQLite
+    /// has a single writer and no such clause).
+    row_lock: &'static str,
 }
 
-impl Author<'_> {
+impl<'a> Author<'a> {
+    pub fn new(user: &'a User, scope: &'a Scope, orgs: &'a [OrgUnit]) -> Self {
+        Self {
+            user,
+            scope,
+            orgs,
+            row_lock: "",
+        }
+    }
+
     /// The lifecycle's view of this user for a record of `org`.
     fn actor(&self, org: OrgId) -> Actor {
         Actor {
@@ -151,6 +165,13 @@ impl Store {
         device: DeviceId,
         mutations: &[Mutation],
     ) -> Result<PushResponse, sqlx::Error> {
+        let author = &Author {
+            row_lock: match self.backend {
+                Backend::Postgres => " FOR UPDATE",
+                Backend::Sqlite => "",
+            },
+            ..*author
+        };
         let mut acks = Vec::with_capacity(mutations.len());
         for mutation in mutations {
             match self.push_one(author, device, mutation).await? {
@@ -174,7 +195,8 @@ impl Store {
     ) -> Result<Outcome, sqlx::Error> {
         let device_id = device.to_string();
         // A concurrent push of the same device can win the race for this seq; then the second
-        // look finds either its stored ack (a duplicate) or the gap.
+        // look finds either its stored ack (a duplicate) or the gap. A concurrent creation of
+        // the same record by another device is retried as an update.
         for _ in 0..3 {
             let mut tx = self.writer.begin().await?;
             if let Some(ack) = stored_ack(&mut tx, &device_id, mutation.mutation_id).await? {
@@ -213,22 +235,32 @@ impl Store {
                 }
                 continue;
             }
-            let ack = match apply(&mut tx, author, mutation).await? {
-                Ok(applied) => {
-                    append_changes(&mut tx, &applied.changes).await?;
-                    Ack {
+            let (ack, changes) = match apply(&mut tx, author, mutation).await {
+                Ok(Ok(applied)) => {
+                    let ack = Ack {
                         mutation_id: mutation.mutation_id,
                         status: AckStatus::Applied,
                         rev: Some(applied.rev),
                         error: None,
-                    }
+                    };
+                    (ack, applied.changes)
                 }
-                Err(error) => Ack {
-                    mutation_id: mutation.mutation_id,
-                    status: AckStatus::Rejected,
-                    rev: None,
-                    error: Some(error),
-                },
+                Ok(Err(error)) => {
+                    let ack = Ack {
+                        mutation_id: mutation.mutation_id,
+                        status: AckStatus::Rejected,
+                        rev: None,
+                        error: Some(error),
+                    };
+                    (ack, Vec::new())
+                }
+                // Another device created the same record (or claimed the same credit code) at
+                // the same moment: start over, and this time see what it wrote.
+                Err(error) if is_unique_violation(&error) => {
+                    tx.rollback().await?;
+                    continue;
+                }
+                Err(error) => return Err(error),
             };
             sqlx::query(
                 "INSERT INTO acks (device_id, mutation_id, seq, user_id, kind, entity_id, status, \
@@ -246,7 +278,8 @@ impl Store {
             .bind(now())
             .execute(&mut *tx)
             .await?;
-            // The change counter was taken last, so its row lock is held only for the commit.
+            // The change counter is taken last, so its row lock is held only for the commit.
+            append_changes(&mut tx, &changes).await?;
             tx.commit().await?;
             return Ok(Outcome::Ack(ack));
         }
@@ -561,14 +594,25 @@ async fn load<T: DeserializeOwned>(
     tx: &mut Tx,
     table: &str,
     id: &str,
+    lock: &str,
 ) -> Result<Option<(i64, T)>, sqlx::Error> {
-    let sql = format!("SELECT rev, data FROM {table} WHERE id = $1");
+    let sql = format!("SELECT rev, data FROM {table} WHERE id = $1{lock}");
     let row = sqlx::query_as::<_, EntityRow>(AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?;
     row.map(|row| Ok((row.rev, from_json(&row.data)?)))
         .transpose()
+}
+
+/// The upsert `sql` for a record that exists, or only its `INSERT` part for a new one: a
+/// concurrent creation of the same id then fails with a unique violation (and the mutation is
+/// retried as an update) instead of silently overwriting what the other writer stored.
+fn insert_or_update(sql: &'static str, new: bool) -> &'static str {
+    match sql.split_once(" ON CONFLICT") {
+        Some((insert, _)) if new => insert,
+        _ => sql,
+    }
 }
 
 /// Keeps the version being replaced: nothing is ever silently overwritten.
@@ -654,7 +698,7 @@ async fn save_inspection(
             reject("invalid", "检查所属单位不存在").with_field("org_id")
         ));
     }
-    let stored: Option<(i64, Inspection)> = load(tx, "inspections", &id).await?;
+    let stored: Option<(i64, Inspection)> = load(tx, "inspections", &id, author.row_lock).await?;
     let writable = match author.user.role {
         Role::Admin => true,
         Role::Inspector => author.user.org_id == inspection.org_id,
@@ -702,12 +746,13 @@ async fn save_inspection(
         )
         .await?;
     }
-    sqlx::query(
+    sqlx::query(insert_or_update(
         "INSERT INTO inspections (id, org_id, created_by, enterprise_id, rev, data, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
          enterprise_id = excluded.enterprise_id, rev = excluded.rev, data = excluded.data, \
          updated_at = excluded.updated_at",
-    )
+        stored.is_none(),
+    ))
     .bind(&id)
     .bind(inspection.org_id.to_string())
     .bind(inspection.created_by.to_string())
@@ -743,14 +788,15 @@ async fn write_finding(
     rev: i64,
     flagged: bool,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query(insert_or_update(
         "INSERT INTO findings (id, inspection_id, org_id, created_by, status, level, deadline, \
          flagged, rev, data, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, level = excluded.level, \
          deadline = excluded.deadline, flagged = CASE WHEN excluded.flagged = 1 THEN 1 \
          ELSE findings.flagged END, rev = excluded.rev, data = excluded.data, \
          updated_at = excluded.updated_at",
-    )
+        rev == 1,
+    ))
     .bind(finding.id.to_string())
     .bind(finding.inspection_id.to_string())
     .bind(finding.org_id.to_string())
@@ -796,7 +842,7 @@ async fn save_finding(
 ) -> Result<Result<Applied, Rejection>, sqlx::Error> {
     let id = finding.id.to_string();
     let Some((_, inspection)) =
-        load::<Inspection>(tx, "inspections", &finding.inspection_id.to_string()).await?
+        load::<Inspection>(tx, "inspections", &finding.inspection_id.to_string(), "").await?
     else {
         return Ok(Err(reject(
             "inspection_missing",
@@ -810,7 +856,7 @@ async fn save_finding(
         ));
     }
     let actor = author.actor(finding.org_id);
-    let stored: Option<(i64, Finding)> = load(tx, "findings", &id).await?;
+    let stored: Option<(i64, Finding)> = load(tx, "findings", &id, author.row_lock).await?;
     let now_utc = Utc::now();
     match stored {
         None => {
@@ -882,7 +928,7 @@ async fn finding_action(
     action: &FindingAction,
 ) -> Result<Result<Applied, Rejection>, sqlx::Error> {
     let id = mutation.entity_id.to_string();
-    let Some((rev, old)) = load::<Finding>(tx, "findings", &id).await? else {
+    let Some((rev, old)) = load::<Finding>(tx, "findings", &id, author.row_lock).await? else {
         return Ok(Err(reject("not_found", "隐患尚未同步到服务器")));
     };
     let actor = author.actor(old.org_id);
@@ -935,12 +981,14 @@ async fn attach_photo(
     meta: PhotoMeta,
 ) -> Result<Result<Applied, Rejection>, sqlx::Error> {
     let (owner, inspection_id, org_id) = match &meta.owner {
-        PhotoOwner::Finding(id) => match load::<Finding>(tx, "findings", &id.to_string()).await? {
-            Some((_, f)) => (id.0, f.inspection_id, f.org_id),
-            None => return Ok(Err(reject("not_found", "照片所属隐患尚未同步到服务器"))),
-        },
+        PhotoOwner::Finding(id) => {
+            match load::<Finding>(tx, "findings", &id.to_string(), "").await? {
+                Some((_, f)) => (id.0, f.inspection_id, f.org_id),
+                None => return Ok(Err(reject("not_found", "照片所属隐患尚未同步到服务器"))),
+            }
+        }
         PhotoOwner::Inspection(id) => {
-            match load::<Inspection>(tx, "inspections", &id.to_string()).await? {
+            match load::<Inspection>(tx, "inspections", &id.to_string(), "").await? {
                 Some((_, i)) => (id.0, i.id, i.org_id),
                 None => return Ok(Err(reject("not_found", "照片所属检查尚未同步到服务器"))),
             }
@@ -994,7 +1042,7 @@ async fn save_enterprise(
         ));
     }
     let visible = author.directory_orgs();
-    let stored: Option<(i64, Enterprise)> = load(tx, "enterprises", &id).await?;
+    let stored: Option<(i64, Enterprise)> = load(tx, "enterprises", &id, author.row_lock).await?;
     let admin = author.user.role == Role::Admin;
     let allowed = match &stored {
         _ if admin => true,
@@ -1036,13 +1084,14 @@ async fn save_enterprise(
             rev + 1
         }
     };
-    sqlx::query(
+    sqlx::query(insert_or_update(
         "INSERT INTO enterprises (id, org_id, name, credit_code, township, rev, data, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET \
          org_id = excluded.org_id, name = excluded.name, credit_code = excluded.credit_code, \
          township = excluded.township, rev = excluded.rev, data = excluded.data, \
          updated_at = excluded.updated_at",
-    )
+        stored.is_none(),
+    ))
     .bind(&id)
     .bind(enterprise.org_id.to_string())
     .bind(&enterprise.name)

@@ -51,11 +51,7 @@ pub async fn push(
             field: Some("mutations".to_owned()),
         });
     }
-    let author = Author {
-        user: &session.user,
-        scope: &session.scope,
-        orgs: &session.orgs,
-    };
+    let author = Author::new(&session.user, &session.scope, &session.orgs);
     let response = state
         .store
         .push(&author, session.device_id, &request.mutations)
