@@ -204,6 +204,24 @@ mod tests {
     }
 
     #[test]
+    fn s3_storage_is_configured_from_the_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = Config::for_tests(dir.path().join("data"), dir.path().join("dist"));
+        config.s3.bucket = Some("zhicha-photos".into());
+        config.s3.endpoint = Some("http://127.0.0.1:9000".into());
+        config.s3.access_key_id = Some("key".into());
+        config.s3.secret_access_key = Some("secret".into());
+        config.s3.allow_http = true;
+        let store = PhotoStore::open(&config).unwrap();
+        assert!(
+            store.objects.to_string().contains("zhicha-photos"),
+            "{}",
+            store.objects
+        );
+        assert!(!dir.path().join("data").join("photos").exists());
+    }
+
+    #[test]
     fn only_images_are_recognised() {
         assert_eq!(
             image_type(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0]),

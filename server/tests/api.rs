@@ -20,6 +20,7 @@ on_both_backends!(
     bad_input_gets_a_4xx_json_error,
     openapi_lists_the_endpoints,
     login_issues_stable_device_codes_and_bootstrap_lists_checklist_packs,
+    expired_tokens_and_changed_passwords_end_sessions,
 );
 
 async fn login_gives_a_token_and_wrong_passwords_get_401_then_429(backend: Backend) {
@@ -499,5 +500,66 @@ async fn login_issues_stable_device_codes_and_bootstrap_lists_checklist_packs(ba
     t.get(&format!("/api/v1/checklists/{id}/999"), &device.token)
         .await
         .assert_error(StatusCode::NOT_FOUND, "not_found");
+    t.finish().await;
+}
+
+async fn expired_tokens_and_changed_passwords_end_sessions(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut config, schema) = common::config_for(&backend, dir.path()).await;
+    config.auth.token_ttl_hours = -1;
+    let state = zhicha_server::AppState::open(config).await.unwrap();
+    zhicha_server::seed::demo(&state.store, &state.passwords)
+        .await
+        .unwrap();
+    let router = zhicha_server::app(state.clone());
+    let login = Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({ "username": "leader1", "password": "zhicha-demo", "device_id": DeviceId::new() })
+                .to_string(),
+        ))
+        .unwrap();
+    use tower::ServiceExt as _;
+    let response = router.clone().oneshot(login).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let token = serde_json::from_slice::<serde_json::Value>(&body).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bootstrap = Request::get("/api/v1/bootstrap")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = router.oneshot(bootstrap).await.unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "an expired token was accepted"
+    );
+    state.store.close().await;
+    if let (Backend::Postgres(url), Some(schema)) = (&backend, &schema) {
+        common::drop_schema(url, schema).await;
+    }
+
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector2").await;
+    assert_eq!(
+        t.get("/api/v1/bootstrap", &device.token).await.status,
+        StatusCode::OK
+    );
+    let hash = t.state.passwords.hash("a-new-long-password").await.unwrap();
+    assert!(
+        t.state
+            .store
+            .set_password("inspector2", &hash)
+            .await
+            .unwrap()
+    );
+    t.get("/api/v1/bootstrap", &device.token)
+        .await
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     t.finish().await;
 }
