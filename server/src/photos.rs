@@ -108,7 +108,7 @@ impl PhotoStore {
     /// Streams an upload to a temporary file while hashing it, then checks size, hash and
     /// image type before anything reaches storage. Returns the verified bytes.
     pub async fn receive(&self, claimed: &PhotoHash, body: Body) -> Result<Bytes, ApiError> {
-        let tmp = TempFile::new(&self.tmp)?;
+        let tmp = TempFile::new(&self.tmp);
         let mut file = tokio::fs::File::create(&tmp.path).await?;
         let mut hasher = Sha256::new();
         let mut size = 0usize;
@@ -175,13 +175,13 @@ struct TempFile {
 }
 
 impl TempFile {
-    fn new(dir: &std::path::Path) -> std::io::Result<Self> {
+    fn new(dir: &std::path::Path) -> Self {
         let mut name = [0u8; 12];
         rand::fill(&mut name);
         let name: String = name.iter().map(|b| format!("{b:02x}")).collect();
-        Ok(Self {
+        Self {
             path: dir.join(format!("upload-{name}.part")),
-        })
+        }
     }
 }
 

@@ -397,6 +397,29 @@ async fn pull_is_scoped_to_the_users_team_or_subtree(backend: Backend) {
         "a team leader sees only their team"
     );
 
+    // A leader at the bureau sees the whole subtree.
+    let bureau = t.login("admin").await.user.org_id;
+    let chief = zhicha_core::model::User {
+        id: zhicha_core::ids::UserId::new(),
+        username: "chief".to_owned(),
+        display_name: "局领导".to_owned(),
+        role: zhicha_core::model::Role::Leader,
+        org_id: bureau,
+        certificate_no: None,
+    };
+    let hash = t
+        .state
+        .passwords
+        .hash(zhicha_server::seed::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    assert!(t.state.store.insert_user(&chief, &hash).await.unwrap());
+    let chief = t.login("chief").await;
+    let seen_by_chief = ids(t.pull_all(&chief, 100).await);
+    assert!(
+        seen_by_chief.contains(&f1.id.to_string()) && seen_by_chief.contains(&i2.id.to_string())
+    );
+
     let admin = t.login("admin").await;
     let seen_by_admin = ids(t.pull_all(&admin, 100).await);
     assert!(
