@@ -461,14 +461,41 @@ async fn pull_pages_by_cursor(backend: Backend) {
         .json();
     assert_eq!(first["changes"].as_array().unwrap().len(), 2);
     assert_eq!(first["has_more"], true);
+    // The seeded directory comes first (directory changes are pulled too), then the pushes.
     let all = t.pull_all(&device, 2).await;
-    assert_eq!(all.len(), 5);
+    let (directory, records): (Vec<_>, Vec<_>) =
+        all.iter().partition(|c| c["entity"] == "enterprise");
+    assert_eq!(directory.len(), 14);
+    assert_eq!(records.len(), 5);
+    assert!(all[..14].iter().all(|c| c["entity"] == "enterprise"));
     assert!(
-        all.iter()
+        records
+            .iter()
             .all(|c| c["entity"] == "inspection" && c["rev"] == 1 && c["data"]["id"] == c["id"])
     );
     let end = t.pull_all(&device, 1000).await;
-    assert_eq!(end.len(), 5);
+    assert_eq!(end, all, "page size does not change what is pulled");
+    // From the last cursor there is nothing new.
+    let mut cursor = String::new();
+    loop {
+        let page = t
+            .get(
+                &format!("/api/v1/sync/pull?cursor={cursor}&limit=1000"),
+                &device.token,
+            )
+            .await
+            .json();
+        cursor = page["cursor"].as_str().unwrap().to_owned();
+        if page["has_more"] == false {
+            break;
+        }
+    }
+    let tail = t
+        .get(&format!("/api/v1/sync/pull?cursor={cursor}"), &device.token)
+        .await
+        .json();
+    assert_eq!(tail["changes"], json!([]));
+    assert_eq!(tail["cursor"], json!(cursor));
     t.get("/api/v1/sync/pull?cursor=garbage", &device.token)
         .await
         .assert_error(StatusCode::BAD_REQUEST, "invalid");

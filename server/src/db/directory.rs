@@ -2,7 +2,9 @@
 
 use sqlx::{AssertSqlSafe, FromRow};
 use zhicha_core::model::{Enterprise, Finding, FindingStatus, User};
+use zhicha_core::protocol::EntityKind;
 
+use super::sync::{ChangeRow, append_changes};
 use super::users::parse_id;
 use super::{Store, now, placeholders};
 
@@ -27,17 +29,19 @@ fn org_filter(column: &str, ids: Option<&[String]>, first_param: usize) -> Strin
 }
 
 impl Store {
-    /// Inserts or replaces a directory entry (operator import, demo seed); the change log is
-    /// not involved because devices receive the directory with bootstrap.
+    /// Inserts or replaces a directory entry (operator import, demo seed) and logs the change,
+    /// so devices receive directory updates by pull as well as with bootstrap.
     pub async fn upsert_enterprise(&self, enterprise: &Enterprise) -> Result<(), sqlx::Error> {
         let data =
             serde_json::to_string(enterprise).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        sqlx::query(
+        let mut tx = self.writer.begin().await?;
+        let rev: i64 = sqlx::query_scalar(
             "INSERT INTO enterprises (id, org_id, name, credit_code, township, rev, data, updated_at) \
              VALUES ($1, $2, $3, $4, $5, 1, $6, $7) \
              ON CONFLICT (id) DO UPDATE SET org_id = excluded.org_id, name = excluded.name, \
              credit_code = excluded.credit_code, township = excluded.township, \
-             rev = enterprises.rev + 1, data = excluded.data, updated_at = excluded.updated_at",
+             rev = enterprises.rev + 1, data = excluded.data, updated_at = excluded.updated_at \
+             RETURNING rev",
         )
         .bind(enterprise.id.to_string())
         .bind(enterprise.org_id.to_string())
@@ -46,9 +50,17 @@ impl Store {
         .bind(&enterprise.township)
         .bind(data)
         .bind(now())
-        .execute(&self.writer)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(())
+        let change = ChangeRow {
+            entity: EntityKind::Enterprise,
+            id: enterprise.id.0,
+            org_id: enterprise.org_id,
+            rev,
+            detail: None,
+        };
+        append_changes(&mut tx, &[change]).await?;
+        tx.commit().await
     }
 
     /// The id of the directory entry with this 统一社会信用代码, if any.

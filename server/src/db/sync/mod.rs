@@ -26,7 +26,7 @@ use crate::auth::{Scope, directory_scope};
 
 mod apply;
 
-type Tx = Transaction<'static, Any>;
+pub(in crate::db) type Tx = Transaction<'static, Any>;
 
 /// Who is writing: the token's user, their scope and the org tree.
 #[derive(Clone, Copy)]
@@ -74,12 +74,12 @@ fn reject(code: &str, message: impl Into<String>) -> Rejection {
 }
 
 /// A row appended to the change log when the transaction commits.
-struct ChangeRow {
-    entity: EntityKind,
-    id: Uuid,
-    org_id: OrgId,
-    rev: i64,
-    detail: Option<String>,
+pub(in crate::db) struct ChangeRow {
+    pub entity: EntityKind,
+    pub id: Uuid,
+    pub org_id: OrgId,
+    pub rev: i64,
+    pub detail: Option<String>,
 }
 
 /// What applying one valid mutation produced.
@@ -528,7 +528,10 @@ async fn stored_ack(
     .transpose()
 }
 
-async fn append_changes(tx: &mut Tx, changes: &[ChangeRow]) -> Result<(), sqlx::Error> {
+pub(in crate::db) async fn append_changes(
+    tx: &mut Tx,
+    changes: &[ChangeRow],
+) -> Result<(), sqlx::Error> {
     if changes.is_empty() {
         return Ok(());
     }
