@@ -5,6 +5,7 @@
 //! it is unreachable the PostgreSQL variants say so loudly and pass, unless `ZHICHA_REQUIRE_PG=1`,
 //! in which case they fail.
 
+// Each test binary (and the benchmark) uses a different part of these helpers.
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
