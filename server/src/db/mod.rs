@@ -100,10 +100,10 @@ impl Store {
         let pool_options = || {
             AnyPoolOptions::new().after_connect(|conn, _| {
                 Box::pin(async move {
-                    // WAL: readers never block the writer; NORMAL is durable across crashes
-                    // of the process (only a power loss may lose the last commits).
+                    // WAL: readers never block the writer. FULL: every commit is on disk before
+                    // its ack is sent, so a power cut cannot lose what a device then deleted.
                     conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                          PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
                     )
                     .await?;
