@@ -59,7 +59,9 @@ impl PhotoStore {
             None => {
                 std::fs::create_dir_all(&config.data)?;
                 let root = config.data.canonicalize()?;
-                Arc::new(LocalFileSystem::new_with_prefix(root)?)
+                // fsync files and folders: a photo the receipt reports as held must survive a
+                // power cut, because the device may then prune its copy.
+                Arc::new(LocalFileSystem::new_with_prefix(root)?.with_fsync(true))
             }
         };
         Ok(Self { objects, tmp })
