@@ -166,8 +166,12 @@ pub fn now() -> String {
     Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// `$from, $from+1, …` placeholders for an `IN (…)` list of `n` values.
+/// `$from, $from+1, …` placeholders for an `IN (…)` list of `n` values; `NULL` (matching
+/// nothing) for an empty list, which SQL does not allow.
 fn placeholders(from: usize, n: usize) -> String {
+    if n == 0 {
+        return "NULL".to_owned();
+    }
     (from..from + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()

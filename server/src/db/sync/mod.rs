@@ -307,7 +307,7 @@ impl Store {
             Some(ids) => {
                 let sql = format!(
                     "(entity <> 'enterprise' AND org_id IN ({}))",
-                    placeholders(3 + binds.len(), ids.len()).if_empty("NULL")
+                    placeholders(3 + binds.len(), ids.len())
                 );
                 binds.extend(ids);
                 sql
@@ -318,7 +318,7 @@ impl Store {
             Some(ids) => {
                 let sql = format!(
                     "(entity = 'enterprise' AND org_id IN ({}))",
-                    placeholders(3 + binds.len(), ids.len()).if_empty("NULL")
+                    placeholders(3 + binds.len(), ids.len())
                 );
                 binds.extend(ids);
                 sql
@@ -481,20 +481,6 @@ impl Store {
             .bind(id)
             .fetch_one(&self.pool)
             .await
-    }
-}
-
-trait IfEmpty {
-    fn if_empty(self, fallback: &str) -> String;
-}
-
-impl IfEmpty for String {
-    fn if_empty(self, fallback: &str) -> String {
-        if self.is_empty() {
-            fallback.to_owned()
-        } else {
-            self
-        }
     }
 }
 
