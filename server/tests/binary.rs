@@ -38,6 +38,15 @@ struct Server {
 
 /// Starts `serve --demo` on a free port and reads the address it prints.
 fn start(dir: &std::path::Path, database_url: Option<&str>) -> Server {
+    start_with(dir, database_url, &["serve", "--demo"], &[])
+}
+
+fn start_with(
+    dir: &std::path::Path,
+    database_url: Option<&str>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
     std::fs::create_dir_all(dir.join("dist")).unwrap();
     std::fs::write(
         dir.join("dist").join("index.html"),
@@ -45,7 +54,8 @@ fn start(dir: &std::path::Path, database_url: Option<&str>) -> Server {
     )
     .unwrap();
     let mut child = command(dir, database_url)
-        .args(["serve", "--demo"])
+        .args(args)
+        .envs(env.iter().copied())
         .env("ZHICHA_ADDR", "127.0.0.1:0")
         .stdout(Stdio::piped())
         .spawn()
@@ -342,4 +352,21 @@ fn operator_commands_manage_orgs_users_and_the_enterprise_directory() {
     let (ok, out, err) = run(fresh.path(), &["demo", "seed"], None);
     assert!(ok, "{err}");
     assert!(out.contains("inspector3") && out.contains("zhicha-demo"));
+}
+
+#[test]
+fn the_demo_env_var_seeds_like_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start_with(dir.path(), None, &["serve"], &[("ZHICHA_DEMO", "1")]);
+    let printed = server.stdout.join("\n");
+    assert!(
+        printed.contains("leader1") && printed.contains("zhicha-demo"),
+        "{printed}"
+    );
+    let _ = server.child.kill();
+    let _ = server.child.wait();
+    let mut plain = start_with(dir.path(), None, &["serve"], &[("ZHICHA_DEMO", "0")]);
+    assert!(!plain.stdout.join("\n").contains("zhicha-demo"));
+    let _ = plain.child.kill();
+    let _ = plain.child.wait();
 }
