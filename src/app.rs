@@ -4,20 +4,38 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
-use crate::pages::{home::HomePage, not_found::NotFoundPage};
+use crate::components::update_banner::UpdateBanner;
+use crate::pages::{home::HomePage, not_found::NotFoundPage, storage::StoragePage};
+use crate::{pwa, state};
 
-/// The whole app: header, then the routed page.
+/// How often an open app asks the server for a new version.
+const UPDATE_CHECK_MS: u32 = 30 * 60 * 1000;
+
+/// The whole app: header, update offer, then the routed page.
 #[component]
 pub fn App() -> impl IntoView {
+    state::provide_unsynced();
+    let (update_ready, set_update_ready) = signal(false);
+    leptos::task::spawn_local(async move {
+        if let Err(error) = pwa::register_service_worker(move || set_update_ready.set(true)).await {
+            leptos::logging::warn!("{error}");
+        }
+    });
+    gloo::timers::callback::Interval::new(UPDATE_CHECK_MS, || {
+        leptos::task::spawn_local(pwa::check_for_update());
+    })
+    .forget();
     view! {
         <Router>
             <header class="app-bar">
                 <span class="app-bar__title">{zhicha_core::APP_NAME}</span>
                 <span class="app-bar__subtitle">"安全生产现场检查"</span>
             </header>
+            <UpdateBanner ready=update_ready />
             <main class="app-main">
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/storage") view=StoragePage />
                 </Routes>
             </main>
         </Router>

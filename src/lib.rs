@@ -1,6 +1,9 @@
 //! 直查 zhicha — the offline field-inspection PWA (Leptos, client-side rendered).
 
 pub mod app;
+pub mod components;
 pub mod pages;
 pub mod photo;
+pub mod pwa;
+pub mod state;
 pub mod storage;

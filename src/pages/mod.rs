@@ -2,11 +2,13 @@
 
 pub mod home;
 pub mod not_found;
+pub mod storage;
 
 /// Every routed page of the app.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Page {
     Home,
+    Storage,
 }
 
 impl Page {
@@ -14,6 +16,7 @@ impl Page {
     pub fn path(self) -> &'static str {
         match self {
             Self::Home => "/",
+            Self::Storage => "/storage",
         }
     }
 }

@@ -21,6 +21,8 @@ use super::{Db, StorageError, from_js, to_js, write_all};
 
 pub(crate) const SCHEMA_VERSION_KEY: &str = "schema_version";
 const DEVICE_ID_KEY: &str = "device_id";
+/// The signed-in session (token, user, expiry), kept so the app opens offline.
+pub(crate) const SESSION_KEY: &str = "session";
 /// The next protocol seq to hand out; seqs are strictly increasing by 1 per device.
 const NEXT_SEQ_KEY: &str = "next_seq";
 
@@ -132,6 +134,15 @@ impl Db {
         let id = DeviceId::new();
         self.put_meta(DEVICE_ID_KEY, &id).await?;
         Ok(id)
+    }
+
+    /// Forgets the signed-in session. Callers check first that nothing is unsynced.
+    pub async fn clear_session(&self) -> Result<(), StorageError> {
+        let tx = self.write(&[META])?;
+        write_all(tx, async |tx| {
+            Ok(tx.store(META)?.delete(key(SESSION_KEY)).await?)
+        })
+        .await
     }
 
     // ----- reference data from the server (no outbox) -----

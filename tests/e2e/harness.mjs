@@ -26,14 +26,15 @@ async function freePort() {
 
 /** A running zhicha-server over a fresh data folder. `stop()` kills it; `start()` runs it again. */
 export class Server {
-  static async start(extraArgs = []) {
-    const server = new Server(await freePort(), mkdtempSync(join(tmpdir(), 'zhicha-e2e-')), extraArgs);
+  static async start(extraArgs = [], env = {}) {
+    const server = new Server(await freePort(), mkdtempSync(join(tmpdir(), 'zhicha-e2e-')), extraArgs, env);
     await server.start();
     return server;
   }
 
-  constructor(port, data, extraArgs) {
+  constructor(port, data, extraArgs, env = {}) {
     this.port = port;
+    this.env = env;
     this.data = data;
     this.extraArgs = extraArgs;
     this.url = `http://127.0.0.1:${port}`;
@@ -42,7 +43,7 @@ export class Server {
 
   async start() {
     this.child = spawn(SERVER_BIN, ['serve', ...this.extraArgs], {
-      env: { ...process.env, ZHICHA_ADDR: `127.0.0.1:${this.port}`, ZHICHA_DATA: this.data, ZHICHA_DIST: DIST },
+      env: { ...process.env, ZHICHA_ADDR: `127.0.0.1:${this.port}`, ZHICHA_DATA: this.data, ZHICHA_DIST: DIST, ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const collect = (chunk) => { this.log += chunk; };
@@ -50,6 +51,8 @@ export class Server {
     this.child.stderr.on('data', collect);
     const exited = new Promise((_, fail) =>
       this.child.once('exit', (code) => fail(new Error(`server exited (${code}):\n${this.log}`))));
+    exited.catch(() => {}); // a stop after start-up is expected, not an unhandled rejection
+
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const up = await Promise.race([
@@ -63,7 +66,7 @@ export class Server {
   }
 
   async stop(signal = 'SIGKILL') {
-    if (!this.child || this.child.exitCode !== null) return;
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
     const gone = new Promise((r) => this.child.once('exit', r));
     this.child.kill(signal);
     await gone;
@@ -75,15 +78,30 @@ export class Server {
   }
 }
 
+const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
+];
+
 /** Headless Chromium as the machines run it (root, no sandbox, no background traffic). */
 export async function launchBrowser() {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
-    ],
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/**
+ * A browser with a real profile on disk (not incognito), as an installed app has. Returns the
+ * context; `dispose()` closes it and removes the profile.
+ */
+export async function launchProfile() {
+  const profile = mkdtempSync(join(tmpdir(), 'zhicha-profile-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport: { width: 390, height: 844 }, locale: 'zh-CN',
   });
+  context.dispose = async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  };
+  return context;
 }
 
 /** A phone-sized page that records console errors and uncaught exceptions. */
@@ -94,4 +112,12 @@ export async function phonePage(browser) {
   page.on('pageerror', (e) => page.errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
   return { context, page };
+}
+
+/**
+ * Waits until the page shows `text`. Polls on a timer, not on animation frames: Chromium can stop
+ * painting a page that was navigated while its server was down, and rAF-based waits then stall.
+ */
+export async function waitForText(page, text, timeout = 20_000) {
+  await page.waitForFunction((t) => document.body?.innerText.includes(t), text, { timeout, polling: 100 });
 }

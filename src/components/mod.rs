@@ -1,0 +1,4 @@
+//! Reusable views.
+
+pub mod storage_guardian;
+pub mod update_banner;
