@@ -34,7 +34,7 @@ fn finding(n: usize) -> Finding {
             "第{n}处：局部通风机未实现双风机双电源自动切换，现场查看切换试验记录缺失"
         ),
         place: "1201 回风巷".to_owned(),
-        level: if n % 5 == 0 {
+        level: if n.is_multiple_of(5) {
             Level::Major
         } else {
             Level::General

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod components;
+pub mod geo;
 pub mod pages;
 pub mod photo;
 pub mod pwa;

@@ -12,7 +12,8 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
 pub use records::{
-    EnterpriseSearch, NewPhoto, OutboxRecord, StoredPhoto, SyncErrorRecord, UnsyncedCounts,
+    DocumentRecord, EnterpriseSearch, NewPhoto, OutboxRecord, StoredPhoto, SyncErrorRecord,
+    UnsyncedCounts,
 };
 pub use schema::META;
 

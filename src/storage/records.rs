@@ -8,14 +8,15 @@ use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Blob;
 use zhicha_core::ids::{DeviceId, FindingId, InspectionId, MutationId, PhotoHash};
 use zhicha_core::model::{
-    Enterprise, Finding, FindingStatus, Inspection, ItemResult, PhotoMeta, PhotoOwner, User,
+    Enterprise, Finding, FindingStatus, Inspection, IssuedDocument, ItemResult, PhotoMeta,
+    PhotoOwner, User,
 };
 use zhicha_core::packs::ChecklistPack;
 use zhicha_core::protocol::{ErrorBody, Mutation, MutationPayload};
 
 use super::schema::{
-    BY_ENTERPRISE, BY_INSPECTION, BY_OWNER, BY_PENDING, BY_STATUS, ENTERPRISES, FINDINGS,
-    INSPECTIONS, ITEM_RESULTS, META, OUTBOX, PACKS, PHOTOS, ROSTER, SYNC_ERRORS,
+    BY_ENTERPRISE, BY_INSPECTION, BY_OWNER, BY_PENDING, BY_STATUS, DOCUMENTS, ENTERPRISES,
+    FINDINGS, INSPECTIONS, ITEM_RESULTS, META, OUTBOX, PACKS, PHOTOS, ROSTER, SYNC_ERRORS,
 };
 use super::{Db, StorageError, from_js, to_js, write_all};
 
@@ -91,6 +92,17 @@ impl EnterpriseSearch {
 struct PackRow {
     key: String,
     pack: ChecklistPack,
+}
+
+/// A document issued on the device: its number (the key) and the inspection it belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentRecord {
+    pub number: String,
+    pub inspection_id: InspectionId,
+    pub document: IssuedDocument,
+    /// Document-number counters are per device and per kind; kept with the record for audits.
+    #[serde(default)]
+    pub device_sequence: u32,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -355,6 +367,26 @@ impl Db {
             enqueue(tx, finding.id.0, action).await
         })
         .await
+    }
+
+    /// Records an issued document. A number is issued once: reusing one is an error, never an
+    /// overwrite (the paper copy already carries it).
+    pub async fn add_document(&self, record: &DocumentRecord) -> Result<(), StorageError> {
+        let value = to_js(record)?;
+        let tx = self.write(&[DOCUMENTS])?;
+        write_all(tx, async |tx| {
+            tx.store(DOCUMENTS)?.add(&value, None).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The documents issued for an inspection.
+    pub async fn documents_of(
+        &self,
+        id: InspectionId,
+    ) -> Result<Vec<DocumentRecord>, StorageError> {
+        self.by_index(DOCUMENTS, BY_INSPECTION, key(id)).await
     }
 
     // ----- reads -----

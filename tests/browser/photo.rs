@@ -82,3 +82,14 @@ fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
     out.extend_from_slice(&jpeg[2..]);
     out
 }
+
+#[wasm_bindgen_test]
+async fn asking_for_a_position_never_blocks_recording() {
+    // Headless Chromium has no location source and no permission: the answer is None, in time.
+    let start = js_sys::Date::now();
+    let fix = zhicha::geo::current_position(2_000).await;
+    assert!(js_sys::Date::now() - start < 10_000.0);
+    if let Some(point) = fix {
+        assert!(point.is_valid());
+    }
+}

@@ -1,9 +1,13 @@
 //! IndexedDB storage: every store, atomic edits, index queries, the schema upgrade.
 
 use wasm_bindgen_test::wasm_bindgen_test;
-use zhicha::storage::{Db, EnterpriseSearch, SyncErrorRecord, UnsyncedCounts, schema};
+use zhicha::storage::{
+    Db, DocumentRecord, EnterpriseSearch, SyncErrorRecord, UnsyncedCounts, schema,
+};
 use zhicha_core::ids::{EnterpriseId, PhotoHash};
-use zhicha_core::model::{FindingStatus, ItemResult, Outcome, PhotoOwner, Role, User};
+use zhicha_core::model::{
+    DocumentKind, FindingStatus, IssuedDocument, ItemResult, Outcome, PhotoOwner, Role, User,
+};
 use zhicha_core::protocol::{CommentPayload, ErrorBody, MutationKind, MutationPayload};
 
 use crate::fixtures::{drop_db, enterprise, finding, fresh_db, inspection, photo_of};
@@ -413,4 +417,67 @@ impl OutboxLen for Db {
     async fn limited_outbox_len(&self, limit: u32) -> usize {
         self.outbox(limit).await.unwrap().len()
     }
+}
+
+#[wasm_bindgen_test]
+async fn an_issued_document_number_is_kept_and_never_reused() {
+    let t = fresh_db("documents").await;
+    let visit = inspection(&enterprise());
+    let record = DocumentRecord {
+        number: "达旗应急检记〔2026〕A7-0003号".to_owned(),
+        inspection_id: visit.id,
+        document: IssuedDocument {
+            kind: DocumentKind::InspectionRecord,
+            number: "达旗应急检记〔2026〕A7-0003号".to_owned(),
+            issued_at: chrono::Utc::now(),
+        },
+        device_sequence: 3,
+    };
+    t.db.add_document(&record).await.unwrap();
+    assert_eq!(
+        t.db.documents_of(visit.id).await.unwrap(),
+        vec![record.clone()]
+    );
+    let mut reused = record.clone();
+    reused.inspection_id = inspection(&enterprise()).id;
+    let error = t.db.add_document(&reused).await.unwrap_err();
+    assert!(error.to_string().contains("记录已存在"), "{error}");
+    assert_eq!(t.db.documents_of(visit.id).await.unwrap(), vec![record]);
+    drop_db(t).await;
+}
+
+#[wasm_bindgen_test]
+fn storage_warnings_and_logout_follow_the_numbers() {
+    use zhicha::pwa::StorageStatus;
+    use zhicha::state::logout_refusal;
+    let nearly_full = StorageStatus {
+        persisted: true,
+        usage: 81.0,
+        quota: 100.0,
+    };
+    assert!(nearly_full.is_nearly_full());
+    assert!(
+        !StorageStatus {
+            usage: 80.0,
+            ..nearly_full
+        }
+        .is_nearly_full()
+    );
+    assert!(
+        !StorageStatus {
+            usage: 5.0,
+            quota: 0.0,
+            ..nearly_full
+        }
+        .is_nearly_full(),
+        "unknown quota"
+    );
+    assert_eq!(logout_refusal(UnsyncedCounts::default()), None);
+    let refusal = logout_refusal(UnsyncedCounts {
+        mutations: 0,
+        photos: 2,
+        errors: 0,
+    })
+    .unwrap();
+    assert!(refusal.contains("2 张照片未同步"), "{refusal}");
 }
