@@ -5,8 +5,11 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::update_banner::UpdateBanner;
-use crate::pages::{home::HomePage, not_found::NotFoundPage, storage::StoragePage};
-use crate::{pwa, state};
+use crate::pages::{
+    home::HomePage, login::LoginPage, not_found::NotFoundPage, storage::StoragePage,
+    sync_errors::SyncErrorsPage,
+};
+use crate::{pwa, state, sync};
 
 /// How often an open app asks the server for a new version.
 const UPDATE_CHECK_MS: u32 = 30 * 60 * 1000;
@@ -14,7 +17,8 @@ const UPDATE_CHECK_MS: u32 = 30 * 60 * 1000;
 /// The whole app: header, update offer, then the routed page.
 #[component]
 pub fn App() -> impl IntoView {
-    state::provide_unsynced();
+    let unsynced = state::provide_unsynced();
+    sync::engine::provide_sync_engine(unsynced);
     let (update_ready, set_update_ready) = signal(false);
     leptos::task::spawn_local(async move {
         if let Err(error) = pwa::register_service_worker(move || set_update_ready.set(true)).await {
@@ -35,7 +39,9 @@ pub fn App() -> impl IntoView {
             <main class="app-main">
                 <Routes fallback=NotFoundPage>
                     <Route path=path!("/") view=HomePage />
+                    <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/storage") view=StoragePage />
+                    <Route path=path!("/sync-errors") view=SyncErrorsPage />
                 </Routes>
             </main>
         </Router>

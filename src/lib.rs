@@ -8,3 +8,4 @@ pub mod photo;
 pub mod pwa;
 pub mod state;
 pub mod storage;
+pub mod sync;

@@ -1,19 +1,33 @@
-//! Home: where an inspector's day starts — the inspections on this device and its storage.
+//! Home: where an inspector's day starts — sync state, the inspections on this device and
+//! their sync state, and the device's storage.
 
 use leptos::prelude::*;
 use zhicha_core::model::Inspection;
 
+use super::Page;
 use crate::components::storage_guardian::StorageGuardian;
-use crate::state;
+use crate::components::sync_panel::SyncPanel;
+use crate::state::{self, use_unsynced};
+use crate::storage::RecordSync;
+use crate::sync::engine::use_sync_engine;
 
 #[derive(Clone)]
 struct Row {
     enterprise: String,
     inspection: Inspection,
+    sync: RecordSync,
 }
 
-async fn load_inspections() -> Result<Vec<Row>, String> {
+#[derive(Clone)]
+struct HomeData {
+    signed_in_as: Option<String>,
+    rows: Vec<Row>,
+}
+
+async fn load(running: bool) -> Result<HomeData, String> {
     let db = state::db().await.map_err(|e| e.to_string())?;
+    let session = db.session().await.map_err(|e| e.to_string())?;
+    let unsynced = db.unsynced_entities().await.map_err(|e| e.to_string())?;
     let inspections = db.inspections().await.map_err(|e| e.to_string())?;
     let mut rows = Vec::with_capacity(inspections.len());
     for inspection in inspections {
@@ -23,48 +37,88 @@ async fn load_inspections() -> Result<Vec<Row>, String> {
             .ok()
             .flatten()
             .map_or_else(|| "（未知单位）".to_owned(), |e| e.name);
+        let findings = db
+            .findings_of_inspection(inspection.id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let ids: Vec<uuid::Uuid> = std::iter::once(inspection.id.0)
+            .chain(findings.iter().map(|f| f.id.0))
+            .collect();
+        let complete = db.evidence_complete(inspection.id).await.unwrap_or(false);
+        let sync = RecordSync::of(&ids, &unsynced, running, complete);
         rows.push(Row {
             enterprise,
             inspection,
+            sync,
         });
     }
-    Ok(rows)
+    Ok(HomeData {
+        signed_in_as: session.map(|s| s.user.display_name),
+        rows,
+    })
+}
+
+fn badge_class(sync: RecordSync) -> &'static str {
+    match sync {
+        RecordSync::Synced => "badge badge--ok",
+        RecordSync::Error => "badge badge--error",
+        _ => "badge badge--pending",
+    }
 }
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let inspections = LocalResource::new(load_inspections);
+    let engine = use_sync_engine();
+    let unsynced = use_unsynced();
+    // Re-read whenever a sync round starts or ends, or local counts change.
+    let data = LocalResource::new(move || {
+        let running = engine.status.get().running;
+        let _ = unsynced.counts.get();
+        load(running)
+    });
     view! {
         <section class="page page--home">
-            <h1 class="page__title">"检查记录"</h1>
-            <p class="muted">"四不两直：不发通知、不打招呼、不听汇报、不用陪同接待、直奔基层、直插现场。"</p>
             <Suspense fallback=|| view! { <p class="muted">"正在读取本机数据…"</p> }>
-                {move || inspections.get().map(|result| match result {
+                {move || data.get().map(|result| match result {
                     Err(error) => view! { <p class="error" role="alert">{error}</p> }.into_any(),
-                    Ok(rows) if rows.is_empty() => {
-                        view! { <p class="empty">"本机尚无检查记录。"</p> }.into_any()
-                    }
-                    Ok(rows) => view! {
-                        <ul class="list inspections">
-                            {rows.into_iter().map(|row| {
-                                let started = row.inspection.started_at
-                                    .with_timezone(&zhicha_core::lifecycle::china_offset())
-                                    .format("%Y-%m-%d %H:%M")
-                                    .to_string();
-                                let state = if row.inspection.finished_at.is_some() { "已完成" } else { "进行中" };
-                                view! {
-                                    <li class="list__item inspection">
-                                        <span class="inspection__enterprise">{row.enterprise}</span>
-                                        <span class="inspection__meta">
-                                            {row.inspection.kind.label_zh()} " · " {started} " · " {state}
-                                        </span>
-                                    </li>
-                                }
-                            }).collect_view()}
-                        </ul>
+                    Ok(data) => view! {
+                        {match data.signed_in_as {
+                            Some(name) => view! { <p class="muted">"当前用户：" {name}</p> }.into_any(),
+                            None => view! {
+                                <p class="card">"尚未登录。联网后请先登录，下载离线资料。"
+                                    <a class="button button--wide" href=Page::Login.path()>"登录"</a></p>
+                            }.into_any(),
+                        }}
+                        <h1 class="page__title">"检查记录"</h1>
+                        {if data.rows.is_empty() {
+                            view! { <p class="empty">"本机尚无检查记录。"</p> }.into_any()
+                        } else {
+                            view! {
+                                <ul class="list inspections">
+                                    {data.rows.into_iter().map(|row| {
+                                        let started = row.inspection.started_at
+                                            .with_timezone(&zhicha_core::lifecycle::china_offset())
+                                            .format("%Y-%m-%d %H:%M")
+                                            .to_string();
+                                        let state = if row.inspection.finished_at.is_some() { "已完成" } else { "进行中" };
+                                        view! {
+                                            <li class="list__item inspection">
+                                                <span class="inspection__enterprise">{row.enterprise}</span>
+                                                <span class="inspection__meta">
+                                                    {row.inspection.kind.label_zh()} " · " {started} " · " {state}
+                                                </span>
+                                                <span class=badge_class(row.sync) data-testid="record-sync">{row.sync.label_zh()}</span>
+                                            </li>
+                                        }
+                                    }).collect_view()}
+                                </ul>
+                            }.into_any()
+                        }}
                     }.into_any(),
                 })}
             </Suspense>
+            <SyncPanel />
+            <p class="muted">"四不两直：不发通知、不打招呼、不听汇报、不用陪同接待、直奔基层、直插现场。"</p>
             <StorageGuardian />
         </section>
     }

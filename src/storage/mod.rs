@@ -12,8 +12,8 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
 pub use records::{
-    DocumentRecord, EnterpriseSearch, NewPhoto, OutboxRecord, StoredPhoto, SyncErrorRecord,
-    UnsyncedCounts,
+    DocumentRecord, EnterpriseSearch, NewPhoto, OutboxRecord, RecordSync, Session, StoredPhoto,
+    SyncErrorRecord, UnsyncedCounts, UnsyncedEntities,
 };
 pub use schema::META;
 

@@ -12,7 +12,9 @@ use zhicha_core::model::{
     PhotoOwner, User,
 };
 use zhicha_core::packs::ChecklistPack;
-use zhicha_core::protocol::{ErrorBody, Mutation, MutationPayload};
+use zhicha_core::protocol::{
+    BootstrapResponse, Change, EntityKind, ErrorBody, Mutation, MutationPayload,
+};
 
 use super::schema::{
     BY_ENTERPRISE, BY_INSPECTION, BY_OWNER, BY_PENDING, BY_STATUS, DOCUMENTS, ENTERPRISES,
@@ -26,6 +28,20 @@ const DEVICE_ID_KEY: &str = "device_id";
 pub(crate) const SESSION_KEY: &str = "session";
 /// The next protocol seq to hand out; seqs are strictly increasing by 1 per device.
 const NEXT_SEQ_KEY: &str = "next_seq";
+const PULL_CURSOR_KEY: &str = "pull_cursor";
+
+fn rev_key(id: uuid::Uuid) -> String {
+    format!("rev/{id}")
+}
+
+/// The signed-in session, kept on the device so the app opens offline until it expires.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: User,
+    pub device_code: String,
+}
 
 /// One queued mutation, keyed by its seq.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -64,6 +80,70 @@ pub struct UnsyncedCounts {
     pub mutations: u32,
     pub photos: u32,
     pub errors: u32,
+}
+
+/// Entity ids with unsynced parts, for the per-record sync state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UnsyncedEntities {
+    pub queued: Vec<uuid::Uuid>,
+    pub rejected: Vec<uuid::Uuid>,
+    pub photos: Vec<uuid::Uuid>,
+}
+
+/// Per-record sync state as the inspector sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecordSync {
+    /// 待同步
+    Pending,
+    /// 同步中
+    Syncing,
+    /// 照片待上传
+    PhotosPending,
+    /// 出错
+    Error,
+    /// 已同步 (with the server's receipt: evidence complete)
+    Synced,
+}
+
+impl RecordSync {
+    /// The state of a record made of `ids` (an inspection and its findings).
+    pub fn of(
+        ids: &[uuid::Uuid],
+        unsynced: &UnsyncedEntities,
+        running: bool,
+        receipt_complete: bool,
+    ) -> Self {
+        let any = |list: &[uuid::Uuid]| list.iter().any(|id| ids.contains(id));
+        if any(&unsynced.rejected) {
+            Self::Error
+        } else if any(&unsynced.queued) {
+            if running {
+                Self::Syncing
+            } else {
+                Self::Pending
+            }
+        } else if any(&unsynced.photos) {
+            if running {
+                Self::Syncing
+            } else {
+                Self::PhotosPending
+            }
+        } else if receipt_complete {
+            Self::Synced
+        } else {
+            Self::Pending
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Pending => "待同步",
+            Self::Syncing => "同步中",
+            Self::PhotosPending => "照片待上传",
+            Self::Error => "出错",
+            Self::Synced => "已同步",
+        }
+    }
 }
 
 /// A filter over the offline enterprise directory.
@@ -146,6 +226,14 @@ impl Db {
         let id = DeviceId::new();
         self.put_meta(DEVICE_ID_KEY, &id).await?;
         Ok(id)
+    }
+
+    pub async fn session(&self) -> Result<Option<Session>, StorageError> {
+        self.get_meta(SESSION_KEY).await
+    }
+
+    pub async fn put_session(&self, session: &Session) -> Result<(), StorageError> {
+        self.put_meta(SESSION_KEY, session).await
     }
 
     /// Forgets the signed-in session. Callers check first that nothing is unsynced.
@@ -389,6 +477,154 @@ impl Db {
         self.by_index(DOCUMENTS, BY_INSPECTION, key(id)).await
     }
 
+    // ----- what comes back from the server -----
+
+    /// Applies one pulled page and stores the new cursor in the same transaction. A change to an
+    /// entity with a pending local mutation is not applied over it (the local edit wins on the
+    /// device and reaches the server next); its revision is still recorded.
+    pub async fn apply_pulled(
+        &self,
+        changes: &[Change],
+        cursor: &str,
+    ) -> Result<usize, StorageError> {
+        let tx = self.write(&[FINDINGS, INSPECTIONS, ENTERPRISES, OUTBOX, META])?;
+        let mut applied = 0;
+        write_all(tx, async |tx| {
+            let pending: Vec<OutboxRecord> = tx
+                .store(OUTBOX)?
+                .get_all(None, None)
+                .await?
+                .into_iter()
+                .map(from_js)
+                .collect::<Result<_, _>>()?;
+            let meta = tx.store(META)?;
+            for change in changes {
+                let store = match change.entity {
+                    EntityKind::Finding => FINDINGS,
+                    EntityKind::Inspection => INSPECTIONS,
+                    EntityKind::Enterprise => ENTERPRISES,
+                    _ => continue,
+                };
+                meta.put(&to_js(&change.rev)?, Some(&key(rev_key(change.id))))
+                    .await?;
+                if pending.iter().any(|r| r.mutation.entity_id == change.id) {
+                    continue;
+                }
+                let target = tx.store(store)?;
+                match (&change.data, change.deleted) {
+                    (_, true) => target.delete(key(change.id)).await?,
+                    (Some(data), false) => {
+                        target.put(&to_js(data)?, None).await?;
+                    }
+                    (None, false) => continue,
+                }
+                applied += 1;
+            }
+            meta.put(&to_js(cursor)?, Some(&key(PULL_CURSOR_KEY)))
+                .await?;
+            Ok(())
+        })
+        .await?;
+        Ok(applied)
+    }
+
+    /// Where the last pull stopped.
+    pub async fn pull_cursor(&self) -> Result<Option<String>, StorageError> {
+        self.get_meta(PULL_CURSOR_KEY).await
+    }
+
+    /// The server revision last seen of an entity.
+    pub async fn known_rev(&self, id: uuid::Uuid) -> Result<Option<i64>, StorageError> {
+        self.get_meta(&rev_key(id)).await
+    }
+
+    /// Records whether the server holds all of an inspection's evidence (its receipt).
+    pub async fn put_evidence_complete(
+        &self,
+        id: InspectionId,
+        complete: bool,
+    ) -> Result<(), StorageError> {
+        self.put_meta(&format!("receipt/{id}"), &complete).await
+    }
+
+    pub async fn evidence_complete(&self, id: InspectionId) -> Result<bool, StorageError> {
+        Ok(self
+            .get_meta(&format!("receipt/{id}"))
+            .await?
+            .unwrap_or(false))
+    }
+
+    /// Queues a rejected mutation again (after the inspector fixed what the server said) as a new
+    /// mutation with a new id and seq, and removes it from the sync errors.
+    pub async fn resend_sync_error(&self, id: MutationId) -> Result<(), StorageError> {
+        let tx = self.write(&[SYNC_ERRORS, OUTBOX, META])?;
+        write_all(tx, async |tx| {
+            let errors = tx.store(SYNC_ERRORS)?;
+            let record: SyncErrorRecord = errors
+                .get(key(id))
+                .await?
+                .map(from_js)
+                .transpose()?
+                .ok_or_else(|| StorageError::NotFound(format!("同步错误 {id}")))?;
+            let payload = record
+                .mutation
+                .decode()
+                .map_err(|e| StorageError::Format(e.to_string()))?;
+            enqueue(tx, record.mutation.entity_id, &payload).await?;
+            errors.delete(key(id)).await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Stores what the server sends a device for a day offline. Open findings with pending local
+    /// mutations keep the local version.
+    pub async fn put_bootstrap(&self, bootstrap: &BootstrapResponse) -> Result<(), StorageError> {
+        self.put_roster(&bootstrap.roster).await?;
+        self.put_enterprises(&bootstrap.enterprises).await?;
+        let pending: Vec<uuid::Uuid> = self
+            .outbox(u32::MAX)
+            .await?
+            .into_iter()
+            .map(|r| r.mutation.entity_id)
+            .collect();
+        let findings: Vec<&Finding> = bootstrap
+            .open_findings
+            .iter()
+            .filter(|f| !pending.contains(&f.id.0))
+            .collect();
+        self.put_many(FINDINGS, &findings).await?;
+        self.put_meta("orgs", &bootstrap.orgs).await
+    }
+
+    /// The entity ids with something not yet on the server: queued mutations, rejected ones and
+    /// the owners of photos not yet uploaded.
+    pub async fn unsynced_entities(&self) -> Result<UnsyncedEntities, StorageError> {
+        let queued = self
+            .outbox(u32::MAX)
+            .await?
+            .into_iter()
+            .map(|r| r.mutation.entity_id)
+            .collect();
+        let rejected = self
+            .sync_errors()
+            .await?
+            .into_iter()
+            .map(|r| r.mutation.entity_id)
+            .collect();
+        let mut photos = Vec::new();
+        for hash in self.pending_photos().await? {
+            if let Some(photo) = self.photo(&hash).await? {
+                photos.push(uuid_of(&photo.meta.owner));
+            }
+        }
+        Ok(UnsyncedEntities {
+            queued,
+            rejected,
+            photos,
+        })
+    }
+
     // ----- reads -----
 
     pub async fn inspection(&self, id: InspectionId) -> Result<Option<Inspection>, StorageError> {
@@ -491,17 +727,23 @@ impl Db {
     }
 
     /// Removes acknowledged mutations (and records rejected ones as sync errors) at once.
+    /// `revs` are the entity revisions the server reported in its acks.
     pub async fn settle_outbox(
         &self,
         acked: &[u64],
         rejected: &[SyncErrorRecord],
+        revs: &[(uuid::Uuid, i64)],
     ) -> Result<(), StorageError> {
         let rejected_rows = rejected.iter().map(to_js).collect::<Result<Vec<_>, _>>()?;
-        let tx = self.write(&[OUTBOX, SYNC_ERRORS])?;
+        let tx = self.write(&[OUTBOX, SYNC_ERRORS, META])?;
         write_all(tx, async |tx| {
             let outbox = tx.store(OUTBOX)?;
             for seq in acked {
                 outbox.delete(JsValue::from_f64(*seq as f64)).await?;
+            }
+            let meta = tx.store(META)?;
+            for (id, rev) in revs {
+                meta.put(&to_js(rev)?, Some(&key(rev_key(*id)))).await?;
             }
             let errors = tx.store(SYNC_ERRORS)?;
             for row in &rejected_rows {
@@ -600,9 +842,15 @@ async fn enqueue(
         .transpose()?
         .unwrap_or(1);
     meta.put(&to_js(&(seq + 1))?, Some(&seq_key)).await?;
+    // The revision this device last saw, so the server can tell an edit from a conflict.
+    let base_rev: Option<i64> = meta
+        .get(key(rev_key(entity_id)))
+        .await?
+        .map(from_js)
+        .transpose()?;
     let record = OutboxRecord {
         seq,
-        mutation: Mutation::new(MutationId::new(), seq, entity_id, None, payload),
+        mutation: Mutation::new(MutationId::new(), seq, entity_id, base_rev, payload),
         created_at: Utc::now(),
     };
     tx.store(OUTBOX)?.add(&to_js(&record)?, None).await?;

@@ -336,9 +336,11 @@ async fn settling_the_outbox_removes_acked_entries_and_keeps_rejected_ones_visib
         error: ErrorBody::new("validation", "检查人员不少于两人").with_field("inspectors"),
         at: chrono::Utc::now(),
     };
-    t.db.settle_outbox(&[1, 2], std::slice::from_ref(&rejected))
+    let entity = outbox[0].mutation.entity_id;
+    t.db.settle_outbox(&[1, 2], std::slice::from_ref(&rejected), &[(entity, 7)])
         .await
         .unwrap();
+    assert_eq!(t.db.known_rev(entity).await.unwrap(), Some(7));
     let left: Vec<u64> =
         t.db.outbox(100)
             .await
@@ -358,6 +360,10 @@ async fn settling_the_outbox_removes_acked_entries_and_keeps_rejected_ones_visib
     );
     t.db.discard_sync_error(rejected.mutation_id).await.unwrap();
     assert!(t.db.sync_errors().await.unwrap().is_empty());
+    // The next edit of that entity carries the revision it was based on.
+    t.db.save_inspection(&visit).await.unwrap();
+    let next = t.db.outbox(100).await.unwrap().pop().unwrap();
+    assert_eq!(next.mutation.base_rev, Some(7));
     drop_db(t).await;
 }
 

@@ -1,0 +1,176 @@
+//! The HTTP calls of the sync protocol (`/api/v1`), typed with `zhicha-core`'s wire types.
+
+use gloo::net::http::{Method, Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use web_sys::Blob;
+use zhicha_core::ids::{DeviceId, InspectionId, PhotoHash};
+use zhicha_core::protocol::{
+    BootstrapResponse, ErrorResponse, LoginRequest, LoginResponse, PullResponse, PushRequest,
+    PushResponse, ReceiptResponse,
+};
+
+const API: &str = "/api/v1";
+
+/// Why a call did not succeed, so the engine knows whether to retry, ask for login or stop.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SyncError {
+    /// No connection (or the server is down): keep everything, retry later.
+    #[error("无法连接服务器，数据已保存在本机，联网后自动同步")]
+    Offline,
+    /// The token expired or was revoked: ask for login, never touch the queue.
+    #[error("登录已过期，请重新登录后继续同步")]
+    Unauthorized,
+    /// The server failed (5xx): retry with backoff.
+    #[error("服务器暂时不可用（{0}），稍后自动重试")]
+    Server(u16),
+    /// The server refused the request itself (4xx other than 401): shown as is.
+    #[error("{message}")]
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The answer could not be read.
+    #[error("服务器应答无法识别：{0}")]
+    Protocol(String),
+    #[error("本机存储错误：{0}")]
+    Storage(String),
+    #[error("尚未登录")]
+    NotLoggedIn,
+}
+
+impl SyncError {
+    /// Worth retrying later by itself.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Offline | Self::Server(_))
+    }
+}
+
+impl From<crate::storage::StorageError> for SyncError {
+    fn from(error: crate::storage::StorageError) -> Self {
+        Self::Storage(error.to_string())
+    }
+}
+
+fn authorized(builder: RequestBuilder, token: &str) -> RequestBuilder {
+    builder.header("Authorization", &format!("Bearer {token}"))
+}
+
+async fn send(request: Result<Request, gloo::net::Error>) -> Result<Response, SyncError> {
+    let request = request.map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let response = request.send().await.map_err(|_| SyncError::Offline)?;
+    check(response).await
+}
+
+async fn check(response: Response) -> Result<Response, SyncError> {
+    match response.status() {
+        200..=299 => Ok(response),
+        401 => Err(SyncError::Unauthorized),
+        // A proxy or the dev server answering for a dead backend.
+        502..=504 => Err(SyncError::Offline),
+        status @ 500..=599 => Err(SyncError::Server(status)),
+        status => {
+            let (code, message) = match response.json::<ErrorResponse>().await {
+                Ok(body) => (body.error.code, body.error.message),
+                Err(_) => ("http".to_owned(), format!("请求被拒绝（{status}）")),
+            };
+            Err(SyncError::Refused {
+                status,
+                code,
+                message,
+            })
+        }
+    }
+}
+
+async fn json<T: DeserializeOwned>(response: Response) -> Result<T, SyncError> {
+    response
+        .json::<T>()
+        .await
+        .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+/// `POST /auth/login`.
+pub async fn login(
+    username: &str,
+    password: &str,
+    device_id: DeviceId,
+) -> Result<LoginResponse, SyncError> {
+    let body = LoginRequest {
+        username: username.to_owned(),
+        password: password.to_owned(),
+        device_id,
+    };
+    let response = send(Request::post(&format!("{API}/auth/login")).json(&body)).await;
+    match response {
+        Err(SyncError::Unauthorized) => Err(SyncError::Refused {
+            status: 401,
+            code: "bad_credentials".to_owned(),
+            message: "用户名或密码错误".to_owned(),
+        }),
+        other => json(other?).await,
+    }
+}
+
+/// `GET /bootstrap`.
+pub async fn bootstrap(token: &str) -> Result<BootstrapResponse, SyncError> {
+    json(send(authorized(Request::get(&format!("{API}/bootstrap")), token).build()).await?).await
+}
+
+/// `GET /checklists/{id}/{version}`.
+pub async fn checklist(
+    token: &str,
+    id: &str,
+    version: u32,
+) -> Result<zhicha_core::packs::ChecklistPack, SyncError> {
+    let url = format!("{API}/checklists/{id}/{version}");
+    json(send(authorized(Request::get(&url), token).build()).await?).await
+}
+
+/// `POST /sync/push`.
+pub async fn push(token: &str, request: &PushRequest) -> Result<PushResponse, SyncError> {
+    let builder = authorized(Request::post(&format!("{API}/sync/push")), token);
+    json(send(builder.json(request)).await?).await
+}
+
+/// `GET /sync/pull`.
+pub async fn pull(
+    token: &str,
+    cursor: Option<&str>,
+    limit: u32,
+) -> Result<PullResponse, SyncError> {
+    let mut builder = authorized(Request::get(&format!("{API}/sync/pull")), token)
+        .query([("limit", limit.to_string())]);
+    if let Some(cursor) = cursor {
+        builder = builder.query([("cursor", cursor)]);
+    }
+    json(send(builder.build()).await?).await
+}
+
+/// `HEAD /photos/{sha256}`: whether the server holds the photo.
+pub async fn photo_held(token: &str, hash: &PhotoHash) -> Result<bool, SyncError> {
+    let builder = authorized(RequestBuilder::new(&format!("{API}/photos/{hash}")), token)
+        .method(Method::HEAD);
+    let request = builder
+        .build()
+        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let response = request.send().await.map_err(|_| SyncError::Offline)?;
+    match response.status() {
+        404 => Ok(false),
+        _ => check(response).await.map(|_| true),
+    }
+}
+
+/// `PUT /photos/{sha256}`: the server recomputes the hash and stores the bytes once.
+pub async fn put_photo(token: &str, hash: &PhotoHash, blob: &Blob) -> Result<(), SyncError> {
+    let builder = authorized(Request::put(&format!("{API}/photos/{hash}")), token)
+        .header("Content-Type", "image/jpeg");
+    send(builder.body(blob.clone())).await.map(|_| ())
+}
+
+/// `GET /sync/receipt?inspection=ID`.
+pub async fn receipt(token: &str, inspection: InspectionId) -> Result<ReceiptResponse, SyncError> {
+    let builder = authorized(Request::get(&format!("{API}/sync/receipt")), token)
+        .query([("inspection", inspection.to_string())]);
+    json(send(builder.build()).await?).await
+}
