@@ -55,6 +55,7 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", routes::api())
         .route("/healthz", axum::routing::get(routes::health::healthz))
         .fallback_service(web::pwa(&state.config.dist))
+        .layer(axum::middleware::from_fn(web::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

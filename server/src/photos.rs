@@ -39,6 +39,12 @@ impl PhotoStore {
     pub fn open(config: &Config) -> anyhow::Result<Self> {
         let tmp = config.data.join("tmp");
         std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+        // Uploads cut off by a crash: never verified, never recorded, safe to drop.
+        for entry in std::fs::read_dir(&tmp)?.flatten() {
+            if entry.file_name().to_string_lossy().ends_with(".part") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
         let objects: Arc<dyn ObjectStore> = match &config.s3.bucket {
             Some(bucket) => {
                 let mut builder = AmazonS3Builder::from_env()
@@ -59,6 +65,10 @@ impl PhotoStore {
             None => {
                 std::fs::create_dir_all(&config.data)?;
                 let root = config.data.canonicalize()?;
+                let swept = sweep_staging_files(&root.join("photos"));
+                if swept > 0 {
+                    tracing::info!(files = swept, "removed unfinished photo writes");
+                }
                 // fsync files and folders: a photo the receipt reports as held must survive a
                 // power cut, because the device may then prune its copy.
                 Arc::new(LocalFileSystem::new_with_prefix(root)?.with_fsync(true))
@@ -158,6 +168,28 @@ fn body_error(error: &axum::Error) -> ApiError {
     }
 }
 
+/// Removes what a crash left of local photo writes: `object_store` writes `<name>#<n>` and
+/// renames it into place, so a file with `#` in its name was never completed (the photo is not
+/// recorded and the device uploads it again). Runs at start-up, before anything is written;
+/// one server per data folder. Returns how many files went.
+fn sweep_staging_files(root: &std::path::Path) -> usize {
+    let mut swept = 0;
+    let mut folders = vec![root.to_owned()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                folders.push(path);
+            } else if entry.file_name().to_string_lossy().contains('#')
+                && std::fs::remove_file(&path).is_ok()
+            {
+                swept += 1;
+            }
+        }
+    }
+    swept
+}
+
 /// The MIME type of a JPEG, PNG or WebP by its magic bytes.
 pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
     if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
@@ -221,6 +253,22 @@ mod tests {
             store.objects
         );
         assert!(!dir.path().join("data").join("photos").exists());
+    }
+
+    #[test]
+    fn unfinished_writes_are_swept_at_start_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let folder = data.join("photos").join("ab").join("cd");
+        std::fs::create_dir_all(&folder).unwrap();
+        std::fs::create_dir_all(data.join("tmp")).unwrap();
+        std::fs::write(folder.join("abcd.jpg"), b"kept").unwrap();
+        std::fs::write(folder.join("abcd.jpg#1"), b"half").unwrap();
+        std::fs::write(data.join("tmp").join("upload-00.part"), b"half").unwrap();
+        PhotoStore::open(&Config::for_tests(data.clone(), dir.path().join("dist"))).unwrap();
+        assert!(folder.join("abcd.jpg").exists());
+        assert!(!folder.join("abcd.jpg#1").exists());
+        assert!(!data.join("tmp").join("upload-00.part").exists());
     }
 
     #[test]

@@ -2,14 +2,24 @@
 //!
 //! `index.html` and `sw.js` must always be revalidated, or a phone keeps an old app forever;
 //! Trunk's hashed assets never change under their name, so they are cached for a year.
+//!
+//! Every response carries security headers. The PWA's Content-Security-Policy allows only what a
+//! Trunk-built Leptos app needs: its own files, `'wasm-unsafe-eval'` to compile the wasm, and the
+//! one inline `<script type="module">` Trunk writes into `index.html`, allowed by its SHA-256,
+//! computed from the `index.html` being served (re-read when the file changes). API responses get
+//! `default-src 'none'`: JSON and photos never need to run anything.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use axum::extract::Request;
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::Router;
+use base64::Engine as _;
+use sha2::{Digest as _, Sha256};
 use tower_http::services::{ServeDir, ServeFile};
 
 const REVALIDATE: &str = "no-cache";
@@ -21,9 +31,127 @@ pub fn pwa(dist: &Path) -> Router {
     let files = ServeDir::new(dist)
         .append_index_html_on_directories(true)
         .fallback(index);
+    let policy = Arc::new(PwaPolicy::new(dist.join("index.html")));
     Router::new()
         .fallback_service(files)
         .layer(middleware::from_fn(cache_headers))
+        .layer(middleware::from_fn(move |request, next| {
+            pwa_headers(Arc::clone(&policy), request, next)
+        }))
+}
+
+/// The PWA's policy without the inline-script hashes, which are appended to `script-src`.
+const PWA_CSP_HEAD: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
+const PWA_CSP_TAIL: &str = "; img-src 'self' blob: data:; connect-src 'self'; worker-src 'self'; \
+    style-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
+    frame-ancestors 'none'";
+/// The policy of API responses (JSON, photo bytes): nothing may run, nothing may frame them.
+pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// The PWA's Content-Security-Policy, cached for one version (mtime, length) of `index.html`.
+struct PwaPolicy {
+    index: PathBuf,
+    cached: Mutex<Option<(Option<SystemTime>, u64, HeaderValue)>>,
+}
+
+impl PwaPolicy {
+    fn new(index: PathBuf) -> Self {
+        Self {
+            index,
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// The policy for the `index.html` now on disk (no hashes if it cannot be read).
+    fn current(&self) -> HeaderValue {
+        let meta = std::fs::metadata(&self.index).ok();
+        let key = (
+            meta.as_ref().and_then(|m| m.modified().ok()),
+            meta.as_ref().map_or(0, std::fs::Metadata::len),
+        );
+        let mut cached = self.cached.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((modified, len, value)) = cached.as_ref()
+            && (*modified, *len) == key
+        {
+            return value.clone();
+        }
+        let html = std::fs::read_to_string(&self.index).unwrap_or_default();
+        let value = HeaderValue::from_str(&pwa_csp(&html))
+            .unwrap_or_else(|_| HeaderValue::from_static(API_CSP));
+        *cached = Some((key.0, key.1, value.clone()));
+        value
+    }
+}
+
+/// The PWA's Content-Security-Policy for this `index.html`: its inline scripts allowed by hash.
+pub fn pwa_csp(index_html: &str) -> String {
+    let mut policy = PWA_CSP_HEAD.to_owned();
+    for script in inline_scripts(index_html) {
+        let digest = Sha256::digest(script.as_bytes());
+        policy.push_str(" 'sha256-");
+        policy.push_str(&base64::engine::general_purpose::STANDARD.encode(digest));
+        policy.push('\'');
+    }
+    policy.push_str(PWA_CSP_TAIL);
+    policy
+}
+
+/// The text of every `<script>` without a `src` attribute, as the browser hashes it (the HTML
+/// parser turns CR LF and lone CR into LF before anything else).
+pub fn inline_scripts(html: &str) -> Vec<String> {
+    let mut scripts = Vec::new();
+    let lower = html.to_ascii_lowercase();
+    let mut at = 0;
+    while let Some(start) = lower[at..].find("<script").map(|i| at + i) {
+        let Some(open_end) = lower[start..].find('>').map(|i| start + i) else {
+            break;
+        };
+        let Some(close) = lower[open_end..].find("</script").map(|i| open_end + i) else {
+            break;
+        };
+        let attributes = &lower[start + "<script".len()..open_end];
+        let has_src = attributes
+            .split(|c: char| c.is_ascii_whitespace())
+            .any(|a| a == "src" || a.starts_with("src="));
+        if !has_src {
+            let text = &html[open_end + 1..close];
+            scripts.push(text.replace("\r\n", "\n").replace('\r', "\n"));
+        }
+        at = close;
+    }
+    scripts
+}
+
+async fn pwa_headers(policy: Arc<PwaPolicy>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, policy.current());
+    response
+}
+
+/// Headers on every response, API and PWA: no MIME sniffing, no referrer, no framing, and a
+/// default policy that the PWA replaces with its own.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers
+        .entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(API_CSP));
+    headers.insert(
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    );
+    response
 }
 
 async fn cache_headers(request: Request, next: Next) -> Response {
@@ -51,7 +179,29 @@ pub fn is_hashed_asset(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_hashed_asset;
+    use super::{inline_scripts, is_hashed_asset, pwa_csp};
+
+    #[test]
+    fn inline_scripts_are_found_and_external_ones_skipped() {
+        let html = "<head><script type=\"module\">\r\nimport init from '/a.js';\r\n</script>\
+            <script src=\"/x.js\"></script><SCRIPT>b()</SCRIPT></head>";
+        assert_eq!(
+            inline_scripts(html),
+            ["\nimport init from '/a.js';\n", "b()"]
+        );
+    }
+
+    #[test]
+    fn the_policy_carries_the_hash_of_each_inline_script() {
+        // printf 'alert(1)' | openssl dgst -sha256 -binary | base64
+        let policy = pwa_csp("<script>alert(1)</script>");
+        assert!(
+            policy.contains("'sha256-bhHHL3z2vDgxUt0W3dWQOrprscmda2Y5pLsLg4GF+pI='"),
+            "{policy}"
+        );
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+    }
 
     #[test]
     fn trunk_hashed_names_are_recognised() {

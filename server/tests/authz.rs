@@ -1,0 +1,311 @@
+//! The authorization matrix: every endpoint × role × org relation against an expected status
+//! table, on SQLite and PostgreSQL. The records belong to team 1 (执法一中队, made by
+//! `inspector1`); the callers are nobody, a forged token, the owner, a teammate, the team's
+//! leader, an inspector of team 2 and the bureau's admin.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use common::{Backend, Device, TestApp, jpeg};
+use serde_json::{Value, json};
+use zhicha_core::ids::{DeviceId, PhotoHash};
+use zhicha_core::model::{PhotoMeta, PhotoOwner, PhotoRole};
+use zhicha_core::protocol::{AckStatus, MutationPayload};
+
+on_both_backends!(every_endpoint_answers_every_caller_as_the_table_says);
+
+/// The callers, in the order of the table's columns.
+const CALLERS: [&str; 7] = [
+    "anonymous",
+    "forged",
+    "inspector1",
+    "inspector2",
+    "leader1",
+    "inspector3",
+    "admin",
+];
+
+/// Expected statuses: anonymous, forged token, owner, teammate, team leader, other team, admin.
+const MATRIX: &[(&str, [u16; 7])] = &[
+    ("GET /api/v1/health", [200, 200, 200, 200, 200, 200, 200]),
+    (
+        "GET /api/v1/openapi.json",
+        [200, 200, 200, 200, 200, 200, 200],
+    ),
+    ("GET /api/v1/bootstrap", [401, 401, 200, 200, 200, 200, 200]),
+    (
+        "GET /api/v1/checklists/{pack}",
+        [401, 401, 200, 200, 200, 200, 200],
+    ),
+    ("GET /api/v1/sync/pull", [401, 401, 200, 200, 200, 200, 200]),
+    (
+        "POST /api/v1/sync/push (own device)",
+        [401, 401, 200, 200, 200, 200, 200],
+    ),
+    (
+        "POST /api/v1/sync/push (inspector1's device)",
+        [401, 401, 200, 403, 403, 403, 403],
+    ),
+    (
+        "GET /api/v1/sync/receipt (team 1)",
+        [401, 401, 200, 200, 200, 403, 200],
+    ),
+    (
+        "GET /api/v1/sync/receipt (unknown)",
+        [401, 401, 404, 404, 404, 404, 404],
+    ),
+    (
+        "HEAD /api/v1/photos/{team 1 photo}",
+        [401, 401, 200, 200, 200, 200, 200],
+    ),
+    (
+        "GET /api/v1/photos/{team 1 photo}",
+        [401, 401, 200, 200, 200, 403, 200],
+    ),
+    (
+        "GET /api/v1/photos/{unreferenced photo}",
+        [401, 401, 403, 403, 403, 403, 403],
+    ),
+    (
+        "PUT /api/v1/photos/{team 1 photo}",
+        [401, 401, 200, 200, 200, 200, 200],
+    ),
+    (
+        "POST /api/v1/auth/logout",
+        [401, 401, 204, 204, 204, 204, 204],
+    ),
+];
+
+/// What a caller may pull of team 1's records: owner, teammate, leader and admin see them.
+const SEES_TEAM_1: [bool; 7] = [false, false, true, true, true, false, true];
+
+struct Fixture {
+    inspection: String,
+    finding: String,
+    photo: PhotoHash,
+    photo_bytes: Vec<u8>,
+    unreferenced: PhotoHash,
+    pack: String,
+    owner_device: DeviceId,
+}
+
+/// Team 1's inspection with a finding and an uploaded evidence photo, plus a photo uploaded by
+/// inspector3 that no record references.
+async fn fixture(t: &TestApp, owner: &Device, stranger: &Device) -> Fixture {
+    let inspection = owner.inspection(t.some_enterprise(owner).await);
+    let photo_bytes = jpeg(20_000, 7);
+    let photo = PhotoHash::of_bytes(&photo_bytes);
+    let mut finding = owner.finding(&inspection);
+    finding.photos = vec![photo.clone()];
+    let meta = PhotoMeta {
+        hash: photo.clone(),
+        owner: PhotoOwner::Finding(finding.id),
+        role: PhotoRole::Evidence,
+        bytes: photo_bytes.len() as u64,
+        width: 1600,
+        height: 1200,
+        mime: "image/jpeg".into(),
+        captured_at: chrono::Utc::now(),
+        offset_from_start_s: Some(30),
+        location: None,
+    };
+    let response = t
+        .push(
+            owner,
+            &[
+                owner.save_inspection(&inspection, None),
+                owner.save_finding(&finding, None),
+                owner.mutation(
+                    finding.id.0,
+                    None,
+                    &MutationPayload::PhotoAttach(Box::new(meta)),
+                ),
+            ],
+        )
+        .await;
+    assert!(
+        response.acks.iter().all(|a| a.status == AckStatus::Applied),
+        "{response:?}"
+    );
+    assert_eq!(
+        put(t, &owner.token, &photo, photo_bytes.clone()).await,
+        StatusCode::CREATED
+    );
+    let unreferenced_bytes = jpeg(1_000, 9);
+    let unreferenced = PhotoHash::of_bytes(&unreferenced_bytes);
+    assert_eq!(
+        put(t, &stranger.token, &unreferenced, unreferenced_bytes).await,
+        StatusCode::CREATED
+    );
+    let bootstrap = t.get("/api/v1/bootstrap", &owner.token).await.json();
+    let pack = format!(
+        "{}/{}",
+        bootstrap["packs"][0]["id"].as_str().unwrap(),
+        bootstrap["packs"][0]["version"]
+    );
+    Fixture {
+        inspection: inspection.id.to_string(),
+        finding: finding.id.to_string(),
+        photo,
+        photo_bytes,
+        unreferenced,
+        pack,
+        owner_device: owner.device_id,
+    }
+}
+
+async fn put(t: &TestApp, token: &str, hash: &PhotoHash, bytes: Vec<u8>) -> StatusCode {
+    let request = Request::put(format!("/api/v1/photos/{hash}"))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "image/jpeg")
+        .body(Body::from(bytes))
+        .unwrap();
+    t.send(request).await.status
+}
+
+/// Sends the row's request as the caller (`token` None: no Authorization header) and checks the
+/// answer: a protocol error body for every 4xx, the photo's bytes for a 200 download.
+async fn check(t: &TestApp, f: &Fixture, row: &str, token: Option<&str>, device: DeviceId) -> u16 {
+    let (method, path, body): (Method, String, Option<Vec<u8>>) = match row {
+        "GET /api/v1/health" => (Method::GET, "/api/v1/health".into(), None),
+        "GET /api/v1/openapi.json" => (Method::GET, "/api/v1/openapi.json".into(), None),
+        "GET /api/v1/bootstrap" => (Method::GET, "/api/v1/bootstrap".into(), None),
+        "GET /api/v1/checklists/{pack}" => {
+            (Method::GET, format!("/api/v1/checklists/{}", f.pack), None)
+        }
+        "GET /api/v1/sync/pull" => (Method::GET, "/api/v1/sync/pull?limit=1000".into(), None),
+        "POST /api/v1/sync/push (own device)" => (
+            Method::POST,
+            "/api/v1/sync/push".into(),
+            Some(
+                json!({"device_id": device, "mutations": []})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        ),
+        "POST /api/v1/sync/push (inspector1's device)" => (
+            Method::POST,
+            "/api/v1/sync/push".into(),
+            Some(
+                json!({"device_id": f.owner_device, "mutations": []})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        ),
+        "GET /api/v1/sync/receipt (team 1)" => (
+            Method::GET,
+            format!("/api/v1/sync/receipt?inspection={}", f.inspection),
+            None,
+        ),
+        "GET /api/v1/sync/receipt (unknown)" => (
+            Method::GET,
+            format!("/api/v1/sync/receipt?inspection={}", uuid::Uuid::now_v7()),
+            None,
+        ),
+        "HEAD /api/v1/photos/{team 1 photo}" => {
+            (Method::HEAD, format!("/api/v1/photos/{}", f.photo), None)
+        }
+        "GET /api/v1/photos/{team 1 photo}" => {
+            (Method::GET, format!("/api/v1/photos/{}", f.photo), None)
+        }
+        "GET /api/v1/photos/{unreferenced photo}" => (
+            Method::GET,
+            format!("/api/v1/photos/{}", f.unreferenced),
+            None,
+        ),
+        "PUT /api/v1/photos/{team 1 photo}" => (
+            Method::PUT,
+            format!("/api/v1/photos/{}", f.photo),
+            Some(f.photo_bytes.clone()),
+        ),
+        "POST /api/v1/auth/logout" => (Method::POST, "/api/v1/auth/logout".into(), None),
+        other => panic!("no request for row {other}"),
+    };
+    let mut request = Request::builder().method(method.clone()).uri(&path);
+    if let Some(token) = token {
+        request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    if body.is_some() {
+        let content_type = if method == Method::PUT {
+            "image/jpeg"
+        } else {
+            "application/json"
+        };
+        request = request.header(header::CONTENT_TYPE, content_type);
+    }
+    let reply = t
+        .send(
+            request
+                .body(body.map_or_else(Body::empty, Body::from))
+                .unwrap(),
+        )
+        .await;
+    let status = reply.status;
+    if status.is_client_error() && method != Method::HEAD {
+        let json: Value = reply.json();
+        assert!(json["error"]["code"].is_string(), "{row}: {json}");
+    }
+    if status == StatusCode::OK && row.starts_with("GET /api/v1/photos") {
+        assert_eq!(reply.body.as_ref(), f.photo_bytes.as_slice(), "{row}");
+    }
+    status.as_u16()
+}
+
+async fn every_endpoint_answers_every_caller_as_the_table_says(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let mut devices = Vec::new();
+    for user in &CALLERS[2..] {
+        devices.push(t.login(user).await);
+    }
+    let f = fixture(&t, &devices[0], &devices[3]).await;
+    let forged = "0".repeat(64);
+    let mut mismatches = Vec::new();
+    for (row, expected) in MATRIX {
+        for (column, caller) in CALLERS.iter().enumerate() {
+            let (token, device) = match column {
+                0 => (None, DeviceId::new()),
+                1 => (Some(forged.as_str()), DeviceId::new()),
+                n => (
+                    Some(devices[n - 2].token.as_str()),
+                    devices[n - 2].device_id,
+                ),
+            };
+            let got = check(&t, &f, row, token, device).await;
+            if got != expected[column] {
+                mismatches.push(format!(
+                    "{row} as {caller}: expected {}, got {got}",
+                    expected[column]
+                ));
+            }
+        }
+        if *row == "GET /api/v1/sync/pull" {
+            for (column, device) in devices.iter().enumerate() {
+                let pulled = t.pull_all(device, 1000).await;
+                let sees = [&f.inspection, &f.finding]
+                    .iter()
+                    .map(|id| pulled.iter().any(|c| c["id"] == json!(id)))
+                    .collect::<Vec<_>>();
+                let expected = SEES_TEAM_1[column + 2];
+                if sees != [expected, expected] {
+                    mismatches.push(format!(
+                        "pull as {}: sees team 1 {sees:?}, expected {expected}",
+                        CALLERS[column + 2]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "authorization matrix:\n{}",
+        mismatches.join("\n")
+    );
+    // After logout every token is dead.
+    for device in &devices {
+        t.get("/api/v1/bootstrap", &device.token)
+            .await
+            .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    t.finish().await;
+}
