@@ -31,6 +31,11 @@ pub enum EntryState {
 pub struct OutboxEntry {
     pub mutation: Mutation,
     pub state: EntryState,
+    /// Sent at least once. The server may have applied it even if no answer came back, so its
+    /// payload is frozen: a later save must be a new mutation, never coalesced into this one
+    /// (a resend would be answered `duplicate` and the newer content silently lost).
+    #[serde(default)]
+    pub sent: bool,
 }
 
 /// What `enqueue` did.
@@ -97,6 +102,7 @@ impl Outbox {
                 .find(|e| e.mutation.entity_id == entity_id);
             if let Some(e) = latest
                 && e.state == EntryState::Pending
+                && !e.sent
                 && e.mutation.kind == kind
             {
                 e.mutation.payload = payload.to_value();
@@ -108,6 +114,7 @@ impl Outbox {
         self.entries.push(OutboxEntry {
             mutation: Mutation::new(mutation_id, seq, entity_id, base_rev, payload),
             state: EntryState::Pending,
+            sent: false,
         });
         Enqueued::Appended(seq)
     }
@@ -167,6 +174,7 @@ impl Outbox {
             .take(n)
         {
             e.state = EntryState::InFlight;
+            e.sent = true;
             mutations.push(e.mutation.clone());
         }
         Some(PushRequest {
@@ -394,6 +402,32 @@ mod tests {
             o.enqueue(MutationId::new(), f.id.0, None, &save(&f)),
             Enqueued::Appended(2)
         );
+    }
+
+    /// Regression: a push that failed after the server applied it put the entry back to
+    /// pending; the next save was coalesced into it, the resend was answered `duplicate`, and
+    /// the newer content was lost although it was acknowledged.
+    #[test]
+    fn a_save_that_was_sent_once_is_never_coalesced_into_even_after_a_failed_push() {
+        let mut o = Outbox::new();
+        let mut f = finding();
+        o.enqueue(MutationId::new(), f.id.0, None, &save(&f));
+        let device = DeviceId::new();
+        assert!(o.next_batch(device).is_some());
+        o.push_failed();
+        f.description = "推送失败后的修改".into();
+        assert_eq!(
+            o.enqueue(MutationId::new(), f.id.0, None, &save(&f)),
+            Enqueued::Appended(2)
+        );
+        let batch = o.next_batch(device).unwrap();
+        assert_eq!(batch.mutations.len(), 2);
+        match batch.mutations[1].decode().unwrap() {
+            MutationPayload::FindingSave(saved) => {
+                assert_eq!(saved.description, "推送失败后的修改")
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -134,8 +134,6 @@ struct Sim {
     described: BTreeMap<MutationId, (Uuid, bool, Option<String>)>,
     ledger: Ledger,
     edits: u64,
-    /// Mutations sent at least once.
-    sent: BTreeSet<MutationId>,
 }
 
 impl Sim {
@@ -159,20 +157,6 @@ impl Sim {
             .unwrap_or(id);
         self.described
             .insert(seq_entry, (entity, payload.kind().is_save(), description));
-    }
-
-    /// True when the record's latest outbox entry is a save that was sent before and is waiting
-    /// to be resent. `Outbox::enqueue` would coalesce a new save into it, and the server, which
-    /// may have applied the first send, answers the resend `duplicate` without applying the new
-    /// payload: the edit would be acknowledged and lost. Known defect of `zhicha_core::outbox`
-    /// (docs/reliability.md); until it is fixed the fleet does not edit such a record.
-    fn resent_pending(&self, entity: Uuid) -> bool {
-        self.outbox
-            .entries
-            .iter()
-            .rev()
-            .find(|e| e.mutation.entity_id == entity)
-            .is_some_and(|e| self.sent.contains(&e.mutation.mutation_id))
     }
 
     /// Makes one to three new writes: inspections, findings, edits and photo attachments.
@@ -200,9 +184,6 @@ impl Sim {
                 self.findings.push(finding);
             } else if rng.random_bool(0.7) {
                 let i = rng.random_range(0..self.findings.len());
-                if self.resent_pending(self.findings[i].id.0) {
-                    continue;
-                }
                 self.edits += 1;
                 self.findings[i].description = format!("{} 修改 {}", self.name, self.edits);
                 let finding = self.findings[i].clone();
@@ -214,9 +195,6 @@ impl Sim {
                 );
             } else {
                 let i = rng.random_range(0..self.findings.len());
-                if self.resent_pending(self.findings[i].id.0) {
-                    continue;
-                }
                 let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
                 bytes.extend((0..rng.random_range(1_000..40_000)).map(|_| rng.random::<u8>()));
                 let hash = PhotoHash::of_bytes(&bytes);
@@ -253,8 +231,6 @@ impl Sim {
     /// One sync round: push one batch, then try to upload the photos. Errors are retried later.
     async fn sync(&mut self, client: &reqwest::Client, base: &str) {
         if let Some(batch) = self.outbox.next_batch(self.device_id) {
-            self.sent
-                .extend(batch.mutations.iter().map(|m| m.mutation_id));
             let reply = client
                 .post(format!("{base}/api/v1/sync/push"))
                 .bearer_auth(&self.token)
@@ -499,7 +475,6 @@ async fn records_and_photos_survive_sigkill_at_random_points(backend: Backend) {
             described: BTreeMap::new(),
             ledger: Ledger::default(),
             edits: 0,
-            sent: BTreeSet::new(),
         })));
     }
 
