@@ -141,7 +141,7 @@ impl RecordSync {
             Self::Syncing => "同步中",
             Self::PhotosPending => "照片待上传",
             Self::Error => "出错",
-            Self::Synced => "已同步",
+            Self::Synced => "已同步 · 证据已全部上传",
         }
     }
 }

@@ -16,8 +16,8 @@ export async function loginInApp(page, url, username, waitForText) {
  * Records an unannounced inspection with `findings` findings and `photos` photos spread over
  * them, as the app would offline. Returns the ids.
  */
-export async function recordOffline(page, { findings = 3, photos = 5, photoSide = 1200 } = {}) {
-  return page.evaluate(async ({ findings, photos, photoSide }) => {
+export async function recordOffline(page, { findings = 3, photos = 5, photoSide = 1200, inspectors = 2 } = {}) {
+  return page.evaluate(async ({ findings, photos, photoSide, inspectors }) => {
     const open = () => new Promise((ok, fail) => {
       const r = indexedDB.open('zhicha');
       r.onsuccess = () => ok(r.result);
@@ -52,7 +52,7 @@ export async function recordOffline(page, { findings = 3, photos = 5, photoSide 
       inspectors: [
         { user_id: user.id, name: user.display_name, certificate_no: user.certificate_no ?? '15062101' },
         { user_id: partner.id, name: partner.display_name, certificate_no: partner.certificate_no },
-      ],
+      ].slice(0, inspectors),
       created_by: user.id, started_at: now, places: '主斜井、1201 工作面', item_results: [],
     };
     const list = [];
@@ -96,7 +96,7 @@ export async function recordOffline(page, { findings = 3, photos = 5, photoSide 
     await new Promise((ok, fail) => { tx.oncomplete = ok; tx.onerror = () => fail(tx.error); tx.onabort = () => fail(tx.error); });
     db.close();
     return { inspection: inspection.id, findings: list.map((f) => f.id), photos: made.map((p) => p.hash) };
-  }, { findings, photos, photoSide });
+  }, { findings, photos, photoSide, inspectors });
 }
 
 /** Reads a store of the app's database. */

@@ -160,3 +160,41 @@ test("a leader's decision reaches the device and a later offline edit is kept an
     await server.dispose();
   }
 });
+
+test('a rejected record is kept in a visible list with the server\'s message, resent or discarded after asking', async () => {
+  const server = await Server.start(['--demo']);
+  try {
+    const { context, page } = await installedPage(server);
+    // One inspector only: the server refuses it (at least two officers are required).
+    await recordOffline(page, { findings: 0, photos: 0, inspectors: 1 });
+    await page.locator('.sync button').click();
+    await waitForText(page, '1 条记录被服务器退回', 30_000);
+    await waitForText(page, '出错');
+    await page.getByText('1 条记录被服务器退回').click();
+    await waitForText(page, '检查人员不少于两人');
+    assert.equal((await readStore(page, 'outbox')).length, 0, 'the queue is not blocked by it');
+    const first = (await readStore(page, 'sync_errors'))[0].mutation_id;
+
+    // Resending queues it again as a new mutation; the server refuses it again, and it is back.
+    await page.getByRole('button', { name: '重新发送' }).click();
+    await until('the resent record rejected again', async () => {
+      const errors = await readStore(page, 'sync_errors');
+      return errors.length === 1 && errors[0].mutation_id !== first;
+    }, 30_000);
+    await page.reload();
+    await waitForText(page, '检查人员不少于两人');
+
+    // Discarding asks first; cancelling keeps it.
+    await page.getByRole('button', { name: '放弃' }).click();
+    await waitForText(page, '确认放弃？');
+    await page.getByRole('button', { name: '取消' }).click();
+    assert.equal((await readStore(page, 'sync_errors')).length, 1);
+    await page.getByRole('button', { name: '放弃' }).click();
+    await page.getByRole('button', { name: '确认放弃' }).click();
+    await waitForText(page, '没有同步错误。');
+    assert.equal((await readStore(page, 'sync_errors')).length, 0);
+    await context.close();
+  } finally {
+    await server.dispose();
+  }
+});
