@@ -19,6 +19,8 @@ pub fn SyncPanel() -> impl IntoView {
             "需要重新登录才能同步（本机数据不受影响）".to_owned()
         } else if let Some(error) = status.error {
             error
+        } else if counts.errors > 0 {
+            "部分记录被退回，待处理".to_owned()
         } else if counts.mutations == 0 && counts.photos == 0 && status.last_success.is_some() {
             "已同步".to_owned()
         } else if counts.mutations > 0 || counts.photos > 0 {

@@ -24,6 +24,31 @@ fn kind_label(record: &SyncErrorRecord) -> &'static str {
     }
 }
 
+/// The form field a server error names, in the inspector's words (None: not worth showing).
+fn field_label(field: &str) -> Option<&'static str> {
+    let head = field.split(['.', '[']).next().unwrap_or(field);
+    Some(match head {
+        "inspectors" => "检查人员",
+        "packs" => "检查表",
+        "check_in" => "现场签到",
+        "places" => "检查场所",
+        "item_results" => "检查项",
+        "description" => "隐患描述",
+        "place" => "隐患部位",
+        "level" => "隐患等级",
+        "measure" => "处理措施",
+        "deadline" => "整改期限",
+        "photos" | "after_photos" => "照片",
+        "legal_basis" => "判定依据",
+        "supervised" => "挂牌督办",
+        "name" => "名称",
+        "credit_code" => "统一社会信用代码",
+        "address" => "地址",
+        "enterprise_signature" => "被检查单位签字",
+        _ => return None,
+    })
+}
+
 #[component]
 pub fn SyncErrorsPage() -> impl IntoView {
     let unsynced = use_unsynced();
@@ -68,7 +93,7 @@ pub fn SyncErrorsPage() -> impl IntoView {
                             <article class="card sync-error">
                                 <h2 class="card__title">{kind_label(&record)}</h2>
                                 <p class="error">{record.error.message.clone()}</p>
-                                <p class="muted">{record.error.field.clone().map(|f| format!("字段：{f}"))}</p>
+                                <p class="muted">{record.error.field.as_deref().and_then(field_label).map(|f| format!("需修改：{f}"))}</p>
                                 <div class="actions">
                                     <button class="button button--small" on:click=move |_| act(id, true)>"重新发送"</button>
                                     <Show
