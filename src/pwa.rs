@@ -12,6 +12,8 @@ use web_sys::{
 
 /// Message the service worker understands as "activate now" (see public/sw.js).
 const SKIP_WAITING: &str = "zhicha:skip-waiting";
+/// How often the page looks for an installed, waiting new version.
+const WAITING_POLL_MS: u32 = 2_000;
 
 fn container() -> Option<ServiceWorkerContainer> {
     let navigator = web_sys::window()?.navigator();
@@ -31,6 +33,7 @@ pub async fn register_service_worker(on_update: impl Fn() + Clone + 'static) -> 
     let registration: ServiceWorkerRegistration = resolve(container.register("/sw.js"))
         .await
         .map_err(|e| format!("离线缓存注册失败：{e:?}"))?;
+    let on_update_polled = on_update.clone();
     if registration.waiting().is_some() && container.controller().is_some() {
         on_update();
     }
@@ -47,6 +50,15 @@ pub async fn register_service_worker(on_update: impl Fn() + Clone + 'static) -> 
     });
     registration.set_onupdatefound(Some(on_found.as_ref().unchecked_ref()));
     on_found.forget();
+    // Events can be missed (a worker that finished installing while this page was still
+    // loading); a waiting worker is also looked for now and then. It costs no network.
+    let polled = registration.clone();
+    gloo::timers::callback::Interval::new(WAITING_POLL_MS, move || {
+        if polled.waiting().is_some() && container_controlled() {
+            on_update_polled();
+        }
+    })
+    .forget();
     Ok(())
 }
 

@@ -121,3 +121,13 @@ export async function phonePage(browser) {
 export async function waitForText(page, text, timeout = 20_000) {
   await page.waitForFunction((t) => document.body?.innerText.includes(t), text, { timeout, polling: 100 });
 }
+
+/** Waits until the app's service worker is active and controls the page. */
+export async function waitForServiceWorker(page) {
+  await page.evaluate(async () => {
+    await navigator.serviceWorker.ready;
+    if (!navigator.serviceWorker.controller) {
+      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+    }
+  });
+}

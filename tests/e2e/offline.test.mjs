@@ -5,7 +5,9 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DIST, Server, launchBrowser, launchProfile, phonePage, waitForText } from './harness.mjs';
+import {
+  DIST, Server, launchBrowser, launchProfile, phonePage, waitForServiceWorker, waitForText,
+} from './harness.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 let browser;
@@ -17,12 +19,7 @@ async function installedPage(server) {
   const { context, page } = await phonePage(browser);
   await page.goto(server.url + '/');
   await page.locator('.app-bar__title').waitFor();
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-    }
-  });
+  await waitForServiceWorker(page);
   return { context, page };
 }
 
@@ -149,7 +146,7 @@ test('a rebuilt app is offered as an update, never forced over unsynced data, an
     await putRecords(page, 'outbox', [{ seq: 1, mutation: { mutation_id: 'm-1' }, created_at: '2026-11-23T02:30:00Z' }]);
     await page.reload();
     await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
-    await waitForText(page, '直查有新版本可用', 20_000);
+    await waitForText(page, '直查有新版本可用', 30_000);
     await waitForText(page, '有未同步的数据，同步完成后再更新');
     assert.equal(await page.getByRole('button', { name: '立即更新' }).count(), 0);
 

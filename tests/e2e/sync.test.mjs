@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ApiClient, loginInApp, readStore, recordOffline } from './device.mjs';
-import { Server, launchBrowser, phonePage, waitForText } from './harness.mjs';
+import { Server, launchBrowser, phonePage, waitForServiceWorker, waitForText } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -12,12 +12,7 @@ after(async () => { await browser?.close(); });
 async function installedPage(server, username = 'inspector1') {
   const { context, page } = await phonePage(browser);
   await loginInApp(page, server.url, username, waitForText);
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-    }
-  });
+  await waitForServiceWorker(page);
   return { context, page };
 }
 
