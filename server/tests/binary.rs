@@ -7,7 +7,7 @@ use std::io::{BufRead as _, BufReader, Write as _};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::{Backend, create_schema, drop_schema, with_search_path};
+use common::{Backend, drop_schema, fresh_database_url};
 use serde_json::{Value, json};
 use zhicha_core::ids::DeviceId;
 
@@ -83,14 +83,7 @@ fn start_with(
 
 async fn serve_demo_answers_over_a_socket_and_shuts_down_gracefully(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let schema = match &backend {
-        Backend::Postgres(url) => Some(create_schema(url).await),
-        Backend::Sqlite => None,
-    };
-    let url = match (&backend, &schema) {
-        (Backend::Postgres(url), Some(schema)) => Some(with_search_path(url, schema)),
-        _ => None,
-    };
+    let (schema, url) = fresh_database_url(&backend).await;
     let mut server = start(dir.path(), url.as_deref());
     let printed = server.stdout.join("\n");
     for account in [

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use common::{Backend, create_schema, drop_schema, with_search_path};
+use common::{Backend, drop_schema, fresh_database_url};
 use rand::rngs::StdRng;
 use rand::{RngExt as _, SeedableRng as _};
 use serde_json::{Value, json};
@@ -436,14 +436,7 @@ async fn records_and_photos_survive_sigkill_at_random_points(backend: Backend) {
         "<!doctype html><title>直查</title>",
     )
     .unwrap();
-    let schema = match &backend {
-        Backend::Postgres(url) => Some(create_schema(url).await),
-        Backend::Sqlite => None,
-    };
-    let database_url = match (&backend, &schema) {
-        (Backend::Postgres(url), Some(schema)) => Some(with_search_path(url, schema)),
-        _ => None,
-    };
+    let (schema, database_url) = fresh_database_url(&backend).await;
     let addr = format!("127.0.0.1:{}", free_port());
     let base = format!("http://{addr}");
     let mut server = Server {

@@ -107,6 +107,19 @@ pub async fn create_schema(url: &str) -> String {
     schema
 }
 
+/// For a test that runs the real binary: on PostgreSQL a fresh schema and the `DATABASE_URL`
+/// that selects it (drop the schema afterwards); on SQLite neither.
+pub async fn fresh_database_url(backend: &Backend) -> (Option<String>, Option<String>) {
+    match backend {
+        Backend::Postgres(url) => {
+            let schema = create_schema(url).await;
+            let database_url = with_search_path(url, &schema);
+            (Some(schema), Some(database_url))
+        }
+        Backend::Sqlite => (None, None),
+    }
+}
+
 pub async fn drop_schema(url: &str, schema: &str) {
     if let Ok(mut conn) = sqlx::PgConnection::connect(url).await {
         let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
