@@ -142,9 +142,12 @@ test('a rebuilt app is offered as an update, never forced over unsynced data, an
     const before = await shellCaches(page);
     assert.equal(before.length, 1);
 
-    const nextCss = rebuild(dist);
     await putRecords(page, 'outbox', [{ seq: 1, mutation: { mutation_id: 'm-1' }, created_at: '2026-11-23T02:30:00Z' }]);
     await page.reload();
+    await waitForText(page, '本机存储');
+    // Publish the new build only now, while the page is open and controlled: a build found
+    // during the reload itself could activate before any page holds the old version.
+    const nextCss = rebuild(dist);
     await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
     await waitForText(page, '直查有新版本可用', 30_000);
     await waitForText(page, '有未同步的数据，同步完成后再更新');
