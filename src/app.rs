@@ -5,6 +5,13 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::path;
 
 use crate::components::update_banner::UpdateBanner;
+use crate::pages::inspect::{
+    DocumentsPage, FindingPage, FinishPage, InspectionPage, PickEnterprisePage, StartInspectionPage,
+};
+use crate::pages::leader::{
+    DossierPage, LeaderFindingPage, LedgerPage, RectificationPage, ReviewPage, StatsPage,
+};
+use crate::pages::reinspect::{ReinspectPage, ReinspectionsPage};
 use crate::pages::{
     home::HomePage, login::LoginPage, not_found::NotFoundPage, storage::StoragePage,
     sync_errors::SyncErrorsPage,
@@ -42,6 +49,21 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/storage") view=StoragePage />
                     <Route path=path!("/sync-errors") view=SyncErrorsPage />
+                    <Route path=path!("/inspections/new") view=PickEnterprisePage />
+                    <Route path=path!("/inspections/new/:enterprise") view=StartInspectionPage />
+                    <Route path=path!("/inspections/:id") view=InspectionPage />
+                    <Route path=path!("/inspections/:id/findings/new") view=FindingPage />
+                    <Route path=path!("/inspections/:id/finish") view=FinishPage />
+                    <Route path=path!("/inspections/:id/documents") view=DocumentsPage />
+                    <Route path=path!("/findings/:id") view=FindingPage />
+                    <Route path=path!("/findings/:id/reinspect") view=ReinspectPage />
+                    <Route path=path!("/reinspections") view=ReinspectionsPage />
+                    <Route path=path!("/leader/review") view=ReviewPage />
+                    <Route path=path!("/leader/findings/:id") view=LeaderFindingPage />
+                    <Route path=path!("/leader/rectification") view=RectificationPage />
+                    <Route path=path!("/leader/ledger") view=LedgerPage />
+                    <Route path=path!("/leader/stats") view=StatsPage />
+                    <Route path=path!("/enterprises/:id") view=DossierPage />
                 </Routes>
             </main>
         </Router>

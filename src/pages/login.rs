@@ -91,7 +91,7 @@ pub fn LoginPage() -> impl IntoView {
                 Ok(()) => {
                     set_password.set(String::new());
                     engine.sync_now();
-                    navigate(Page::Home.path(), Default::default());
+                    navigate(&Page::Home.path(), Default::default());
                 }
                 Err(e) => set_error.set(Some(e)),
             }

@@ -1,28 +1,103 @@
 //! Routed pages, one per file. `Page` owns every path so no other code spells one out.
 
 pub mod home;
+pub mod inspect;
+pub mod leader;
 pub mod login;
 pub mod not_found;
+pub mod reinspect;
 pub mod storage;
 pub mod sync_errors;
 
+use zhicha_core::ids::{EnterpriseId, FindingId, InspectionId};
+
 /// Every routed page of the app.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Page {
     Home,
     Login,
     Storage,
     SyncErrors,
+    /// Enterprise picker: the first step of a new inspection.
+    PickEnterprise,
+    /// Kind, co-inspectors, packs and check-in for a new inspection of an enterprise.
+    StartInspection(EnterpriseId),
+    /// The checklist runner of an inspection.
+    Inspection(InspectionId),
+    /// A new finding of an inspection, optionally raised from a checklist item.
+    NewFinding(InspectionId, Option<String>),
+    /// Editing a finding.
+    Finding(FindingId),
+    /// Summary, signatures and documents of an inspection.
+    Finish(InspectionId),
+    /// The documents of an inspection, on screen and for printing.
+    Documents(InspectionId),
+    /// Open findings on this device awaiting re-inspection.
+    Reinspections,
+    /// Re-inspection of one finding.
+    Reinspect(FindingId),
+    /// Leader: findings awaiting review.
+    Review,
+    /// Leader: one finding with its photos, history and the review actions.
+    LeaderFinding(FindingId),
+    /// Leader: rectification board by status and deadline.
+    Rectification,
+    /// Leader: the hazard ledger (隐患台账).
+    Ledger,
+    /// Leader: statistics by region, sector and level.
+    Stats,
+    /// An enterprise's dossier: past inspections and open findings.
+    Dossier(EnterpriseId),
 }
 
 impl Page {
     /// The path a link to this page uses.
-    pub fn path(self) -> &'static str {
+    pub fn path(&self) -> String {
         match self {
-            Self::Home => "/",
-            Self::Login => "/login",
-            Self::Storage => "/storage",
-            Self::SyncErrors => "/sync-errors",
+            Self::Home => "/".to_owned(),
+            Self::Login => "/login".to_owned(),
+            Self::Storage => "/storage".to_owned(),
+            Self::SyncErrors => "/sync-errors".to_owned(),
+            Self::PickEnterprise => "/inspections/new".to_owned(),
+            Self::StartInspection(id) => format!("/inspections/new/{}", id.0),
+            Self::Inspection(id) => format!("/inspections/{}", id.0),
+            Self::NewFinding(id, None) => format!("/inspections/{}/findings/new", id.0),
+            Self::NewFinding(id, Some(item)) => {
+                format!(
+                    "/inspections/{}/findings/new?item={}",
+                    id.0,
+                    urlencode(item)
+                )
+            }
+            Self::Finding(id) => format!("/findings/{}", id.0),
+            Self::Finish(id) => format!("/inspections/{}/finish", id.0),
+            Self::Documents(id) => format!("/inspections/{}/documents", id.0),
+            Self::Reinspections => "/reinspections".to_owned(),
+            Self::Reinspect(id) => format!("/findings/{}/reinspect", id.0),
+            Self::Review => "/leader/review".to_owned(),
+            Self::LeaderFinding(id) => format!("/leader/findings/{}", id.0),
+            Self::Rectification => "/leader/rectification".to_owned(),
+            Self::Ledger => "/leader/ledger".to_owned(),
+            Self::Stats => "/leader/stats".to_owned(),
+            Self::Dossier(id) => format!("/enterprises/{}", id.0),
         }
     }
+}
+
+/// Percent-encodes a query value (item ids are ASCII, but nothing here relies on it).
+fn urlencode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// Reads a uuid route parameter into an id type; `None` for a malformed link.
+pub fn parse_id<T>(raw: Option<String>, wrap: impl FnOnce(uuid::Uuid) -> T) -> Option<T> {
+    raw.and_then(|s| uuid::Uuid::parse_str(&s).ok()).map(wrap)
 }
