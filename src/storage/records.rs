@@ -30,7 +30,7 @@ pub(crate) const SESSION_KEY: &str = "session";
 const NEXT_SEQ_KEY: &str = "next_seq";
 const PULL_CURSOR_KEY: &str = "pull_cursor";
 
-fn rev_key(id: uuid::Uuid) -> String {
+pub(super) fn rev_key(id: uuid::Uuid) -> String {
     format!("rev/{id}")
 }
 
@@ -213,7 +213,7 @@ fn owner_id(owner: &PhotoOwner) -> String {
     }
 }
 
-fn key(value: impl ToString) -> JsValue {
+pub(super) fn key(value: impl ToString) -> JsValue {
     JsValue::from_str(&value.to_string())
 }
 
@@ -828,7 +828,7 @@ impl Db {
 }
 
 /// Appends a mutation for `entity_id` with the next seq, inside the caller's transaction.
-async fn enqueue(
+pub(super) async fn enqueue(
     tx: &Transaction,
     entity_id: uuid::Uuid,
     payload: &MutationPayload,
@@ -857,7 +857,7 @@ async fn enqueue(
     Ok(())
 }
 
-fn uuid_of(owner: &PhotoOwner) -> uuid::Uuid {
+pub(super) fn uuid_of(owner: &PhotoOwner) -> uuid::Uuid {
     match owner {
         PhotoOwner::Finding(id) => id.0,
         PhotoOwner::Inspection(id) => id.0,
@@ -868,7 +868,7 @@ fn range(value: JsValue) -> Result<KeyRange, StorageError> {
     KeyRange::only(&value).map_err(|e| StorageError::from(rexie::Error::from(e)))
 }
 
-fn photo_row(photo: &NewPhoto) -> Result<JsValue, StorageError> {
+pub(super) fn photo_row(photo: &NewPhoto) -> Result<JsValue, StorageError> {
     let row = to_js(&PhotoRow {
         hash: photo.meta.hash.clone(),
         owner_id: owner_id(&photo.meta.owner),
