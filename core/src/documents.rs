@@ -497,6 +497,12 @@ pub fn fill(kind: DocumentKind, src: &DocumentSource<'_>) -> FilledDocument {
                 }
                 s
             }
+            "inspector_signatures" => i
+                .inspector_signatures
+                .iter()
+                .map(|s| s.name.as_str())
+                .collect::<Vec<_>>()
+                .join("、"),
             "enterprise_signature" => match &i.enterprise_signature {
                 Some(EnterpriseSignature::Signed { signer_name, .. }) => signer_name.clone(),
                 Some(EnterpriseSignature::Refused {

@@ -417,6 +417,19 @@ pub struct Inspection {
     /// GB 35181 venue types of the site, for composite fire-hazard counting.
     #[serde(default)]
     pub fire_venues: Vec<FireVenue>,
+    /// Signatures the inspectors drew on the device at the end of the inspection.
+    #[serde(default)]
+    pub inspector_signatures: Vec<InspectorSignature>,
+}
+
+/// An inspector's signature drawn on the device (检查人员签名), stored as a photo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct InspectorSignature {
+    pub user_id: UserId,
+    pub name: String,
+    pub image: PhotoHash,
+    pub at: DateTime<Utc>,
 }
 
 /// 一般 / 重大.

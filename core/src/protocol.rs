@@ -678,6 +678,7 @@ pub(crate) mod tests {
             documents: vec![],
             reinspected_findings: vec![],
             fire_venues: vec![],
+            inspector_signatures: vec![],
         }
     }
 

@@ -353,6 +353,7 @@ fn new_inspection(user: &User, enterprise: EnterpriseId) -> Inspection {
         documents: vec![],
         reinspected_findings: vec![],
         fire_venues: vec![],
+        inspector_signatures: vec![],
     }
 }
 

@@ -75,6 +75,7 @@ pub fn inspection(enterprise: &Enterprise) -> Inspection {
         documents: vec![],
         reinspected_findings: vec![],
         fire_venues: vec![],
+        inspector_signatures: vec![],
     }
 }
 

@@ -392,6 +392,7 @@ impl Device {
             documents: vec![],
             reinspected_findings: vec![],
             fire_venues: vec![],
+            inspector_signatures: vec![],
         }
     }
 
