@@ -5,12 +5,16 @@
 //! - `lifecycle`: the finding state machine with role rules; derived overdue.
 //! - `validation`: field-level errors with Chinese messages.
 //! - `documents`: which 执法文书 an inspection needs, their fields, offline numbering.
+//! - `fieldwork`: the inspector's screens as rules: start, findings from items, progress, finish.
 //! - `packs`: the embedded sector checklist packs (`checklists/*.json`).
 //! - `protocol`: the sync wire types (protocol.md); `openapi` feature derives schemas.
 //! - `outbox`: the device outbox as pure functions.
+//! - `ledger`: the leader's ledger and statistics query/answer types.
 
 pub mod documents;
+pub mod fieldwork;
 pub mod ids;
+pub mod ledger;
 pub mod lifecycle;
 pub mod model;
 pub mod outbox;

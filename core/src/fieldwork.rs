@@ -1,0 +1,545 @@
+//! The inspector's day as pure rules: which packs an enterprise gets, how a new inspection and
+//! a finding raised from a checklist item start out, progress through the checklist, and what
+//! stands between an inspection and its signatures.
+//!
+//! The PWA's screens only wire inputs to these functions, so the rules are tested here natively.
+
+use chrono::{DateTime, Utc};
+
+use crate::ids::{FindingId, InspectionId, UserId};
+use crate::model::{
+    CheckIn, Enterprise, Finding, FindingStatus, Inspection, InspectionKind, InspectorRef,
+    ItemResult, Level, Measure, Outcome, PackRef, Subsector, User,
+};
+use crate::packs::{self, ChecklistItem, ChecklistPack};
+use crate::validation::{self, FieldError};
+
+/// The packs pre-selected for an enterprise: the latest version of every pack of its sectors,
+/// narrowed to its mine subtypes when it has any (a coal mine that is only 井工 does not get
+/// the 露天 pack).
+pub fn suggested_packs<'a>(
+    enterprise: &Enterprise,
+    registry: &'a [ChecklistPack],
+) -> Vec<&'a ChecklistPack> {
+    let mut latest: Vec<&ChecklistPack> = Vec::new();
+    for pack in registry {
+        match latest.iter_mut().find(|p| p.id == pack.id) {
+            Some(slot) if slot.version < pack.version => *slot = pack,
+            Some(_) => {}
+            None => latest.push(pack),
+        }
+    }
+    latest
+        .into_iter()
+        .filter(|pack| enterprise.sectors.contains(&pack.sector))
+        .filter(|pack| {
+            let own: Vec<Subsector> = enterprise
+                .subsectors
+                .iter()
+                .copied()
+                .filter(|s| s.sector() == pack.sector)
+                .collect();
+            own.is_empty()
+                || pack.subsectors.is_empty()
+                || pack.subsectors.iter().any(|s| own.contains(s))
+        })
+        .collect()
+}
+
+/// What the start screen collects.
+#[derive(Debug, Clone)]
+pub struct StartForm {
+    pub kind: InspectionKind,
+    /// The signed-in inspector first, then the co-inspectors chosen from the roster.
+    pub team: Vec<User>,
+    pub packs: Vec<PackRef>,
+    pub check_in: Option<CheckIn>,
+    pub places: String,
+}
+
+/// Builds a new inspection from the start screen and checks it with the core rules, so an
+/// inspection that the server would refuse is never started.
+pub fn start_inspection(
+    form: &StartForm,
+    enterprise: &Enterprise,
+    by: &User,
+    now: DateTime<Utc>,
+) -> Result<Inspection, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let inspectors: Vec<InspectorRef> = form
+        .team
+        .iter()
+        .map(|u| InspectorRef {
+            user_id: u.id,
+            name: u.display_name.clone(),
+            certificate_no: u.certificate_no.clone().unwrap_or_default(),
+        })
+        .collect();
+    if form.check_in.is_none() && form.kind == InspectionKind::Unannounced {
+        errors.push(FieldError::new(
+            "check_in",
+            "四不两直暗访须在现场签到（时间与位置）",
+        ));
+    }
+    let inspection = Inspection {
+        id: InspectionId::new(),
+        org_id: by.org_id,
+        enterprise_id: enterprise.id,
+        kind: form.kind,
+        packs: form.packs.clone(),
+        inspectors,
+        created_by: by.id,
+        started_at: now,
+        check_in: form.check_in.clone(),
+        places: form.places.trim().to_owned(),
+        item_results: Vec::new(),
+        summary: String::new(),
+        finished_at: None,
+        enterprise_signature: None,
+        documents: Vec::new(),
+        reinspected_findings: Vec::new(),
+        fire_venues: Vec::new(),
+        inspector_signatures: Vec::new(),
+    };
+    if let Err(more) = validation::validate_inspection(&inspection) {
+        errors.extend(more);
+    }
+    if errors.is_empty() {
+        Ok(inspection)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A finding raised from a 不符合 answer, pre-filled: 重大 for a major item, the clause as legal
+/// basis (with 条文待核 when the clause is not verified), and a measure the level allows.
+pub fn finding_from_item(
+    inspection: &Inspection,
+    enterprise: &Enterprise,
+    pack: &ChecklistPack,
+    item: &ChecklistItem,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Finding {
+    let mut finding = free_finding(inspection, enterprise, by, now);
+    finding.item_id = Some(item.id.clone());
+    finding.description = item.prompt.clone();
+    finding.level = item.default_level();
+    finding.legal_basis = pack.legal_basis(item).unwrap_or_default();
+    finding.basis_unverified = item.needs_text_check();
+    finding.measure = default_measure(finding.level);
+    finding
+}
+
+/// A finding not tied to a checklist item (自由记录).
+pub fn free_finding(
+    inspection: &Inspection,
+    enterprise: &Enterprise,
+    by: UserId,
+    now: DateTime<Utc>,
+) -> Finding {
+    Finding {
+        id: FindingId::new(),
+        inspection_id: inspection.id,
+        enterprise_id: enterprise.id,
+        org_id: inspection.org_id,
+        item_id: None,
+        description: String::new(),
+        place: String::new(),
+        level: Level::General,
+        legal_basis: String::new(),
+        basis_unverified: false,
+        measure: Measure::Immediate,
+        deadline: None,
+        photos: Vec::new(),
+        after_photos: Vec::new(),
+        status: FindingStatus::Draft,
+        supervised: false,
+        created_by: by,
+        created_at: now,
+        history: Vec::new(),
+    }
+}
+
+/// The measure a finding of `level` starts with: a major hazard cannot be 立即整改.
+pub fn default_measure(level: Level) -> Measure {
+    match level {
+        Level::Major => Measure::Deadline,
+        Level::General => Measure::Immediate,
+    }
+}
+
+/// Changes a finding's level and keeps the measure one the level allows.
+pub fn set_level(finding: &mut Finding, level: Level) {
+    finding.level = level;
+    if level == Level::Major && finding.measure == Measure::Immediate {
+        finding.measure = Measure::Deadline;
+    }
+}
+
+/// Changes the measure; a measure without a rectification period drops the deadline.
+pub fn set_measure(finding: &mut Finding, measure: Measure) {
+    finding.measure = measure;
+    if !measure.needs_deadline() {
+        finding.deadline = None;
+    }
+}
+
+/// The answer to an item, keeping the finding ids already linked to it.
+pub fn answer(inspection: &Inspection, item_id: &str, outcome: Outcome) -> ItemResult {
+    let previous = inspection
+        .item_results
+        .iter()
+        .find(|r| r.item_id == item_id);
+    ItemResult {
+        item_id: item_id.to_owned(),
+        outcome,
+        finding_ids: previous.map(|r| r.finding_ids.clone()).unwrap_or_default(),
+        note: previous.map(|r| r.note.clone()).unwrap_or_default(),
+    }
+}
+
+/// Links a finding to the item it was raised from (marking the item 不符合).
+pub fn link_finding(inspection: &Inspection, item_id: &str, finding: FindingId) -> ItemResult {
+    let mut result = answer(inspection, item_id, Outcome::NonCompliant);
+    if !result.finding_ids.contains(&finding) {
+        result.finding_ids.push(finding);
+    }
+    result
+}
+
+/// How far the checklist is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub total: usize,
+    pub answered: usize,
+    pub non_compliant: usize,
+}
+
+impl Progress {
+    /// Whole percent answered (0 when the checklist is empty).
+    pub fn percent(&self) -> u32 {
+        (self.answered * 100)
+            .checked_div(self.total)
+            .map_or(0, |p| p as u32)
+    }
+}
+
+/// The items an inspection asks, in pack and group order, for the enterprise's subtypes.
+pub fn items_of<'a>(
+    inspection: &Inspection,
+    registry: &'a [ChecklistPack],
+    subsectors: &'a [Subsector],
+) -> Vec<(&'a ChecklistPack, &'a ChecklistItem)> {
+    let mut items = Vec::new();
+    for used in &inspection.packs {
+        let Some(pack) = packs::get_in(registry, used.id.as_str(), used.version) else {
+            continue;
+        };
+        for group in pack.groups_for(subsectors) {
+            items.extend(pack.items_in(&group.id).map(|item| (pack, item)));
+        }
+    }
+    items
+}
+
+/// Progress over `items` given the inspection's answers.
+pub fn progress(inspection: &Inspection, items: &[(&ChecklistPack, &ChecklistItem)]) -> Progress {
+    let outcome = |id: &str| {
+        inspection
+            .item_results
+            .iter()
+            .find(|r| r.item_id == id)
+            .map(|r| r.outcome)
+    };
+    let mut p = Progress {
+        total: items.len(),
+        ..Progress::default()
+    };
+    for (_, item) in items {
+        match outcome(&item.id) {
+            Some(Outcome::NonCompliant) => {
+                p.answered += 1;
+                p.non_compliant += 1;
+            }
+            Some(_) => p.answered += 1,
+            None => {}
+        }
+    }
+    p
+}
+
+/// Findings counted by level for the finish screen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LevelSummary {
+    pub general: usize,
+    pub major: usize,
+}
+
+pub fn summary_by_level(findings: &[Finding]) -> LevelSummary {
+    findings.iter().fold(LevelSummary::default(), |mut s, f| {
+        match f.level {
+            Level::General => s.general += 1,
+            Level::Major => s.major += 1,
+        }
+        s
+    })
+}
+
+/// What still stands between an inspection and being finished: each finding complete per the
+/// core rules, the places filled, every inspector signed, the enterprise signed or refused.
+/// Field names of finding errors are prefixed with the finding's position (`findings[0].place`).
+pub fn finish_blockers(inspection: &Inspection, findings: &[Finding]) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for (n, f) in findings.iter().enumerate() {
+        if let Err(list) = validation::validate_finding(f) {
+            errors.extend(list.into_iter().map(|e| {
+                FieldError::new(
+                    format!("findings[{n}].{}", e.field),
+                    format!("隐患{}：{}", n + 1, e.message),
+                )
+            }));
+        }
+    }
+    for who in &inspection.inspectors {
+        if !inspection
+            .inspector_signatures
+            .iter()
+            .any(|s| s.user_id == who.user_id)
+        {
+            errors.push(FieldError::new(
+                "inspector_signatures",
+                format!("请{}签名", who.name),
+            ));
+        }
+    }
+    let mut finished = inspection.clone();
+    finished.finished_at = Some(finished.finished_at.unwrap_or(inspection.started_at));
+    if let Err(list) = validation::validate_inspection(&finished) {
+        errors.extend(list);
+    }
+    errors
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{EnterpriseId, OrgId};
+    use crate::model::{EnterpriseSignature, GeoPoint, InspectorSignature, Role, Sector};
+
+    fn user(name: &str, cert: Option<&str>) -> User {
+        User {
+            id: UserId::new(),
+            username: name.to_owned(),
+            display_name: name.to_owned(),
+            role: Role::Inspector,
+            org_id: OrgId::new(),
+            certificate_no: cert.map(str::to_owned),
+        }
+    }
+
+    fn coal_mine(subsectors: Vec<Subsector>) -> Enterprise {
+        Enterprise {
+            id: EnterpriseId::new(),
+            org_id: OrgId::new(),
+            name: "某煤矿".to_owned(),
+            credit_code: None,
+            address: "达拉特旗".to_owned(),
+            county: "达拉特旗".to_owned(),
+            township: "树林召镇".to_owned(),
+            sectors: vec![Sector::Coal],
+            subsectors,
+            legal_representative: "王某".to_owned(),
+            contact_phone: String::new(),
+            location: None,
+            ad_hoc: false,
+        }
+    }
+
+    fn check_in() -> CheckIn {
+        CheckIn {
+            at: Utc::now(),
+            location: Some(GeoPoint {
+                lat: 40.3,
+                lon: 110.0,
+                accuracy_m: Some(15.0),
+            }),
+            gate_photo: None,
+            note: String::new(),
+        }
+    }
+
+    fn started(enterprise: &Enterprise) -> Inspection {
+        let a = user("张三", Some("15010001"));
+        let b = user("李四", Some("15010002"));
+        let packs = suggested_packs(enterprise, packs::all())
+            .into_iter()
+            .map(ChecklistPack::pack_ref)
+            .collect();
+        let form = StartForm {
+            kind: InspectionKind::Unannounced,
+            team: vec![a.clone(), b],
+            packs,
+            check_in: Some(check_in()),
+            places: String::new(),
+        };
+        start_inspection(&form, enterprise, &a, Utc::now()).expect("valid start")
+    }
+
+    #[test]
+    fn a_coal_mine_gets_only_the_pack_of_its_subtype() {
+        let underground = coal_mine(vec![Subsector::CoalUnderground]);
+        let packs = suggested_packs(&underground, packs::all());
+        assert!(!packs.is_empty());
+        assert!(packs.iter().all(|p| p.sector == Sector::Coal));
+        assert!(
+            packs
+                .iter()
+                .all(|p| p.subsectors.is_empty()
+                    || p.subsectors.contains(&Subsector::CoalUnderground))
+        );
+        let any_coal = suggested_packs(&coal_mine(vec![]), packs::all());
+        assert!(any_coal.len() > packs.len(), "no subtype: every coal pack");
+    }
+
+    #[test]
+    fn starting_needs_two_certified_inspectors_and_an_unannounced_check_in() {
+        let e = coal_mine(vec![Subsector::CoalUnderground]);
+        let a = user("张三", Some("15010001"));
+        let form = StartForm {
+            kind: InspectionKind::Unannounced,
+            team: vec![a.clone()],
+            packs: vec![],
+            check_in: None,
+            places: String::new(),
+        };
+        let errors = start_inspection(&form, &e, &a, Utc::now()).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert!(fields.contains(&"check_in"));
+        assert!(fields.contains(&"inspectors"));
+        assert!(fields.contains(&"packs"));
+        let no_cert = StartForm {
+            team: vec![a.clone(), user("李四", None)],
+            check_in: Some(check_in()),
+            packs: vec![suggested_packs(&e, packs::all())[0].pack_ref()],
+            ..form
+        };
+        let errors = start_inspection(&no_cert, &e, &a, Utc::now()).unwrap_err();
+        assert!(errors.iter().any(|e| e.message.contains("执法证号")));
+    }
+
+    #[test]
+    fn a_finding_from_a_major_item_is_major_with_its_clause_and_not_immediate() {
+        let e = coal_mine(vec![Subsector::CoalUnderground]);
+        let i = started(&e);
+        let (pack, item) = items_of(&i, packs::all(), &e.subsectors)
+            .into_iter()
+            .find(|(_, item)| item.major && item.clause.is_some())
+            .expect("a major item");
+        let f = finding_from_item(&i, &e, pack, item, i.created_by, Utc::now());
+        assert_eq!(f.level, Level::Major);
+        assert_eq!(f.measure, Measure::Deadline);
+        assert!(f.legal_basis.contains(&pack.standard.name));
+        assert_eq!(f.item_id.as_deref(), Some(item.id.as_str()));
+        assert_eq!(f.status, FindingStatus::Draft);
+    }
+
+    #[test]
+    fn raising_the_level_to_major_leaves_immediate_rectification() {
+        let e = coal_mine(vec![]);
+        let i = started(&e);
+        let mut f = free_finding(&i, &e, i.created_by, Utc::now());
+        assert_eq!(f.measure, Measure::Immediate);
+        set_level(&mut f, Level::Major);
+        assert_eq!(f.measure, Measure::Deadline);
+        f.deadline = Some(Utc::now().date_naive());
+        set_measure(&mut f, Measure::FileCase);
+        assert_eq!(
+            f.deadline, None,
+            "a measure without a period drops the deadline"
+        );
+    }
+
+    #[test]
+    fn progress_counts_answers_of_the_asked_items_only() {
+        let e = coal_mine(vec![Subsector::CoalUnderground]);
+        let mut i = started(&e);
+        let items = items_of(&i, packs::all(), &e.subsectors);
+        assert!(items.len() > 10);
+        i.item_results
+            .push(answer(&i, &items[0].1.id, Outcome::Compliant));
+        i.item_results
+            .push(answer(&i, &items[1].1.id, Outcome::NonCompliant));
+        i.item_results.push(answer(
+            &i,
+            "not-an-item-of-this-inspection",
+            Outcome::Compliant,
+        ));
+        let p = progress(&i, &items);
+        assert_eq!(p.total, items.len());
+        assert_eq!(p.answered, 2);
+        assert_eq!(p.non_compliant, 1);
+        assert_eq!(p.percent(), (200 / items.len()) as u32);
+    }
+
+    #[test]
+    fn linking_a_finding_keeps_earlier_links_and_marks_non_compliant() {
+        let e = coal_mine(vec![]);
+        let mut i = started(&e);
+        let first = FindingId::new();
+        i.item_results.push(link_finding(&i, "x", first));
+        let second = FindingId::new();
+        let r = link_finding(&i, "x", second);
+        assert_eq!(r.outcome, Outcome::NonCompliant);
+        assert_eq!(r.finding_ids, vec![first, second]);
+        i.item_results[0] = r;
+        assert_eq!(
+            answer(&i, "x", Outcome::Compliant).finding_ids.len(),
+            2,
+            "changing the answer keeps the findings visible"
+        );
+    }
+
+    #[test]
+    fn finishing_is_blocked_until_findings_places_and_signatures_are_complete() {
+        let e = coal_mine(vec![]);
+        let mut i = started(&e);
+        let mut f = free_finding(&i, &e, i.created_by, Utc::now());
+        let blockers = finish_blockers(&i, std::slice::from_ref(&f));
+        let fields: Vec<String> = blockers.iter().map(|b| b.field.clone()).collect();
+        assert!(fields.contains(&"findings[0].description".to_owned()));
+        assert!(fields.contains(&"places".to_owned()));
+        assert!(fields.contains(&"enterprise_signature".to_owned()));
+        assert_eq!(
+            fields
+                .iter()
+                .filter(|f| *f == "inspector_signatures")
+                .count(),
+            2
+        );
+        f.description = "瓦斯检查空班".to_owned();
+        f.place = "1201 工作面".to_owned();
+        i.places = "1201 工作面、主井".to_owned();
+        i.enterprise_signature = Some(EnterpriseSignature::Refused {
+            witness_name: "赵某".to_owned(),
+            note: String::new(),
+            at: Utc::now(),
+        });
+        for who in i.inspectors.clone() {
+            i.inspector_signatures.push(InspectorSignature {
+                user_id: who.user_id,
+                name: who.name,
+                image: crate::ids::PhotoHash::of_bytes(b"sig"),
+                at: Utc::now(),
+            });
+        }
+        assert_eq!(finish_blockers(&i, &[f]), vec![]);
+        assert_eq!(
+            summary_by_level(&[]),
+            LevelSummary {
+                general: 0,
+                major: 0
+            }
+        );
+    }
+}
