@@ -3,6 +3,7 @@
 //! Every user edit is one transaction that writes the entity and its outbox entry together, so a
 //! crash, a closed tab or a dead battery never leaves a change that will not sync.
 
+mod bulk;
 mod records;
 pub mod schema;
 

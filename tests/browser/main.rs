@@ -1,6 +1,7 @@
 //! Browser tests of the PWA (wasm-bindgen-test in headless Chromium), a fresh database per test.
 #![cfg(target_arch = "wasm32")]
 
+mod bulk;
 mod fixtures;
 mod photo;
 mod storage;
