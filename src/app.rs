@@ -6,7 +6,8 @@ use leptos_router::path;
 
 use crate::components::update_banner::UpdateBanner;
 use crate::pages::inspect::{
-    DocumentsPage, FindingPage, FinishPage, InspectionPage, PickEnterprisePage, StartInspectionPage,
+    DocumentsPage, FindingPage, FinishPage, InspectionPage, NewFindingPage, PickEnterprisePage,
+    StartInspectionPage,
 };
 use crate::pages::leader::{
     DossierPage, LeaderFindingPage, LedgerPage, RectificationPage, ReviewPage, StatsPage,
@@ -52,7 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/inspections/new") view=PickEnterprisePage />
                     <Route path=path!("/inspections/new/:enterprise") view=StartInspectionPage />
                     <Route path=path!("/inspections/:id") view=InspectionPage />
-                    <Route path=path!("/inspections/:id/findings/new") view=FindingPage />
+                    <Route path=path!("/inspections/:id/findings/new") view=NewFindingPage />
                     <Route path=path!("/inspections/:id/finish") view=FinishPage />
                     <Route path=path!("/inspections/:id/documents") view=DocumentsPage />
                     <Route path=path!("/findings/:id") view=FindingPage />

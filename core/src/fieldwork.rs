@@ -46,6 +46,30 @@ pub fn suggested_packs<'a>(
         .collect()
 }
 
+/// What an enterprise added on site needs: a name, and a well-formed 统一社会信用代码 if one is
+/// given (the server applies the same shape rule).
+pub fn validate_enterprise(e: &Enterprise) -> Result<(), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if e.name.trim().is_empty() {
+        errors.push(FieldError::new("name", "请填写单位名称"));
+    }
+    if let Some(code) = &e.credit_code
+        && !(code.len() == 18
+            && code
+                .chars()
+                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()))
+    {
+        errors.push(FieldError::new(
+            "credit_code",
+            "统一社会信用代码应为 18 位数字或大写字母",
+        ));
+    }
+    if e.sectors.is_empty() {
+        errors.push(FieldError::new("sectors", "请选择行业领域"));
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
 /// What the start screen collects.
 #[derive(Debug, Clone)]
 pub struct StartForm {
@@ -243,21 +267,20 @@ pub fn items_of<'a>(
     items
 }
 
-/// Progress over `items` given the inspection's answers.
-pub fn progress(inspection: &Inspection, items: &[(&ChecklistPack, &ChecklistItem)]) -> Progress {
-    let outcome = |id: &str| {
-        inspection
+/// Progress over `items` given the inspection's answers (answers to other items don't count).
+pub fn progress<'a>(
+    inspection: &Inspection,
+    items: impl IntoIterator<Item = &'a ChecklistItem>,
+) -> Progress {
+    let mut p = Progress::default();
+    for item in items {
+        p.total += 1;
+        match inspection
             .item_results
             .iter()
-            .find(|r| r.item_id == id)
+            .find(|r| r.item_id == item.id)
             .map(|r| r.outcome)
-    };
-    let mut p = Progress {
-        total: items.len(),
-        ..Progress::default()
-    };
-    for (_, item) in items {
-        match outcome(&item.id) {
+        {
             Some(Outcome::NonCompliant) => {
                 p.answered += 1;
                 p.non_compliant += 1;
@@ -387,6 +410,21 @@ mod tests {
     }
 
     #[test]
+    fn an_enterprise_added_on_site_needs_a_name_a_sector_and_a_well_formed_code() {
+        let mut e = coal_mine(vec![]);
+        assert_eq!(validate_enterprise(&e), Ok(()));
+        e.credit_code = Some("91150621MA0N00000".to_owned());
+        e.name = " ".to_owned();
+        e.sectors.clear();
+        let fields: Vec<String> = validate_enterprise(&e)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(fields, ["name", "credit_code", "sectors"]);
+    }
+
+    #[test]
     fn a_coal_mine_gets_only_the_pack_of_its_subtype() {
         let underground = coal_mine(vec![Subsector::CoalUnderground]);
         let packs = suggested_packs(&underground, packs::all());
@@ -475,7 +513,7 @@ mod tests {
             "not-an-item-of-this-inspection",
             Outcome::Compliant,
         ));
-        let p = progress(&i, &items);
+        let p = progress(&i, items.iter().map(|(_, item)| *item));
         assert_eq!(p.total, items.len());
         assert_eq!(p.answered, 2);
         assert_eq!(p.non_compliant, 1);

@@ -1,5 +1,7 @@
 //! Reusable views.
 
+pub mod photos;
+pub mod signature_pad;
 pub mod storage_guardian;
 pub mod sync_panel;
 pub mod update_banner;

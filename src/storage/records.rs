@@ -6,10 +6,11 @@ use rexie::{KeyRange, Transaction};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Blob;
+use zhicha_core::documents::{DeviceCode, DocumentCounter};
 use zhicha_core::ids::{DeviceId, FindingId, InspectionId, MutationId, PhotoHash};
 use zhicha_core::model::{
-    Enterprise, Finding, FindingStatus, Inspection, IssuedDocument, ItemResult, PhotoMeta,
-    PhotoOwner, User,
+    DocumentKind, Enterprise, Finding, FindingStatus, Inspection, IssuedDocument, ItemResult,
+    OrgUnit, PhotoMeta, PhotoOwner, User,
 };
 use zhicha_core::packs::ChecklistPack;
 use zhicha_core::protocol::{
@@ -29,6 +30,8 @@ pub(crate) const SESSION_KEY: &str = "session";
 /// The next protocol seq to hand out; seqs are strictly increasing by 1 per device.
 const NEXT_SEQ_KEY: &str = "next_seq";
 const PULL_CURSOR_KEY: &str = "pull_cursor";
+/// The device's document-number counters (`documents::DocumentCounter`).
+const DOC_COUNTER_KEY: &str = "doc_counter";
 
 pub(super) fn rev_key(id: uuid::Uuid) -> String {
     format!("rev/{id}")
@@ -467,6 +470,63 @@ impl Db {
             Ok(())
         })
         .await
+    }
+
+    /// Issues numbers for `kinds` and records them on the inspection, all in one transaction
+    /// with the device's counters: a number is never issued twice, even if the app is closed
+    /// half-way, and the inspection that carries it is queued for sync with it.
+    pub async fn issue_documents(
+        &self,
+        inspection: &Inspection,
+        kinds: &[DocumentKind],
+        org_code: &str,
+        device: &DeviceCode,
+        at: DateTime<Utc>,
+    ) -> Result<Inspection, StorageError> {
+        let tx = self.write(&[INSPECTIONS, DOCUMENTS, OUTBOX, META])?;
+        let mut saved = inspection.clone();
+        write_all(tx, async |tx| {
+            let meta = tx.store(META)?;
+            let counter_key = key(DOC_COUNTER_KEY);
+            let mut counter: DocumentCounter = meta
+                .get(counter_key.clone())
+                .await?
+                .map(from_js)
+                .transpose()?
+                .filter(|c: &DocumentCounter| &c.device == device)
+                .unwrap_or_else(|| DocumentCounter::new(device.clone()));
+            let documents = tx.store(DOCUMENTS)?;
+            for kind in kinds {
+                if saved.documents.iter().any(|d| d.kind == *kind) {
+                    continue;
+                }
+                let number = counter.allocate(org_code, *kind, at);
+                let document = IssuedDocument {
+                    kind: *kind,
+                    number: number.to_string(),
+                    issued_at: at,
+                };
+                let record = DocumentRecord {
+                    number: document.number.clone(),
+                    inspection_id: saved.id,
+                    document: document.clone(),
+                    device_sequence: number.seq,
+                };
+                documents.add(&to_js(&record)?, None).await?;
+                saved.documents.push(document);
+            }
+            meta.put(&to_js(&counter)?, Some(&counter_key)).await?;
+            tx.store(INSPECTIONS)?.put(&to_js(&saved)?, None).await?;
+            let payload = MutationPayload::InspectionSave(Box::new(saved.clone()));
+            enqueue(tx, saved.id.0, &payload).await
+        })
+        .await?;
+        Ok(saved)
+    }
+
+    /// The org units the server listed at bootstrap (names and document codes).
+    pub async fn orgs(&self) -> Result<Vec<OrgUnit>, StorageError> {
+        Ok(self.get_meta("orgs").await?.unwrap_or_default())
     }
 
     /// The documents issued for an inspection.

@@ -1,33 +1,71 @@
-//! The inspector's day: enterprise picker, start, checklist runner, finding editor, finish, documents.
+//! The inspector's day: enterprise picker, start and check-in, checklist runner, finding editor,
+//! finish with signatures, and the documents. Every change is written to the device at once.
 
-use leptos::prelude::*;
+mod documents;
+mod finding;
+mod finish;
+mod picker;
+mod runner;
+mod start;
 
-#[component]
-pub fn PickEnterprisePage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"选择被检查单位"</h1></section> }
+use std::rc::Rc;
+
+use zhicha_core::model::Enterprise;
+use zhicha_core::packs::ChecklistPack;
+use zhicha_core::validation::FieldError;
+
+use crate::state;
+use crate::storage::{Db, Session};
+
+pub use documents::DocumentsPage;
+pub use finding::{FindingPage, NewFindingPage};
+pub use finish::FinishPage;
+pub use picker::PickEnterprisePage;
+pub use runner::InspectionPage;
+pub use start::StartInspectionPage;
+
+/// The database, with its error in the inspector's words.
+async fn open_db() -> Result<Rc<Db>, String> {
+    state::db().await.map_err(|e| e.to_string())
 }
 
-#[component]
-pub fn StartInspectionPage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"开始检查"</h1></section> }
+/// The signed-in session; recording needs to know who records.
+async fn signed_in(db: &Db) -> Result<Session, String> {
+    db.session()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "尚未登录。请联网登录一次，下载离线资料后再开始检查。".to_owned())
 }
 
-#[component]
-pub fn InspectionPage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"检查项目"</h1></section> }
+/// The checklist packs on the device (downloaded at login), or the ones built into the app.
+async fn registry(db: &Db) -> Vec<ChecklistPack> {
+    match db.packs().await {
+        Ok(packs) if !packs.is_empty() => packs,
+        _ => zhicha_core::packs::all().to_vec(),
+    }
 }
 
-#[component]
-pub fn FindingPage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"隐患记录"</h1></section> }
+async fn enterprise(db: &Db, id: &str) -> Result<Enterprise, String> {
+    db.enterprise(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "本机没有这家单位的资料。".to_owned())
 }
 
-#[component]
-pub fn FinishPage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"结束检查"</h1></section> }
+/// Field errors as one readable list.
+fn messages(errors: &[FieldError]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in errors {
+        if !out.contains(&e.message) {
+            out.push(e.message.clone());
+        }
+    }
+    out
 }
 
-#[component]
-pub fn DocumentsPage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"执法文书"</h1></section> }
+/// `2026-11-26 09:30` in China Standard Time.
+fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&zhicha_core::lifecycle::china_offset())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }

@@ -1,0 +1,129 @@
+//! A signature drawn with a finger on a canvas, handed over as a PNG Blob.
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Blob, BlobPropertyBag, CanvasRenderingContext2d, HtmlCanvasElement, PointerEvent};
+
+/// Canvas size in pixels; CSS stretches it to the width of the screen.
+const WIDTH: u32 = 600;
+const HEIGHT: u32 = 220;
+
+fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+}
+
+/// White paper, so the JPEG the photo pipeline makes of it is not black.
+fn clear(canvas: &HtmlCanvasElement) {
+    if let Some(ctx) = context(canvas) {
+        ctx.set_fill_style_str("#ffffff");
+        ctx.fill_rect(0.0, 0.0, f64::from(WIDTH), f64::from(HEIGHT));
+        ctx.set_stroke_style_str("#111111");
+        ctx.set_line_width(4.0);
+        ctx.set_line_cap("round");
+        ctx.set_line_join("round");
+    }
+}
+
+/// The point of a pointer event in canvas pixels.
+fn point(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f64, f64) {
+    let rect = canvas.get_bounding_client_rect();
+    let sx = f64::from(WIDTH) / rect.width().max(1.0);
+    let sy = f64::from(HEIGHT) / rect.height().max(1.0);
+    (
+        (f64::from(ev.client_x()) - rect.left()) * sx,
+        (f64::from(ev.client_y()) - rect.top()) * sy,
+    )
+}
+
+/// The canvas as a PNG Blob.
+fn png(canvas: &HtmlCanvasElement) -> Option<Blob> {
+    let url = canvas.to_data_url_with_type("image/png").ok()?;
+    let encoded = url.split_once(',')?.1;
+    let binary = web_sys::window()?.atob(encoded).ok()?;
+    // atob yields one char per byte.
+    let bytes: Vec<u8> = binary.chars().map(|c| c as u32 as u8).collect();
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&array);
+    let options = BlobPropertyBag::new();
+    options.set_type("image/png");
+    Blob::new_with_u8_array_sequence_and_options(&parts, &options).ok()
+}
+
+/// `who` signs here; 确认签名 hands the drawing to `on_signed` (refused while the pad is empty).
+#[component]
+pub fn SignaturePad(
+    who: String,
+    on_signed: Callback<Blob>,
+    #[prop(into, optional)] busy: Signal<bool>,
+) -> impl IntoView {
+    let canvas_ref = NodeRef::<Canvas>::new();
+    let (drawing, set_drawing) = signal(false);
+    let (inked, set_inked) = signal(false);
+    let (message, set_message) = signal(None::<&'static str>);
+    canvas_ref.on_load(|canvas| clear(&canvas));
+    let down = move |ev: PointerEvent| {
+        let Some(canvas) = canvas_ref.get() else {
+            return;
+        };
+        ev.prevent_default();
+        let _ = canvas.set_pointer_capture(ev.pointer_id());
+        let (x, y) = point(&canvas, &ev);
+        if let Some(ctx) = context(&canvas) {
+            ctx.begin_path();
+            ctx.move_to(x, y);
+            ctx.line_to(x + 0.1, y + 0.1);
+            ctx.stroke();
+        }
+        set_drawing.set(true);
+        set_inked.set(true);
+        set_message.set(None);
+    };
+    let moved = move |ev: PointerEvent| {
+        if !drawing.get_untracked() {
+            return;
+        }
+        let Some(canvas) = canvas_ref.get() else {
+            return;
+        };
+        let (x, y) = point(&canvas, &ev);
+        if let Some(ctx) = context(&canvas) {
+            ctx.line_to(x, y);
+            ctx.stroke();
+        }
+    };
+    let up = move |_: PointerEvent| set_drawing.set(false);
+    let reset = move |_| {
+        if let Some(canvas) = canvas_ref.get() {
+            clear(&canvas);
+        }
+        set_inked.set(false);
+    };
+    let confirm = move |_| {
+        if !inked.get_untracked() {
+            set_message.set(Some("请先在框内签名"));
+            return;
+        }
+        match canvas_ref.get().as_ref().and_then(png) {
+            Some(blob) => on_signed.run(blob),
+            None => set_message.set(Some("签名未能保存，请重试")),
+        }
+    };
+    let label = format!("{who}签名区");
+    view! {
+        <div class="signature">
+            <canvas class="signature__pad" node_ref=canvas_ref width=WIDTH height=HEIGHT
+                aria-label=label data-testid="signature-pad"
+                on:pointerdown=down on:pointermove=moved on:pointerup=up on:pointercancel=up></canvas>
+            <div class="actions">
+                <button class="button button--small button--secondary" type="button" on:click=reset>"清除重签"</button>
+                <button class="button button--small" type="button" on:click=confirm disabled=busy>"确认签名"</button>
+            </div>
+            {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+        </div>
+    }
+}

@@ -1,0 +1,490 @@
+//! 隐患记录: the finding editor. Description, place, level, legal basis, measure with deadline,
+//! photos from the camera with preview and delete, and the core's validation in Chinese. Every
+//! change is saved on the device when it is made; there is no save button to forget.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use web_sys::File;
+use zhicha_core::fieldwork;
+use zhicha_core::ids::{FindingId, InspectionId, PhotoHash};
+use zhicha_core::lifecycle::{self, Actor, FindingAction};
+use zhicha_core::model::{Finding, FindingStatus, Level, Measure, PhotoOwner, PhotoRole, User};
+use zhicha_core::packs::{self, PENDING_CHECK_MARK};
+use zhicha_core::protocol::{CommentPayload, MutationPayload};
+use zhicha_core::validation;
+
+use super::{enterprise, open_db, registry, signed_in};
+use crate::components::photos::{PhotoInput, PhotoStrip};
+use crate::pages::{Page, parse_id};
+use crate::photo;
+use crate::state::use_unsynced;
+use crate::storage::NewPhoto;
+
+/// What the editor needs besides the finding.
+#[derive(Clone)]
+struct EditorData {
+    finding: Finding,
+    /// False for a finding not yet written to the device (written on the first change).
+    persisted: bool,
+    inspection_started: DateTime<Utc>,
+    user: User,
+}
+
+async fn load_new(
+    inspection: Option<InspectionId>,
+    item: Option<String>,
+) -> Result<EditorData, String> {
+    let id = inspection.ok_or_else(|| "链接不完整：缺少检查编号。".to_owned())?;
+    let db = open_db().await?;
+    let session = signed_in(&db).await?;
+    let inspection = db
+        .inspection(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "本机没有这次检查的记录。".to_owned())?;
+    let enterprise = enterprise(&db, &inspection.enterprise_id.to_string()).await?;
+    let now = Utc::now();
+    let finding = match item {
+        Some(item_id) => {
+            let registry = registry(&db).await;
+            let (pack, item) = packs::resolve_item(&registry, &inspection.packs, &item_id)
+                .ok_or_else(|| "检查项不属于本次检查所用的检查表。".to_owned())?;
+            fieldwork::finding_from_item(&inspection, &enterprise, pack, item, session.user.id, now)
+        }
+        None => fieldwork::free_finding(&inspection, &enterprise, session.user.id, now),
+    };
+    Ok(EditorData {
+        finding,
+        persisted: false,
+        inspection_started: inspection.started_at,
+        user: session.user,
+    })
+}
+
+async fn load_existing(id: Option<FindingId>) -> Result<EditorData, String> {
+    let id = id.ok_or_else(|| "链接不完整：缺少隐患编号。".to_owned())?;
+    let db = open_db().await?;
+    let session = signed_in(&db).await?;
+    let finding = db
+        .finding(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "本机没有这条隐患记录。".to_owned())?;
+    let started = db
+        .inspection(finding.inspection_id)
+        .await
+        .ok()
+        .flatten()
+        .map_or(finding.created_at, |i| i.started_at);
+    Ok(EditorData {
+        finding,
+        persisted: true,
+        inspection_started: started,
+        user: session.user,
+    })
+}
+
+/// A new finding of an inspection (`?item=` raises it from a checklist item).
+#[component]
+pub fn NewFindingPage() -> impl IntoView {
+    let params = use_params_map();
+    let query = use_query_map();
+    let data = LocalResource::new(move || {
+        load_new(
+            parse_id(params.read().get("id"), InspectionId),
+            query.read().get("item"),
+        )
+    });
+    view! {
+        <section class="page page--finding">
+            <h1 class="page__title">"记录隐患"</h1>
+            <Suspense fallback=|| view! { <p class="muted">"正在读取…"</p> }>
+                {move || data.get().map(|r| match r {
+                    Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    Ok(data) => view! { <Editor data /> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// An existing finding.
+#[component]
+pub fn FindingPage() -> impl IntoView {
+    let params = use_params_map();
+    let data =
+        LocalResource::new(move || load_existing(parse_id(params.read().get("id"), FindingId)));
+    view! {
+        <section class="page page--finding">
+            <h1 class="page__title">"隐患记录"</h1>
+            <Suspense fallback=|| view! { <p class="muted">"正在读取…"</p> }>
+                {move || data.get().map(|r| match r {
+                    Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    Ok(data) => view! { <Editor data /> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The first error the core reports for `field`, if any.
+fn error_of(errors: &[validation::FieldError], field: &str) -> Option<String> {
+    errors
+        .iter()
+        .find(|e| e.field == field)
+        .map(|e| e.message.clone())
+}
+
+#[component]
+fn Editor(data: EditorData) -> impl IntoView {
+    let EditorData {
+        finding,
+        persisted,
+        inspection_started,
+        user,
+    } = data;
+    let id = finding.id;
+    let inspection_id = finding.inspection_id;
+    let locked = finding.status == FindingStatus::Closed;
+    let state = RwSignal::new(finding);
+    let persisted = StoredValue::new(persisted);
+    let (saved_at, set_saved_at) = signal(None::<String>);
+    let (error, set_error) = signal(None::<String>);
+    let (working, set_working) = signal(None::<String>);
+    let unsynced = use_unsynced();
+    let navigate = use_navigate();
+    let errors = Memo::new(move |_| {
+        state.with(|f| validation::validate_finding(f).err().unwrap_or_default())
+    });
+    let actor = Actor {
+        user_id: user.id,
+        role: user.role,
+        same_team: true,
+        in_scope: true,
+    };
+
+    // Writes the finding (and new photos) to the device: the first write creates it and links it
+    // to its checklist item; later ones replace it. IndexedDB runs them in the order issued.
+    let commit = move |mut updated: Finding, photos: Vec<NewPhoto>| {
+        if let Ok(status) = lifecycle::next_status(&updated, &FindingAction::Edit, &actor) {
+            updated.status = status;
+        }
+        state.set(updated.clone());
+        let create = !persisted.get_value();
+        persisted.set_value(true);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let db = open_db().await?;
+                if create {
+                    db.create_finding(&updated, &photos)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    if let Some(item_id) = &updated.item_id
+                        && let Some(inspection) = db
+                            .inspection(inspection_id)
+                            .await
+                            .map_err(|e| e.to_string())?
+                    {
+                        let link = fieldwork::link_finding(&inspection, item_id, updated.id);
+                        db.save_item_result(inspection_id, &link)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    }
+                } else {
+                    db.save_finding(&updated, &photos)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+                Ok::<_, String>(())
+            }
+            .await;
+            unsynced.refresh();
+            match result {
+                Ok(()) => {
+                    set_error.set(None);
+                    set_saved_at.set(Some(
+                        Utc::now()
+                            .with_timezone(&lifecycle::china_offset())
+                            .format("%H:%M:%S")
+                            .to_string(),
+                    ));
+                    if create {
+                        // The address now names the stored finding, so a reload edits it.
+                        navigate(
+                            &Page::Finding(id).path(),
+                            NavigateOptions {
+                                replace: true,
+                                ..Default::default()
+                            },
+                        );
+                    }
+                }
+                Err(e) => {
+                    if create {
+                        persisted.set_value(false);
+                    }
+                    set_error.set(Some(format!(
+                        "未能保存到本机：{e}。请重试，已填写的内容仍在页面上。"
+                    )));
+                }
+            }
+        });
+    };
+
+    let edit = {
+        let commit = commit.clone();
+        move |change: &dyn Fn(&mut Finding)| {
+            let mut updated = state.get_untracked();
+            let before = updated.clone();
+            change(&mut updated);
+            if updated != before {
+                commit(updated, Vec::new());
+            }
+        }
+    };
+
+    let add_photos = {
+        let commit = commit.clone();
+        move |files: Vec<File>, role: PhotoRole| {
+            let commit = commit.clone();
+            set_working.set(Some(format!("正在处理 {} 张照片…", files.len())));
+            leptos::task::spawn_local(async move {
+                let mut photos = Vec::new();
+                let mut failures = Vec::new();
+                for file in files {
+                    match photo::process(&file).await {
+                        Ok(p) => photos.push(p.into_new_photo(
+                            PhotoOwner::Finding(id),
+                            role,
+                            Utc::now(),
+                            Some(inspection_started),
+                            None,
+                        )),
+                        Err(e) => failures.push(format!("{}：{e}", file.name())),
+                    }
+                }
+                set_working.set(None);
+                if !failures.is_empty() {
+                    set_error.set(Some(format!("有照片未能处理：{}", failures.join("；"))));
+                }
+                if photos.is_empty() {
+                    return;
+                }
+                let mut updated = state.get_untracked();
+                let list = match role {
+                    PhotoRole::AfterRectification => &mut updated.after_photos,
+                    _ => &mut updated.photos,
+                };
+                let mut fresh = Vec::new();
+                for p in photos {
+                    if !list.contains(&p.meta.hash) {
+                        list.push(p.meta.hash.clone());
+                        fresh.push(p);
+                    }
+                }
+                commit(updated, fresh);
+            });
+        }
+    };
+
+    let delete_photo = {
+        let edit = edit.clone();
+        Callback::new(move |hash: PhotoHash| {
+            let sure = web_sys::window()
+                .and_then(|w| w.confirm_with_message("删除这张照片？").ok())
+                .unwrap_or(false);
+            if sure {
+                edit(&|f: &mut Finding| {
+                    f.photos.retain(|h| *h != hash);
+                    f.after_photos.retain(|h| *h != hash);
+                });
+            }
+        })
+    };
+
+    let resubmit = move |_| {
+        let mut updated = state.get_untracked();
+        if let Err(list) = validation::validate_finding(&updated) {
+            set_error.set(Some(
+                list.into_iter()
+                    .map(|e| e.message)
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            ));
+            return;
+        }
+        if let Err(e) =
+            lifecycle::apply(&mut updated, &FindingAction::Submit, &actor, Utc::now(), "")
+        {
+            set_error.set(Some(e.to_string()));
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let payload = MutationPayload::FindingSubmit(CommentPayload::default());
+            let result = match open_db().await {
+                Ok(db) => db
+                    .record_finding_action(&updated, &payload)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => {
+                    state.set(updated);
+                    unsynced.refresh();
+                }
+                Err(e) => set_error.set(Some(e)),
+            }
+        });
+    };
+
+    let text_field = {
+        let edit = edit.clone();
+        move |label: &'static str,
+              field: &'static str,
+              multiline: bool,
+              get: fn(&Finding) -> String,
+              set: fn(&mut Finding, String)| {
+            let edit = edit.clone();
+            let on_change = move |ev: leptos::ev::Event| {
+                let value = event_target_value(&ev);
+                edit(&|f: &mut Finding| set(f, value.trim().to_owned()));
+            };
+            let value = move || state.with(get);
+            let message = move || error_of(&errors.get(), field);
+            view! {
+                <label class="field">
+                    <span class="field__label">{label}</span>
+                    {if multiline {
+                        view! { <textarea class="field__input field__input--area" data-testid=format!("finding-{field}") disabled=locked
+                            prop:value=value on:change=on_change></textarea> }.into_any()
+                    } else {
+                        view! { <input class="field__input" data-testid=format!("finding-{field}") disabled=locked
+                            prop:value=value on:change=on_change /> }.into_any()
+                    }}
+                    {move || message().map(|m| view! { <span class="field__error">{m}</span> })}
+                </label>
+            }
+        }
+    };
+
+    let levels = [Level::General, Level::Major];
+    let measures = [
+        Measure::Immediate,
+        Measure::Deadline,
+        Measure::SuspendOperations,
+        Measure::StopWork,
+        Measure::FileCase,
+    ];
+    let edit_level = edit.clone();
+    let edit_measure = edit.clone();
+    let edit_deadline = edit.clone();
+    let add_evidence = add_photos.clone();
+    let add_after = add_photos.clone();
+    let today = Utc::now()
+        .with_timezone(&lifecycle::china_offset())
+        .date_naive();
+    view! {
+        <p class="muted finding__status">
+            {move || state.with(|f| format!("状态：{}", f.status.label_zh()))}
+            {move || saved_at.get().map(|t| view! { <span class="badge badge--ok" data-testid="saved">{format!("已自动保存 {t}")}</span> })}
+        </p>
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        {text_field("隐患描述", "description", true, |f| f.description.clone(), |f, v| f.description = v)}
+        {text_field("隐患部位 / 场所", "place", false, |f| f.place.clone(), |f, v| f.place = v)}
+        <fieldset class="field choices">
+            <legend class="field__label">"隐患等级"</legend>
+            <div class="segmented">
+                {levels.into_iter().map(|level| {
+                    let edit = edit_level.clone();
+                    view! {
+                        <button type="button" class="segmented__option" disabled=locked
+                            class:segmented__option--bad=level == Level::Major
+                            data-testid=if level == Level::Major { "level-major" } else { "level-general" }
+                            aria-pressed=move || state.with(|f| f.level == level).to_string()
+                            on:click=move |_| edit(&|f: &mut Finding| fieldwork::set_level(f, level))>{level.label_zh()}</button>
+                    }
+                }).collect_view()}
+            </div>
+        </fieldset>
+        {text_field("判定依据", "legal_basis", false, |f| f.legal_basis.clone(), |f, v| f.legal_basis = v)}
+        {move || state.with(|f| f.basis_unverified).then(|| view! {
+            <p class="warn">{format!("依据条文未与正式文本核对（{PENDING_CHECK_MARK}），文书中将注明。")}</p>
+        })}
+        <label class="field">
+            <span class="field__label">"处理措施"</span>
+            <select class="field__input" data-testid="finding-measure" disabled=locked
+                on:change=move |ev| {
+                    let value = event_target_value(&ev);
+                    if let Some(m) = measures.into_iter().find(|m| m.label_zh() == value) {
+                        edit_measure(&|f: &mut Finding| fieldwork::set_measure(f, m));
+                    }
+                }>
+                {measures.into_iter().map(|m| view! {
+                    <option value=m.label_zh() selected=move || state.with(|f| f.measure == m)>{m.label_zh()}</option>
+                }).collect_view()}
+            </select>
+            {move || error_of(&errors.get(), "measure").map(|m| view! { <span class="field__error">{m}</span> })}
+        </label>
+        <Show when=move || state.with(|f| f.measure.needs_deadline())>
+            <label class="field">
+                <span class="field__label">"整改期限"</span>
+                <input class="field__input" type="date" data-testid="finding-deadline" disabled=locked
+                    min=today.format("%Y-%m-%d").to_string()
+                    prop:value=move || state.with(|f| f.deadline.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default())
+                    on:change={
+                        let edit = edit_deadline.clone();
+                        move |ev| {
+                            let value = event_target_value(&ev);
+                            let date = NaiveDate::parse_from_str(&value, "%Y-%m-%d").ok();
+                            edit(&|f: &mut Finding| f.deadline = date);
+                        }
+                    } />
+                {move || error_of(&errors.get(), "deadline").map(|m| view! { <span class="field__error">{m}</span> })}
+            </label>
+        </Show>
+        <div class="field">
+            <span class="field__label">"现场照片"</span>
+            <PhotoStrip hashes=Signal::derive(move || state.with(|f| f.photos.clone())) label="隐患照片"
+                on_delete=delete_photo />
+            {move || error_of(&errors.get(), "photos").map(|m| view! { <span class="field__error">{m}</span> })}
+            {(!locked).then(|| view! {
+                <PhotoInput label="拍照取证" testid="finding-photo-input" disabled=Signal::derive(move || working.get().is_some())
+                    on_files=Callback::new(move |files| add_evidence(files, PhotoRole::Evidence)) />
+            })}
+        </div>
+        <Show when=move || state.with(|f| f.measure == Measure::Immediate)>
+            <div class="field">
+                <span class="field__label">"整改后照片（当场整改完毕的）"</span>
+                <PhotoStrip hashes=Signal::derive(move || state.with(|f| f.after_photos.clone())) label="整改后照片"
+                    on_delete=delete_photo />
+                {
+                    let add_after = add_after.clone();
+                    (!locked).then(|| view! {
+                        <PhotoInput label="拍摄整改后照片" testid="finding-after-input" disabled=Signal::derive(move || working.get().is_some())
+                            on_files=Callback::new(move |files| add_after(files, PhotoRole::AfterRectification)) />
+                    })
+                }
+            </div>
+        </Show>
+        {move || working.get().map(|w| view! { <p class="progress" role="status">{w}</p> })}
+        {move || {
+            let list = errors.get();
+            (!list.is_empty()).then(|| view! {
+                <div class="card card--warn" data-testid="finding-errors">
+                    <p class="card__title">"提交审核前还需完善："</p>
+                    <ul class="errors">{list.into_iter().map(|e| view! { <li>{e.message}</li> }).collect_view()}</ul>
+                </div>
+            })
+        }}
+        <div class="actions actions--stack">
+            <Show when=move || state.with(|f| f.status == FindingStatus::Returned)>
+                <button class="button button--wide" type="button" on:click=resubmit>"修改完毕，重新提交审核"</button>
+            </Show>
+            <a class="button button--wide" href=Page::Inspection(inspection_id).path() data-testid="finding-done">"完成，返回检查"</a>
+        </div>
+    }
+}

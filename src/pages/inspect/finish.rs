@@ -1,0 +1,420 @@
+//! 结束检查: the summary by level, what still blocks finishing, signatures drawn by every
+//! inspector and by the enterprise's person in charge (or 拒绝签字 with a witness or note), then
+//! the findings are submitted, the inspection is closed and the documents are numbered offline.
+
+use chrono::Utc;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use web_sys::Blob;
+use zhicha_core::documents::{self, DeviceCode};
+use zhicha_core::fieldwork;
+use zhicha_core::ids::InspectionId;
+use zhicha_core::lifecycle::{self, Actor, FindingAction};
+use zhicha_core::model::{
+    Enterprise, EnterpriseSignature, Finding, FindingStatus, Inspection, InspectorSignature, Level,
+    PhotoOwner, PhotoRole,
+};
+use zhicha_core::protocol::{CommentPayload, MutationPayload};
+
+use super::{enterprise, messages, open_db, signed_in};
+use crate::components::photos::PhotoStrip;
+use crate::components::signature_pad::SignaturePad;
+use crate::pages::{Page, parse_id};
+use crate::photo;
+use crate::state::use_unsynced;
+use crate::storage::{Db, Session};
+use crate::sync::engine::use_sync_engine;
+
+#[derive(Clone)]
+struct FinishData {
+    session: Session,
+    inspection: Inspection,
+    enterprise: Enterprise,
+    findings: Vec<Finding>,
+}
+
+async fn load(id: Option<InspectionId>) -> Result<FinishData, String> {
+    let id = id.ok_or_else(|| "链接不完整：缺少检查编号。".to_owned())?;
+    let db = open_db().await?;
+    let session = signed_in(&db).await?;
+    let inspection = db
+        .inspection(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "本机没有这次检查的记录。".to_owned())?;
+    let enterprise = enterprise(&db, &inspection.enterprise_id.to_string()).await?;
+    let findings = db
+        .findings_of_inspection(id)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(FinishData {
+        session,
+        inspection,
+        enterprise,
+        findings,
+    })
+}
+
+#[component]
+pub fn FinishPage() -> impl IntoView {
+    let params = use_params_map();
+    let data = LocalResource::new(move || load(parse_id(params.read().get("id"), InspectionId)));
+    view! {
+        <section class="page page--finish">
+            <h1 class="page__title">"结束检查"</h1>
+            <Suspense fallback=|| view! { <p class="muted">"正在读取…"</p> }>
+                {move || data.get().map(|r| match r {
+                    Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    Ok(data) => view! { <Finish data /> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+/// Compresses a drawn signature and stores it as a photo of the inspection.
+async fn store_signature(
+    db: &Db,
+    inspection: &Inspection,
+    png: &Blob,
+) -> Result<zhicha_core::ids::PhotoHash, String> {
+    let processed = photo::process(png).await.map_err(|e| e.to_string())?;
+    let hash = processed.hash.clone();
+    let stored = processed.into_new_photo(
+        PhotoOwner::Inspection(inspection.id),
+        PhotoRole::Signature,
+        Utc::now(),
+        Some(inspection.started_at),
+        None,
+    );
+    db.attach_inspection_photo(&stored)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(hash)
+}
+
+/// The org's short name for document numbers, from the org list the server sent at login.
+async fn org_code(db: &Db, session: &Session) -> String {
+    let orgs = db.orgs().await.unwrap_or_default();
+    let mut at = Some(session.user.org_id);
+    // The team's own code, else the nearest parent's: numbers carry the issuing authority.
+    while let Some(id) = at {
+        match orgs.iter().find(|o| o.id == id) {
+            Some(org) if !org.doc_code.trim().is_empty() => return org.doc_code.clone(),
+            Some(org) => at = org.parent_id,
+            None => break,
+        }
+    }
+    "应急".to_owned()
+}
+
+#[component]
+fn Finish(data: FinishData) -> impl IntoView {
+    let FinishData {
+        session,
+        inspection,
+        enterprise,
+        findings,
+    } = data;
+    let id = inspection.id;
+    if inspection.finished_at.is_some() {
+        return view! {
+            <p class="card">"本次检查已结束。"
+                <a class="button button--secondary" href=Page::Documents(id).path()>"查看执法文书"</a></p>
+        }
+        .into_any();
+    }
+    let state = RwSignal::new(inspection);
+    let findings = StoredValue::new(findings);
+    let (error, set_error) = signal(None::<String>);
+    let (busy, set_busy) = signal(false);
+    let signer = RwSignal::new(enterprise.legal_representative.clone());
+    let refusing = RwSignal::new(false);
+    let witness = RwSignal::new(String::new());
+    let refusal_note = RwSignal::new(String::new());
+    let unsynced = use_unsynced();
+    let engine = use_sync_engine();
+    let navigate = use_navigate();
+    let summary = findings.with_value(|f| fieldwork::summary_by_level(f));
+    let blockers = Memo::new(move |_| {
+        state.with(|i| findings.with_value(|f| messages(&fieldwork::finish_blockers(i, f))))
+    });
+
+    // Saves the inspection header (places, summary, signatures) as one edit.
+    let save = move |updated: Inspection| {
+        leptos::task::spawn_local(async move {
+            let result = match open_db().await {
+                Ok(db) => db
+                    .save_inspection(&updated)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => {
+                    state.set(updated);
+                    unsynced.refresh();
+                }
+                Err(e) => set_error.set(Some(format!("未能保存到本机：{e}"))),
+            }
+        });
+    };
+    let text_change = move |set: fn(&mut Inspection, String)| {
+        move |ev: leptos::ev::Event| {
+            let mut updated = state.get_untracked();
+            set(&mut updated, event_target_value(&ev).trim().to_owned());
+            save(updated);
+        }
+    };
+
+    let sign_inspector = move |who: zhicha_core::model::InspectorRef, png: Blob| {
+        set_busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let db = open_db().await?;
+                let current = state.get_untracked();
+                let hash = store_signature(&db, &current, &png).await?;
+                let mut updated = current;
+                updated
+                    .inspector_signatures
+                    .retain(|s| s.user_id != who.user_id);
+                updated.inspector_signatures.push(InspectorSignature {
+                    user_id: who.user_id,
+                    name: who.name.clone(),
+                    image: hash,
+                    at: Utc::now(),
+                });
+                db.save_inspection(&updated)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>(updated)
+            }
+            .await;
+            set_busy.set(false);
+            unsynced.refresh();
+            match result {
+                Ok(updated) => state.set(updated),
+                Err(e) => set_error.set(Some(format!("签名未保存：{e}"))),
+            }
+        });
+    };
+
+    let sign_enterprise = move |png: Blob| {
+        let name = signer.get_untracked().trim().to_owned();
+        if name.is_empty() {
+            set_error.set(Some("请先填写签字人姓名".to_owned()));
+            return;
+        }
+        set_busy.set(true);
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let db = open_db().await?;
+                let current = state.get_untracked();
+                let hash = store_signature(&db, &current, &png).await?;
+                let mut updated = current;
+                updated.enterprise_signature = Some(EnterpriseSignature::Signed {
+                    signer_name: name,
+                    at: Utc::now(),
+                    image: Some(hash),
+                });
+                db.save_inspection(&updated)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>(updated)
+            }
+            .await;
+            set_busy.set(false);
+            unsynced.refresh();
+            match result {
+                Ok(updated) => state.set(updated),
+                Err(e) => set_error.set(Some(format!("签名未保存：{e}"))),
+            }
+        });
+    };
+
+    let record_refusal = move |_| {
+        let mut updated = state.get_untracked();
+        updated.enterprise_signature = Some(EnterpriseSignature::Refused {
+            witness_name: witness.get_untracked().trim().to_owned(),
+            note: refusal_note.get_untracked().trim().to_owned(),
+            at: Utc::now(),
+        });
+        save(updated);
+    };
+
+    let user = session.user.clone();
+    let session_for_finish = session.clone();
+    let finish = move |_| {
+        if busy.get_untracked() || !blockers.get_untracked().is_empty() {
+            return;
+        }
+        set_busy.set(true);
+        let navigate = navigate.clone();
+        let session = session_for_finish.clone();
+        let user = user.clone();
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let db = open_db().await?;
+                let now = Utc::now();
+                let actor = Actor {
+                    user_id: user.id,
+                    role: user.role,
+                    same_team: true,
+                    in_scope: true,
+                };
+                // Findings first: the inspection record lists them as submitted.
+                for mut f in findings.get_value() {
+                    if matches!(f.status, FindingStatus::Draft | FindingStatus::Returned) {
+                        lifecycle::apply(&mut f, &FindingAction::Submit, &actor, now, "")
+                            .map_err(|e| e.to_string())?;
+                        let payload = MutationPayload::FindingSubmit(CommentPayload::default());
+                        db.record_finding_action(&f, &payload)
+                            .await
+                            .map_err(|e| e.to_string())?;
+                    }
+                }
+                let mut done = state.get_untracked();
+                done.finished_at = Some(now);
+                zhicha_core::validation::validate_inspection(&done)
+                    .map_err(|e| messages(&e).join("；"))?;
+                let kinds = documents::missing_documents(&done, &findings.get_value());
+                let device = DeviceCode::parse(&session.device_code)
+                    .map_err(|e| format!("设备编码无效，请重新登录：{e}"))?;
+                let code = org_code(&db, &session).await;
+                db.issue_documents(&done, &kinds, &code, &device, now)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            .await;
+            set_busy.set(false);
+            unsynced.refresh();
+            match result {
+                Ok(done) => {
+                    engine.sync_now();
+                    navigate(&Page::Documents(done.id).path(), Default::default());
+                }
+                Err(e) => set_error.set(Some(format!("未能结束检查：{e}"))),
+            }
+        });
+    };
+
+    let inspectors = state.get_untracked().inspectors;
+    view! {
+        <div class="card">
+            <p class="inspection__enterprise">{enterprise.name.clone()}</p>
+            <p data-testid="finish-summary">{format!(
+                "共发现隐患 {} 项：重大隐患 {} 项，一般隐患 {} 项。",
+                summary.general + summary.major, summary.major, summary.general
+            )}</p>
+            <ul class="list">
+                {findings.get_value().into_iter().map(|f| view! {
+                    <li>
+                        <a class="list__item list__link" href=Page::Finding(f.id).path()>
+                            <span class=if f.level == Level::Major { "badge badge--major" } else { "badge" }>{f.level.label_zh()}</span>
+                            <span>{f.description.clone()}</span>
+                        </a>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </div>
+        <label class="field">
+            <span class="field__label">"检查场所"</span>
+            <input class="field__input" data-testid="finish-places"
+                prop:value=move || state.with(|i| i.places.clone())
+                on:change=text_change(|i, v| i.places = v) />
+        </label>
+        <label class="field">
+            <span class="field__label">"检查情况（补充说明，可不填）"</span>
+            <textarea class="field__input field__input--area" data-testid="finish-summary-text"
+                prop:value=move || state.with(|i| i.summary.clone())
+                on:change=text_change(|i, v| i.summary = v)></textarea>
+        </label>
+        <section class="card">
+            <h2 class="card__title">"检查人员签名"</h2>
+            {inspectors.into_iter().map(|who| {
+                let user_id = who.user_id;
+                let name = who.name.clone();
+                let signed = Memo::new(move |_| state.with(|i| i.inspector_signatures.iter()
+                    .find(|s| s.user_id == user_id).map(|s| s.image.clone())));
+                let who_for_pad = who.clone();
+                view! {
+                    <div class="signer" data-testid="inspector-signer">
+                        <p class="field__label">{format!("{}（执法证号：{}）", who.name, who.certificate_no)}</p>
+                        {move || match signed.get() {
+                            Some(hash) => view! {
+                                <p class="badge badge--ok">"已签名"</p>
+                                <PhotoStrip hashes=vec![hash] label="签名" />
+                            }.into_any(),
+                            None => {
+                                let who = who_for_pad.clone();
+                                view! {
+                                    <SignaturePad who=name.clone() busy=busy
+                                        on_signed=Callback::new(move |png| sign_inspector(who.clone(), png)) />
+                                }.into_any()
+                            }
+                        }}
+                    </div>
+                }
+            }).collect_view()}
+        </section>
+        <section class="card" data-testid="enterprise-signer">
+            <h2 class="card__title">"被检查单位负责人签名"</h2>
+            {move || match state.with(|i| i.enterprise_signature.clone()) {
+                Some(EnterpriseSignature::Signed { signer_name, image, .. }) => {
+                    let drawn: Vec<_> = image.into_iter().collect();
+                    view! {
+                        <p class="badge badge--ok">{format!("{signer_name} 已签名")}</p>
+                        <PhotoStrip hashes=drawn label="签名" />
+                    }.into_any()
+                }
+                Some(EnterpriseSignature::Refused { witness_name, note, .. }) => view! {
+                    <p class="warn">{format!("已记录拒绝签字。见证人：{witness_name}。{note}")}</p>
+                }.into_any(),
+                None => view! {
+                    <div class="segmented">
+                        <button type="button" class="segmented__option" aria-pressed=move || (!refusing.get()).to_string()
+                            on:click=move |_| refusing.set(false)>"签字"</button>
+                        <button type="button" class="segmented__option" aria-pressed=move || refusing.get().to_string()
+                            data-testid="refuse" on:click=move |_| refusing.set(true)>"拒绝签字"</button>
+                    </div>
+                    <Show when=move || !refusing.get() fallback=move || view! {
+                        <label class="field">
+                            <span class="field__label">"见证人"</span>
+                            <input class="field__input" data-testid="witness" prop:value=witness
+                                on:input=move |ev| witness.set(event_target_value(&ev)) />
+                        </label>
+                        <label class="field">
+                            <span class="field__label">"情况说明"</span>
+                            <input class="field__input" data-testid="refusal-note" prop:value=refusal_note
+                                on:input=move |ev| refusal_note.set(event_target_value(&ev)) />
+                        </label>
+                        <button class="button" type="button" on:click=record_refusal>"记录拒绝签字"</button>
+                    }>
+                        <label class="field">
+                            <span class="field__label">"签字人姓名"</span>
+                            <input class="field__input" data-testid="signer-name" prop:value=signer
+                                on:input=move |ev| signer.set(event_target_value(&ev)) />
+                        </label>
+                        <SignaturePad who="被检查单位负责人".to_owned() busy=busy
+                            on_signed=Callback::new(move |png| sign_enterprise(png)) />
+                    </Show>
+                }.into_any(),
+            }}
+        </section>
+        {move || {
+            let list = blockers.get();
+            (!list.is_empty()).then(|| view! {
+                <div class="card card--warn" data-testid="blockers">
+                    <p class="card__title">"结束检查前还需完成："</p>
+                    <ul class="errors">{list.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
+                </div>
+            })
+        }}
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <button class="button button--wide" type="button" data-testid="finish"
+            disabled=move || busy.get() || !blockers.get().is_empty() on:click=finish>
+            "完成检查，出具执法文书"
+        </button>
+    }
+    .into_any()
+}

@@ -1,0 +1,270 @@
+//! 检查项目: the checklist runner. Groups, progress, 符合 / 不符合 / 不涉及 per item with the
+//! clause, the evidence hint and 条文待核 where the clause is not verified. Each answer is one
+//! transaction on the device the moment it is tapped; 不符合 opens the finding editor pre-filled.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use zhicha_core::fieldwork;
+use zhicha_core::ids::InspectionId;
+use zhicha_core::model::{Enterprise, Finding, Inspection, Level, Outcome};
+use zhicha_core::packs::{ChecklistItem, PENDING_CHECK_MARK};
+
+use super::{enterprise, local_time, open_db, registry};
+use crate::pages::{Page, parse_id};
+use crate::state::use_unsynced;
+
+/// One item as the runner shows it.
+#[derive(Clone)]
+struct Row {
+    item: ChecklistItem,
+    /// Set on the first item of a group.
+    group_title: Option<String>,
+}
+
+#[derive(Clone)]
+struct RunnerData {
+    inspection: Inspection,
+    enterprise: Enterprise,
+    rows: Vec<Row>,
+    findings: Vec<Finding>,
+}
+
+async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
+    let id = id.ok_or_else(|| "链接不完整：缺少检查编号。".to_owned())?;
+    let db = open_db().await?;
+    let inspection = db
+        .inspection(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "本机没有这次检查的记录。".to_owned())?;
+    let enterprise = enterprise(&db, &inspection.enterprise_id.to_string()).await?;
+    let packs = registry(&db).await;
+    let mut rows = Vec::new();
+    let mut last_group = None;
+    for (pack, item) in fieldwork::items_of(&inspection, &packs, &enterprise.subsectors) {
+        let group_key = (pack.id.clone(), item.group.clone());
+        let group_title = (last_group.as_ref() != Some(&group_key)).then(|| {
+            let title = pack
+                .group(&item.group)
+                .map_or_else(|| item.group.clone(), |g| g.title.clone());
+            format!("{} · {title}", pack.title)
+        });
+        last_group = Some(group_key);
+        rows.push(Row {
+            item: item.clone(),
+            group_title,
+        });
+    }
+    let findings = db
+        .findings_of_inspection(id)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(RunnerData {
+        inspection,
+        enterprise,
+        rows,
+        findings,
+    })
+}
+
+#[component]
+pub fn InspectionPage() -> impl IntoView {
+    let params = use_params_map();
+    let data = LocalResource::new(move || load(parse_id(params.read().get("id"), InspectionId)));
+    view! {
+        <section class="page page--runner">
+            <Suspense fallback=|| view! { <p class="muted">"正在读取检查记录…"</p> }>
+                {move || data.get().map(|r| match r {
+                    Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    Ok(data) => view! { <Runner data /> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Runner(data: RunnerData) -> impl IntoView {
+    let RunnerData {
+        inspection,
+        enterprise,
+        rows,
+        findings,
+    } = data;
+    let id = inspection.id;
+    let finished = inspection.finished_at.is_some();
+    let state = RwSignal::new(inspection);
+    let (error, set_error) = signal(None::<String>);
+    let unsynced = use_unsynced();
+    let navigate = use_navigate();
+    let items: Vec<ChecklistItem> = rows.iter().map(|r| r.item.clone()).collect();
+    let progress = Memo::new(move |_| state.with(|i| fieldwork::progress(i, items.iter())));
+
+    let answer = move |item_id: String, outcome: Outcome| {
+        let current = state.get_untracked();
+        let result = fieldwork::answer(&current, &item_id, outcome);
+        let open_editor = outcome == Outcome::NonCompliant && result.finding_ids.is_empty();
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let saved = match open_db().await {
+                Ok(db) => db
+                    .save_item_result(id, &result)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match saved {
+                Ok(updated) => {
+                    set_error.set(None);
+                    state.set(updated);
+                    unsynced.refresh();
+                    if open_editor {
+                        navigate(
+                            &Page::NewFinding(id, Some(item_id)).path(),
+                            Default::default(),
+                        );
+                    }
+                }
+                Err(e) => set_error.set(Some(format!("答案未保存：{e}"))),
+            }
+        });
+    };
+
+    let save_places = move |value: String| {
+        let mut current = state.get_untracked();
+        if current.places == value.trim() {
+            return;
+        }
+        current.places = value.trim().to_owned();
+        leptos::task::spawn_local(async move {
+            let saved = match open_db().await {
+                Ok(db) => db
+                    .save_inspection(&current)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match saved {
+                Ok(()) => {
+                    state.set(current);
+                    unsynced.refresh();
+                }
+                Err(e) => set_error.set(Some(format!("检查场所未保存：{e}"))),
+            }
+        });
+    };
+
+    let started = local_time(state.get_untracked().started_at);
+    let kind = state.get_untracked().kind.label_zh();
+    let findings_by_item = findings.clone();
+    view! {
+        <header class="runner__head">
+            <h1 class="page__title" data-testid="runner-enterprise">{enterprise.name.clone()}</h1>
+            <p class="inspection__meta">{kind} " · " {started} "开始"</p>
+            <div class="progress-bar" role="progressbar" aria-valuemin="0"
+                aria-valuemax=move || progress.get().total.to_string()
+                aria-valuenow=move || progress.get().answered.to_string()>
+                <span class="progress-bar__fill" style:width=move || format!("{}%", progress.get().percent())></span>
+            </div>
+            <p class="runner__progress" data-testid="progress">
+                {move || {
+                    let p = progress.get();
+                    format!("已检查 {} / {} 项，不符合 {} 项", p.answered, p.total, p.non_compliant)
+                }}
+            </p>
+        </header>
+        {finished.then(|| view! {
+            <p class="card">"本次检查已结束，结果不可再改。"
+                <a class="button button--secondary" href=Page::Documents(id).path()>"查看执法文书"</a></p>
+        })}
+        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <label class="field">
+            <span class="field__label">"检查场所"</span>
+            <input class="field__input" data-testid="runner-places" disabled=finished
+                prop:value=move || state.with(|i| i.places.clone())
+                placeholder="例如：主井、1201 综采工作面、变电所"
+                on:change=move |ev| save_places(event_target_value(&ev)) />
+        </label>
+        <section class="findings-summary card">
+            <h2 class="card__title">{format!("本次发现隐患 {} 项", findings.len())}</h2>
+            <ul class="list">
+                {findings.iter().map(|f| {
+                    let badge = if f.level == Level::Major { "badge badge--major" } else { "badge" };
+                    view! {
+                        <li>
+                            <a class="list__item list__link" href=Page::Finding(f.id).path() data-testid="finding-link">
+                                <span class=badge>{f.level.label_zh()}</span>
+                                <span>{if f.description.is_empty() { "（未填写描述）".to_owned() } else { f.description.clone() }}</span>
+                                <span class="inspection__meta">{format!("{} · 照片 {} 张 · {}", f.measure.label_zh(), f.photos.len(), f.status.label_zh())}</span>
+                            </a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            {(!finished).then(|| view! {
+                <a class="button button--secondary button--wide" href=Page::NewFinding(id, None).path()>"记录其他隐患（不对应检查项）"</a>
+            })}
+        </section>
+        <ol class="items">
+            {rows.into_iter().map(|row| {
+                let item = row.item;
+                let item_id = item.id.clone();
+                let linked: Vec<Finding> = findings_by_item.iter()
+                    .filter(|f| f.item_id.as_deref() == Some(item_id.as_str())).cloned().collect();
+                let outcome = {
+                    let item_id = item_id.clone();
+                    Memo::new(move |_| state.with(|i| i.item_results.iter()
+                        .find(|r| r.item_id == item_id).map(|r| r.outcome)))
+                };
+                let button = {
+                    let answer = answer.clone();
+                    let item_id = item_id.clone();
+                    move |o: Outcome, testid: &'static str| {
+                        let answer = answer.clone();
+                        let item_id = item_id.clone();
+                        view! {
+                            <button type="button" class="segmented__option" data-testid=testid disabled=finished
+                                class:segmented__option--bad=o == Outcome::NonCompliant
+                                aria-pressed=move || (outcome.get() == Some(o)).to_string()
+                                on:click=move |_| answer(item_id.clone(), o)>{o.label_zh()}</button>
+                        }
+                    }
+                };
+                let clause = item.clause.clone().map(|c| c.trim_end_matches('?').to_owned());
+                view! {
+                    {row.group_title.map(|t| view! { <li class="items__group"><h2>{t}</h2></li> })}
+                    <li class="item card" data-item=item_id.clone() data-testid="item">
+                        <p class="item__prompt">{item.prompt.clone()}</p>
+                        <p class="item__meta">
+                            {item.major.then(|| view! { <span class="badge badge--major">"重大隐患判定项"</span> })}
+                            {clause.map(|c| view! { <span class="item__clause">{c}</span> })}
+                            {item.needs_text_check().then(|| view! { <span class="badge badge--pending">{PENDING_CHECK_MARK}</span> })}
+                        </p>
+                        {(!item.evidence_hint.is_empty()).then(|| view! {
+                            <p class="item__hint">"取证：" {item.evidence_hint.clone()}</p>
+                        })}
+                        <div class="segmented" role="group" aria-label="检查结果">
+                            {button(Outcome::Compliant, "answer-ok")}
+                            {button(Outcome::NonCompliant, "answer-bad")}
+                            {button(Outcome::NotApplicable, "answer-na")}
+                        </div>
+                        {linked.into_iter().map(|f| view! {
+                            <a class="item__finding" href=Page::Finding(f.id).path()>
+                                {format!("隐患：{}（{}）", f.description, f.level.label_zh())}
+                            </a>
+                        }).collect_view()}
+                        {
+                            let item_id = item_id.clone();
+                            move || (outcome.get() == Some(Outcome::NonCompliant) && !finished).then(|| view! {
+                                <a class="item__add" href=Page::NewFinding(id, Some(item_id.clone())).path()>"+ 就此项再记一条隐患"</a>
+                            })
+                        }
+                    </li>
+                }
+            }).collect_view()}
+        </ol>
+        {(!finished).then(|| view! {
+            <a class="button button--wide runner__finish" href=Page::Finish(id).path() data-testid="to-finish">"结束检查：签字并出具文书"</a>
+        })}
+    }
+}

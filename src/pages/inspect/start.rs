@@ -1,0 +1,300 @@
+//! 开始检查: kind (四不两直暗访 by default), co-inspectors from the roster, the packs of the
+//! enterprise's sectors, and the check-in — time, position with its accuracy, optional gate photo.
+
+use chrono::Utc;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use web_sys::File;
+use zhicha_core::fieldwork::{self, StartForm};
+use zhicha_core::model::{
+    CheckIn, Enterprise, GeoPoint, InspectionKind, PackRef, PhotoOwner, PhotoRole, Role, User,
+};
+use zhicha_core::packs::ChecklistPack;
+
+use super::picker::toggle;
+use super::{enterprise, messages, open_db, registry, signed_in};
+use crate::components::photos::PhotoInput;
+use crate::pages::Page;
+use crate::state::use_unsynced;
+use crate::storage::Session;
+use crate::{geo, photo};
+
+/// How long to wait for a position fix before letting the inspector go on without one.
+const FIX_TIMEOUT_MS: u32 = 15_000;
+
+#[derive(Clone)]
+struct StartData {
+    session: Session,
+    enterprise: Enterprise,
+    colleagues: Vec<User>,
+    packs: Vec<ChecklistPack>,
+    suggested: Vec<PackRef>,
+}
+
+async fn load(id: Option<String>) -> Result<StartData, String> {
+    let id = id.ok_or_else(|| "链接不完整：缺少单位。".to_owned())?;
+    let db = open_db().await?;
+    let session = signed_in(&db).await?;
+    let enterprise = enterprise(&db, &id).await?;
+    let colleagues: Vec<User> = db
+        .roster()
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|u| u.id != session.user.id && u.role != Role::Admin)
+        .collect();
+    let packs = registry(&db).await;
+    let suggested = fieldwork::suggested_packs(&enterprise, &packs)
+        .into_iter()
+        .map(ChecklistPack::pack_ref)
+        .collect();
+    let mut latest: Vec<ChecklistPack> = Vec::new();
+    for pack in packs {
+        match latest.iter_mut().find(|p| p.id == pack.id) {
+            Some(slot) if slot.version < pack.version => *slot = pack,
+            Some(_) => {}
+            None => latest.push(pack),
+        }
+    }
+    Ok(StartData {
+        session,
+        enterprise,
+        colleagues,
+        packs: latest,
+        suggested,
+    })
+}
+
+/// Where the position fix stands.
+#[derive(Clone, Copy, PartialEq)]
+enum Fix {
+    Locating,
+    Found(GeoPoint),
+    Unavailable,
+}
+
+fn fix_line(fix: Fix) -> String {
+    match fix {
+        Fix::Locating => "正在定位…".to_owned(),
+        Fix::Found(p) => match p.accuracy_m {
+            Some(a) => format!("已定位：{:.5}, {:.5}（精度约 ±{a:.0} 米）", p.lat, p.lon),
+            None => format!("已定位：{:.5}, {:.5}", p.lat, p.lon),
+        },
+        Fix::Unavailable => "未取得定位（井下、室内或未授权）。请在下方说明原因。".to_owned(),
+    }
+}
+
+#[component]
+pub fn StartInspectionPage() -> impl IntoView {
+    let params = use_params_map();
+    let data = LocalResource::new(move || load(params.read().get("enterprise")));
+    view! {
+        <section class="page page--start">
+            <h1 class="page__title">"开始检查"</h1>
+            <Suspense fallback=|| view! { <p class="muted">"正在读取…"</p> }>
+                {move || data.get().map(|r| match r {
+                    Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    Ok(data) => view! { <StartScreen data /> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn StartScreen(data: StartData) -> impl IntoView {
+    let StartData {
+        session,
+        enterprise,
+        colleagues,
+        packs,
+        suggested,
+    } = data;
+    let kind = RwSignal::new(InspectionKind::Unannounced);
+    let team = RwSignal::new(Vec::<User>::new());
+    let chosen = RwSignal::new(suggested);
+    let places = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let fix = RwSignal::new(Fix::Locating);
+    let gate = RwSignal::new(None::<File>);
+    let (errors, set_errors) = signal(Vec::<String>::new());
+    let (busy, set_busy) = signal(false);
+    let unsynced = use_unsynced();
+    let navigate = use_navigate();
+
+    let locate = move || {
+        fix.set(Fix::Locating);
+        leptos::task::spawn_local(async move {
+            let found = geo::current_position(FIX_TIMEOUT_MS).await;
+            fix.set(found.map_or(Fix::Unavailable, Fix::Found));
+        });
+    };
+    locate();
+
+    let me = session.user.clone();
+    let enterprise_for_submit = enterprise.clone();
+    let start = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        set_busy.set(true);
+        set_errors.set(Vec::new());
+        let navigate = navigate.clone();
+        let me = me.clone();
+        let enterprise = enterprise_for_submit.clone();
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let now = Utc::now();
+                let location = match fix.get_untracked() {
+                    Fix::Found(p) => Some(p),
+                    _ => None,
+                };
+                let mut form = StartForm {
+                    kind: kind.get_untracked(),
+                    team: std::iter::once(me.clone())
+                        .chain(team.get_untracked())
+                        .collect(),
+                    packs: chosen.get_untracked(),
+                    check_in: Some(CheckIn {
+                        at: now,
+                        location,
+                        gate_photo: None,
+                        note: note.get_untracked().trim().to_owned(),
+                    }),
+                    places: places.get_untracked(),
+                };
+                // Validate before the photo pipeline runs, so a bad form costs nothing.
+                fieldwork::start_inspection(&form, &enterprise, &me, now)
+                    .map_err(|e| messages(&e))?;
+                let gate_photo = match gate.get_untracked() {
+                    Some(file) => Some(
+                        photo::process(&file)
+                            .await
+                            .map_err(|e| vec![e.to_string()])?,
+                    ),
+                    None => None,
+                };
+                if let (Some(check_in), Some(p)) = (form.check_in.as_mut(), gate_photo.as_ref()) {
+                    check_in.gate_photo = Some(p.hash.clone());
+                }
+                let inspection = fieldwork::start_inspection(&form, &enterprise, &me, now)
+                    .map_err(|e| messages(&e))?;
+                let db = open_db().await.map_err(|e| vec![e])?;
+                db.save_inspection(&inspection)
+                    .await
+                    .map_err(|e| vec![e.to_string()])?;
+                if let Some(p) = gate_photo {
+                    let stored = p.into_new_photo(
+                        PhotoOwner::Inspection(inspection.id),
+                        PhotoRole::Gate,
+                        now,
+                        Some(now),
+                        location,
+                    );
+                    db.attach_inspection_photo(&stored)
+                        .await
+                        .map_err(|e| vec![format!("检查已开始，但大门照片未保存：{e}")])?;
+                }
+                Ok::<_, Vec<String>>(inspection.id)
+            }
+            .await;
+            set_busy.set(false);
+            unsynced.refresh();
+            match result {
+                Ok(id) => navigate(&Page::Inspection(id).path(), Default::default()),
+                Err(list) => set_errors.set(list),
+            }
+        });
+    };
+
+    let kinds = [
+        InspectionKind::Unannounced,
+        InspectionKind::Routine,
+        InspectionKind::Special,
+        InspectionKind::Reinspection,
+    ];
+    let no_colleagues = colleagues.is_empty();
+    view! {
+        <div class="card">
+            <p class="inspection__enterprise" data-testid="start-enterprise">{enterprise.name.clone()}</p>
+            <p class="inspection__meta">{format!("{}{} · {}", enterprise.county, enterprise.township, enterprise.address)}</p>
+        </div>
+        <fieldset class="field choices">
+            <legend class="field__label">"检查类型"</legend>
+            <div class="segmented">
+                {kinds.into_iter().map(|k| view! {
+                    <button type="button" class="segmented__option" aria-pressed=move || (kind.get() == k).to_string()
+                        on:click=move |_| kind.set(k)>{k.label_zh()}</button>
+                }).collect_view()}
+            </div>
+        </fieldset>
+        <fieldset class="field choices" data-testid="co-inspectors">
+            <legend class="field__label">"检查人员（不少于两名执法人员）"</legend>
+            <label class="choice choice--fixed">
+                <input type="checkbox" checked disabled />
+                {format!("{}（本人，执法证号：{}）", session.user.display_name,
+                    session.user.certificate_no.clone().unwrap_or_else(|| "未登记".to_owned()))}
+            </label>
+            {colleagues.into_iter().map(|u| {
+                let cert = u.certificate_no.clone().unwrap_or_else(|| "未登记执法证号".to_owned());
+                let label = format!("{}（{cert}）", u.display_name);
+                let id = u.id;
+                view! {
+                    <label class="choice">
+                        <input type="checkbox" prop:checked=move || team.with(|t| t.iter().any(|x| x.id == id))
+                            on:change=move |_| team.update(|t| {
+                                if let Some(at) = t.iter().position(|x| x.id == id) { t.remove(at); } else { t.push(u.clone()); }
+                            }) />
+                        {label}
+                    </label>
+                }
+            }).collect_view()}
+            {no_colleagues.then(|| view! { <p class="warn">"本机没有同队人员名单。请联网登录后再试。"</p> })}
+        </fieldset>
+        <fieldset class="field choices" data-testid="packs">
+            <legend class="field__label">"检查表（已按单位行业预选）"</legend>
+            {packs.into_iter().map(|p| {
+                let r = p.pack_ref();
+                let r2 = r.clone();
+                view! {
+                    <label class="choice">
+                        <input type="checkbox" prop:checked=move || chosen.with(|c| c.contains(&r))
+                            on:change=move |_| chosen.update(|c| toggle(c, r2.clone())) />
+                        {format!("{}（{} 项）", p.title, p.items.len())}
+                    </label>
+                }
+            }).collect_view()}
+        </fieldset>
+        <label class="field">
+            <span class="field__label">"检查场所（可稍后填写）"</span>
+            <input class="field__input" data-testid="places" prop:value=places
+                placeholder="例如：主井、1201 综采工作面、变电所"
+                on:input=move |ev| places.set(event_target_value(&ev)) />
+        </label>
+        <div class="card checkin">
+            <h2 class="card__title">"现场签到"</h2>
+            <p data-testid="fix" role="status">{move || fix_line(fix.get())}</p>
+            <button class="button button--small button--secondary" type="button" on:click=move |_| locate()>"重新定位"</button>
+            <Show when=move || fix.get() == Fix::Unavailable>
+                <label class="field">
+                    <span class="field__label">"未取得定位的原因"</span>
+                    <input class="field__input" data-testid="fix-note" prop:value=note
+                        placeholder="例如：井下无信号"
+                        on:input=move |ev| note.set(event_target_value(&ev)) />
+                </label>
+            </Show>
+            <p class="muted">"大门照片（可选）：证明直插现场。"</p>
+            <PhotoInput label="拍摄大门照片" testid="gate-photo"
+                on_files=Callback::new(move |files: Vec<File>| gate.set(files.into_iter().next())) />
+            {move || gate.get().map(|f| view! { <p class="muted">"已选择：" {f.name()}</p> })}
+        </div>
+        <button class="button button--wide" type="button" data-testid="start" on:click=start disabled=busy>
+            {move || if busy.get() { "正在保存…" } else { "签到并开始检查" }}
+        </button>
+        {move || (!errors.get().is_empty()).then(|| view! {
+            <ul class="errors" role="alert">
+                {errors.get().into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
+            </ul>
+        })}
+    }
+}
