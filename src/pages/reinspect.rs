@@ -1,13 +1,339 @@
-//! Re-inspection (复查) of open findings kept on the device.
+//! Re-inspection (复查) of open findings kept on the device: the list of the team's findings in
+//! rectification, and the result of one — after-photos, 已整改 / 未整改, a new deadline if not.
+//! Works offline: the result, its photos and their mutations are stored in one transaction.
 
+use std::rc::Rc;
+
+use chrono::{NaiveDate, Utc};
 use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use wasm_bindgen::JsCast;
+use zhicha_core::ids::FindingId;
+use zhicha_core::lifecycle::{self, Actor, FindingAction, days_overdue, is_overdue};
+use zhicha_core::model::{Finding, FindingStatus, PhotoMeta, PhotoOwner, PhotoRole, Role};
+use zhicha_core::protocol::{MutationPayload, ReinspectPayload};
+
+use super::leader::photo::PhotoStrip;
+use super::{Page, parse_id};
+use crate::state::{self, use_unsynced};
+use crate::storage::{NewPhoto, Session};
+use crate::sync::engine::use_sync_engine;
+use crate::sync::leader::ObjectUrl;
+
+/// The team's findings awaiting re-inspection: overdue first, then by deadline.
+async fn load_list() -> Result<(Session, Vec<Finding>), String> {
+    let db = state::db().await.map_err(|e| e.to_string())?;
+    let session = db
+        .session()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "尚未登录。请先联网登录，下载待复查隐患。".to_owned())?;
+    let mut list: Vec<Finding> = db
+        .findings_with_status(FindingStatus::Rectifying)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter(|f| session.user.role == Role::Admin || f.org_id == session.user.org_id)
+        .collect();
+    let now = Utc::now();
+    list.sort_by_key(|f| {
+        (
+            std::cmp::Reverse(days_overdue(f, now)),
+            f.deadline.is_none(),
+            f.deadline,
+        )
+    });
+    Ok((session, list))
+}
+
+fn enterprise_names() -> LocalResource<std::collections::HashMap<String, String>> {
+    LocalResource::new(|| async {
+        let Ok(db) = state::db().await else {
+            return Default::default();
+        };
+        db.search_enterprises(&Default::default())
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|e| (e.id.to_string(), e.name))
+            .collect()
+    })
+}
 
 #[component]
 pub fn ReinspectionsPage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"待复查隐患"</h1></section> }
+    let engine = use_sync_engine();
+    let list = LocalResource::new(move || {
+        let _ = engine.status.get().last_success;
+        load_list()
+    });
+    let names = enterprise_names();
+    view! {
+        <section class="page page--reinspections">
+            <h1 class="page__title">"待复查隐患"</h1>
+            <Suspense fallback=|| view! { <p class="muted">"正在读取本机数据…"</p> }>
+                {move || list.get().map(|result| match result {
+                    Err(error) => view! { <p class="error" role="alert">{error}</p> }.into_any(),
+                    Ok((_, findings)) if findings.is_empty() => view! {
+                        <p class="empty">"本机没有待复查的隐患。"</p>
+                    }.into_any(),
+                    Ok((_, findings)) => {
+                        let names = names.get().unwrap_or_default();
+                        let now = Utc::now();
+                        view! {
+                            <ul class="list">
+                                {findings.into_iter().map(|f| {
+                                    let overdue = is_overdue(&f, now);
+                                    let enterprise = names.get(&f.enterprise_id.to_string()).cloned()
+                                        .unwrap_or_else(|| "（单位信息未下载）".to_owned());
+                                    view! {
+                                        <li class="list__item" class:overdue=overdue data-testid="reinspection-item">
+                                            <span>{f.description.clone()}</span>
+                                            <span class="muted">
+                                                {enterprise} " · " {f.level.label_zh()}
+                                                {f.deadline.map(|d| format!(" · 整改期限 {}", d.format("%Y-%m-%d")))}
+                                                {overdue.then(|| format!(" · 逾期 {} 天", days_overdue(&f, now)))}
+                                                {f.supervised.then_some(" · 挂牌督办")}
+                                            </span>
+                                            <a class="button button--small" href=Page::Reinspect(f.id).path()>"复查"</a>
+                                        </li>
+                                    }
+                                }).collect_view()}
+                            </ul>
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
+            <a class="button button--secondary" href=Page::Home.path()>"返回首页"</a>
+        </section>
+    }
+}
+
+/// A photo picked for the re-inspection, already compressed and hashed.
+#[derive(Clone)]
+struct Picked {
+    preview: Rc<ObjectUrl>,
+    meta: PhotoMeta,
+    blob: web_sys::Blob,
+}
+
+async fn pick(files: Vec<web_sys::File>, owner: FindingId) -> Result<Vec<Picked>, String> {
+    let mut picked = Vec::with_capacity(files.len());
+    for file in files {
+        let processed = crate::photo::process(&file)
+            .await
+            .map_err(|e| e.to_string())?;
+        let photo = processed.into_new_photo(
+            PhotoOwner::Finding(owner),
+            PhotoRole::AfterRectification,
+            Utc::now(),
+            None,
+            None,
+        );
+        let preview = ObjectUrl::new(&photo.blob)
+            .map(Rc::new)
+            .ok_or_else(|| "照片预览失败".to_owned())?;
+        picked.push(Picked {
+            preview,
+            meta: photo.meta,
+            blob: photo.blob,
+        });
+    }
+    Ok(picked)
+}
+
+/// Records the re-inspection: the core's rules decide (their message is returned if refused).
+async fn save(
+    id: FindingId,
+    passed: bool,
+    new_deadline: Option<NaiveDate>,
+    comment: String,
+    photos: Vec<Picked>,
+) -> Result<(), String> {
+    if passed && photos.is_empty() {
+        return Err("复查合格须拍摄整改后照片。".to_owned());
+    }
+    let db = state::db().await.map_err(|e| e.to_string())?;
+    let session = db
+        .session()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "尚未登录".to_owned())?;
+    let finding = db
+        .finding(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "本机没有这条隐患".to_owned())?;
+    let actor = Actor {
+        user_id: session.user.id,
+        role: session.user.role,
+        same_team: session.user.org_id == finding.org_id,
+        in_scope: true,
+    };
+    let mut updated = finding.clone();
+    let action = FindingAction::Reinspect {
+        passed,
+        new_deadline: if passed { None } else { new_deadline },
+    };
+    lifecycle::apply(&mut updated, &action, &actor, Utc::now(), comment.trim())
+        .map_err(|e| e.to_string())?;
+    let hashes: Vec<_> = photos.iter().map(|p| p.meta.hash.clone()).collect();
+    for hash in &hashes {
+        if !updated.after_photos.contains(hash) {
+            updated.after_photos.push(hash.clone());
+        }
+    }
+    let payload = MutationPayload::FindingReinspect(ReinspectPayload {
+        passed,
+        new_deadline: if passed { None } else { new_deadline },
+        inspection_id: None,
+        after_photos: hashes,
+        comment: comment.trim().to_owned(),
+    });
+    let photos: Vec<NewPhoto> = photos
+        .into_iter()
+        .map(|p| NewPhoto {
+            meta: p.meta,
+            blob: p.blob,
+        })
+        .collect();
+    db.record_finding_action_with_photos(&updated, &payload, &photos)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 #[component]
 pub fn ReinspectPage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"复查"</h1></section> }
+    let params = use_params_map();
+    let id = move || parse_id(params.read().get("id"), FindingId);
+    let unsynced = use_unsynced();
+    let engine = use_sync_engine();
+    let navigate = use_navigate();
+    let finding = LocalResource::new(move || async move {
+        let id = id().ok_or_else(|| "链接有误：找不到这条隐患。".to_owned())?;
+        let db = state::db().await.map_err(|e| e.to_string())?;
+        db.finding(id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| "本机没有这条隐患。请联网同步后再试。".to_owned())
+    });
+    let photos = RwSignal::new_local(Vec::<Picked>::new());
+    let (passed, set_passed) = signal(None::<bool>);
+    let (deadline, set_deadline) = signal(String::new());
+    let (comment, set_comment) = signal(String::new());
+    let (busy, set_busy) = signal(false);
+    let (error, set_error) = signal(None::<String>);
+
+    let on_files = move |ev: leptos::ev::Event| {
+        let Some(id) = id() else { return };
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(list) = input.files() else { return };
+        let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
+        input.set_value("");
+        set_busy.set(true);
+        leptos::task::spawn_local(async move {
+            match pick(files, id).await {
+                Ok(more) => photos.update(|p| p.extend(more)),
+                Err(e) => set_error.set(Some(e)),
+            }
+            set_busy.set(false);
+        });
+    };
+
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let Some(id) = id() else { return };
+        let Some(passed) = passed.get_untracked() else {
+            set_error.set(Some("请选择复查结果：已整改或未整改。".to_owned()));
+            return;
+        };
+        let new_deadline = NaiveDate::parse_from_str(&deadline.get_untracked(), "%Y-%m-%d").ok();
+        set_busy.set(true);
+        set_error.set(None);
+        let navigate = navigate.clone();
+        let picked = photos.get_untracked();
+        leptos::task::spawn_local(async move {
+            match save(id, passed, new_deadline, comment.get_untracked(), picked).await {
+                Ok(()) => {
+                    unsynced.refresh();
+                    engine.sync_now();
+                    navigate(&Page::Reinspections.path(), Default::default());
+                }
+                Err(e) => set_error.set(Some(e)),
+            }
+            set_busy.set(false);
+        });
+    };
+
+    view! {
+        <section class="page page--reinspect">
+            <h1 class="page__title">"复查"</h1>
+            <Suspense fallback=|| view! { <p class="muted">"正在读取本机数据…"</p> }>
+                {move || finding.get().map(|result| match result {
+                    Err(error) => view! { <p class="error" role="alert">{error}</p> }.into_any(),
+                    Ok(f) if f.status != FindingStatus::Rectifying => view! {
+                        <p class="card">{format!("这条隐患当前为“{}”，不在整改中，无需复查。", f.status.label_zh())}</p>
+                    }.into_any(),
+                    Ok(f) => view! {
+                        <article class="card">
+                            <h2 class="card__title">{f.level.label_zh()} " " {f.description.clone()}</h2>
+                            <p class="muted">"部位：" {f.place.clone()}
+                                {f.deadline.map(|d| format!(" · 整改期限 {}", d.format("%Y-%m-%d")))}</p>
+                            <p class="muted">"整改前"</p>
+                            <PhotoStrip photos=f.photos.clone() empty="无现场照片" />
+                        </article>
+                    }.into_any(),
+                })}
+            </Suspense>
+            <form class="form card" on:submit=submit>
+                <fieldset class="field choice">
+                    <legend class="field__label">"复查结果"</legend>
+                    <label class="choice__option">
+                        <input type="radio" name="result" value="passed"
+                            on:change=move |_| set_passed.set(Some(true)) />
+                        "已整改"
+                    </label>
+                    <label class="choice__option">
+                        <input type="radio" name="result" value="failed"
+                            on:change=move |_| set_passed.set(Some(false)) />
+                        "未整改"
+                    </label>
+                </fieldset>
+                <Show when=move || passed.get() == Some(false)>
+                    <label class="field">
+                        <span class="field__label">"新的整改期限"</span>
+                        <input class="field__input" type="date" name="new_deadline"
+                            prop:value=deadline on:input=move |ev| set_deadline.set(event_target_value(&ev)) />
+                    </label>
+                </Show>
+                <label class="field">
+                    <span class="field__label">"整改后照片"</span>
+                    <input class="field__input" type="file" name="after_photos" accept="image/*"
+                        capture="environment" multiple on:change=on_files />
+                </label>
+                <div class="photo-strip">
+                    {move || photos.get().into_iter().map(|p| view! {
+                        <span class="photo"><img class="photo__img" src=p.preview.as_str().to_owned() alt="整改后照片" /></span>
+                    }).collect_view()}
+                </div>
+                <label class="field">
+                    <span class="field__label">"复查意见"</span>
+                    <textarea class="field__input" name="comment" rows="3"
+                        prop:value=comment on:input=move |ev| set_comment.set(event_target_value(&ev))></textarea>
+                </label>
+                <button class="button button--wide" type="submit" disabled=busy>
+                    {move || if busy.get() { "请稍候…" } else { "保存复查结果" }}
+                </button>
+                {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </form>
+        </section>
+    }
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod engine;
+pub mod leader;
 
 pub use api::SyncError;
 

@@ -1,33 +1,194 @@
 //! Leader screens: review queue, one finding, rectification board, ledger, statistics, dossier.
+//!
+//! Review and rectification read what the leader's device pulled (its org subtree), so they
+//! work offline; a decision is a mutation in the outbox like any inspector's edit. The ledger
+//! and statistics ask the server and say so when it cannot be reached.
 
-use leptos::prelude::*;
+mod board;
+mod dossier;
+mod finding;
+mod ledger;
+pub(crate) mod photo;
+mod review;
+mod stats;
 
-#[component]
-pub fn ReviewPage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"待审核隐患"</h1></section> }
+pub use board::RectificationPage;
+pub use dossier::DossierPage;
+pub use finding::LeaderFindingPage;
+pub use ledger::LedgerPage;
+pub use review::ReviewPage;
+pub use stats::StatsPage;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use zhicha_core::ids::UserId;
+use zhicha_core::lifecycle::{self, Actor, FindingAction, china_offset};
+use zhicha_core::model::{Finding, Role};
+use zhicha_core::protocol::{CommentPayload, MutationPayload, ReturnPayload, SupervisePayload};
+
+use crate::state;
+use crate::storage::Session;
+
+/// Shown to an inspector who opens a leader screen (the server refuses them too).
+pub(crate) const NOT_A_LEADER: &str =
+    "此页面仅供队长、科室负责人和管理员使用。执法人员无权审核、督办或销号隐患。";
+
+/// Shown when no one is signed in on this device.
+pub(crate) const NOT_SIGNED_IN: &str = "尚未登录。请先联网登录。";
+
+/// The signed-in session, if its user may act as a leader; otherwise why not, in Chinese.
+pub(crate) async fn leader_session() -> Result<Session, String> {
+    let db = state::db().await.map_err(|e| e.to_string())?;
+    let session = db
+        .session()
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| NOT_SIGNED_IN.to_owned())?;
+    match session.user.role {
+        Role::Leader | Role::Admin => Ok(session),
+        Role::Inspector => Err(NOT_A_LEADER.to_owned()),
+    }
 }
 
-#[component]
-pub fn LeaderFindingPage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"隐患详情"</h1></section> }
+/// The acting user as the lifecycle rules see them. The device holds only what the server's
+/// pull scope let it see, so a pulled finding is within the leader's org subtree; the server
+/// checks scope again when the decision arrives.
+pub(crate) fn actor(session: &Session, finding: &Finding) -> Actor {
+    Actor {
+        user_id: session.user.id,
+        role: session.user.role,
+        same_team: session.user.org_id == finding.org_id,
+        in_scope: true,
+    }
 }
 
-#[component]
-pub fn RectificationPage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"整改跟踪"</h1></section> }
+/// The mutation that carries a lifecycle action to the server.
+pub(crate) fn payload_of(action: &FindingAction, comment: &str) -> Option<MutationPayload> {
+    let comment = comment.trim().to_owned();
+    Some(match action {
+        FindingAction::Confirm => MutationPayload::FindingConfirm(CommentPayload { comment }),
+        FindingAction::Close => MutationPayload::FindingClose(CommentPayload { comment }),
+        FindingAction::Return { comment } => MutationPayload::FindingReturn(ReturnPayload {
+            comment: comment.trim().to_owned(),
+        }),
+        FindingAction::Supervise { on } => MutationPayload::FindingSupervise(SupervisePayload {
+            supervised: *on,
+            comment,
+        }),
+        _ => return None,
+    })
 }
 
-#[component]
-pub fn LedgerPage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"隐患台账"</h1></section> }
+/// A leader's decision on a finding, made on the device: the core's rules decide whether it is
+/// allowed (their Chinese message is returned if not), then the updated finding and its
+/// mutation are stored together. The caller refreshes the unsynced count and starts a sync.
+pub(crate) async fn decide(
+    finding: &Finding,
+    action: FindingAction,
+    comment: &str,
+) -> Result<Finding, String> {
+    let session = leader_session().await?;
+    let mut updated = finding.clone();
+    lifecycle::apply(
+        &mut updated,
+        &action,
+        &actor(&session, finding),
+        Utc::now(),
+        comment.trim(),
+    )
+    .map_err(|e| e.to_string())?;
+    let payload = payload_of(&action, comment).ok_or_else(|| "不支持的操作".to_owned())?;
+    let db = state::db().await.map_err(|e| e.to_string())?;
+    db.record_finding_action(&updated, &payload)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(updated)
 }
 
-#[component]
-pub fn StatsPage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"统计分析"</h1></section> }
+/// Names of enterprises and users on the device, for lists.
+#[derive(Clone, Default)]
+pub(crate) struct Names {
+    enterprises: HashMap<String, String>,
+    users: HashMap<UserId, String>,
 }
 
-#[component]
-pub fn DossierPage() -> impl IntoView {
-    view! { <section class="page"><h1 class="page__title">"企业档案"</h1></section> }
+impl Names {
+    pub(crate) async fn load() -> Result<Self, String> {
+        let db = state::db().await.map_err(|e| e.to_string())?;
+        let enterprises = db
+            .search_enterprises(&Default::default())
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|e| (e.id.to_string(), e.name))
+            .collect();
+        let users = db
+            .roster()
+            .await
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect();
+        Ok(Self { enterprises, users })
+    }
+
+    pub(crate) fn enterprise(&self, finding: &Finding) -> String {
+        self.enterprises
+            .get(&finding.enterprise_id.to_string())
+            .cloned()
+            .unwrap_or_else(|| "（单位信息未下载）".to_owned())
+    }
+
+    pub(crate) fn user(&self, id: UserId) -> String {
+        self.users
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| "（未知人员）".to_owned())
+    }
+}
+
+/// When the finding was last submitted for review (its creation if the history says nothing).
+pub(crate) fn submitted_at(finding: &Finding) -> DateTime<Utc> {
+    finding
+        .history
+        .iter()
+        .rev()
+        .find(|h| h.action == "submit")
+        .map_or(finding.created_at, |h| h.at)
+}
+
+/// A time in China Standard Time, to the minute.
+pub(crate) fn cst(t: DateTime<Utc>) -> String {
+    t.with_timezone(&china_offset())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+pub(crate) fn date(d: NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+/// The history's action names in words.
+pub(crate) fn history_label(action: &str) -> &str {
+    match action {
+        "edit" => "修改",
+        "submit" => "提交审核",
+        "confirm" => "审核确认",
+        "return" => "退回",
+        "supervise" => "挂牌督办",
+        "unsupervise" => "撤销挂牌督办",
+        "reinspect_passed" => "复查合格",
+        "reinspect_failed" => "复查不合格",
+        "close" => "销号",
+        other => other,
+    }
+}
+
+/// The level badge's class: 重大 stands out.
+pub(crate) fn level_class(finding: &Finding) -> &'static str {
+    match finding.level {
+        zhicha_core::model::Level::Major => "badge badge--major",
+        zhicha_core::model::Level::General => "badge",
+    }
 }

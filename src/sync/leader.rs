@@ -1,0 +1,163 @@
+//! The leader's reads from the server: photos the device does not hold, the hazard ledger
+//! (`/findings`), statistics (`/stats`) and the ledger as a file (`/ledger.xlsx`, `/ledger.csv`).
+//! Decisions themselves are mutations and go through the outbox like every other edit.
+
+use gloo::net::http::{Request, RequestBuilder, Response};
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
+use web_sys::Blob;
+use zhicha_core::ids::PhotoHash;
+use zhicha_core::ledger::{FindingsPage, FindingsQuery, StatsQuery, StatsResponse};
+use zhicha_core::protocol::ErrorResponse;
+
+use super::SyncError;
+
+const API: &str = "/api/v1";
+
+/// The ledger file formats the server exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LedgerFormat {
+    Xlsx,
+    Csv,
+}
+
+impl LedgerFormat {
+    fn path(self) -> &'static str {
+        match self {
+            Self::Xlsx => "ledger.xlsx",
+            Self::Csv => "ledger.csv",
+        }
+    }
+
+    /// The name the downloaded file is saved under.
+    pub fn file_name(self, date: &str) -> String {
+        match self {
+            Self::Xlsx => format!("隐患台账-{date}.xlsx"),
+            Self::Csv => format!("隐患台账-{date}.csv"),
+        }
+    }
+}
+
+fn authorized(builder: RequestBuilder, token: &str) -> RequestBuilder {
+    builder.header("Authorization", &format!("Bearer {token}"))
+}
+
+/// Sends a GET and sorts the answer into the sync layer's errors (same rules as the sync calls:
+/// a dead link or proxy is "offline", 401 asks for login, other 4xx carry the server's message).
+async fn get(builder: RequestBuilder) -> Result<Response, SyncError> {
+    let request = builder
+        .build()
+        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let response = request.send().await.map_err(|_| SyncError::Offline)?;
+    match response.status() {
+        200..=299 => Ok(response),
+        401 => Err(SyncError::Unauthorized),
+        502..=504 => Err(SyncError::Offline),
+        status @ 500..=599 => Err(SyncError::Server(status)),
+        status => {
+            let (code, message) = match response.json::<ErrorResponse>().await {
+                Ok(body) => (body.error.code, body.error.message),
+                Err(_) => ("http".to_owned(), format!("请求被拒绝（{status}）")),
+            };
+            Err(SyncError::Refused {
+                status,
+                code,
+                message,
+            })
+        }
+    }
+}
+
+async fn blob(response: Response, mime: &str) -> Result<Blob, SyncError> {
+    let bytes = response
+        .binary()
+        .await
+        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|e| SyncError::Protocol(format!("{e:?}")))
+}
+
+fn url(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        format!("{API}/{path}")
+    } else {
+        format!("{API}/{path}?{query}")
+    }
+}
+
+async fn get_json<T: DeserializeOwned>(token: &str, url: &str) -> Result<T, SyncError> {
+    get(authorized(Request::get(url), token))
+        .await?
+        .json::<T>()
+        .await
+        .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+/// `GET /photos/{sha256}`: a photo this device does not hold (the server checks that the user
+/// may see a record that references it).
+pub async fn photo(token: &str, hash: &PhotoHash) -> Result<Blob, SyncError> {
+    let builder = authorized(Request::get(&format!("{API}/photos/{hash}")), token);
+    blob(get(builder).await?, "image/jpeg").await
+}
+
+/// `GET /findings?...`: one page of the hazard ledger.
+pub async fn findings(token: &str, query: &FindingsQuery) -> Result<FindingsPage, SyncError> {
+    get_json(token, &url("findings", &query.to_query_string())).await
+}
+
+/// `GET /stats?...`.
+pub async fn stats(token: &str, query: &StatsQuery) -> Result<StatsResponse, SyncError> {
+    get_json(token, &url("stats", &query.to_query_string())).await
+}
+
+/// `GET /ledger.xlsx?...` or `/ledger.csv?...`: the whole filtered ledger as a file (the
+/// server ignores the paging fields).
+pub async fn ledger_file(
+    token: &str,
+    query: &FindingsQuery,
+    format: LedgerFormat,
+) -> Result<Blob, SyncError> {
+    let builder = authorized(
+        Request::get(&url(format.path(), &query.to_query_string())),
+        token,
+    );
+    let mime = match format {
+        LedgerFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        LedgerFormat::Csv => "text/csv;charset=utf-8",
+    };
+    blob(get(builder).await?, mime).await
+}
+
+/// An object URL for a Blob, revoked when dropped (so a page's photos free their memory when
+/// the page goes away).
+pub struct ObjectUrl(String);
+
+impl ObjectUrl {
+    pub fn new(blob: &Blob) -> Option<Self> {
+        // `URL.createObjectURL` through the global object: no extra web-sys feature needed.
+        let url = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("URL")).ok()?;
+        let create = js_sys::Reflect::get(&url, &JsValue::from_str("createObjectURL")).ok()?;
+        let create: js_sys::Function = create.into();
+        create.call1(&url, blob).ok()?.as_string().map(Self)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for ObjectUrl {
+    fn drop(&mut self) {
+        let global = js_sys::global();
+        if let Ok(url) = js_sys::Reflect::get(&global, &JsValue::from_str("URL"))
+            && let Ok(revoke) = js_sys::Reflect::get(&url, &JsValue::from_str("revokeObjectURL"))
+        {
+            let revoke: js_sys::Function = revoke.into();
+            let _ = revoke.call1(&url, &JsValue::from_str(&self.0));
+        }
+    }
+}
