@@ -60,6 +60,7 @@ impl Store {
             detail: None,
         };
         append_changes(&mut tx, &[change]).await?;
+        super::ledger::refresh_enterprise(&mut tx, enterprise).await?;
         tx.commit().await
     }
 

@@ -7,6 +7,7 @@
 //! row lock of the change counter (see `sync`).
 
 pub mod directory;
+pub mod ledger;
 pub mod photos;
 pub mod sync;
 pub mod users;
@@ -92,6 +93,16 @@ impl Store {
             .run(&store.writer)
             .await
             .context("running migrations")?;
+        let filled = store
+            .backfill_ledger()
+            .await
+            .context("filling the ledger columns of older findings")?;
+        if filled > 0 {
+            tracing::info!(
+                findings = filled,
+                "filled the ledger columns of older findings"
+            );
+        }
         Ok(store)
     }
 

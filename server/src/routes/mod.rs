@@ -3,9 +3,12 @@
 pub mod auth;
 pub mod bootstrap;
 pub mod checklists;
+pub mod findings;
 pub mod health;
+pub mod ledger;
 pub mod openapi;
 pub mod photos;
+pub mod stats;
 pub mod sync;
 
 use axum::Router;
@@ -24,6 +27,9 @@ pub fn api() -> Router<AppState> {
         .merge(bootstrap::router())
         .merge(checklists::router())
         .merge(sync::router())
+        .merge(findings::router())
+        .merge(stats::router())
+        .merge(ledger::router())
         .merge(openapi::router())
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .merge(photos::router())

@@ -22,6 +22,10 @@ use crate::extract::Json;
         super::photos::exists,
         super::photos::upload,
         super::photos::download,
+        super::findings::findings,
+        super::stats::stats,
+        super::ledger::xlsx,
+        super::ledger::csv,
     ),
     components(schemas(zhicha_core::protocol::ErrorResponse, zhicha_core::protocol::ErrorBody)),
     modifiers(&BearerAuth)

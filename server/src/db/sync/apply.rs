@@ -19,7 +19,7 @@ use zhicha_core::protocol::{EntityKind, Mutation, MutationPayload};
 use super::{
     Applied, Author, ChangeRow, EntityRow, Rejection, Tx, entity_name, from_json, reject, to_json,
 };
-use crate::db::now;
+use crate::db::{ledger, now};
 use crate::rules;
 
 /// Validates and applies one mutation inside `tx`. Writes happen only once every check passed,
@@ -231,6 +231,7 @@ async fn save_inspection(
         &inspection_photos(&inspection),
     )
     .await?;
+    ledger::set_inspectors(tx, &inspection).await?;
     Ok(Ok(Applied {
         rev,
         changes: vec![ChangeRow {
@@ -249,13 +250,19 @@ async fn write_finding(
     rev: i64,
     flagged: bool,
 ) -> Result<(), sqlx::Error> {
+    let columns = ledger::finding_columns(finding);
     sqlx::query(insert_or_update(
         "INSERT INTO findings (id, inspection_id, org_id, created_by, status, level, deadline, \
-         flagged, rev, data, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         flagged, rev, data, updated_at, found_at, found_day, closed_at, closed_day, supervised, \
+         search_text, enterprise_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
+         $13, $14, $15, $16, $17, $18) \
          ON CONFLICT (id) DO UPDATE SET status = excluded.status, level = excluded.level, \
          deadline = excluded.deadline, flagged = CASE WHEN excluded.flagged = 1 THEN 1 \
          ELSE findings.flagged END, rev = excluded.rev, data = excluded.data, \
-         updated_at = excluded.updated_at",
+         updated_at = excluded.updated_at, found_at = excluded.found_at, \
+         found_day = excluded.found_day, closed_at = excluded.closed_at, \
+         closed_day = excluded.closed_day, supervised = excluded.supervised, \
+         search_text = excluded.search_text",
         rev == 1,
     ))
     .bind(finding.id.to_string())
@@ -269,6 +276,13 @@ async fn write_finding(
     .bind(rev)
     .bind(to_json(finding)?)
     .bind(now())
+    .bind(columns.found_at)
+    .bind(columns.found_day)
+    .bind(columns.closed_at)
+    .bind(columns.closed_day)
+    .bind(columns.supervised)
+    .bind(columns.search_text)
+    .bind(finding.enterprise_id.to_string())
     .execute(&mut **tx)
     .await?;
     set_record_refs(
@@ -337,6 +351,7 @@ async fn save_finding(
                 return Ok(Err(error));
             }
             write_finding(tx, &finding, 1, false).await?;
+            ledger::set_finding_context(tx, &finding, &inspection).await?;
             Ok(Ok(Applied {
                 rev: 1,
                 changes: vec![finding_change(&finding, 1)],
@@ -373,6 +388,7 @@ async fn save_finding(
             let reason = if conflict { "conflict" } else { "edit" };
             keep_revision(tx, EntityKind::Finding, &id, rev, &old, author, reason).await?;
             write_finding(tx, &merged, rev + 1, conflict).await?;
+            ledger::set_finding_context(tx, &merged, &inspection).await?;
             Ok(Ok(Applied {
                 rev: rev + 1,
                 changes: vec![finding_change(&merged, rev + 1)],
@@ -563,6 +579,7 @@ async fn save_enterprise(
     .bind(now())
     .execute(&mut **tx)
     .await?;
+    ledger::refresh_enterprise(tx, &enterprise).await?;
     Ok(Ok(Applied {
         rev,
         changes: vec![ChangeRow {

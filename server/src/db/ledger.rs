@@ -1,0 +1,952 @@
+//! The leader's ledger and statistics: the derived columns of findings that make every filter
+//! an indexed column, keyset-paged ledger queries and the grouped statistics queries.
+//!
+//! The derived columns (`found_at`, `found_day`, `closed_at`, `closed_day`, `supervised`,
+//! `search_text`, the enterprise's name and region, the finding's sector) are written by the
+//! apply path with the record and recomputed for older rows at start-up. Dates are China dates
+//! (`lifecycle::china_offset`) as `YYYY-MM-DD` text, times RFC 3339 UTC with milliseconds, so
+//! text order is time order on both backends.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
+use sqlx::{Any, AssertSqlSafe, FromRow};
+use zhicha_core::ids::{OrgId, UserId};
+use zhicha_core::ledger::{
+    InspectorStats, LedgerCursor, LedgerPerson, LedgerRow, MonthPoint, StatsCell, StatsResponse,
+};
+use zhicha_core::lifecycle::{china_offset, days_overdue};
+use zhicha_core::model::{Enterprise, Finding, FindingStatus, Inspection, Level, OrgUnit, Sector};
+use zhicha_core::packs;
+
+use super::sync::Tx;
+use super::users::parse_id;
+use super::{Store, placeholders};
+use crate::rules;
+
+/// A calendar month: (year, month).
+type Month = (i32, u32);
+
+/// At most this many months in the 重大隐患 series.
+const MAX_MONTHS: usize = 120;
+
+/// The ledger filters after the route resolved scope and team: what the SQL sees.
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// The org units whose findings may be shown; None for all.
+    pub orgs: Option<Vec<OrgId>>,
+    pub county: Option<String>,
+    pub township: Option<String>,
+    pub sector: Option<Sector>,
+    pub level: Option<Level>,
+    /// None: every status but drafts.
+    pub status: Option<FindingStatus>,
+    pub inspector: Option<UserId>,
+    pub enterprise: Option<zhicha_core::ids::EnterpriseId>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub overdue: Option<bool>,
+    pub supervised: Option<bool>,
+    pub q: Option<String>,
+}
+
+/// A bound value of a built query.
+enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// A `WHERE` clause built with numbered placeholders and the values they bind.
+#[derive(Default)]
+struct Where {
+    clauses: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Where {
+    /// Adds a value and returns its placeholder.
+    fn arg(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    fn text(&mut self, value: impl Into<String>) -> String {
+        self.arg(Arg::Text(value.into()))
+    }
+
+    fn push(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            "1 = 1".to_owned()
+        } else {
+            self.clauses.join(" AND ")
+        }
+    }
+
+    /// The finding filters over alias `f`; `dates` false leaves out `from` (the monthly series
+    /// needs every finding up to `to`).
+    fn findings(filters: &Filters, today: &str, from: bool) -> Self {
+        let mut w = Self::default();
+        if let Some(orgs) = &filters.orgs {
+            let first = w.args.len() + 1;
+            for org in orgs {
+                w.args.push(Arg::Text(org.to_string()));
+            }
+            w.push(format!("f.org_id IN ({})", placeholders(first, orgs.len())));
+        }
+        match filters.status {
+            Some(status) => {
+                let p = w.text(rules::status_name(status));
+                w.push(format!("f.status = {p}"));
+            }
+            None => w.push("f.status <> 'draft'".to_owned()),
+        }
+        if let Some(level) = filters.level {
+            let p = w.text(rules::level_name(level));
+            w.push(format!("f.level = {p}"));
+        }
+        if let Some(sector) = filters.sector {
+            let p = w.text(sector_name(sector));
+            w.push(format!("f.sector = {p}"));
+        }
+        if let Some(county) = &filters.county {
+            let p = w.text(county.clone());
+            w.push(format!("f.county = {p}"));
+        }
+        if let Some(township) = &filters.township {
+            let p = w.text(township.clone());
+            w.push(format!("f.township = {p}"));
+        }
+        if let Some(enterprise) = filters.enterprise {
+            let p = w.text(enterprise.to_string());
+            w.push(format!("f.enterprise_id = {p}"));
+        }
+        if let Some(inspector) = filters.inspector {
+            let p = w.text(inspector.to_string());
+            w.push(format!(
+                "f.inspection_id IN (SELECT inspection_id FROM inspection_inspectors \
+                 WHERE user_id = {p})"
+            ));
+        }
+        if from && let Some(day) = filters.from {
+            let p = w.text(day.to_string());
+            w.push(format!("f.found_day >= {p}"));
+        }
+        if let Some(day) = filters.to {
+            let p = w.text(day.to_string());
+            w.push(format!("f.found_day <= {p}"));
+        }
+        match filters.overdue {
+            Some(true) => {
+                let p = w.text(today);
+                w.push(format!("f.status = 'rectifying' AND f.deadline < {p}"));
+            }
+            Some(false) => {
+                let p = w.text(today);
+                w.push(format!(
+                    "(f.status <> 'rectifying' OR f.deadline IS NULL OR f.deadline >= {p})"
+                ));
+            }
+            None => {}
+        }
+        if let Some(supervised) = filters.supervised {
+            let p = w.arg(Arg::Int(i64::from(supervised)));
+            w.push(format!("f.supervised = {p}"));
+        }
+        if let Some(q) = filters
+            .q
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+        {
+            let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+            let p = w.text(pattern);
+            w.push(format!(
+                "(f.search_text LIKE {p} ESCAPE '\\' OR LOWER(f.enterprise_name) LIKE {p} ESCAPE '\\')"
+            ));
+        }
+        w
+    }
+
+    fn bind<'q, O>(
+        &self,
+        mut query: sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::QueryAs<'q, Any, O, sqlx::any::AnyArguments> {
+        for arg in &self.args {
+            query = match arg {
+                Arg::Text(text) => query.bind(text.clone()),
+                Arg::Int(n) => query.bind(*n),
+            };
+        }
+        query
+    }
+}
+
+/// `%`, `_` and `\` taken literally in a `LIKE … ESCAPE '\'` pattern.
+fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The wire (and stored) name of a sector, e.g. `non_coal_mine`.
+pub fn sector_name(sector: Sector) -> &'static str {
+    match sector {
+        Sector::Coal => "coal",
+        Sector::NonCoalMine => "non_coal_mine",
+        Sector::HazardousChemicals => "hazardous_chemicals",
+        Sector::Fire => "fire",
+        Sector::UrbanGas => "urban_gas",
+        Sector::Construction => "construction",
+        Sector::IndustryTrade => "industry_trade",
+    }
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(name: &str) -> Result<T, sqlx::Error> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned()))
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+fn decode_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
+    serde_json::from_str(text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, sqlx::Error> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+/// A time as stored: RFC 3339 UTC with milliseconds.
+pub fn time_text(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The China date of a time.
+pub fn china_day(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&china_offset()).date_naive()
+}
+
+/// The columns of a finding derived from the record itself.
+pub(crate) struct FindingColumns {
+    pub found_at: String,
+    pub found_day: String,
+    pub closed_at: Option<String>,
+    pub closed_day: Option<String>,
+    pub supervised: i64,
+    pub search_text: String,
+}
+
+/// When a closed finding was closed: its last history entry into 已销号.
+fn closed_at(finding: &Finding) -> Option<DateTime<Utc>> {
+    if finding.status != FindingStatus::Closed {
+        return None;
+    }
+    finding
+        .history
+        .iter()
+        .rev()
+        .find(|h| h.to == FindingStatus::Closed)
+        .map(|h| h.at)
+        .or(Some(finding.created_at))
+}
+
+pub(crate) fn finding_columns(finding: &Finding) -> FindingColumns {
+    let closed = closed_at(finding);
+    FindingColumns {
+        found_at: time_text(finding.created_at),
+        found_day: china_day(finding.created_at).to_string(),
+        closed_at: closed.map(time_text),
+        closed_day: closed.map(|t| china_day(t).to_string()),
+        supervised: i64::from(finding.supervised),
+        search_text: format!("{}\n{}", finding.description, finding.place).to_lowercase(),
+    }
+}
+
+/// The finding's sector: that of the pack its item comes from, else of the inspection's first
+/// pack, else the enterprise's first sector.
+pub(crate) fn finding_sector(
+    finding: &Finding,
+    inspection: Option<&Inspection>,
+    enterprise: Option<&Enterprise>,
+) -> Option<Sector> {
+    let used = inspection.map(|i| i.packs.as_slice()).unwrap_or_default();
+    let from_item = finding.item_id.as_deref().and_then(|item| {
+        used.iter().find_map(|r| {
+            let pack = packs::get(r.id.as_str(), r.version)?;
+            pack.item(item).map(|_| pack.sector)
+        })
+    });
+    from_item
+        .or_else(|| {
+            used.iter()
+                .find_map(|r| packs::get(r.id.as_str(), r.version).map(|p| p.sector))
+        })
+        .or_else(|| enterprise.and_then(|e| e.sectors.first().copied()))
+}
+
+async fn load_enterprise(tx: &mut Tx, id: &str) -> Result<Option<Enterprise>, sqlx::Error> {
+    let data: Option<String> = sqlx::query_scalar("SELECT data FROM enterprises WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    data.as_deref().map(decode_json).transpose()
+}
+
+/// Writes the enterprise and sector columns of a saved finding.
+pub(crate) async fn set_finding_context(
+    tx: &mut Tx,
+    finding: &Finding,
+    inspection: &Inspection,
+) -> Result<(), sqlx::Error> {
+    let enterprise = load_enterprise(tx, &finding.enterprise_id.to_string()).await?;
+    let sector = finding_sector(finding, Some(inspection), enterprise.as_ref());
+    let (name, county, township) = enterprise
+        .as_ref()
+        .map(|e| (e.name.clone(), e.county.clone(), e.township.clone()))
+        .unwrap_or_default();
+    sqlx::query(
+        "UPDATE findings SET enterprise_id = $1, enterprise_name = $2, county = $3, \
+         township = $4, sector = $5 WHERE id = $6",
+    )
+    .bind(finding.enterprise_id.to_string())
+    .bind(name)
+    .bind(county)
+    .bind(township)
+    .bind(sector.map(sector_name))
+    .bind(finding.id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Keeps the enterprise columns of its findings current after the enterprise changed.
+pub(crate) async fn refresh_enterprise(
+    tx: &mut Tx,
+    enterprise: &Enterprise,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE findings SET enterprise_name = $1, county = $2, township = $3 \
+         WHERE enterprise_id = $4",
+    )
+    .bind(&enterprise.name)
+    .bind(&enterprise.county)
+    .bind(&enterprise.township)
+    .bind(enterprise.id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the 检查人员 rows of a saved inspection.
+pub(crate) async fn set_inspectors(
+    tx: &mut Tx,
+    inspection: &Inspection,
+) -> Result<(), sqlx::Error> {
+    let id = inspection.id.to_string();
+    sqlx::query("DELETE FROM inspection_inspectors WHERE inspection_id = $1")
+        .bind(&id)
+        .execute(&mut **tx)
+        .await?;
+    let day = china_day(inspection.started_at).to_string();
+    for person in &inspection.inspectors {
+        sqlx::query(
+            "INSERT INTO inspection_inspectors (inspection_id, user_id, name, org_id, started_day) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (inspection_id, user_id) DO NOTHING",
+        )
+        .bind(&id)
+        .bind(person.user_id.to_string())
+        .bind(&person.name)
+        .bind(inspection.org_id.to_string())
+        .bind(&day)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct PageRow {
+    rev: i64,
+    data: String,
+    enterprise_name: String,
+    county: String,
+    township: String,
+    sector: Option<String>,
+    found_at: Option<String>,
+    closed_at: Option<String>,
+    credit_code: Option<String>,
+    enterprise_data: Option<String>,
+}
+
+#[derive(FromRow)]
+struct PersonRow {
+    inspection_id: String,
+    user_id: String,
+    name: String,
+}
+
+#[derive(FromRow)]
+struct CellRow {
+    county: String,
+    township: String,
+    sector: Option<String>,
+    level: String,
+    status: String,
+    n: i64,
+    overdue: i64,
+}
+
+#[derive(FromRow)]
+struct MonthRow {
+    found_month: Option<String>,
+    closed_month: Option<String>,
+    n: i64,
+}
+
+#[derive(FromRow)]
+struct InspectorRow {
+    user_id: String,
+    name: String,
+    n: i64,
+}
+
+/// One page of the ledger.
+pub struct Page {
+    pub rows: Vec<LedgerRow>,
+    pub next_cursor: Option<LedgerCursor>,
+}
+
+/// `YYYY-MM` of a date.
+fn month_of(day: NaiveDate) -> String {
+    format!("{:04}-{:02}", day.year(), day.month())
+}
+
+fn next_month(month: (i32, u32)) -> (i32, u32) {
+    if month.1 == 12 {
+        (month.0 + 1, 1)
+    } else {
+        (month.0, month.1 + 1)
+    }
+}
+
+fn parse_month(text: &str) -> Option<(i32, u32)> {
+    let (y, m) = text.split_once('-')?;
+    Some((y.parse().ok()?, m.get(..2)?.parse().ok()?))
+}
+
+impl Store {
+    /// The matching findings' count (drafts excluded unless asked for).
+    pub async fn ledger_count(
+        &self,
+        filters: &Filters,
+        now: DateTime<Utc>,
+    ) -> Result<u64, sqlx::Error> {
+        let today = china_day(now).to_string();
+        let w = Where::findings(filters, &today, true);
+        let sql = format!("SELECT COUNT(*) AS n FROM findings f WHERE {}", w.sql());
+        let (n,): (i64,) = w
+            .bind(sqlx::query_as::<_, (i64,)>(AssertSqlSafe(sql)))
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// One page in ledger order (`found_at` desc, id desc) after `cursor`.
+    pub async fn ledger_page(
+        &self,
+        filters: &Filters,
+        cursor: Option<LedgerCursor>,
+        limit: u32,
+        orgs: &[OrgUnit],
+        now: DateTime<Utc>,
+    ) -> Result<Page, sqlx::Error> {
+        let today = china_day(now).to_string();
+        let mut w = Where::findings(filters, &today, true);
+        if let Some(cursor) = cursor {
+            let at = w.text(time_text(cursor.found_at));
+            let id = w.text(cursor.id.to_string());
+            w.push(format!("(f.found_at, f.id) < ({at}, {id})"));
+        }
+        let limit_arg = w.arg(Arg::Int(i64::from(limit) + 1));
+        let sql = format!(
+            "SELECT f.rev, f.data, f.enterprise_name, f.county, f.township, f.sector, \
+             f.found_at, f.closed_at, e.credit_code, e.data AS enterprise_data \
+             FROM findings f LEFT JOIN enterprises e ON e.id = f.enterprise_id \
+             WHERE {} ORDER BY f.found_at DESC, f.id DESC LIMIT {limit_arg}",
+            w.sql()
+        );
+        let mut rows = w
+            .bind(sqlx::query_as::<_, PageRow>(AssertSqlSafe(sql)))
+            .fetch_all(&self.pool)
+            .await?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let rows = self.ledger_rows(rows, orgs, now).await?;
+        let next_cursor = if more {
+            rows.last().map(|r| LedgerCursor {
+                found_at: r.found_at,
+                id: r.id,
+            })
+        } else {
+            None
+        };
+        Ok(Page { rows, next_cursor })
+    }
+
+    /// Every matching row in ledger order (the exports).
+    pub async fn ledger_all(
+        &self,
+        filters: &Filters,
+        orgs: &[OrgUnit],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LedgerRow>, sqlx::Error> {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = self.ledger_page(filters, cursor, 2000, orgs, now).await?;
+            all.extend(page.rows);
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    async fn ledger_rows(
+        &self,
+        rows: Vec<PageRow>,
+        orgs: &[OrgUnit],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<LedgerRow>, sqlx::Error> {
+        let mut findings = Vec::with_capacity(rows.len());
+        for row in rows {
+            let finding: Finding = decode_json(&row.data)?;
+            findings.push((row, finding));
+        }
+        let mut inspection_ids: Vec<String> = findings
+            .iter()
+            .map(|(_, f)| f.inspection_id.to_string())
+            .collect();
+        inspection_ids.sort();
+        inspection_ids.dedup();
+        let mut people: HashMap<String, Vec<LedgerPerson>> = HashMap::new();
+        for chunk in inspection_ids.chunks(500) {
+            let sql = format!(
+                "SELECT inspection_id, user_id, name FROM inspection_inspectors \
+                 WHERE inspection_id IN ({}) ORDER BY inspection_id, name",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query_as::<_, PersonRow>(AssertSqlSafe(sql));
+            for id in chunk {
+                query = query.bind(id.clone());
+            }
+            for person in query.fetch_all(&self.pool).await? {
+                people
+                    .entry(person.inspection_id)
+                    .or_default()
+                    .push(LedgerPerson {
+                        user_id: parse_id(&person.user_id)?,
+                        name: person.name,
+                    });
+            }
+        }
+        let team_names: HashMap<OrgId, &str> =
+            orgs.iter().map(|o| (o.id, o.name.as_str())).collect();
+        findings
+            .into_iter()
+            .map(|(row, f)| {
+                let enterprise: Option<Enterprise> = row
+                    .enterprise_data
+                    .as_deref()
+                    .map(decode_json)
+                    .transpose()?;
+                let overdue = days_overdue(&f, now);
+                let last_comment = f
+                    .history
+                    .iter()
+                    .rev()
+                    .find(|h| !h.comment.trim().is_empty())
+                    .map(|h| h.comment.clone());
+                Ok(LedgerRow {
+                    id: f.id,
+                    inspection_id: f.inspection_id,
+                    rev: u64::try_from(row.rev).unwrap_or(0),
+                    enterprise_id: f.enterprise_id,
+                    enterprise_name: row.enterprise_name,
+                    credit_code: row.credit_code,
+                    county: row.county,
+                    township: row.township,
+                    sector: row.sector.as_deref().map(parse_enum).transpose()?,
+                    enterprise_sectors: enterprise.map(|e| e.sectors).unwrap_or_default(),
+                    item_id: f.item_id,
+                    level: f.level,
+                    status: f.status,
+                    supervised: f.supervised,
+                    description: f.description,
+                    place: f.place,
+                    legal_basis: f.legal_basis,
+                    basis_unverified: f.basis_unverified,
+                    measure: f.measure,
+                    deadline: f.deadline,
+                    found_at: match row.found_at.as_deref() {
+                        Some(text) => parse_time(text)?,
+                        None => f.created_at,
+                    },
+                    created_by: f.created_by,
+                    inspectors: people
+                        .get(&f.inspection_id.to_string())
+                        .cloned()
+                        .unwrap_or_default(),
+                    team_id: f.org_id,
+                    team_name: team_names
+                        .get(&f.org_id)
+                        .map(|n| (*n).to_owned())
+                        .unwrap_or_default(),
+                    closed_at: row.closed_at.as_deref().map(parse_time).transpose()?,
+                    overdue_days: (overdue > 0).then_some(overdue),
+                    photos: f.photos,
+                    after_photos: f.after_photos,
+                    last_comment,
+                })
+            })
+            .collect()
+    }
+
+    /// The statistics over `filters` (level, status, overdue, inspector, enterprise and text
+    /// filters are not statistics filters and should be None).
+    pub async fn stats(
+        &self,
+        filters: &Filters,
+        now: DateTime<Utc>,
+    ) -> Result<StatsResponse, sqlx::Error> {
+        let today_date = china_day(now);
+        let today = today_date.to_string();
+
+        // Region × sector × level × status, with overdue counts: one scan of the index.
+        let w = Where::findings(filters, &today, true);
+        let p_today = format!("${}", w.args.len() + 1);
+        let sql = format!(
+            "SELECT f.county, f.township, f.sector, f.level, f.status, COUNT(*) AS n, \
+             SUM(CASE WHEN f.status = 'rectifying' AND f.deadline < {p_today} THEN 1 ELSE 0 END) \
+             AS overdue FROM findings f WHERE {} \
+             GROUP BY f.county, f.township, f.sector, f.level, f.status",
+            w.sql()
+        );
+        let rows = w
+            .bind(sqlx::query_as::<_, CellRow>(AssertSqlSafe(sql)))
+            .bind(today.clone())
+            .fetch_all(&self.pool)
+            .await?;
+        type CellKey = (String, String, Option<String>, String);
+        let mut cells: BTreeMap<CellKey, (u64, u64)> = BTreeMap::new();
+        let (mut total, mut confirmed, mut rectified, mut overdue) = (0u64, 0u64, 0u64, 0u64);
+        for row in rows {
+            let n = u64::try_from(row.n).unwrap_or(0);
+            let status: FindingStatus = parse_enum(&row.status)?;
+            total += n;
+            if matches!(
+                status,
+                FindingStatus::Rectifying | FindingStatus::Verified | FindingStatus::Closed
+            ) {
+                confirmed += n;
+            }
+            if matches!(status, FindingStatus::Verified | FindingStatus::Closed) {
+                rectified += n;
+            }
+            overdue += u64::try_from(row.overdue).unwrap_or(0);
+            let cell = cells
+                .entry((row.county, row.township, row.sector, row.level))
+                .or_default();
+            if status == FindingStatus::Closed {
+                cell.1 += n;
+            } else {
+                cell.0 += n;
+            }
+        }
+        let mut cells_out = Vec::with_capacity(cells.len());
+        for ((county, township, sector, level), (open, closed)) in cells {
+            cells_out.push(StatsCell {
+                county,
+                township,
+                sector: sector.as_deref().map(parse_enum).transpose()?,
+                level: parse_enum(&level)?,
+                open,
+                closed,
+            });
+        }
+
+        // The 重大隐患 series: every major finding found up to `to`, by found and closed month.
+        let major = Filters {
+            level: Some(Level::Major),
+            ..filters.clone()
+        };
+        let w = Where::findings(&major, &today, false);
+        let sql = format!(
+            "SELECT SUBSTR(f.found_day, 1, 7) AS found_month, \
+             SUBSTR(f.closed_day, 1, 7) AS closed_month, COUNT(*) AS n \
+             FROM findings f WHERE {} GROUP BY SUBSTR(f.found_day, 1, 7), \
+             SUBSTR(f.closed_day, 1, 7)",
+            w.sql()
+        );
+        let months = w
+            .bind(sqlx::query_as::<_, MonthRow>(AssertSqlSafe(sql)))
+            .fetch_all(&self.pool)
+            .await?;
+        let major_monthly = month_series(&months, filters.from, filters.to.unwrap_or(today_date));
+
+        // Work per inspector: inspections they took part in, and the findings of those.
+        let mut ii = Where::default();
+        if let Some(orgs) = &filters.orgs {
+            let first = ii.args.len() + 1;
+            for org in orgs {
+                ii.args.push(Arg::Text(org.to_string()));
+            }
+            ii.push(format!("org_id IN ({})", placeholders(first, orgs.len())));
+        }
+        if let Some(day) = filters.from {
+            let p = ii.text(day.to_string());
+            ii.push(format!("started_day >= {p}"));
+        }
+        if let Some(day) = filters.to {
+            let p = ii.text(day.to_string());
+            ii.push(format!("started_day <= {p}"));
+        }
+        let sql = format!(
+            "SELECT user_id, MAX(name) AS name, COUNT(*) AS n FROM inspection_inspectors \
+             WHERE {} GROUP BY user_id",
+            ii.sql()
+        );
+        let inspections = ii
+            .bind(sqlx::query_as::<_, InspectorRow>(AssertSqlSafe(sql)))
+            .fetch_all(&self.pool)
+            .await?;
+        let w = Where::findings(filters, &today, true);
+        let sql = format!(
+            "SELECT ii.user_id, MAX(ii.name) AS name, COUNT(*) AS n FROM findings f \
+             JOIN inspection_inspectors ii ON ii.inspection_id = f.inspection_id \
+             WHERE {} GROUP BY ii.user_id",
+            w.sql()
+        );
+        let found = w
+            .bind(sqlx::query_as::<_, InspectorRow>(AssertSqlSafe(sql)))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut people: BTreeMap<String, InspectorStats> = BTreeMap::new();
+        for (row, is_finding) in inspections
+            .into_iter()
+            .map(|r| (r, false))
+            .chain(found.into_iter().map(|r| (r, true)))
+        {
+            let user_id = parse_id(&row.user_id)?;
+            let entry = people.entry(row.user_id).or_insert_with(|| InspectorStats {
+                user_id,
+                name: row.name,
+                inspections: 0,
+                findings: 0,
+            });
+            let n = u64::try_from(row.n).unwrap_or(0);
+            if is_finding {
+                entry.findings += n;
+            } else {
+                entry.inspections += n;
+            }
+        }
+        let mut by_inspector: Vec<InspectorStats> = people.into_values().collect();
+        by_inspector.sort_by(|a, b| {
+            (b.findings, b.inspections, &a.name).cmp(&(a.findings, a.inspections, &b.name))
+        });
+
+        Ok(StatsResponse {
+            cells: cells_out,
+            major_monthly,
+            total,
+            confirmed,
+            rectified,
+            rectification_rate: (confirmed > 0).then(|| rectified as f64 / confirmed as f64),
+            overdue,
+            by_inspector,
+            as_of: now,
+        })
+    }
+
+    /// Fills the derived ledger columns of findings and the 检查人员 rows of inspections
+    /// written before they existed. Cheap when there is nothing to do.
+    pub async fn backfill_ledger(&self) -> Result<u64, sqlx::Error> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM findings WHERE found_at IS NULL")
+            .fetch_all(&self.pool)
+            .await?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.writer.begin().await?;
+        let inspections: Vec<(String,)> = sqlx::query_as(
+            "SELECT data FROM inspections WHERE id NOT IN \
+             (SELECT inspection_id FROM inspection_inspectors)",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (data,) in inspections {
+            let inspection: Inspection = decode_json(&data)?;
+            set_inspectors(&mut tx, &inspection).await?;
+        }
+        for id in &ids {
+            let (data,): (String,) = sqlx::query_as("SELECT data FROM findings WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let finding: Finding = decode_json(&data)?;
+            write_columns(&mut tx, &finding).await?;
+            let inspection: Option<(String,)> =
+                sqlx::query_as("SELECT data FROM inspections WHERE id = $1")
+                    .bind(finding.inspection_id.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some((data,)) = inspection {
+                let inspection: Inspection = decode_json(&data)?;
+                set_finding_context(&mut tx, &finding, &inspection).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(ids.len() as u64)
+    }
+}
+
+/// Writes the record-derived ledger columns of a stored finding.
+async fn write_columns(tx: &mut Tx, finding: &Finding) -> Result<(), sqlx::Error> {
+    let c = finding_columns(finding);
+    sqlx::query(
+        "UPDATE findings SET found_at = $1, found_day = $2, closed_at = $3, closed_day = $4, \
+         supervised = $5, search_text = $6, enterprise_id = $7 WHERE id = $8",
+    )
+    .bind(c.found_at)
+    .bind(c.found_day)
+    .bind(c.closed_at)
+    .bind(c.closed_day)
+    .bind(c.supervised)
+    .bind(c.search_text)
+    .bind(finding.enterprise_id.to_string())
+    .bind(finding.id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// The monthly series from the grouped counts: every month from `from` (else the earliest found
+/// month) to `to`, at most `MAX_MONTHS` (the latest).
+fn month_series(rows: &[MonthRow], from: Option<NaiveDate>, to: NaiveDate) -> Vec<MonthPoint> {
+    let last = (to.year(), to.month());
+    let earliest = rows
+        .iter()
+        .filter_map(|r| r.found_month.as_deref().and_then(parse_month))
+        .min();
+    let Some(mut month) = from.map(|d| (d.year(), d.month())).or(earliest) else {
+        return Vec::new();
+    };
+    let mut months = Vec::new();
+    while month <= last {
+        months.push(month);
+        month = next_month(month);
+    }
+    if months.len() > MAX_MONTHS {
+        months.drain(..months.len() - MAX_MONTHS);
+    }
+    let parsed: Vec<(Option<Month>, Option<Month>, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.found_month.as_deref().and_then(parse_month),
+                r.closed_month.as_deref().and_then(parse_month),
+                u64::try_from(r.n).unwrap_or(0),
+            )
+        })
+        .collect();
+    months
+        .into_iter()
+        .map(|m| {
+            let mut point = MonthPoint {
+                month: month_of(NaiveDate::from_ymd_opt(m.0, m.1, 1).unwrap_or_default()),
+                found: 0,
+                closed: 0,
+                open_at_end: 0,
+            };
+            for (found, closed, n) in &parsed {
+                if *found == Some(m) {
+                    point.found += n;
+                }
+                if *closed == Some(m) {
+                    point.closed += n;
+                }
+                let found_by_end = found.is_some_and(|f| f <= m);
+                let open_at_end = closed.is_none_or(|c| c > m);
+                if found_by_end && open_at_end {
+                    point.open_at_end += n;
+                }
+            }
+            point
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(found: &str, closed: Option<&str>, n: i64) -> MonthRow {
+        MonthRow {
+            found_month: Some(found.to_owned()),
+            closed_month: closed.map(str::to_owned),
+            n,
+        }
+    }
+
+    #[test]
+    fn month_series_counts_found_closed_and_open_at_month_end() {
+        let rows = [
+            row("2026-01", None, 2),
+            row("2026-01", Some("2026-02"), 3),
+            row("2026-03", Some("2026-03"), 1),
+        ];
+        let to = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap();
+        let series = month_series(&rows, None, to);
+        let got: Vec<(&str, u64, u64, u64)> = series
+            .iter()
+            .map(|p| (p.month.as_str(), p.found, p.closed, p.open_at_end))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("2026-01", 5, 0, 5),
+                ("2026-02", 0, 3, 2),
+                ("2026-03", 1, 1, 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn month_series_starts_at_from_and_is_capped() {
+        let from = NaiveDate::from_ymd_opt(2025, 11, 30);
+        let to = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let months: Vec<String> = month_series(&[], from, to)
+            .into_iter()
+            .map(|p| p.month)
+            .collect();
+        assert_eq!(months, ["2025-11", "2025-12", "2026-01"]);
+        let from = NaiveDate::from_ymd_opt(1990, 1, 1);
+        assert_eq!(month_series(&[], from, to).len(), MAX_MONTHS);
+        assert!(month_series(&[], None, to).is_empty());
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+    }
+}
