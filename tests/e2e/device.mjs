@@ -157,3 +157,85 @@ export class ApiClient {
     }
   }
 }
+
+/**
+ * Records one 重大 finding (with a photo, its clause and a deadline, as a major finding needs)
+ * in a new inspection and submits it, as the app's storage layer writes it. Returns the ids.
+ */
+export async function recordMajorFinding(page, description) {
+  return page.evaluate(async (description) => {
+    const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const hex = (buf) => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+    const canvas = new OffscreenCanvas(800, 600);
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#6b4e00';
+    ctx.fillRect(0, 0, 800, 600);
+    ctx.fillStyle = '#ffd54f';
+    ctx.fillRect(200, 150, 400, 300);
+    const blob = await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.8 });
+    const hash = hex(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+    const db = await new Promise((ok, fail) => { const r = indexedDB.open('zhicha'); r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const session = await req(db.transaction('meta').objectStore('meta').get('session'));
+    const roster = await req(db.transaction('roster').objectStore('roster').getAll());
+    const enterprises = await req(db.transaction('enterprises').objectStore('enterprises').getAll());
+    const user = session.user;
+    const partner = roster.find((u) => u.id !== user.id && u.org_id === user.org_id && u.certificate_no);
+    const enterprise = enterprises[0];
+    const now = new Date().toISOString();
+    const inspection = {
+      id: crypto.randomUUID(), org_id: user.org_id, enterprise_id: enterprise.id, kind: 'unannounced',
+      packs: [{ id: 'coal-underground', version: 1 }],
+      inspectors: [
+        { user_id: user.id, name: user.display_name, certificate_no: user.certificate_no ?? '15062101' },
+        { user_id: partner.id, name: partner.display_name, certificate_no: partner.certificate_no },
+      ],
+      created_by: user.id, started_at: now, places: '主斜井', item_results: [],
+    };
+    const finding = {
+      id: crypto.randomUUID(), inspection_id: inspection.id, enterprise_id: enterprise.id, org_id: user.org_id,
+      description, place: '主斜井井口', level: 'major',
+      legal_basis: '《煤矿重大事故隐患判定标准》第三条', measure: 'deadline', deadline: '2099-12-31',
+      photos: [hash], after_photos: [], status: 'draft', supervised: false, created_by: user.id, created_at: now, history: [],
+    };
+    const meta = {
+      hash, owner: { type: 'finding', id: finding.id }, role: 'evidence', bytes: blob.size,
+      width: 800, height: 600, mime: 'image/jpeg', captured_at: now,
+    };
+    const tx = db.transaction(['inspections', 'findings', 'photos', 'outbox', 'meta'], 'readwrite');
+    const metaStore = tx.objectStore('meta');
+    let seq = (await req(metaStore.get('next_seq'))) ?? 1;
+    const outbox = tx.objectStore('outbox');
+    const enqueue = (kind, entity_id, payload) => {
+      outbox.add({ seq, mutation: { mutation_id: crypto.randomUUID(), seq, kind, entity_id, payload }, created_at: now });
+      seq += 1;
+    };
+    tx.objectStore('inspections').put(inspection);
+    enqueue('inspection.save', inspection.id, inspection);
+    tx.objectStore('findings').put(finding);
+    enqueue('finding.save', finding.id, finding);
+    tx.objectStore('photos').put({ hash, owner_id: finding.id, meta, pending: 1, blob });
+    enqueue('photo.attach', finding.id, meta);
+    enqueue('finding.submit', finding.id, { comment: '' });
+    metaStore.put(seq, 'next_seq');
+    await new Promise((ok, fail) => { tx.oncomplete = ok; tx.onerror = () => fail(tx.error); tx.onabort = () => fail(tx.error); });
+    db.close();
+    return { inspection: inspection.id, finding: finding.id, photo: hash, enterprise: enterprise.name };
+  }, description);
+}
+
+/** A JPEG made in the page, as a file for a file input (an after-photo, say). */
+export async function jpegFile(page, name = 'after.jpg') {
+  const base64 = await page.evaluate(async () => {
+    const canvas = new OffscreenCanvas(640, 480);
+    const ctx = canvas.getContext('2d');
+    ctx.fillStyle = '#17622f';
+    ctx.fillRect(0, 0, 640, 480);
+    ctx.fillStyle = '#ffffff';
+    ctx.fillRect(100, 100, 440, 280);
+    const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.85 })).arrayBuffer());
+    let text = '';
+    for (const b of bytes) text += String.fromCharCode(b);
+    return btoa(text);
+  });
+  return { name, mimeType: 'image/jpeg', buffer: Buffer.from(base64, 'base64') };
+}

@@ -1,0 +1,188 @@
+// The leader's side end to end: an inspector's 重大 finding is confirmed and put under
+// supervision on the leader's screens, re-inspected on the inspector's with an after-photo,
+// closed out by the leader, and exported in the ledger as 已销号 (read back from the .xlsx and
+// the CSV). An inspector is refused the leader's screens, by the app and by the server.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import XLSX from 'xlsx';
+import { ApiClient, jpegFile, loginInApp, recordMajorFinding } from './device.mjs';
+import { Server, launchBrowser, phonePage, waitForServiceWorker, waitForText } from './harness.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+async function until(what, check, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} not reached within ${timeoutMs} ms (last: ${last})`);
+}
+
+/** A tablet/desktop-sized page for the leader, recording errors like `phonePage`. */
+async function deskPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', acceptDownloads: true });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  return { context, page };
+}
+
+async function serverFinding(api, id) {
+  return (await api.everything()).get(`finding/${id}`)?.data;
+}
+
+test('a 重大 finding goes from review to close-out on the leader screens and is exported as 已销号', async () => {
+  const server = await Server.start(['--demo']);
+  try {
+    const leaderApi = await ApiClient.login(server.url, 'leader1');
+
+    // The inspector records a 重大 finding and it syncs.
+    const inspector = await phonePage(browser);
+    await loginInApp(inspector.page, server.url, 'inspector1', waitForText);
+    await waitForServiceWorker(inspector.page);
+    const description = `主斜井提升机保护装置失效 ${Date.now()}`;
+    const ids = await recordMajorFinding(inspector.page, description);
+    await inspector.page.reload();
+    await until('the finding submitted on the server',
+      async () => (await serverFinding(leaderApi, ids.finding))?.status === 'submitted');
+    await until('the evidence photo on the server', async () =>
+      (await fetch(`${server.url}/api/v1/photos/${ids.photo}`, { method: 'HEAD', headers: { authorization: `Bearer ${leaderApi.token}` } })).ok);
+
+    // The leader sees it in the review queue with its photo (fetched from the server), confirms
+    // it and puts it under supervision.
+    const leader = await deskPage();
+    await loginInApp(leader.page, server.url, 'leader1', waitForText);
+    await waitForServiceWorker(leader.page);
+    await leader.page.goto(server.url + '/leader/review');
+    await waitForText(leader.page, description, 30_000);
+    const item = leader.page.locator('[data-testid=review-item]', { hasText: description });
+    await item.locator('img.photo__img').waitFor({ timeout: 20_000 });
+    assert.match(await item.innerText(), /重大隐患/);
+    assert.match(await item.innerText(), /第三条/);
+    await item.getByRole('button', { name: '确认并挂牌督办' }).click();
+    await waitForText(leader.page, '已处理 1 条隐患');
+    const confirmed = await until('the decision on the server', async () => {
+      const f = await serverFinding(leaderApi, ids.finding);
+      return f?.status === 'rectifying' && f.supervised ? f : false;
+    });
+    assert.deepEqual(confirmed.history.map((h) => h.action).slice(-2), ['confirm', 'supervise']);
+
+    // The rectification board lists it as supervised and awaiting re-inspection.
+    await leader.page.goto(server.url + '/leader/rectification');
+    const boardRow = leader.page.locator('[data-testid=board-row]', { hasText: description });
+    await boardRow.waitFor({ timeout: 30_000 });
+    assert.match(await boardRow.innerText(), /挂牌督办/);
+
+    // The inspector re-inspects it with an after-photo: 已整改.
+    await inspector.page.goto(server.url + '/reinspections');
+    const due = inspector.page.locator('[data-testid=reinspection-item]', { hasText: description });
+    await due.waitFor({ timeout: 30_000 });
+    await due.getByRole('link', { name: '复查' }).click();
+    await waitForText(inspector.page, '复查结果');
+    await inspector.page.locator('input[name=result][value=passed]').check();
+    await inspector.page.locator('input[name=after_photos]').setInputFiles(await jpegFile(inspector.page));
+    await inspector.page.locator('form .photo-strip img').waitFor({ timeout: 20_000 });
+    await inspector.page.getByRole('button', { name: '保存复查结果' }).click();
+    await inspector.page.waitForURL('**/reinspections');
+    const verified = await until('the re-inspection on the server', async () => {
+      const f = await serverFinding(leaderApi, ids.finding);
+      return f?.status === 'verified' && f.after_photos.length === 1 ? f : false;
+    });
+    const afterPhoto = verified.after_photos[0];
+    await until('the after-photo on the server', async () =>
+      (await fetch(`${server.url}/api/v1/photos/${afterPhoto}`, { headers: { authorization: `Bearer ${leaderApi.token}` } })).ok);
+
+    // The leader sees before and after side by side with the 整改复查意见书, and closes it out.
+    await leader.page.goto(`${server.url}/leader/findings/${ids.finding}`);
+    await until('the verified finding on the leader device', async () => {
+      const status = await leader.page.locator('[data-testid=finding-status]').innerText().catch(() => '');
+      if (status !== '复查合格') await leader.page.reload();
+      return status === '复查合格';
+    });
+    await leader.page.locator('.compare__side').nth(1).locator('img.photo__img').waitFor({ timeout: 20_000 });
+    assert.equal(await leader.page.locator('.compare__side').nth(0).locator('img.photo__img').count(), 1);
+    const opinion = await leader.page.locator('[data-testid=reinspection-opinion]').innerText();
+    assert.match(opinion, /整改复查意见书/);
+    assert.match(opinion, /已整改/);
+    await leader.page.getByRole('button', { name: '销号' }).click();
+    await waitForText(leader.page, '已销号');
+    await until('the close-out on the server',
+      async () => (await serverFinding(leaderApi, ids.finding))?.status === 'closed');
+
+    // The ledger lists it as 已销号 and its exports say the same.
+    await leader.page.goto(server.url + '/leader/ledger');
+    const ledgerRow = leader.page.locator('[data-testid=ledger-row]', { hasText: description });
+    await ledgerRow.waitFor({ timeout: 30_000 });
+    assert.match(await ledgerRow.innerText(), /已销号/);
+
+    const [xlsx] = await Promise.all([
+      leader.page.waitForEvent('download'),
+      leader.page.getByRole('button', { name: '导出 Excel' }).click(),
+    ]);
+    assert.match(xlsx.suggestedFilename(), /\.xlsx$/);
+    const book = XLSX.read(readFileSync(await xlsx.path()));
+    const rows = XLSX.utils.sheet_to_json(book.Sheets[book.SheetNames[0]], { header: 1 });
+    const exported = rows.find((r) => r.some((cell) => String(cell).includes(description)));
+    assert.ok(exported, `the .xlsx has a row for the finding (rows: ${rows.length})`);
+    assert.ok(exported.includes('已销号'), `its row says 已销号: ${JSON.stringify(exported)}`);
+    assert.ok(exported.includes('重大隐患') || exported.includes('重大'), `its row says 重大: ${JSON.stringify(exported)}`);
+
+    const [csv] = await Promise.all([
+      leader.page.waitForEvent('download'),
+      leader.page.getByRole('button', { name: '导出 CSV' }).click(),
+    ]);
+    const csvText = readFileSync(await csv.path(), 'utf8');
+    const csvLine = csvText.split(/\r?\n/).find((line) => line.includes(description));
+    assert.ok(csvLine?.includes('已销号'), `the CSV row says 已销号: ${csvLine}`);
+
+    // Statistics: tables and SVG charts from the server.
+    await leader.page.goto(server.url + '/leader/stats');
+    await waitForText(leader.page, '重大隐患动态清零', 30_000);
+    assert.ok(await leader.page.locator('svg.chart__svg').count() >= 3);
+    assert.ok(Number(await leader.page.locator('[data-testid=stats-total]').innerText()) >= 1);
+
+    // Offline, the server's screens say so instead of failing.
+    await server.stop();
+    await leader.page.goto(server.url + '/leader/stats');
+    await waitForText(leader.page, '联网后可查看', 30_000);
+    // The review queue and the finding still open from the device.
+    await leader.page.goto(`${server.url}/leader/findings/${ids.finding}`);
+    await waitForText(leader.page, description, 30_000);
+
+    assert.deepEqual(leader.page.errors, []);
+    await leader.context.close();
+    await inspector.context.close();
+  } finally {
+    await server.dispose();
+  }
+});
+
+test('an inspector is refused the leader screens by the app and by the server', async () => {
+  const server = await Server.start(['--demo']);
+  try {
+    const { context, page } = await phonePage(browser);
+    await loginInApp(page, server.url, 'inspector1', waitForText);
+    for (const path of ['/leader/review', '/leader/rectification', '/leader/ledger']) {
+      await page.goto(server.url + path);
+      await waitForText(page, '此页面仅供队长、科室负责人和管理员使用', 20_000);
+    }
+    const api = await ApiClient.login(server.url, 'inspector1');
+    for (const path of ['/findings', '/stats', '/ledger.xlsx']) {
+      const res = await fetch(`${server.url}/api/v1${path}`, { headers: { authorization: `Bearer ${api.token}` } });
+      assert.equal(res.status, 403, path);
+    }
+    await context.close();
+  } finally {
+    await server.dispose();
+  }
+});
