@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import XLSX from 'xlsx';
-import { ApiClient, jpegFile, loginInApp, recordMajorFinding } from './device.mjs';
+import { ApiClient, jpegFile, loginInApp, recordMajorFinding, recordOffline } from './device.mjs';
 import { Server, launchBrowser, phonePage, waitForServiceWorker, waitForText } from './harness.mjs';
 
 let browser;
@@ -158,6 +158,86 @@ test('a 重大 finding goes from review to close-out on the leader screens and i
     // The review queue and the finding still open from the device.
     await leader.page.goto(`${server.url}/leader/findings/${ids.finding}`);
     await waitForText(leader.page, description, 30_000);
+
+    assert.deepEqual(leader.page.errors, []);
+    await leader.context.close();
+    await inspector.context.close();
+  } finally {
+    await server.dispose();
+  }
+});
+
+test('a leader confirms several findings at once, returns one with a reason, and pages through the ledger', async () => {
+  const server = await Server.start(['--demo']);
+  try {
+    const leaderApi = await ApiClient.login(server.url, 'leader1');
+    const inspector = await phonePage(browser);
+    await loginInApp(inspector.page, server.url, 'inspector1', waitForText);
+    await waitForServiceWorker(inspector.page);
+    // 55 findings: more than one ledger page of 50.
+    const ids = await recordOffline(inspector.page, { findings: 55, photos: 0 });
+    await inspector.page.reload();
+    await until('every finding submitted on the server', async () => {
+      const all = await leaderApi.everything();
+      return ids.findings.every((id) => all.get(`finding/${id}`)?.data.status === 'submitted');
+    }, 60_000);
+
+    const leader = await deskPage();
+    await loginInApp(leader.page, server.url, 'leader1', waitForText);
+    await leader.page.goto(server.url + '/leader/review');
+    await until('the whole queue on the leader device', async () =>
+      (await leader.page.locator('[data-testid=review-item]').count()) === 55, 60_000);
+
+    // A return needs a reason: the core's rule says so in Chinese, and nothing is queued.
+    const first = ids.findings[0];
+    await leader.page.goto(`${server.url}/leader/findings/${first}`);
+    await leader.page.getByRole('button', { name: '退回' }).click();
+    await waitForText(leader.page, '退回须填写退回原因');
+    await leader.page.locator('textarea[name=comment]').fill('照片不清晰，请补拍');
+    await leader.page.getByRole('button', { name: '退回' }).click();
+    await waitForText(leader.page, '已退回');
+    const returned = await until('the return on the server', async () => {
+      const f = (await leaderApi.everything()).get(`finding/${first}`)?.data;
+      return f?.status === 'returned' ? f : false;
+    });
+    assert.equal(returned.history.at(-1).comment, '照片不清晰，请补拍');
+
+    // Two confirmed with one click.
+    await leader.page.goto(server.url + '/leader/review');
+    await until('the queue without the returned finding', async () =>
+      (await leader.page.locator('[data-testid=review-item]').count()) === 54, 30_000);
+    const items = leader.page.locator('[data-testid=review-item]');
+    const chosen = [];
+    for (const n of [0, 1]) {
+      const text = await items.nth(n).locator('.card__title').innerText();
+      chosen.push(text.replace(/^一般隐患\s*/, '').trim());
+      await items.nth(n).locator('input[type=checkbox]').check();
+    }
+    await leader.page.getByRole('button', { name: '确认所选（2）' }).click();
+    await waitForText(leader.page, '已处理 2 条隐患');
+    await until('both confirmations on the server', async () => {
+      const all = [...(await leaderApi.everything()).values()].filter((c) => c.entity === 'finding');
+      return chosen.every((d) => all.some((c) => c.data.description === d && c.data.status === 'rectifying'));
+    });
+
+    // The ledger pages by cursor: 下一页 shows the rest, 上一页 comes back.
+    await leader.page.goto(server.url + '/leader/ledger');
+    await waitForText(leader.page, '共 55 条，第 1 页', 30_000);
+    const rows = leader.page.locator('[data-testid=ledger-row]');
+    assert.equal(await rows.count(), 50);
+    const firstOfPage1 = await rows.first().innerText();
+    await leader.page.getByRole('button', { name: '下一页' }).click();
+    await waitForText(leader.page, '共 55 条，第 2 页');
+    await until('the second page', async () => (await rows.count()) === 5);
+    assert.ok(await leader.page.getByRole('button', { name: '下一页' }).isDisabled());
+    await leader.page.getByRole('button', { name: '上一页' }).click();
+    await waitForText(leader.page, '共 55 条，第 1 页');
+    await until('the first page again', async () => (await rows.count()) === 50 && (await rows.first().innerText()) === firstOfPage1);
+
+    // A filter narrows it: only the returned one.
+    await leader.page.locator('select[name=status]').selectOption('returned');
+    await leader.page.getByRole('button', { name: '查询' }).click();
+    await waitForText(leader.page, '共 1 条，第 1 页');
 
     assert.deepEqual(leader.page.errors, []);
     await leader.context.close();

@@ -109,12 +109,15 @@ fn monthly_chart(stats: &StatsResponse) -> impl IntoView + use<> {
                 <line x1=PAD y1=H - PAD x2=W - PAD y2=H - PAD stroke="#d9dadf" />
                 {points.iter().enumerate().map(|(i, p)| {
                     let x = PAD + slot * i as f64;
-                    let w = (slot / 2.0 - 2.0).max(1.0);
+                    // Bars stay slim when there are few months; the pair is centred in its slot.
+                    let w = (slot / 2.0 - 2.0).clamp(1.0, 28.0);
+                    let x = x + slot / 2.0 - w - 2.0;
                     view! {
                         <rect x=x + 2.0 y=y_of(p.found) width=w height=H - PAD - y_of(p.found) fill=COLOURS[0] />
                         <rect x=x + 2.0 + w y=y_of(p.closed) width=w height=H - PAD - y_of(p.closed) fill=COLOURS[1] />
+                        <circle cx=PAD + slot * (i as f64 + 0.5) cy=y_of(p.open_at_end) r="3" fill="#1b1b1f" />
                         {(i % label_every == 0).then(|| view! {
-                            <text x=x + slot / 2.0 y=H - PAD + 14.0 text-anchor="middle" class="chart__label">{p.month.clone()}</text>
+                            <text x=PAD + slot * (i as f64 + 0.5) y=H - PAD + 14.0 text-anchor="middle" class="chart__label">{p.month.clone()}</text>
                         })}
                     }
                 }).collect_view()}
