@@ -2,7 +2,7 @@
 //! their sync state, and the device's storage.
 
 use leptos::prelude::*;
-use zhicha_core::model::Inspection;
+use zhicha_core::model::{Inspection, Role};
 
 use super::Page;
 use crate::components::storage_guardian::StorageGuardian;
@@ -21,6 +21,7 @@ struct Row {
 #[derive(Clone)]
 struct HomeData {
     signed_in_as: Option<String>,
+    role: Option<Role>,
     rows: Vec<Row>,
 }
 
@@ -52,7 +53,15 @@ async fn load(running: bool) -> Result<HomeData, String> {
             sync,
         });
     }
+    // Unfinished first (the day's work), then the newest.
+    rows.sort_by_key(|r| {
+        (
+            r.inspection.finished_at.is_some(),
+            std::cmp::Reverse(r.inspection.started_at),
+        )
+    });
     Ok(HomeData {
+        role: session.as_ref().map(|s| s.user.role),
         signed_in_as: session.map(|s| s.user.display_name),
         rows,
     })
@@ -89,6 +98,18 @@ pub fn HomePage() -> impl IntoView {
                                     <a class="button button--wide" href=Page::Login.path()>"登录"</a></p>
                             }.into_any(),
                         }}
+                        {data.role.map(|role| view! {
+                            <nav class="home-actions" aria-label="常用功能">
+                                <a class="button button--wide home-actions__start" href=Page::PickEnterprise.path() data-testid="new-inspection">"开始检查"</a>
+                                <a class="button button--secondary" href=Page::Reinspections.path()>"待复查隐患"</a>
+                                {(role != Role::Inspector).then(|| view! {
+                                    <a class="button button--secondary" href=Page::Review.path()>"待审核隐患"</a>
+                                    <a class="button button--secondary" href=Page::Rectification.path()>"整改跟踪"</a>
+                                    <a class="button button--secondary" href=Page::Ledger.path()>"隐患台账"</a>
+                                    <a class="button button--secondary" href=Page::Stats.path()>"统计分析"</a>
+                                })}
+                            </nav>
+                        })}
                         <h1 class="page__title">"检查记录"</h1>
                         {if data.rows.is_empty() {
                             view! { <p class="empty">"本机尚无检查记录。"</p> }.into_any()
@@ -100,10 +121,16 @@ pub fn HomePage() -> impl IntoView {
                                             .with_timezone(&zhicha_core::lifecycle::china_offset())
                                             .format("%Y-%m-%d %H:%M")
                                             .to_string();
-                                        let state = if row.inspection.finished_at.is_some() { "已完成" } else { "进行中" };
+                                        let finished = row.inspection.finished_at.is_some();
+                                        let state = if finished { "已完成" } else { "进行中" };
+                                        let href = if finished {
+                                            Page::Documents(row.inspection.id).path()
+                                        } else {
+                                            Page::Inspection(row.inspection.id).path()
+                                        };
                                         view! {
                                             <li class="list__item inspection">
-                                                <span class="inspection__enterprise">{row.enterprise}</span>
+                                                <a class="inspection__enterprise inspection__link" href=href>{row.enterprise}</a>
                                                 <span class="inspection__meta">
                                                     {row.inspection.kind.label_zh()} " · " {started} " · " {state}
                                                 </span>

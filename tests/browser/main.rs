@@ -4,6 +4,7 @@
 mod bulk;
 mod fixtures;
 mod photo;
+mod screens;
 mod storage;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

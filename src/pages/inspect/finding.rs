@@ -4,8 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use leptos_router::hooks::{use_params_map, use_query_map};
 use web_sys::File;
 use zhicha_core::fieldwork;
 use zhicha_core::ids::{FindingId, InspectionId, PhotoHash};
@@ -154,7 +153,6 @@ fn Editor(data: EditorData) -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
     let (working, set_working) = signal(None::<String>);
     let unsynced = use_unsynced();
-    let navigate = use_navigate();
     let errors = Memo::new(move |_| {
         state.with(|f| validation::validate_finding(f).err().unwrap_or_default())
     });
@@ -174,7 +172,6 @@ fn Editor(data: EditorData) -> impl IntoView {
         state.set(updated.clone());
         let create = !persisted.get_value();
         persisted.set_value(true);
-        let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             let result = async {
                 let db = open_db().await?;
@@ -212,14 +209,15 @@ fn Editor(data: EditorData) -> impl IntoView {
                             .to_string(),
                     ));
                     if create {
-                        // The address now names the stored finding, so a reload edits it.
-                        navigate(
-                            &Page::Finding(id).path(),
-                            NavigateOptions {
-                                replace: true,
-                                ..Default::default()
-                            },
-                        );
+                        // The address now names the stored finding, so a reload edits it rather
+                        // than starting another. Not a route change: the editor stays as it is.
+                        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+                            let _ = history.replace_state_with_url(
+                                &wasm_bindgen::JsValue::NULL,
+                                "",
+                                Some(&Page::Finding(id).path()),
+                            );
+                        }
                     }
                 }
                 Err(e) => {
@@ -235,7 +233,6 @@ fn Editor(data: EditorData) -> impl IntoView {
     };
 
     let edit = {
-        let commit = commit.clone();
         move |change: &dyn Fn(&mut Finding)| {
             let mut updated = state.get_untracked();
             let before = updated.clone();
@@ -247,9 +244,7 @@ fn Editor(data: EditorData) -> impl IntoView {
     };
 
     let add_photos = {
-        let commit = commit.clone();
         move |files: Vec<File>, role: PhotoRole| {
-            let commit = commit.clone();
             set_working.set(Some(format!("正在处理 {} 张照片…", files.len())));
             leptos::task::spawn_local(async move {
                 let mut photos = Vec::new();
@@ -291,7 +286,6 @@ fn Editor(data: EditorData) -> impl IntoView {
     };
 
     let delete_photo = {
-        let edit = edit.clone();
         Callback::new(move |hash: PhotoHash| {
             let sure = web_sys::window()
                 .and_then(|w| w.confirm_with_message("删除这张照片？").ok())
@@ -342,13 +336,11 @@ fn Editor(data: EditorData) -> impl IntoView {
     };
 
     let text_field = {
-        let edit = edit.clone();
         move |label: &'static str,
               field: &'static str,
               multiline: bool,
               get: fn(&Finding) -> String,
               set: fn(&mut Finding, String)| {
-            let edit = edit.clone();
             let on_change = move |ev: leptos::ev::Event| {
                 let value = event_target_value(&ev);
                 edit(&|f: &mut Finding| set(f, value.trim().to_owned()));
@@ -379,11 +371,11 @@ fn Editor(data: EditorData) -> impl IntoView {
         Measure::StopWork,
         Measure::FileCase,
     ];
-    let edit_level = edit.clone();
-    let edit_measure = edit.clone();
-    let edit_deadline = edit.clone();
-    let add_evidence = add_photos.clone();
-    let add_after = add_photos.clone();
+    let edit_level = edit;
+    let edit_measure = edit;
+    let edit_deadline = edit;
+    let add_evidence = add_photos;
+    let add_after = add_photos;
     let today = Utc::now()
         .with_timezone(&lifecycle::china_offset())
         .date_naive();
@@ -399,7 +391,7 @@ fn Editor(data: EditorData) -> impl IntoView {
             <legend class="field__label">"隐患等级"</legend>
             <div class="segmented">
                 {levels.into_iter().map(|level| {
-                    let edit = edit_level.clone();
+                    let edit = edit_level;
                     view! {
                         <button type="button" class="segmented__option" disabled=locked
                             class:segmented__option--bad=level == Level::Major
@@ -436,7 +428,7 @@ fn Editor(data: EditorData) -> impl IntoView {
                     min=today.format("%Y-%m-%d").to_string()
                     prop:value=move || state.with(|f| f.deadline.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default())
                     on:change={
-                        let edit = edit_deadline.clone();
+                        let edit = edit_deadline;
                         move |ev| {
                             let value = event_target_value(&ev);
                             let date = NaiveDate::parse_from_str(&value, "%Y-%m-%d").ok();
@@ -462,7 +454,6 @@ fn Editor(data: EditorData) -> impl IntoView {
                 <PhotoStrip hashes=Signal::derive(move || state.with(|f| f.after_photos.clone())) label="整改后照片"
                     on_delete=delete_photo />
                 {
-                    let add_after = add_after.clone();
                     (!locked).then(|| view! {
                         <PhotoInput label="拍摄整改后照片" testid="finding-after-input" disabled=Signal::derive(move || working.get().is_some())
                             on_files=Callback::new(move |files| add_after(files, PhotoRole::AfterRectification)) />

@@ -396,7 +396,7 @@ fn Finish(data: FinishData) -> impl IntoView {
                                 on:input=move |ev| signer.set(event_target_value(&ev)) />
                         </label>
                         <SignaturePad who="被检查单位负责人".to_owned() busy=busy
-                            on_signed=Callback::new(move |png| sign_enterprise(png)) />
+                            on_signed=Callback::new(sign_enterprise) />
                     </Show>
                 }.into_any(),
             }}

@@ -1,0 +1,242 @@
+// The inspector's day through the app's own screens, with the server stopped after the first
+// load: check-in, checklist answers, findings with photos, signatures and the documents.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Server, launchBrowser, waitForServiceWorker, waitForText } from './harness.mjs';
+import { loginInApp } from './device.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+/** A phone at the mine gate: 390×844, zh-CN, location permitted with a 12 m fix. */
+async function phoneAtTheMine() {
+  const context = await browser.newContext({
+    viewport: { width: 390, height: 844 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai',
+    geolocation: { latitude: 40.291, longitude: 110.352, accuracy: 12 }, permissions: ['geolocation'],
+  });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  return { context, page };
+}
+
+/** JPEG photos made in the page (a camera's output), as files for the file input. */
+async function cameraPhotos(page, count) {
+  const encoded = await page.evaluate(async (count) => {
+    const out = [];
+    for (let i = 0; i < count; i++) {
+      const canvas = new OffscreenCanvas(2000, 1500);
+      const ctx = canvas.getContext('2d');
+      for (let j = 0; j < 80; j++) {
+        ctx.fillStyle = `hsl(${(i * 97 + j * 29) % 360}, 55%, ${25 + (j % 50)}%)`;
+        ctx.fillRect((j * 113) % 2000, (j * 61) % 1500, 300, 200);
+      }
+      const bytes = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/jpeg', quality: 0.9 })).arrayBuffer());
+      let binary = '';
+      for (const b of bytes) binary += String.fromCharCode(b);
+      out.push(btoa(binary));
+    }
+    return out;
+  }, count);
+  return encoded.map((b64, i) => ({ name: `现场照片${i + 1}.jpg`, mimeType: 'image/jpeg', buffer: Buffer.from(b64, 'base64') }));
+}
+
+/** Draws a short stroke on a signature pad, as a finger would. */
+async function sign(page, pad) {
+  await pad.scrollIntoViewIfNeeded();
+  const box = await pad.boundingBox();
+  await page.mouse.move(box.x + 30, box.y + box.height * 0.6);
+  await page.mouse.down();
+  for (let i = 1; i <= 12; i++) {
+    await page.mouse.move(box.x + 30 + i * 20, box.y + box.height * (0.6 - 0.3 * Math.sin(i / 2)));
+  }
+  await page.mouse.up();
+}
+
+/** Types into a field and leaves it, which is when the app saves it. */
+async function enter(locator, value) {
+  await locator.fill(value);
+  await locator.dispatchEvent('change');
+}
+
+const dateIn = (days) => {
+  const d = new Date(Date.now() + days * 86_400_000 + 8 * 3_600_000);
+  return d.toISOString().slice(0, 10);
+};
+
+test('an unannounced coal-mine inspection is done offline from check-in to numbered documents', async () => {
+  const server = await Server.start(['--demo']);
+  const { context, page } = await phoneAtTheMine();
+  try {
+    await loginInApp(page, server.url, 'inspector1', waitForText);
+    await waitForServiceWorker(page);
+    await server.stop();
+
+    // Enterprise picker over the offline directory.
+    await page.getByTestId('new-inspection').click();
+    await page.getByTestId('enterprise-search').fill('瑞丰');
+    await page.getByTestId('enterprise-option').filter({ hasText: '达拉特旗瑞丰煤炭有限责任公司' }).click();
+
+    // Start: 四不两直 by default, a co-inspector from the roster, packs pre-selected, check-in.
+    await waitForText(page, '签到并开始检查');
+    assert.equal(await page.locator('.segmented__option[aria-pressed=true]').textContent(), '四不两直暗访');
+    await page.getByTestId('co-inspectors').getByText('李海燕').click();
+    assert.ok(await page.getByTestId('packs').locator('input:checked').count() >= 1, 'a pack is pre-selected');
+    await waitForText(page, '精度约 ±12 米');
+    await page.getByTestId('start').click();
+
+    // Checklist runner: a major item 不符合 opens the editor pre-filled as 重大 with its clause.
+    await waitForText(page, '已检查 0 /');
+    const major = page.locator('[data-testid=item]', { has: page.locator('.badge--major') }).first();
+    await major.getByTestId('answer-bad').click();
+    await waitForText(page, '记录隐患');
+    assert.equal(await page.getByTestId('level-major').getAttribute('aria-pressed'), 'true');
+    assert.match(await page.getByTestId('finding-legal_basis').inputValue(), /《煤矿重大事故隐患判定标准》/);
+    await waitForText(page, '重大隐患至少需要一张照片');
+    await enter(page.getByTestId('finding-description'), '1201 工作面瓦斯超限仍未停止作业');
+    await enter(page.getByTestId('finding-place'), '1201 综采工作面');
+    await enter(page.getByTestId('finding-deadline'), dateIn(15));
+    await page.getByTestId('finding-photo-input').setInputFiles(await cameraPhotos(page, 2));
+    await page.locator('.photos__img').nth(1).waitFor();
+    assert.equal(await page.locator('.photos__img').count(), 2);
+    await page.getByTestId('finding-errors').waitFor({ state: 'detached' });
+    assert.match(page.url(), /\/findings\/[0-9a-f-]{36}$/, 'the address names the stored finding');
+    await page.getByTestId('finding-done').click();
+
+    // A general item 不符合: 一般, 立即整改.
+    await waitForText(page, '已检查 1 /');
+    const general = page.locator('[data-testid=item]:not(:has(.badge--major))').first();
+    await general.getByTestId('answer-bad').click();
+    await waitForText(page, '记录隐患');
+    assert.equal(await page.getByTestId('level-general').getAttribute('aria-pressed'), 'true');
+    await enter(page.getByTestId('finding-description'), '井下消防器材未按规定配备');
+    await enter(page.getByTestId('finding-place'), '主斜井井底车场');
+    await page.getByTestId('saved').waitFor();
+    await page.getByTestId('finding-done').click();
+
+    // Eight more items 符合: ten answered in all.
+    await waitForText(page, '已检查 2 /');
+    for (let answered = 2; answered < 10; answered++) {
+      await page.locator('[data-testid=item]:not(:has([aria-pressed=true])) [data-testid=answer-ok]').first().click();
+      await waitForText(page, `已检查 ${answered + 1} /`);
+    }
+    assert.match(await page.getByTestId('progress').textContent(), /已检查 10 \/ \d+ 项，不符合 2 项/);
+
+    // Finish: places, both inspectors sign, the person in charge signs.
+    await page.getByTestId('to-finish').click();
+    await waitForText(page, '共发现隐患 2 项：重大隐患 1 项，一般隐患 1 项。');
+    await enter(page.getByTestId('finish-places'), '主斜井、1201 综采工作面、井底车场');
+    for (let n = 0; n < 2; n++) {
+      const signer = page.getByTestId('inspector-signer').filter({ has: page.getByTestId('signature-pad') }).first();
+      await sign(page, signer.getByTestId('signature-pad'));
+      await signer.getByText('确认签名').click();
+      await page.getByText('已签名').nth(n).waitFor();
+    }
+    assert.equal(await page.getByTestId('signer-name').inputValue(), '孙立新');
+    const enterprisePad = page.getByTestId('enterprise-signer').getByTestId('signature-pad');
+    await sign(page, enterprisePad);
+    await page.getByTestId('enterprise-signer').getByText('确认签名').click();
+    await waitForText(page, '孙立新 已签名');
+    await page.getByTestId('blockers').waitFor({ state: 'detached' });
+    await page.getByTestId('finish').click();
+
+    // The documents, numbered offline, with every field filled.
+    await waitForText(page, '打印（A4）');
+    await page.getByTestId('document').nth(1).waitFor();
+    const checkDocuments = async () => {
+      const docs = await page.getByTestId('document').evaluateAll((sheets) => sheets.map((s) => ({
+        kind: s.dataset.kind,
+        title: s.querySelector('.doc-sheet__title').textContent,
+        number: s.querySelector('[data-testid=document-number]').textContent,
+        fields: Object.fromEntries([...s.querySelectorAll('tr')].map((r) => [r.dataset.field, r.querySelector('td').innerText.trim()])),
+        signatures: s.querySelectorAll('img.photos__img').length,
+      })));
+      assert.deepEqual(docs.map((d) => d.title), ['现场检查记录', '责令限期整改指令书']);
+      const year = new Date(Date.now() + 8 * 3_600_000).getUTCFullYear();
+      assert.match(docs[0].number, new RegExp(`^达旗应急检记〔${year}〕[A-Z][0-9]{1,3}-0001号$`));
+      assert.match(docs[1].number, new RegExp(`^达旗应急责改〔${year}〕[A-Z][0-9]{1,3}-0001号$`));
+      const record = docs[0].fields;
+      assert.equal(record.enterprise, '达拉特旗瑞丰煤炭有限责任公司');
+      assert.equal(record.address, '白泥井镇东部矿区');
+      assert.equal(record.legal_representative, '孙立新');
+      assert.equal(record.places, '主斜井、1201 综采工作面、井底车场');
+      assert.match(record.time, /\d{4}年\d{2}月\d{2}日\d{2}时\d{2}分 至 /);
+      assert.match(record.inspectors, /王建军（执法证号：15062101）、李海燕（执法证号：15062102）/);
+      assert.match(record.situation, /1201 工作面瓦斯超限仍未停止作业（1201 综采工作面，重大隐患）/);
+      assert.match(record.situation, /井下消防器材未按规定配备（主斜井井底车场，一般隐患）/);
+      assert.match(record.inspector_signatures, /王建军、李海燕/);
+      assert.equal(record.enterprise_signature, '孙立新');
+      assert.equal(docs[0].signatures, 3, 'two inspectors and the person in charge signed on the device');
+      const order = docs[1].fields;
+      assert.equal(order.enterprise, '达拉特旗瑞丰煤炭有限责任公司');
+      assert.match(order.problems, /1201 工作面瓦斯超限仍未停止作业/);
+      assert.doesNotMatch(order.problems, /消防器材/, 'the order lists only findings with a deadline');
+      assert.match(order.basis, /《煤矿重大事故隐患判定标准》/);
+      assert.match(order.requirement, /责令于\d{4}年\d{2}月\d{2}日前整改完毕/);
+      assert.match(order.rights, /行政复议/);
+      for (const doc of docs) {
+        for (const [key, value] of Object.entries(doc.fields)) {
+          if (!['contact_phone', 'receipt', 'seal', 'inspector_signatures', 'enterprise_signature'].includes(key)) {
+            assert.notEqual(value, '', `${doc.title}: ${key} is filled`);
+          }
+        }
+      }
+    };
+    await checkDocuments();
+
+    // Reload with the server still down: all of it is still there.
+    await page.reload();
+    await page.getByTestId('document').nth(1).waitFor({ timeout: 20_000 });
+    await checkDocuments();
+    await page.goto(server.url + '/');
+    await waitForText(page, '达拉特旗瑞丰煤炭有限责任公司');
+    assert.match(await page.locator('.inspection__meta').first().textContent(), /已完成/);
+    await page.locator('.inspection__link').first().click();
+    await page.getByTestId('document').first().waitFor();
+    assert.deepEqual(page.errors.filter((e) => !e.includes('Failed to load resource')), []);
+  } finally {
+    await context.close();
+    await server.dispose();
+  }
+});
+
+test('an answer and a half-written finding survive closing the app', async () => {
+  const server = await Server.start(['--demo']);
+  const { context, page } = await phoneAtTheMine();
+  try {
+    await loginInApp(page, server.url, 'inspector2', waitForText);
+    await waitForServiceWorker(page);
+    await server.stop();
+    await page.getByTestId('new-inspection').click();
+    await page.getByTestId('enterprise-search').fill('金川');
+    await page.getByTestId('enterprise-option').first().click();
+    await page.getByTestId('co-inspectors').getByText('王建军').click();
+    await waitForText(page, '精度约');
+    await page.getByTestId('start').click();
+    await waitForText(page, '已检查 0 /');
+    const runner = page.url();
+    await page.getByTestId('answer-ok').first().click();
+    await waitForText(page, '已检查 1 /');
+    await page.locator('[data-testid=item]').nth(1).getByTestId('answer-bad').click();
+    await waitForText(page, '记录隐患');
+    await enter(page.getByTestId('finding-place'), '采场边坡');
+    await page.getByTestId('saved').waitFor();
+    const findingUrl = page.url();
+
+    // The app is closed (the tab goes away) and opened again, offline.
+    await page.close();
+    const again = await context.newPage();
+    await again.goto(findingUrl);
+    await waitForText(again, '隐患记录');
+    assert.equal(await again.getByTestId('finding-place').inputValue(), '采场边坡');
+    await again.goto(runner);
+    await waitForText(again, '已检查 2 /');
+    assert.equal(await again.locator('[data-testid=item]').first().getByTestId('answer-ok').getAttribute('aria-pressed'), 'true');
+    assert.equal(await again.locator('[data-testid=finding-link]').count(), 1);
+  } finally {
+    await context.close();
+    await server.dispose();
+  }
+});
