@@ -33,6 +33,12 @@ function photo(seed) {
   return data;
 }
 
+/** PHOTOS distinct photos (distinct seeds, and fresh ones each call, so none is held already). */
+function photoSet() {
+  const base = 1 + Math.floor(Math.random() * 2 ** 30);
+  return Array.from({ length: PHOTOS }, (_, n) => photo(base + n));
+}
+
 /** A finding shaped like zhicha's `Finding` JSON (as the PWA sends it). */
 function finding(n, inspection, user) {
   return {
@@ -119,15 +125,18 @@ async function zhicha(backend, databaseUrl) {
     const auth = { authorization: `Bearer ${login.token}` };
     const user = login.user;
     const bootstrap = await json(`${url}/api/v1/bootstrap`, { headers: auth });
+    const enterprise = bootstrap.enterprises[0];
+    const pack = bootstrap.packs.find((p) => enterprise.sectors.includes(p.sector)) ?? bootstrap.packs[0];
+    const partner = bootstrap.roster.find((u) => u.id !== user.id && u.org_id === user.org_id && u.certificate_no);
     const inspection = {
       id: randomUUID(),
       org_id: user.org_id,
-      enterprise_id: bootstrap.enterprises[0].id,
+      enterprise_id: enterprise.id,
       kind: 'unannounced',
-      packs: [],
+      packs: [{ id: pack.id, version: pack.version }],
       inspectors: [
         { user_id: user.id, name: user.display_name, certificate_no: user.certificate_no ?? '' },
-        { user_id: randomUUID(), name: '同组执法人员', certificate_no: '15062199' },
+        { user_id: partner.id, name: partner.display_name, certificate_no: partner.certificate_no },
       ],
       created_by: user.id,
       started_at: new Date().toISOString(),
@@ -161,7 +170,7 @@ async function zhicha(backend, databaseUrl) {
     for (const batch of batches) await push(batch);
     const pushSecs = (performance.now() - t0) / 1000;
 
-    const photos = Array.from({ length: PHOTOS }, (_, n) => photo(n + 1 + Math.floor(Math.random() * 1e6)));
+    const photos = photoSet();
     const hashes = photos.map((bytes) => createHash('sha256').update(bytes).digest('hex'));
     const t1 = performance.now();
     for (let n = 0; n < PHOTOS; n++) {
@@ -188,13 +197,20 @@ async function pouchdb() {
   // Log only errors, as zhicha runs with RUST_LOG=warn.
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ log: { level: 'error', file: join(dir, 'log.txt') } }));
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const { child, url } = await start(
+  const child = spawn(
     process.execPath,
     [join(here, 'node_modules/pouchdb-server/bin/pouchdb-server'), '--port', String(port), '--dir', dir, '--config', join(dir, 'config.json'), '-n'],
-    {},
-    /has started on (http:\/\/[0-9.:]+)\//,
+    { stdio: 'ignore' },
   );
+  const url = `http://127.0.0.1:${port}`;
   try {
+    // With -n it prints nothing: wait until it answers.
+    let up = false;
+    for (let i = 0; i < 600 && !up && child.exitCode === null; i++) {
+      up = await fetch(url).then((r) => r.ok, () => false);
+      if (!up) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (!up) throw new Error('pouchdb-server did not start');
     const db = `${url}/bench`;
     await json(db, { method: 'PUT' });
     const inspection = { id: randomUUID(), enterprise_id: randomUUID(), org_id: randomUUID() };
@@ -217,7 +233,7 @@ async function pouchdb() {
     }
     const pushSecs = (performance.now() - t0) / 1000;
 
-    const photos = Array.from({ length: PHOTOS }, (_, n) => photo(n + 1 + Math.floor(Math.random() * 1e6)));
+    const photos = photoSet();
     const t1 = performance.now();
     for (let n = 0; n < PHOTOS; n++) {
       // A standalone attachment PUT creates the document that holds it (CouchDB's photo upload).
