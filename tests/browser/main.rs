@@ -3,6 +3,7 @@
 
 mod bulk;
 mod fixtures;
+mod leader;
 mod photo;
 mod screens;
 mod storage;
