@@ -195,6 +195,13 @@ test('an unannounced coal-mine inspection is done offline from check-in to numbe
     assert.match(await page.locator('.inspection__meta').first().textContent(), /已完成/);
     await page.locator('.inspection__link').first().click();
     await page.getByTestId('document').first().waitFor();
+
+    // Back in signal: everything reaches the server and is accepted, photos and signatures too.
+    await server.start();
+    await page.goto(server.url + '/');
+    await waitForText(page, '已同步 · 证据已全部上传', 60_000);
+    await waitForText(page, '未同步：0 条记录，0 张照片，0 条同步错误');
+    assert.equal(await page.getByText('被服务器退回').count(), 0);
     assert.deepEqual(page.errors.filter((e) => !e.includes('Failed to load resource')), []);
   } finally {
     await context.close();
