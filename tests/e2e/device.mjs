@@ -219,7 +219,7 @@ export async function recordMajorFinding(page, description) {
     metaStore.put(seq, 'next_seq');
     await new Promise((ok, fail) => { tx.oncomplete = ok; tx.onerror = () => fail(tx.error); tx.onabort = () => fail(tx.error); });
     db.close();
-    return { inspection: inspection.id, finding: finding.id, photo: hash, enterprise: enterprise.name };
+    return { inspection: inspection.id, finding: finding.id, photo: hash, enterprise: enterprise.id, enterpriseName: enterprise.name };
   }, description);
 }
 

@@ -83,6 +83,12 @@ test('a 重大 finding goes from review to close-out on the leader screens and i
     await boardRow.waitFor({ timeout: 30_000 });
     assert.match(await boardRow.innerText(), /挂牌督办/);
 
+    // The enterprise's dossier on the leader's device lists it among the open findings.
+    await leader.page.goto(`${server.url}/enterprises/${ids.enterprise}`);
+    await waitForText(leader.page, ids.enterpriseName, 30_000);
+    await waitForText(leader.page, description);
+    assert.match(await leader.page.locator('.page--dossier').innerText(), /未销号隐患（[1-9]\d* 条）/);
+
     // The inspector re-inspects it with an after-photo: 已整改.
     await inspector.page.goto(server.url + '/reinspections');
     const due = inspector.page.locator('[data-testid=reinspection-item]', { hasText: description });
@@ -167,7 +173,7 @@ test('a 重大 finding goes from review to close-out on the leader screens and i
   }
 });
 
-test('a leader confirms several findings at once, returns one with a reason, and pages through the ledger', async () => {
+test('a leader confirms several at once and returns one with a reason; a failed re-inspection sets a new deadline; the ledger pages by cursor', async () => {
   const server = await Server.start(['--demo']);
   try {
     const leaderApi = await ApiClient.login(server.url, 'leader1');
@@ -218,6 +224,25 @@ test('a leader confirms several findings at once, returns one with a reason, and
     await until('both confirmations on the server', async () => {
       const all = [...(await leaderApi.everything()).values()].filter((c) => c.entity === 'finding');
       return chosen.every((d) => all.some((c) => c.data.description === d && c.data.status === 'rectifying'));
+    });
+
+    // The inspector re-inspects one as 未整改: a new deadline is required, then recorded.
+    await inspector.page.goto(server.url + '/reinspections');
+    const due = inspector.page.locator('[data-testid=reinspection-item]', { hasText: chosen[0] });
+    await due.waitFor({ timeout: 30_000 });
+    await due.getByRole('link', { name: '复查' }).click();
+    await inspector.page.locator('input[name=result][value=failed]').check();
+    await inspector.page.getByRole('button', { name: '保存复查结果' }).click();
+    await waitForText(inspector.page, '复查不合格须重新确定整改期限');
+    await inspector.page.locator('input[name=new_deadline]').fill('2099-06-30');
+    await inspector.page.locator('textarea[name=comment]').fill('防护栏尚未安装');
+    await inspector.page.getByRole('button', { name: '保存复查结果' }).click();
+    await inspector.page.waitForURL('**/reinspections');
+    await until('the failed re-inspection on the server', async () => {
+      const all = [...(await leaderApi.everything()).values()].filter((c) => c.entity === 'finding');
+      const f = all.find((c) => c.data.description === chosen[0])?.data;
+      return f?.status === 'rectifying' && f.deadline === '2099-06-30'
+        && f.history.at(-1).action === 'reinspect_failed' && f.history.at(-1).comment === '防护栏尚未安装';
     });
 
     // The ledger pages by cursor: 下一页 shows the rest, 上一页 comes back.

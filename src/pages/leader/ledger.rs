@@ -32,6 +32,30 @@ pub(crate) struct Choices {
     pub orgs: Vec<OrgUnit>,
     pub users: Vec<User>,
     pub enterprises: Vec<Enterprise>,
+    /// 旗县 and 苏木镇/街道/园区 names of the directory, offered as the region filters' suggestions.
+    pub counties: Vec<String>,
+    pub townships: Vec<String>,
+}
+
+impl Choices {
+    /// `<datalist>`s of the region names, referenced by the region inputs.
+    pub(crate) fn region_lists(&self) -> impl IntoView + use<> {
+        let options = |names: &[String]| {
+            names
+                .iter()
+                .map(|n| view! { <option value=n.clone()></option> })
+                .collect_view()
+        };
+        view! {
+            <datalist id="region-counties">{options(&self.counties)}</datalist>
+            <datalist id="region-townships">{options(&self.townships)}</datalist>
+        }
+    }
+}
+
+fn distinct(names: impl Iterator<Item = String>) -> Vec<String> {
+    let set: std::collections::BTreeSet<String> = names.filter(|n| !n.is_empty()).collect();
+    set.into_iter().collect()
 }
 
 pub(crate) async fn choices() -> Choices {
@@ -46,6 +70,8 @@ pub(crate) async fn choices() -> Choices {
         .await
         .unwrap_or_default();
     Choices {
+        counties: distinct(enterprises.iter().map(|e| e.county.clone())),
+        townships: distinct(enterprises.iter().map(|e| e.township.clone())),
         orgs,
         users,
         enterprises,
@@ -135,12 +161,13 @@ pub fn LedgerPage() -> impl IntoView {
 
     let text_field = move |label: &'static str,
                            name: &'static str,
+                           list: Option<&'static str>,
                            get: fn(&FindingsQuery) -> Option<String>,
                            set: fn(&mut FindingsQuery, Option<String>)| {
         view! {
             <label class="field field--compact">
                 <span class="field__label">{label}</span>
-                <input class="field__input" name=name
+                <input class="field__input" name=name list=list
                     prop:value=move || form.with(|q| get(q).unwrap_or_default())
                     on:input=move |ev| form.update(|q| set(q, blank(event_target_value(&ev)))) />
             </label>
@@ -162,8 +189,8 @@ pub fn LedgerPage() -> impl IntoView {
                 applied.set(form.get_untracked());
                 cursors.set(vec![None]);
             }>
-                {text_field("旗县", "county", |q| q.county.clone(), |q, v| q.county = v)}
-                {text_field("苏木镇/街道/园区", "township", |q| q.township.clone(), |q, v| q.township = v)}
+                {text_field("旗县", "county", Some("region-counties"), |q| q.county.clone(), |q, v| q.county = v)}
+                {text_field("苏木镇/街道/园区", "township", Some("region-townships"), |q| q.township.clone(), |q, v| q.township = v)}
                 <label class="field field--compact">
                     <span class="field__label">"行业领域"</span>
                     <select class="field__input" name="sector" on:change=move |ev| form.update(|q| q.sector = wire(&event_target_value(&ev)))>
@@ -187,6 +214,7 @@ pub fn LedgerPage() -> impl IntoView {
                     </select>
                 </label>
                 {move || choices.get().map(|c| view! {
+                    {c.region_lists()}
                     <label class="field field--compact">
                         <span class="field__label">"执法队"</span>
                         <select class="field__input" name="team" on:change=move |ev| form.update(|q| q.team = wire::<OrgId>(&event_target_value(&ev)))>
@@ -229,7 +257,7 @@ pub fn LedgerPage() -> impl IntoView {
                         on:change=move |ev| form.update(|q| q.supervised = event_target_checked(&ev).then_some(true)) />
                     "仅挂牌督办"
                 </label>
-                {text_field("关键词", "q", |q| q.q.clone(), |q, v| q.q = v)}
+                {text_field("关键词", "q", None, |q| q.q.clone(), |q, v| q.q = v)}
                 <div class="actions">
                     <button class="button" type="submit">"查询"</button>
                     <button class="button button--secondary" type="button" disabled=exporting

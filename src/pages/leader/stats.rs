@@ -283,11 +283,11 @@ pub fn StatsPage() -> impl IntoView {
             }>
                 <label class="field field--compact">
                     <span class="field__label">"旗县"</span>
-                    <input class="field__input" name="county" on:input=move |ev| form.update(|q| q.county = text(event_target_value(&ev))) />
+                    <input class="field__input" name="county" list="region-counties" on:input=move |ev| form.update(|q| q.county = text(event_target_value(&ev))) />
                 </label>
                 <label class="field field--compact">
                     <span class="field__label">"苏木镇/街道/园区"</span>
-                    <input class="field__input" name="township" on:input=move |ev| form.update(|q| q.township = text(event_target_value(&ev))) />
+                    <input class="field__input" name="township" list="region-townships" on:input=move |ev| form.update(|q| q.township = text(event_target_value(&ev))) />
                 </label>
                 <label class="field field--compact">
                     <span class="field__label">"行业领域"</span>
@@ -301,6 +301,7 @@ pub fn StatsPage() -> impl IntoView {
                     </select>
                 </label>
                 {move || choices.get().map(|c| view! {
+                    {c.region_lists()}
                     <label class="field field--compact">
                         <span class="field__label">"执法队"</span>
                         <select class="field__input" name="team" on:change=move |ev| form.update(|q| {
