@@ -67,7 +67,11 @@ pub fn validate_enterprise(e: &Enterprise) -> Result<(), Vec<FieldError>> {
     if e.sectors.is_empty() {
         errors.push(FieldError::new("sectors", "请选择行业领域"));
     }
-    if errors.is_empty() { Ok(()) } else { Err(errors) }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// What the start screen collects.
