@@ -820,6 +820,127 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Bulk-loads inspections and their findings as they are (no checks, no change log, no
+    /// revisions) in one transaction, with every derived ledger column: for benchmarks and for
+    /// importing history. Devices learn of these records only through bootstrap.
+    pub async fn bulk_load(
+        &self,
+        inspections: &[Inspection],
+        findings: &[Finding],
+    ) -> Result<(), sqlx::Error> {
+        const ROWS: usize = 200;
+        let enterprises: HashMap<String, Enterprise> = self
+            .enterprises_in(None)
+            .await?
+            .into_iter()
+            .map(|e| (e.id.to_string(), e))
+            .collect();
+        let by_id: HashMap<String, &Inspection> =
+            inspections.iter().map(|i| (i.id.to_string(), i)).collect();
+        let stamp = super::now();
+        let mut tx = self.writer.begin().await?;
+        for chunk in inspections.chunks(ROWS) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|r| format!("({})", placeholders(r * 7 + 1, 7)))
+                .collect();
+            let sql = format!(
+                "INSERT INTO inspections (id, org_id, created_by, enterprise_id, rev, data, \
+                 updated_at) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for i in chunk {
+                query = query
+                    .bind(i.id.to_string())
+                    .bind(i.org_id.to_string())
+                    .bind(i.created_by.to_string())
+                    .bind(i.enterprise_id.to_string())
+                    .bind(1_i64)
+                    .bind(serde_json::to_string(i).map_err(|e| sqlx::Error::Encode(Box::new(e)))?)
+                    .bind(stamp.clone());
+            }
+            query.execute(&mut *tx).await?;
+            let people: Vec<(&Inspection, &zhicha_core::model::InspectorRef)> = chunk
+                .iter()
+                .flat_map(|i| i.inspectors.iter().map(move |p| (i, p)))
+                .collect();
+            if people.is_empty() {
+                continue;
+            }
+            let rows: Vec<String> = (0..people.len())
+                .map(|r| format!("({})", placeholders(r * 5 + 1, 5)))
+                .collect();
+            let sql = format!(
+                "INSERT INTO inspection_inspectors (inspection_id, user_id, name, org_id, \
+                 started_day) VALUES {} ON CONFLICT (inspection_id, user_id) DO NOTHING",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for (i, p) in people {
+                query = query
+                    .bind(i.id.to_string())
+                    .bind(p.user_id.to_string())
+                    .bind(p.name.clone())
+                    .bind(i.org_id.to_string())
+                    .bind(china_day(i.started_at).to_string());
+            }
+            query.execute(&mut *tx).await?;
+        }
+        const COLUMNS: usize = 22;
+        for chunk in findings.chunks(ROWS) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|r| format!("({})", placeholders(r * COLUMNS + 1, COLUMNS)))
+                .collect();
+            let sql = format!(
+                "INSERT INTO findings (id, inspection_id, org_id, created_by, status, level, \
+                 deadline, flagged, rev, data, updated_at, found_at, found_day, closed_at, \
+                 closed_day, supervised, search_text, enterprise_id, enterprise_name, county, \
+                 township, sector) VALUES {}",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql));
+            for f in chunk {
+                let c = finding_columns(f);
+                let enterprise = enterprises.get(&f.enterprise_id.to_string());
+                let inspection = by_id.get(&f.inspection_id.to_string()).copied();
+                let sector = finding_sector(f, inspection, enterprise);
+                query = query
+                    .bind(f.id.to_string())
+                    .bind(f.inspection_id.to_string())
+                    .bind(f.org_id.to_string())
+                    .bind(f.created_by.to_string())
+                    .bind(rules::status_name(f.status))
+                    .bind(rules::level_name(f.level))
+                    .bind(f.deadline.map(|d| d.to_string()))
+                    .bind(0_i64)
+                    .bind(1_i64)
+                    .bind(serde_json::to_string(f).map_err(|e| sqlx::Error::Encode(Box::new(e)))?)
+                    .bind(stamp.clone())
+                    .bind(c.found_at)
+                    .bind(c.found_day)
+                    .bind(c.closed_at)
+                    .bind(c.closed_day)
+                    .bind(c.supervised)
+                    .bind(c.search_text)
+                    .bind(f.enterprise_id.to_string())
+                    .bind(enterprise.map(|e| e.name.clone()).unwrap_or_default())
+                    .bind(enterprise.map(|e| e.county.clone()).unwrap_or_default())
+                    .bind(enterprise.map(|e| e.township.clone()).unwrap_or_default())
+                    .bind(sector.map(sector_name));
+            }
+            query.execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    }
+
+    /// Refreshes the planner's statistics (after a bulk load).
+    pub async fn analyze(&self) -> Result<(), sqlx::Error> {
+        sqlx::raw_sql("ANALYZE").execute(&self.writer).await?;
+        Ok(())
+    }
+}
+
 /// Writes the record-derived ledger columns of a stored finding.
 async fn write_columns(tx: &mut Tx, finding: &Finding) -> Result<(), sqlx::Error> {
     let c = finding_columns(finding);
