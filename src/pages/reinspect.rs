@@ -314,11 +314,14 @@ pub fn ReinspectPage() -> impl IntoView {
                             prop:value=deadline on:input=move |ev| set_deadline.set(event_target_value(&ev)) />
                     </label>
                 </Show>
-                <label class="field">
+                <div class="field">
                     <span class="field__label">"整改后照片"</span>
-                    <input class="field__input" type="file" name="after_photos" accept="image/*"
-                        capture="environment" multiple on:change=on_files />
-                </label>
+                    <label class="button button--secondary photo-input">
+                        "拍摄整改后照片"
+                        <input class="photo-input__file" type="file" name="after_photos" accept="image/*"
+                            capture="environment" multiple on:change=on_files />
+                    </label>
+                </div>
                 <div class="photo-strip">
                     {move || photos.get().into_iter().map(|p| view! {
                         <span class="photo"><img class="photo__img" src=p.preview.as_str().to_owned() alt="整改后照片" /></span>

@@ -138,7 +138,7 @@ async fn the_finding_editor_shows_the_core_rules_and_saves_each_change() {
     wait_text("重大隐患至少需要一张照片", true).await;
     wait_text("请填写隐患所在部位或场所", true).await;
     wait_text("限期整改须填写整改期限", true).await;
-    let basis: HtmlInputElement = find("[data-testid=finding-legal_basis]")
+    let basis: web_sys::HtmlTextAreaElement = find("[data-testid=finding-legal_basis]")
         .await
         .dyn_into()
         .unwrap();

@@ -402,7 +402,7 @@ fn Editor(data: EditorData) -> impl IntoView {
                 }).collect_view()}
             </div>
         </fieldset>
-        {text_field("判定依据", "legal_basis", false, |f| f.legal_basis.clone(), |f, v| f.legal_basis = v)}
+        {text_field("判定依据", "legal_basis", true, |f| f.legal_basis.clone(), |f, v| f.legal_basis = v)}
         {move || state.with(|f| f.basis_unverified).then(|| view! {
             <p class="warn">{format!("依据条文未与正式文本核对（{PENDING_CHECK_MARK}），文书中将注明。")}</p>
         })}

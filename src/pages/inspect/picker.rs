@@ -169,14 +169,14 @@ fn AdHocEnterprise() -> impl IntoView {
             <fieldset class="field choices">
                 <legend class="field__label">"行业领域"</legend>
                 {Sector::ALL.into_iter().map(|sector| view! {
-                    <label class="choice">
+                    <label class="tick">
                         <input type="checkbox" prop:checked=move || sectors.with(|s| s.contains(&sector))
                             on:change=move |_| sectors.update(|s| toggle(s, sector)) />
                         {sector.label_zh()}
                     </label>
                     {sector.subsectors().iter().copied().map(|sub| view! {
                         <Show when=move || sectors.with(|s| s.contains(&sector))>
-                            <label class="choice choice--sub">
+                            <label class="tick tick--sub">
                                 <input type="checkbox" prop:checked=move || subsectors.with(|s| s.contains(&sub))
                                     on:change=move |_| subsectors.update(|s| toggle(s, sub)) />
                                 {sub.label_zh()}

@@ -217,11 +217,11 @@ fn StartScreen(data: StartData) -> impl IntoView {
     view! {
         <div class="card">
             <p class="inspection__enterprise" data-testid="start-enterprise">{enterprise.name.clone()}</p>
-            <p class="inspection__meta">{format!("{}{} · {}", enterprise.county, enterprise.township, enterprise.address)}</p>
+            <p class="inspection__meta">{enterprise.address.clone()}</p>
         </div>
         <fieldset class="field choices">
             <legend class="field__label">"检查类型"</legend>
-            <div class="segmented">
+            <div class="segmented segmented--grid">
                 {kinds.into_iter().map(|k| view! {
                     <button type="button" class="segmented__option" aria-pressed=move || (kind.get() == k).to_string()
                         on:click=move |_| kind.set(k)>{k.label_zh()}</button>
@@ -230,7 +230,7 @@ fn StartScreen(data: StartData) -> impl IntoView {
         </fieldset>
         <fieldset class="field choices" data-testid="co-inspectors">
             <legend class="field__label">"检查人员（不少于两名执法人员）"</legend>
-            <label class="choice choice--fixed">
+            <label class="tick tick--fixed">
                 <input type="checkbox" checked disabled />
                 {format!("{}（本人，执法证号：{}）", session.user.display_name,
                     session.user.certificate_no.clone().unwrap_or_else(|| "未登记".to_owned()))}
@@ -240,7 +240,7 @@ fn StartScreen(data: StartData) -> impl IntoView {
                 let label = format!("{}（{cert}）", u.display_name);
                 let id = u.id;
                 view! {
-                    <label class="choice">
+                    <label class="tick">
                         <input type="checkbox" prop:checked=move || team.with(|t| t.iter().any(|x| x.id == id))
                             on:change=move |_| team.update(|t| {
                                 if let Some(at) = t.iter().position(|x| x.id == id) { t.remove(at); } else { t.push(u.clone()); }
@@ -257,7 +257,7 @@ fn StartScreen(data: StartData) -> impl IntoView {
                 let r = p.pack_ref();
                 let r2 = r.clone();
                 view! {
-                    <label class="choice">
+                    <label class="tick">
                         <input type="checkbox" prop:checked=move || chosen.with(|c| c.contains(&r))
                             on:change=move |_| chosen.update(|c| toggle(c, r2.clone())) />
                         {format!("{}（{} 项）", p.title, p.items.len())}

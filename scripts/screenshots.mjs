@@ -1,0 +1,175 @@
+// Screenshots of every screen at 390×844 (a phone), from the built app and the real server with
+// demo data, into docs/screenshots/. Also checks each screen for horizontal overflow and for
+// stray Latin words in the visible text, and exits non-zero if it finds any.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Server, launchBrowser, waitForServiceWorker, waitForText } from '../tests/e2e/harness.mjs';
+import { loginInApp } from '../tests/e2e/device.mjs';
+import { cameraPhotos, dateIn, enter, phoneAtTheMine, sign } from '../tests/e2e/screens.mjs';
+
+const OUT = resolve(import.meta.dirname, '..', 'docs', 'screenshots');
+rmSync(OUT, { recursive: true, force: true });
+mkdirSync(OUT, { recursive: true });
+const problems = [];
+// Latin that belongs on a Chinese screen: units, standard codes, document codes, ids shown as data.
+const ALLOWED_LATIN = /^(GB|AQ|JGJ|MB|KB|A4|PNG|JPEG|CSV|Excel|xlsx|SVG|MPa|kPa|kV|ppm|LEL|mg|mm|km)$/;
+
+async function shot(page, name) {
+  await page.waitForTimeout(300); // let images decode and transitions settle
+  const check = await page.evaluate(() => ({
+    width: document.documentElement.scrollWidth,
+    text: document.body.innerText,
+    height: document.documentElement.scrollHeight,
+  }));
+  if (check.width > 390) problems.push(`${name}: page is ${check.width}px wide (overflows 390px)`);
+  const words = [...new Set(check.text.match(/[A-Za-z]{3,}[A-Za-z/]*/g) ?? [])]
+    .filter((w) => !/^[A-Z0-9]+$/.test(w) || w.length > 6)
+    .filter((w) => !ALLOWED_LATIN.test(w));
+  if (words.length) problems.push(`${name}: Latin words on screen: ${words.join(', ')}`);
+  // Whole pages up to about three screens; a long checklist is shown as its first screen.
+  if (check.height > 2600) await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: check.height <= 2600 });
+  console.log(`  ${name}.png`);
+}
+
+const server = await Server.start(['--demo']);
+const browser = await launchBrowser();
+try {
+  // The inspector's day.
+  const { context, page } = await phoneAtTheMine(browser);
+  await page.goto(server.url + '/login');
+  await waitForText(page, '用户名');
+  await shot(page, '01-login');
+  await loginInApp(page, server.url, 'inspector1', waitForText);
+  await waitForServiceWorker(page);
+  await shot(page, '02-home');
+  await page.getByTestId('new-inspection').click();
+  await page.getByTestId('enterprise-search').fill('达拉特旗');
+  await page.getByTestId('enterprise-option').first().waitFor();
+  await shot(page, '03-enterprise-picker');
+  await page.getByText('现场新增单位（名录中没有的）').click();
+  await page.getByTestId('adhoc-name').fill('树林召镇某无证加油点');
+  await shot(page, '04-enterprise-add');
+  await page.getByTestId('enterprise-search').fill('瑞丰');
+  await page.getByTestId('enterprise-option').first().click();
+  await waitForText(page, '精度约');
+  await page.getByTestId('co-inspectors').getByText('李海燕').click();
+  await shot(page, '05-start-check-in');
+  await page.getByTestId('start').click();
+  await waitForText(page, '已检查 0 /');
+  for (let n = 0; n < 3; n++) {
+    await page.locator('[data-testid=item]:not(:has([aria-pressed=true])) [data-testid=answer-ok]').first().click();
+    await waitForText(page, `已检查 ${n + 1} /`);
+  }
+  await shot(page, '06-checklist');
+  const major = page.locator('[data-testid=item]', { has: page.locator('.badge--major') }).first();
+  await major.getByTestId('answer-bad').click();
+  await waitForText(page, '记录隐患');
+  await shot(page, '07-finding-new');
+  await enter(page.getByTestId('finding-description'), '1201 工作面瓦斯超限仍未停止作业');
+  await enter(page.getByTestId('finding-place'), '1201 综采工作面');
+  await enter(page.getByTestId('finding-deadline'), dateIn(15));
+  await page.getByTestId('finding-photo-input').setInputFiles(await cameraPhotos(page, 2));
+  await page.locator('.photos__img').nth(1).waitFor();
+  await shot(page, '08-finding-complete');
+  await page.getByTestId('finding-done').click();
+  await waitForText(page, '本次发现隐患 1 项');
+  await page.getByTestId('to-finish').click();
+  await waitForText(page, '共发现隐患 1 项');
+  await enter(page.getByTestId('finish-places'), '主斜井、1201 综采工作面');
+  const first = page.getByTestId('inspector-signer').first();
+  await sign(page, first.getByTestId('signature-pad'));
+  await first.getByText('确认签名').click();
+  await page.getByText('已签名').first().waitFor();
+  await shot(page, '09-finish-signatures');
+  const second = page.getByTestId('inspector-signer').filter({ has: page.getByTestId('signature-pad') }).first();
+  await sign(page, second.getByTestId('signature-pad'));
+  await second.getByText('确认签名').click();
+  await page.getByText('已签名').nth(1).waitFor();
+  await page.getByTestId('refuse').click();
+  await page.getByTestId('witness').fill('白泥井镇安监站 张某');
+  await page.getByText('记录拒绝签字').click();
+  await waitForText(page, '已记录拒绝签字');
+  await page.getByTestId('finish').click();
+  await page.getByTestId('document').nth(1).waitFor();
+  await shot(page, '10-documents');
+  await page.emulateMedia({ media: 'print' });
+  await shot(page, '11-documents-print');
+  await page.emulateMedia({ media: 'screen' });
+  // The leader's side.
+  const leader = await phoneAtTheMine(browser);
+  const lp = leader.page;
+  await loginInApp(lp, server.url, 'leader1', waitForText);
+  await shot(lp, '20-leader-home');
+  const pages = [
+    ['21-review', '/leader/review'],
+    ['23-rectification', '/leader/rectification'],
+    ['24-ledger', '/leader/ledger'],
+    ['25-statistics', '/leader/stats'],
+  ];
+  for (const [name, path] of pages) {
+    await lp.goto(server.url + path);
+    await lp.waitForTimeout(2500);
+    await shot(lp, name);
+  }
+  await lp.goto(server.url + '/leader/review');
+  await lp.waitForTimeout(2000);
+  const detail = lp.locator('a[href^="/leader/findings/"]').first();
+  if (await detail.count()) {
+    await detail.click();
+    await lp.waitForTimeout(2000);
+    await shot(lp, '22-leader-finding');
+  } else {
+    problems.push('22-leader-finding: no finding in the review queue of the demo data');
+  }
+  const enterprises = await lp.evaluate(async () => {
+    const db = await new Promise((ok) => { const r = indexedDB.open('zhicha'); r.onsuccess = () => ok(r.result); });
+    return new Promise((ok) => {
+      const req = db.transaction('enterprises').objectStore('enterprises').getAll();
+      req.onsuccess = () => ok(req.result.map((e) => e.id));
+    });
+  });
+  await lp.goto(`${server.url}/enterprises/${enterprises[0]}`);
+  await lp.waitForTimeout(2000);
+  await shot(lp, '26-enterprise-dossier');
+  // Confirm the new finding, so the inspector has one to re-inspect.
+  await lp.goto(server.url + '/leader/review');
+  await lp.getByRole('button', { name: '确认', exact: true }).first().click();
+  await lp.waitForTimeout(3000);
+  await leader.context.close();
+
+  // Back on the inspector's phone: sync, then the re-inspection screens and the rest.
+  await page.goto(server.url + '/');
+  await page.getByRole('button', { name: '立即同步' }).click();
+  await page.waitForTimeout(3000);
+  await page.goto(server.url + '/reinspections');
+  await page.waitForTimeout(1500);
+  await shot(page, '12-reinspections');
+  const open = page.locator('a[href^="/findings/"][href$="/reinspect"]').first();
+  if (await open.count()) {
+    await open.click();
+    await page.waitForTimeout(1500);
+    await shot(page, '13-reinspect');
+  } else {
+    problems.push('13-reinspect: no open finding to re-inspect in the demo data');
+  }
+  await page.goto(server.url + '/storage');
+  await waitForText(page, '本机存储与同步状态');
+  await shot(page, '14-storage');
+  await page.goto(server.url + '/sync-errors');
+  await page.waitForTimeout(1000);
+  await shot(page, '15-sync-errors');
+  await page.goto(server.url + '/no-such-page');
+  await page.waitForTimeout(1000);
+  await shot(page, '16-not-found');
+
+  await context.close();
+} finally {
+  await browser.close();
+  await server.dispose();
+}
+if (problems.length) {
+  console.error('\nProblems found:\n  ' + problems.join('\n  '));
+  process.exit(1);
+}
+console.log(`\nScreenshots written to docs/screenshots/`);
