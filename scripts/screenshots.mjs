@@ -47,6 +47,8 @@ try {
   await page.getByTestId('enterprise-search').fill('达拉特旗');
   await page.getByTestId('enterprise-option').first().waitFor();
   await shot(page, '03-enterprise-picker');
+  await page.getByTestId('enterprise-search').fill('无证加油点');
+  await waitForText(page, '没有找到匹配的单位');
   await page.getByText('现场新增单位（名录中没有的）').click();
   await page.getByTestId('adhoc-name').fill('树林召镇某无证加油点');
   await shot(page, '04-enterprise-add');
