@@ -1,4 +1,4 @@
-// Screenshots of every screen at 390×844 (a phone), from the built app and the real server with
+// Screenshots of every screen at 390×844 (a phone), and two at 820×1180 (a tablet), from the built app and the real server with
 // demo data, into docs/screenshots/. Also checks each screen for horizontal overflow and for
 // stray Latin words in the visible text, and exits non-zero if it finds any.
 import { mkdirSync, rmSync } from 'node:fs';
@@ -18,10 +18,13 @@ async function shot(page, name) {
   await page.waitForTimeout(300); // let images decode and transitions settle
   const check = await page.evaluate(() => ({
     width: document.documentElement.scrollWidth,
+    viewport: window.innerWidth,
     text: document.body.innerText,
     height: document.documentElement.scrollHeight,
   }));
-  if (check.width > 390) problems.push(`${name}: page is ${check.width}px wide (overflows 390px)`);
+  if (check.width > check.viewport) {
+    problems.push(`${name}: page is ${check.width}px wide (overflows ${check.viewport}px)`);
+  }
   const words = [...new Set(check.text.match(/[A-Za-z]{3,}[A-Za-z/]*/g) ?? [])]
     .filter((w) => !/^[A-Z0-9]+$/.test(w) || w.length > 6)
     .filter((w) => !ALLOWED_LATIN.test(w));
@@ -95,6 +98,9 @@ try {
   await page.getByTestId('finish').click();
   await page.getByTestId('document').nth(1).waitFor();
   await shot(page, '10-documents');
+  await page.setViewportSize({ width: 820, height: 1180 });
+  await shot(page, '30-tablet-documents');
+  await page.setViewportSize({ width: 390, height: 844 });
   await page.emulateMedia({ media: 'print' });
   await shot(page, '11-documents-print');
   await page.emulateMedia({ media: 'screen' });
@@ -114,6 +120,11 @@ try {
     await lp.waitForTimeout(2500);
     await shot(lp, name);
   }
+  await lp.setViewportSize({ width: 820, height: 1180 });
+  await lp.goto(server.url + '/leader/ledger');
+  await lp.waitForTimeout(2500);
+  await shot(lp, '31-tablet-ledger');
+  await lp.setViewportSize({ width: 390, height: 844 });
   await lp.goto(server.url + '/leader/review');
   await lp.waitForTimeout(2000);
   const detail = lp.locator('a[href^="/leader/findings/"]').first();

@@ -192,6 +192,28 @@ async fn the_finding_editor_shows_the_core_rules_and_saves_each_change() {
         saved.deadline.map(|d| d.format("%Y-%m-%d").to_string()),
         Some(deadline)
     );
+
+    // Typing alone, without leaving the field, is saved after a short pause.
+    let description: web_sys::HtmlTextAreaElement = find("[data-testid=finding-description]")
+        .await
+        .dyn_into()
+        .unwrap();
+    description.set_value("瓦斯超限仍在作业");
+    description
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    let mut stored = String::new();
+    for _ in 0..60 {
+        sleep(50).await;
+        stored = db.finding(finding.id).await.unwrap().unwrap().description;
+        if stored == "瓦斯超限仍在作业" {
+            break;
+        }
+    }
+    assert_eq!(
+        stored, "瓦斯超限仍在作业",
+        "typed text is saved without leaving the field"
+    );
     drop(app);
 }
 

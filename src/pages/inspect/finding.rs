@@ -14,7 +14,7 @@ use zhicha_core::packs::{self, PENDING_CHECK_MARK};
 use zhicha_core::protocol::{CommentPayload, MutationPayload};
 use zhicha_core::validation;
 
-use super::{enterprise, open_db, registry, signed_in};
+use super::{autosave, enterprise, open_db, registry, signed_in};
 use crate::components::photos::{PhotoInput, PhotoStrip};
 use crate::pages::{Page, parse_id};
 use crate::photo;
@@ -341,10 +341,9 @@ fn Editor(data: EditorData) -> impl IntoView {
               multiline: bool,
               get: fn(&Finding) -> String,
               set: fn(&mut Finding, String)| {
-            let on_change = move |ev: leptos::ev::Event| {
-                let value = event_target_value(&ev);
-                edit(&|f: &mut Finding| set(f, value.trim().to_owned()));
-            };
+            let (on_input, on_change) = autosave(move |value: String| {
+                edit(&|f: &mut Finding| set(f, value.clone()));
+            });
             let value = move || state.with(get);
             let message = move || error_of(&errors.get(), field);
             view! {
@@ -352,10 +351,10 @@ fn Editor(data: EditorData) -> impl IntoView {
                     <span class="field__label">{label}</span>
                     {if multiline {
                         view! { <textarea class="field__input field__input--area" data-testid=format!("finding-{field}") disabled=locked
-                            prop:value=value on:change=on_change></textarea> }.into_any()
+                            prop:value=value on:input=on_input on:change=on_change></textarea> }.into_any()
                     } else {
                         view! { <input class="field__input" data-testid=format!("finding-{field}") disabled=locked
-                            prop:value=value on:change=on_change /> }.into_any()
+                            prop:value=value on:input=on_input on:change=on_change /> }.into_any()
                     }}
                     {move || message().map(|m| view! { <span class="field__error">{m}</span> })}
                 </label>

@@ -16,7 +16,7 @@ use zhicha_core::model::{
 };
 use zhicha_core::protocol::{CommentPayload, MutationPayload};
 
-use super::{enterprise, messages, open_db, signed_in};
+use super::{autosave, enterprise, messages, open_db, signed_in};
 use crate::components::photos::PhotoStrip;
 use crate::components::signature_pad::SignaturePad;
 use crate::pages::{Page, parse_id};
@@ -140,8 +140,13 @@ fn Finish(data: FinishData) -> impl IntoView {
         state.with(|i| findings.with_value(|f| messages(&fieldwork::finish_blockers(i, f))))
     });
 
-    // Saves the inspection header (places, summary, signatures) as one edit.
+    // Saves the inspection header (places, summary, the refusal) as one edit. The page shows the
+    // new value at once, so typing is never overwritten by a slower write.
     let save = move |updated: Inspection| {
+        if state.with_untracked(|current| *current == updated) {
+            return;
+        }
+        state.set(updated.clone());
         leptos::task::spawn_local(async move {
             let result = match open_db().await {
                 Ok(db) => db
@@ -151,21 +156,20 @@ fn Finish(data: FinishData) -> impl IntoView {
                 Err(e) => Err(e),
             };
             match result {
-                Ok(()) => {
-                    state.set(updated);
-                    unsynced.refresh();
-                }
+                Ok(()) => unsynced.refresh(),
                 Err(e) => set_error.set(Some(format!("未能保存到本机：{e}"))),
             }
         });
     };
-    let text_change = move |set: fn(&mut Inspection, String)| {
-        move |ev: leptos::ev::Event| {
+    let text_handlers = move |set: fn(&mut Inspection, String)| {
+        autosave(move |value: String| {
             let mut updated = state.get_untracked();
-            set(&mut updated, event_target_value(&ev).trim().to_owned());
+            set(&mut updated, value);
             save(updated);
-        }
+        })
     };
+    let (places_input, places_change) = text_handlers(|i, v| i.places = v);
+    let (summary_input, summary_change) = text_handlers(|i, v| i.summary = v);
 
     let sign_inspector = move |who: zhicha_core::model::InspectorRef, png: Blob| {
         set_busy.set(true);
@@ -321,13 +325,13 @@ fn Finish(data: FinishData) -> impl IntoView {
             <span class="field__label">"检查场所"</span>
             <input class="field__input" data-testid="finish-places"
                 prop:value=move || state.with(|i| i.places.clone())
-                on:change=text_change(|i, v| i.places = v) />
+                on:input=places_input on:change=places_change />
         </label>
         <label class="field">
             <span class="field__label">"检查情况（补充说明，可不填）"</span>
             <textarea class="field__input field__input--area" data-testid="finish-summary-text"
                 prop:value=move || state.with(|i| i.summary.clone())
-                on:change=text_change(|i, v| i.summary = v)></textarea>
+                on:input=summary_input on:change=summary_change></textarea>
         </label>
         <section class="card">
             <h2 class="card__title">"检查人员签名"</h2>

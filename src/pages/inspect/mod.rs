@@ -69,3 +69,36 @@ fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
         .format("%Y-%m-%d %H:%M")
         .to_string()
 }
+
+/// Quiet time after the last keystroke before a text field is saved.
+const AUTOSAVE_MS: u32 = 700;
+
+/// Handlers that save a text field while it is typed (after a short pause) and when it is left,
+/// so closing the app mid-sentence loses at most the last moment of typing. `save` gets the raw
+/// value while typing and the trimmed one when the field is left.
+fn autosave<F>(
+    save: F,
+) -> (
+    impl Fn(leptos::ev::Event) + Copy + 'static,
+    impl Fn(leptos::ev::Event) + Copy + 'static,
+)
+where
+    F: Fn(String) + Copy + 'static,
+{
+    use leptos::prelude::{LocalStorage, SetValue, StoredValue, event_target_value};
+    let pending: StoredValue<Option<gloo::timers::callback::Timeout>, LocalStorage> =
+        StoredValue::new_local(None);
+    let on_input = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        // Replacing the timer drops, and so cancels, the one before.
+        pending.set_value(Some(gloo::timers::callback::Timeout::new(
+            AUTOSAVE_MS,
+            move || save(value),
+        )));
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        pending.set_value(None);
+        save(event_target_value(&ev).trim().to_owned());
+    };
+    (on_input, on_change)
+}

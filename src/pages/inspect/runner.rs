@@ -9,7 +9,7 @@ use zhicha_core::ids::InspectionId;
 use zhicha_core::model::{Enterprise, Finding, Inspection, Level, Outcome};
 use zhicha_core::packs::{ChecklistItem, PENDING_CHECK_MARK};
 
-use super::{enterprise, local_time, open_db, registry};
+use super::{autosave, enterprise, local_time, open_db, registry};
 use crate::pages::{Page, parse_id};
 use crate::state::use_unsynced;
 
@@ -132,10 +132,11 @@ fn Runner(data: RunnerData) -> impl IntoView {
 
     let save_places = move |value: String| {
         let mut current = state.get_untracked();
-        if current.places == value.trim() {
+        if current.places == value {
             return;
         }
-        current.places = value.trim().to_owned();
+        current.places = value;
+        state.set(current.clone());
         leptos::task::spawn_local(async move {
             let saved = match open_db().await {
                 Ok(db) => db
@@ -145,15 +146,13 @@ fn Runner(data: RunnerData) -> impl IntoView {
                 Err(e) => Err(e),
             };
             match saved {
-                Ok(()) => {
-                    state.set(current);
-                    unsynced.refresh();
-                }
+                Ok(()) => unsynced.refresh(),
                 Err(e) => set_error.set(Some(format!("检查场所未保存：{e}"))),
             }
         });
     };
 
+    let (places_input, places_change) = autosave(save_places);
     let started = local_time(state.get_untracked().started_at);
     let kind = state.get_untracked().kind.label_zh();
     let findings_by_item = findings.clone();
@@ -183,7 +182,7 @@ fn Runner(data: RunnerData) -> impl IntoView {
             <input class="field__input" data-testid="runner-places" disabled=finished
                 prop:value=move || state.with(|i| i.places.clone())
                 placeholder="例如：主井、1201 综采工作面、变电所"
-                on:change=move |ev| save_places(event_target_value(&ev)) />
+                on:input=places_input on:change=places_change />
         </label>
         <section class="findings-summary card">
             <h2 class="card__title">{format!("本次发现隐患 {} 项", findings.len())}</h2>
