@@ -179,7 +179,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("数据库中已有数据，未写入演示数据");
             }
             let summary = seed::demo(&state.store, &state.passwords).await?;
+            let findings = seed::demo_findings(&state.store, &summary).await?;
             print!("{}", summary.accounts_text());
+            println!("演示隐患：{findings} 条");
             state.store.close().await;
             Ok(())
         }
@@ -198,7 +200,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::open(config).await?;
     if demo && state.store.is_empty().await? {
         let summary = seed::demo(&state.store, &state.passwords).await?;
+        let findings = seed::demo_findings(&state.store, &summary).await?;
         print!("{}", summary.accounts_text());
+        println!("演示隐患：{findings} 条");
     } else if demo {
         println!(
             "演示账号（如未改动）：inspector1 inspector2 leader1 inspector3 admin，密码 {}",

@@ -1,11 +1,28 @@
 //! Demo data: the 达拉特旗 bureau with two teams, fictional enterprises in real places of the
-//! region across every sector, and the demo accounts (all with the password `zhicha-demo`).
+//! region across every sector, the demo accounts (all with the password `zhicha-demo`) and,
+//! for `serve --demo`, a spread of inspections and findings pushed through the real sync path.
 
-use zhicha_core::ids::{EnterpriseId, OrgId, UserId};
-use zhicha_core::model::{Enterprise, GeoPoint, OrgUnit, Role, Sector, Subsector, User};
+use std::collections::HashMap;
+
+use anyhow::{Context as _, bail};
+use chrono::{Duration, Utc};
+use zhicha_core::ids::{
+    DeviceId, EnterpriseId, FindingId, InspectionId, MutationId, OrgId, PhotoHash, UserId,
+};
+use zhicha_core::lifecycle::china_offset;
+use zhicha_core::model::{
+    CheckIn, Enterprise, Finding, FindingStatus, GeoPoint, Inspection, InspectionKind,
+    InspectorRef, Level, Measure, OrgUnit, Role, Sector, Subsector, User,
+};
+use zhicha_core::packs;
+use zhicha_core::protocol::{
+    AckStatus, CommentPayload, Mutation, MutationPayload, ReinspectPayload, ReturnPayload,
+    SupervisePayload,
+};
 
 use crate::Store;
-use crate::auth::Passwords;
+use crate::auth::{Passwords, Scope};
+use crate::db::sync::Author;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "zhicha-demo";
@@ -311,6 +328,417 @@ impl DemoSummary {
         }
         text
     }
+}
+
+/// Demo hazards per sector: description, place, major?, legal basis.
+fn demo_hazards(sector: Sector) -> &'static [(&'static str, &'static str, bool, &'static str)] {
+    match sector {
+        Sector::Coal => &[
+            (
+                "井下采掘工作面瓦斯传感器吊挂位置不符合规定",
+                "12采区回风巷",
+                false,
+                "《煤矿安全规程》第四百九十八条",
+            ),
+            (
+                "矿井主要通风机未配备备用电源",
+                "主通风机房",
+                true,
+                "《煤矿重大事故隐患判定标准》第六条",
+            ),
+            (
+                "带式输送机未设置防跑偏保护",
+                "主斜井",
+                false,
+                "《煤矿安全规程》第三百七十四条",
+            ),
+        ],
+        Sector::NonCoalMine => &[
+            (
+                "露天采场台阶高度超过设计规定",
+                "西采场三号台阶",
+                false,
+                "《金属非金属矿山安全规程》",
+            ),
+            (
+                "尾矿库干滩长度小于设计最小值",
+                "尾矿库坝前",
+                true,
+                "《金属非金属矿山重大事故隐患判定标准》",
+            ),
+            (
+                "排土场未设置截排水设施",
+                "北排土场",
+                false,
+                "《金属非金属矿山安全规程》",
+            ),
+        ],
+        Sector::HazardousChemicals => &[
+            (
+                "储罐区可燃气体报警器未定期检定",
+                "甲醇储罐区",
+                false,
+                "《危险化学品安全管理条例》",
+            ),
+            (
+                "涉及重点监管危险化工工艺的装置未实现自动化控制",
+                "合成车间",
+                true,
+                "《化工和危险化学品生产经营单位重大生产安全事故隐患判定标准》第七条",
+            ),
+            (
+                "装卸车未使用静电接地报警装置",
+                "装卸站台",
+                false,
+                "《危险化学品安全管理条例》",
+            ),
+        ],
+        Sector::Fire => &[
+            (
+                "疏散通道堆放杂物",
+                "一层东侧通道",
+                false,
+                "《中华人民共和国消防法》第二十八条",
+            ),
+            (
+                "自动喷水灭火系统处于停用状态",
+                "地下一层超市",
+                true,
+                "《重大火灾隐患判定方法》GB 35181",
+            ),
+            (
+                "应急照明灯具损坏不亮",
+                "三层楼梯间",
+                false,
+                "《中华人民共和国消防法》第十六条",
+            ),
+        ],
+        Sector::UrbanGas => &[
+            (
+                "燃气调压箱未设置防护设施",
+                "小区东门调压箱",
+                false,
+                "《城镇燃气管理条例》",
+            ),
+            (
+                "餐饮场所未安装可燃气体报警装置",
+                "后厨",
+                true,
+                "《城镇燃气经营安全重大隐患判定标准》",
+            ),
+        ],
+        Sector::Construction => &[
+            (
+                "脚手架连墙件设置不符合方案要求",
+                "3号楼外架",
+                false,
+                "《建筑施工扣件式钢管脚手架安全技术规范》",
+            ),
+            (
+                "深基坑未按规定进行监测",
+                "地下车库基坑",
+                true,
+                "《房屋市政工程生产安全重大事故隐患判定标准》第六条",
+            ),
+            (
+                "施工临时用电未使用三级配电",
+                "施工现场",
+                false,
+                "《施工现场临时用电安全技术规范》",
+            ),
+        ],
+        Sector::IndustryTrade => &[
+            (
+                "粉尘爆炸危险场所未设置泄爆装置",
+                "抛光车间",
+                true,
+                "《工贸企业重大事故隐患判定标准》第十三条",
+            ),
+            (
+                "冲压设备安全防护装置缺失",
+                "冲压车间",
+                false,
+                "《中华人民共和国安全生产法》第三十六条",
+            ),
+            (
+                "有限空间作业未执行审批制度",
+                "污水池",
+                false,
+                "《工贸企业有限空间作业安全规定》",
+            ),
+        ],
+    }
+}
+
+/// Where a demo finding ends up.
+#[derive(Clone, Copy, PartialEq)]
+enum DemoOutcome {
+    Submitted,
+    Returned,
+    Rectifying,
+    Overdue,
+    Verified,
+    Closed,
+}
+
+/// A device of a demo user that pushes through the sync path like the PWA does.
+struct DemoDevice<'a> {
+    user: &'a User,
+    id: DeviceId,
+    seq: u64,
+}
+
+impl DemoDevice<'_> {
+    fn mutation(
+        &mut self,
+        entity: uuid::Uuid,
+        base_rev: Option<i64>,
+        payload: &MutationPayload,
+    ) -> Mutation {
+        self.seq += 1;
+        Mutation::new(MutationId::new(), self.seq, entity, base_rev, payload)
+    }
+}
+
+async fn push_all(
+    store: &Store,
+    orgs: &[OrgUnit],
+    device: &mut DemoDevice<'_>,
+    mutations: Vec<Mutation>,
+) -> anyhow::Result<()> {
+    let scope = Scope::of(device.user, orgs);
+    let author = Author::new(device.user, &scope, orgs);
+    let response = store.push(&author, device.id, &mutations).await?;
+    if response.gap.is_some() {
+        bail!("demo push stopped at a seq gap");
+    }
+    for ack in &response.acks {
+        if ack.status != AckStatus::Applied {
+            bail!("demo mutation not applied: {:?}", ack.error);
+        }
+    }
+    Ok(())
+}
+
+/// Seeds a realistic spread of inspections and findings through the sync path: every status of
+/// the review loop, some overdue, some 重大 with 挂牌督办, over the last five months, across
+/// several townships and sectors. Returns how many findings were made.
+pub async fn demo_findings(store: &Store, summary: &DemoSummary) -> anyhow::Result<usize> {
+    let orgs = store.orgs().await?;
+    let enterprises = store.enterprises_in(None).await?;
+    let user = |name: &str| {
+        summary
+            .users
+            .iter()
+            .find(|u| u.username == name)
+            .with_context(|| format!("demo user {name}"))
+    };
+    let (i1, i2, leader, i3, admin) = (
+        user("inspector1")?,
+        user("inspector2")?,
+        user("leader1")?,
+        user("inspector3")?,
+        user("admin")?,
+    );
+    let mut devices: HashMap<UserId, DemoDevice<'_>> = HashMap::new();
+    for u in [i1, i2, leader, i3, admin] {
+        let id = DeviceId::new();
+        store
+            .register_device(id, u.id, &summary.bureau.doc_code)
+            .await?;
+        devices.insert(
+            u.id,
+            DemoDevice {
+                user: u,
+                id,
+                seq: 0,
+            },
+        );
+    }
+    let reference = |u: &User| InspectorRef {
+        user_id: u.id,
+        name: u.display_name.clone(),
+        certificate_no: u.certificate_no.clone().unwrap_or_default(),
+    };
+    let outcomes = [
+        DemoOutcome::Closed,
+        DemoOutcome::Rectifying,
+        DemoOutcome::Submitted,
+        DemoOutcome::Overdue,
+        DemoOutcome::Verified,
+        DemoOutcome::Closed,
+        DemoOutcome::Returned,
+        DemoOutcome::Rectifying,
+        DemoOutcome::Submitted,
+        DemoOutcome::Closed,
+    ];
+    let now = Utc::now();
+    let today = now.with_timezone(&china_offset()).date_naive();
+    let mut made = 0;
+    let mut n = 0usize;
+    for (e_index, enterprise) in enterprises.iter().enumerate() {
+        let Some(sector) = enterprise.sectors.first().copied() else {
+            continue;
+        };
+        let Some(pack) = packs::for_sector(sector).first().map(|p| p.pack_ref()) else {
+            continue;
+        };
+        // Team 1 works the even enterprises, team 2 the odd ones.
+        let team1 = e_index % 2 == 0;
+        let (recorder, mate) = if team1 {
+            (i1, reference(i2))
+        } else {
+            (
+                i3,
+                InspectorRef {
+                    user_id: UserId::from_uuid(uuid::Uuid::from_u128(
+                        0x0190_0000_0000_7000_8000_0000_0000_0001,
+                    )),
+                    name: "张伟".to_owned(),
+                    certificate_no: "15062202".to_owned(),
+                },
+            )
+        };
+        let reviewer = if team1 { leader } else { admin };
+        let days_ago = 10 + (e_index as i64 * 11) % 140;
+        let started_at = now - Duration::days(days_ago) - Duration::hours(2);
+        let inspection = Inspection {
+            id: InspectionId::new(),
+            org_id: recorder.org_id,
+            enterprise_id: enterprise.id,
+            kind: if e_index % 3 == 0 {
+                InspectionKind::Special
+            } else {
+                InspectionKind::Routine
+            },
+            packs: vec![pack],
+            inspectors: vec![reference(recorder), mate],
+            created_by: recorder.id,
+            started_at,
+            check_in: Some(CheckIn {
+                at: started_at,
+                location: enterprise.location,
+                gate_photo: None,
+                note: String::new(),
+            }),
+            places: "生产经营场所".to_owned(),
+            item_results: vec![],
+            summary: String::new(),
+            finished_at: None,
+            enterprise_signature: None,
+            documents: vec![],
+            reinspected_findings: vec![],
+            fire_venues: vec![],
+            inspector_signatures: vec![],
+        };
+        let device = devices.get_mut(&recorder.id).context("device")?;
+        let m = device.mutation(
+            inspection.id.0,
+            None,
+            &MutationPayload::InspectionSave(Box::new(inspection.clone())),
+        );
+        push_all(store, &orgs, device, vec![m]).await?;
+        for (k, (description, place, major, basis)) in demo_hazards(sector).iter().enumerate() {
+            let outcome = outcomes[n % outcomes.len()];
+            n += 1;
+            let created_at = started_at + Duration::minutes(20 * k as i64 + 10);
+            let found_on = created_at.with_timezone(&china_offset()).date_naive();
+            let deadline = match outcome {
+                // Past its deadline while still being rectified.
+                DemoOutcome::Overdue => today - Duration::days(3 + (n as i64 % 9)),
+                // Still within its period.
+                DemoOutcome::Rectifying => today + Duration::days(7 + (n as i64 % 20)),
+                _ => found_on + Duration::days(if *major { 30 } else { 15 }),
+            };
+            let deadline = deadline.max(found_on);
+            let finding = Finding {
+                id: FindingId::new(),
+                inspection_id: inspection.id,
+                enterprise_id: enterprise.id,
+                org_id: inspection.org_id,
+                item_id: None,
+                description: (*description).to_owned(),
+                place: (*place).to_owned(),
+                level: if *major { Level::Major } else { Level::General },
+                legal_basis: (*basis).to_owned(),
+                basis_unverified: false,
+                measure: if *major {
+                    Measure::SuspendOperations
+                } else {
+                    Measure::Deadline
+                },
+                deadline: Some(deadline),
+                photos: vec![PhotoHash::of_bytes(format!("演示照片 {n}").as_bytes())],
+                after_photos: vec![],
+                status: FindingStatus::Draft,
+                supervised: false,
+                created_by: recorder.id,
+                created_at,
+                history: vec![],
+            };
+            let id = finding.id.0;
+            let device = devices.get_mut(&recorder.id).context("device")?;
+            let save = device.mutation(id, None, &MutationPayload::FindingSave(Box::new(finding)));
+            let submit = device.mutation(
+                id,
+                Some(1),
+                &MutationPayload::FindingSubmit(CommentPayload::default()),
+            );
+            push_all(store, &orgs, device, vec![save, submit]).await?;
+            let mut steps: Vec<(UserId, MutationPayload)> = Vec::new();
+            match outcome {
+                DemoOutcome::Submitted => {}
+                DemoOutcome::Returned => steps.push((
+                    reviewer.id,
+                    MutationPayload::FindingReturn(ReturnPayload {
+                        comment: "照片未能反映隐患部位，请补拍后重新提交".to_owned(),
+                    }),
+                )),
+                _ => {
+                    steps.push((
+                        reviewer.id,
+                        MutationPayload::FindingConfirm(CommentPayload::default()),
+                    ));
+                    if *major && outcome != DemoOutcome::Closed {
+                        steps.push((
+                            reviewer.id,
+                            MutationPayload::FindingSupervise(SupervisePayload {
+                                supervised: true,
+                                comment: "重大事故隐患，挂牌督办".to_owned(),
+                            }),
+                        ));
+                    }
+                    if matches!(outcome, DemoOutcome::Verified | DemoOutcome::Closed) {
+                        steps.push((
+                            recorder.id,
+                            MutationPayload::FindingReinspect(ReinspectPayload {
+                                passed: true,
+                                new_deadline: None,
+                                inspection_id: None,
+                                after_photos: vec![PhotoHash::of_bytes(
+                                    format!("整改后照片 {n}").as_bytes(),
+                                )],
+                                comment: "复查合格".to_owned(),
+                            }),
+                        ));
+                    }
+                    if outcome == DemoOutcome::Closed {
+                        steps.push((
+                            reviewer.id,
+                            MutationPayload::FindingClose(CommentPayload::default()),
+                        ));
+                    }
+                }
+            }
+            for (rev, (by, payload)) in (2..).zip(steps) {
+                let device = devices.get_mut(&by).context("device")?;
+                let m = device.mutation(id, Some(rev), &payload);
+                push_all(store, &orgs, device, vec![m]).await?;
+            }
+            made += 1;
+        }
+    }
+    Ok(made)
 }
 
 #[cfg(test)]
