@@ -17,6 +17,8 @@ const FINDINGS = 10_000;
 const BATCH = 100;
 const PHOTOS = 1000;
 const PHOTO_BYTES = 270 * 1024;
+// For profiling one phase at a time: BENCH_ONLY=docs|photos (zhicha only, with ZHICHA_SERVER_WRAP).
+const ONLY = process.env.BENCH_ONLY;
 // Temporary data goes next to the repository (the same disk as a deployment's data folder would
 // be on this machine), not to a tmpfs.
 const scratch = process.env.BENCH_SCRATCH ?? join(here, '..', 'target', 'bench-scratch');
@@ -114,7 +116,10 @@ async function zhicha(backend, databaseUrl) {
   };
   if (databaseUrl) env.DATABASE_URL = databaseUrl;
   else delete process.env.DATABASE_URL;
-  const { child, url } = await start(process.env.ZHICHA_SERVER_BIN, ['serve'], env, /(http:\/\/[0-9.:]+)\//);
+  // ZHICHA_SERVER_WRAP runs the server under a profiler, e.g. "perf record -g -o FILE --".
+  const wrap = (process.env.ZHICHA_SERVER_WRAP ?? '').split(' ').filter(Boolean);
+  const [cmd, ...args] = [...wrap, process.env.ZHICHA_SERVER_BIN, 'serve'];
+  const { child, url } = await start(cmd, args, env, /(http:\/\/[0-9.:]+)\//);
   try {
     const deviceId = randomUUID();
     const login = await json(`${url}/api/v1/auth/login`, {
@@ -167,8 +172,9 @@ async function zhicha(backend, databaseUrl) {
       batches.push(Array.from({ length: BATCH }, (_, i) => mutation('finding.save', finding(b * BATCH + i, inspection, user))));
     }
     const t0 = performance.now();
-    for (const batch of batches) await push(batch);
+    if (ONLY !== 'photos') for (const batch of batches) await push(batch);
     const pushSecs = (performance.now() - t0) / 1000;
+    if (ONLY === 'docs') return { docsPerSec: FINDINGS / pushSecs, mbPerSec: NaN };
 
     const photos = photoSet();
     const hashes = photos.map((bytes) => createHash('sha256').update(bytes).digest('hex'));
@@ -280,6 +286,13 @@ function sqliteRowsPerSec() {
 // ----- run -----
 
 execFileSync('mkdir', ['-p', scratch]);
+if (ONLY) {
+  // Profiling: one zhicha run on SQLite (or on ZHICHA_BENCH_PG_URL's server itself with
+  // BENCH_BACKEND=postgres), figures printed, nothing recorded.
+  const pgUrl = process.env.BENCH_BACKEND === 'postgres' ? process.env.ZHICHA_BENCH_PG_URL : undefined;
+  console.log(await zhicha(pgUrl ? 'postgres' : 'sqlite', pgUrl));
+  process.exit(0);
+}
 const runs = { 'zhicha-sqlite': [], 'zhicha-postgres': [], 'pouchdb-server': [] };
 const pg = process.env.ZHICHA_BENCH_PG_URL;
 for (let i = 0; i < RUNS; i++) {
