@@ -1,6 +1,7 @@
 // Start-up until the first screen is usable, with 4× CPU throttling (DevTools protocol):
-// zhicha's first load online (fresh profile → the login form), zhicha's reload offline (signed
-// in, server stopped, the service worker serves the shell → the home screen with its records),
+// zhicha's first load online (fresh profile → the home screen; a new device shows it before any
+// sign-in), zhicha's reload offline (signed in, server stopped, the service worker serves the
+// shell → the home screen),
 // and ODK Web Forms' first load (fresh profile → the form's first text input).
 // Usage: node startup.mjs RESULTS.jsonl   (env: ZHICHA_SERVER_BIN, ZHICHA_DIST, RUNS)
 import { spawn } from 'node:child_process';
@@ -55,7 +56,7 @@ class Server {
  * matches (or `text` first appears): checked on every DOM change from the very start of the page.
  */
 const watch = ({ selector, text }) => {
-  const usable = () => (selector ? document.querySelector(selector) : document.body?.textContent.includes(text));
+  const usable = () => document.querySelector(selector) && (!text || document.body.textContent.includes(text));
   const observer = new MutationObserver(() => {
     if (window.__usableAt === undefined && usable()) {
       window.__usableAt = performance.now();
@@ -73,6 +74,9 @@ async function throttledPage(browser) {
   return { context, page };
 }
 
+/** The home screen: the app bar and the device's storage and sync panel. */
+const HOME = { selector: '.app-bar__title', text: '本机存储' };
+
 const usableAt = (page) =>
   page.waitForFunction(() => window.__usableAt, null, { timeout: 60_000, polling: 50 }).then((h) => h.jsonValue());
 
@@ -87,10 +91,11 @@ try {
     await server.start();
     try {
       const { context, page } = await throttledPage(browser);
-      await page.addInitScript(watch, { selector: 'input[name=username]' });
+      await page.addInitScript(watch, HOME);
       await page.goto(`${server.url}/`);
       times['startup-online/zhicha'].push(await usableAt(page));
       // Sign in (as an inspector does once), let the service worker take control, go offline.
+      await page.goto(`${server.url}/login`);
       await page.locator('input[name=username]').fill('inspector1');
       await page.locator('input[name=password]').fill('zhicha-demo');
       await page.locator('button[type=submit]').click();
@@ -102,7 +107,6 @@ try {
         }
       });
       await server.stop();
-      await page.addInitScript(watch, { text: '检查记录' });
       await page.reload();
       times['startup-offline/zhicha'].push(await usableAt(page));
       await context.close();
