@@ -83,9 +83,12 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run',
 ];
 
+// The browser's own UI (date pickers, file inputs) in Chinese where its translations are installed.
+const BROWSER_ENV = { ...process.env, LANGUAGE: 'zh_CN:zh' };
+
 /** Headless Chromium as the machines run it (root, no sandbox, no background traffic). */
 export async function launchBrowser() {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, env: BROWSER_ENV });
 }
 
 /**
@@ -95,7 +98,7 @@ export async function launchBrowser() {
 export async function launchProfile() {
   const profile = mkdtempSync(join(tmpdir(), 'zhicha-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, args: CHROMIUM_ARGS, viewport: { width: 390, height: 844 }, locale: 'zh-CN',
+    executablePath: CHROMIUM, args: CHROMIUM_ARGS, env: BROWSER_ENV, viewport: { width: 390, height: 844 }, locale: 'zh-CN',
   });
   context.dispose = async () => {
     await context.close();
