@@ -240,3 +240,48 @@ async fn a_checklist_answer_survives_closing_and_reopening_the_app() {
     assert_eq!(first.get_attribute("aria-pressed").as_deref(), Some("true"));
     drop(app);
 }
+
+#[wasm_bindgen_test]
+async fn a_returned_finding_shows_the_leaders_reason_and_can_be_resubmitted() {
+    let (user, inspection) = day_under_way().await;
+    let db = state::db().await.unwrap();
+    let mut finding = fixtures::finding(&inspection, FindingStatus::Returned);
+    finding.created_by = user.id;
+    finding.history.push(zhicha_core::model::HistoryEntry {
+        at: Utc::now(),
+        by: UserId::new(),
+        action: "return".to_owned(),
+        from: FindingStatus::Submitted,
+        to: FindingStatus::Returned,
+        comment: "部位写得不清楚，请注明巷道名称".to_owned(),
+    });
+    db.save_finding(&finding, &[]).await.unwrap();
+    let app = open_app(&Page::Finding(finding.id).path());
+    let reason = find("[data-testid=return-reason]").await;
+    assert!(
+        reason
+            .inner_text()
+            .contains("部位写得不清楚，请注明巷道名称")
+    );
+    wait_text("修改完毕，重新提交审核", true).await;
+    let resubmit = find("[data-testid=resubmit]").await;
+    resubmit.click();
+    wait_text("状态：待审核", true).await;
+    let stored = db.finding(finding.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, FindingStatus::Submitted);
+    assert!(
+        db.outbox(u32::MAX)
+            .await
+            .unwrap()
+            .iter()
+            .any(|r| r.mutation.entity_id == finding.id.0
+                && r.mutation.kind == MutationKind::FindingSubmit)
+    );
+    assert!(
+        document()
+            .query_selector("[data-testid=return-reason]")
+            .unwrap()
+            .is_none()
+    );
+    drop(app);
+}

@@ -128,6 +128,25 @@ pub fn FindingPage() -> impl IntoView {
     }
 }
 
+/// The leader's reason, while the finding is back with the inspector after a return.
+fn returned_because(f: &Finding) -> Option<String> {
+    if f.status != FindingStatus::Returned {
+        return None;
+    }
+    f.history
+        .iter()
+        .rev()
+        .find(|h| {
+            h.action
+                == FindingAction::Return {
+                    comment: String::new(),
+                }
+                .name()
+        })
+        .map(|h| h.comment.clone())
+        .filter(|c| !c.trim().is_empty())
+}
+
 /// The first error the core reports for `field`, if any.
 fn error_of(errors: &[validation::FieldError], field: &str) -> Option<String> {
     errors
@@ -383,6 +402,9 @@ fn Editor(data: EditorData) -> impl IntoView {
             {move || state.with(|f| format!("状态：{}", f.status.label_zh()))}
             {move || saved_at.get().map(|t| view! { <span class="badge badge--ok" data-testid="saved">{format!("已自动保存 {t}")}</span> })}
         </p>
+        {move || state.with(|f| returned_because(f)).map(|why| view! {
+            <p class="card card--warn" data-testid="return-reason">"审核退回意见：" {why}</p>
+        })}
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {text_field("隐患描述", "description", true, |f| f.description.clone(), |f, v| f.description = v)}
         {text_field("隐患部位 / 场所", "place", false, |f| f.place.clone(), |f, v| f.place = v)}
@@ -472,7 +494,7 @@ fn Editor(data: EditorData) -> impl IntoView {
         }}
         <div class="actions actions--stack">
             <Show when=move || state.with(|f| f.status == FindingStatus::Returned)>
-                <button class="button button--wide" type="button" on:click=resubmit>"修改完毕，重新提交审核"</button>
+                <button class="button button--wide" type="button" data-testid="resubmit" on:click=resubmit>"修改完毕，重新提交审核"</button>
             </Show>
             <a class="button button--wide" href=Page::Inspection(inspection_id).path() data-testid="finding-done">"完成，返回检查"</a>
         </div>
