@@ -4,13 +4,16 @@
 //! is durable the moment it is saved. Bringing in many records at once (an import, a restore, a
 //! benchmark against other stores' bulk APIs) would pay one transaction per record that way.
 //! Here the whole batch is one transaction: every request is issued without waiting for the one
-//! before, seqs are read and advanced once for the batch, and any failure keeps nothing.
+//! before, seqs are read and advanced once for the batch, and any failure keeps nothing. Each
+//! payload is turned into a JS object once and shared by the entity row and its outbox entry
+//! (the per-edit path builds the outbox payload through `serde_json::Value` a second time).
 
 use chrono::Utc;
+use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 use zhicha_core::ids::MutationId;
 use zhicha_core::model::{Finding, PhotoOwner};
-use zhicha_core::protocol::{Mutation, MutationPayload};
+use zhicha_core::protocol::{Mutation, MutationKind};
 
 use super::records::{key, photo_row, rev_key, uuid_of};
 use super::schema::{FINDINGS, META, OUTBOX, PHOTOS};
@@ -36,22 +39,20 @@ impl Db {
         // transaction opens: awaiting anything else inside it would end it.
         let mut finding_rows = Vec::with_capacity(findings.len());
         let mut photo_rows = Vec::new();
-        // (entity, payload, the entity is one of this batch's new findings)
+        // (entity, kind, payload as a JS object, the entity is one of this batch's new findings)
         let mut payloads = Vec::new();
         for (finding, photos) in findings {
-            finding_rows.push(to_js(finding)?);
-            payloads.push((
-                finding.id.0,
-                MutationPayload::FindingSave(Box::new(finding.clone())),
-                true,
-            ));
+            let row = to_js(finding)?;
+            payloads.push((finding.id.0, MutationKind::FindingSave, row.clone(), true));
+            finding_rows.push(row);
             for photo in photos {
                 photo_rows.push(photo_row(photo)?);
                 let new_owner =
                     matches!(&photo.meta.owner, PhotoOwner::Finding(id) if *id == finding.id);
                 payloads.push((
                     uuid_of(&photo.meta.owner),
-                    MutationPayload::PhotoAttach(Box::new(photo.meta.clone())),
+                    MutationKind::PhotoAttach,
+                    to_js(&photo.meta)?,
                     new_owner,
                 ));
             }
@@ -69,7 +70,7 @@ impl Db {
                 .transpose()?
                 .unwrap_or(1);
             let mut outbox = Vec::with_capacity(payloads.len());
-            for (seq, (entity_id, payload, new_entity)) in (first..).zip(&payloads) {
+            for (seq, (entity_id, kind, payload, new_entity)) in (first..).zip(&payloads) {
                 // A finding of this batch has no server revision; a photo attached to some
                 // other record carries the revision this device last saw of that record.
                 let base_rev: Option<i64> = if *new_entity {
@@ -82,10 +83,23 @@ impl Db {
                 };
                 let record = OutboxRecord {
                     seq,
-                    mutation: Mutation::new(MutationId::new(), seq, *entity_id, base_rev, payload),
+                    mutation: Mutation {
+                        mutation_id: MutationId::new(),
+                        seq,
+                        kind: *kind,
+                        entity_id: *entity_id,
+                        base_rev,
+                        // Filled in below with the JS object made once for the entity row.
+                        payload: serde_json::Value::Null,
+                    },
                     created_at,
                 };
-                outbox.push((to_js(&record)?, None));
+                let value = to_js(&record)?;
+                let mutation = Reflect::get(&value, &JsValue::from_str("mutation"))
+                    .map_err(|e| StorageError::Format(format!("{e:?}")))?;
+                Reflect::set(&mutation, &JsValue::from_str("payload"), payload)
+                    .map_err(|e| StorageError::Format(format!("{e:?}")))?;
+                outbox.push((value, None));
             }
             let next = first + payloads.len() as u64;
             // `add_all`/`put_all` issue every request at once and wait for the last; a failed

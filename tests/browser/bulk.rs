@@ -3,7 +3,7 @@
 use wasm_bindgen_test::wasm_bindgen_test;
 use zhicha::storage::NewPhoto;
 use zhicha_core::model::{Finding, FindingStatus, PhotoOwner};
-use zhicha_core::protocol::MutationKind;
+use zhicha_core::protocol::{MutationKind, MutationPayload};
 
 use crate::fixtures::{drop_db, enterprise, finding, fresh_db, inspection, photo_of};
 
@@ -53,6 +53,25 @@ async fn import_stores_findings_photos_and_outbox_entries_in_order() {
         ]
     );
     assert!(outbox.iter().all(|r| r.mutation.seq == r.seq));
+    // Each payload is what the per-edit path queues for the same change.
+    let expected: Vec<MutationPayload> = batch
+        .iter()
+        .flat_map(|(f, photos)| {
+            std::iter::once(MutationPayload::FindingSave(Box::new(f.clone()))).chain(
+                photos
+                    .iter()
+                    .map(|p| MutationPayload::PhotoAttach(Box::new(p.meta.clone()))),
+            )
+        })
+        .collect();
+    let decoded: Vec<MutationPayload> = outbox
+        .iter()
+        .map(|r| r.mutation.decode().unwrap())
+        .collect();
+    assert_eq!(decoded, expected);
+    for (record, payload) in outbox.iter().zip(&expected) {
+        assert_eq!(record.mutation.payload, payload.to_value());
+    }
     assert!(outbox.iter().all(|r| r.mutation.base_rev.is_none()));
 
     // The per-edit path continues the same sequence.
