@@ -43,6 +43,18 @@ try {
     record(results, { id: `photos-write/${peer}`, value: median(p.map((r) => r.write)), unit: 'ms', note });
     record(results, { id: `photos-read/${peer}`, value: median(p.map((r) => r.read)), unit: 'ms', note });
   }
+  {
+    const f = [];
+    for (let i = 0; i < runs; i++) {
+      f.push(await page.evaluate(([peer, n]) => window.benchFindings(peer, n), ['raw-idb-outbox', FINDINGS]));
+    }
+    record(results, {
+      id: 'findings-write/raw-idb-outbox',
+      value: median(f.map((r) => r.write)),
+      unit: 'ms',
+      note: `median of ${runs}; raw IndexedDB writing the records zhicha writes (finding + outbox record with the finding as payload)`,
+    });
+  }
   for (const peer of ['browser-image-compression', 'raw-js']) {
     const r = await page.evaluate(([peer, n]) => window.benchPipeline(peer, n), [peer, PIPELINE_RUNS]);
     record(results, {

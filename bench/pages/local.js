@@ -65,6 +65,7 @@ async function openRaw(name) {
     const db = open.result;
     db.createObjectStore('findings', { keyPath: 'id' });
     db.createObjectStore('photos', { keyPath: 'hash' });
+    db.createObjectStore('outbox', { keyPath: 'seq' });
   };
   return request(open);
 }
@@ -93,11 +94,24 @@ window.benchFindings = async (peer, count) => {
     if (all.rows.length !== count) throw new Error(`read ${all.rows.length}`);
     await db.destroy();
   } else {
+    // 'raw-idb' puts the findings only; 'raw-idb-outbox' also puts, for each, the outbox record
+    // zhicha keeps (the same payload again), so it writes the records zhicha writes.
+    const withOutbox = peer === 'raw-idb-outbox';
     const db = await openRaw(name);
     const t0 = now();
-    const tx = db.transaction('findings', 'readwrite');
+    const tx = db.transaction(['findings', 'outbox'], 'readwrite');
     const store = tx.objectStore('findings');
-    for (const d of docs) store.put(d);
+    const outbox = tx.objectStore('outbox');
+    docs.forEach((d, n) => {
+      store.put(d);
+      if (withOutbox) {
+        outbox.put({
+          seq: n + 1,
+          mutation: { mutation_id: uuid(), seq: n + 1, kind: 'finding.save', entity_id: d.id, payload: d },
+          created_at: new Date().toISOString(),
+        });
+      }
+    });
     await done(tx);
     write = now() - t0;
     const t1 = now();
