@@ -25,7 +25,7 @@ const ROWS = [
   { what: 'Photo upload, 1,000 × 270 KB (PostgreSQL)', z: 'ingest-photos/zhicha-postgres', peer: 'ingest-photos/pouchdb-server', peerName: 'pouchdb-server attachment PUT (LevelDB)', floor: 'ingest-photos/disk', more: true, target: 5 },
   { what: 'Start-up, first load online, 4× CPU', z: 'startup-online/zhicha', peer: 'startup-online/odk-web-forms', peerName: 'ODK Web Forms first load' },
   { what: 'Start-up, reload offline, 4× CPU', z: 'startup-offline/zhicha', peer: null, peerName: 'ODK Web Forms: no service worker in the bundle' },
-  { what: '12 MP JPEG → stored photo', z: 'photo-pipeline/zhicha', peer: 'pipeline/browser-image-compression', peerName: 'browser-image-compression + IndexedDB', floor: 'pipeline/raw-js' },
+  { what: '12 MP JPEG → stored photo', z: 'pipeline/zhicha', peer: 'pipeline/browser-image-compression', peerName: 'browser-image-compression + IndexedDB', floor: 'pipeline/raw-js' },
 ];
 
 const fmt = (f) => {
@@ -36,7 +36,7 @@ const fmt = (f) => {
 };
 
 const rows = ROWS.map((row) => {
-  const z = figures.get(row.z) ?? (row.z === 'photo-pipeline/zhicha' ? figures.get('pipeline/zhicha') : undefined);
+  const z = figures.get(row.z);
   const peer = row.peer ? figures.get(row.peer) : undefined;
   const floor = row.floor ? figures.get(row.floor) : undefined;
   let ratio = null;
