@@ -135,10 +135,13 @@ test('an unannounced coal-mine inspection is done offline from check-in to numbe
     await page.reload();
     await page.getByTestId('document').nth(1).waitFor({ timeout: 20_000 });
     await checkDocuments();
+    const documentsPath = new URL(page.url()).pathname;
+    assert.match(documentsPath, /^\/inspections\/[0-9a-f-]{36}\/documents$/);
     await page.goto(server.url + '/');
-    await waitForText(page, '达拉特旗瑞丰煤炭有限责任公司');
-    assert.match(await page.locator('.inspection__meta').first().textContent(), /已完成/);
-    await page.locator('.inspection__link').first().click();
+    const row = page.locator('.inspection', { has: page.locator(`a[href="${documentsPath}"]`) });
+    await row.waitFor();
+    assert.match(await row.locator('.inspection__meta').textContent(), /四不两直暗访 · .* · 已完成/);
+    await row.locator('.inspection__link').click();
     await page.getByTestId('document').first().waitFor();
 
     // Back in signal: everything reaches the server and is accepted, photos and signatures too.

@@ -9,7 +9,7 @@ use zhicha_core::documents::{self, DocumentNumber, DocumentSource, FilledDocumen
 use zhicha_core::ids::{InspectionId, PhotoHash};
 use zhicha_core::model::{DocumentKind, EnterpriseSignature, Finding, Inspection, OrgUnit};
 
-use super::{enterprise, open_db};
+use super::{enterprise, open_db, stored_inspection};
 use crate::components::photos::PhotoStrip;
 use crate::pages::{Page, parse_id};
 
@@ -39,16 +39,11 @@ fn authority(orgs: &[OrgUnit], inspection: &Inspection) -> String {
 }
 
 async fn load(id: Option<InspectionId>) -> Result<DocumentsData, String> {
-    let id = id.ok_or_else(|| "链接不完整：缺少检查编号。".to_owned())?;
     let db = open_db().await?;
-    let inspection = db
-        .inspection(id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "本机没有这次检查的记录。".to_owned())?;
+    let inspection = stored_inspection(&db, id).await?;
     let enterprise = enterprise(&db, &inspection.enterprise_id.to_string()).await?;
     let findings: Vec<Finding> = db
-        .findings_of_inspection(id)
+        .findings_of_inspection(inspection.id)
         .await
         .map_err(|e| e.to_string())?;
     let orgs = db.orgs().await.unwrap_or_default();

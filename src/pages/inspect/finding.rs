@@ -14,7 +14,7 @@ use zhicha_core::packs::{self, PENDING_CHECK_MARK};
 use zhicha_core::protocol::{CommentPayload, MutationPayload};
 use zhicha_core::validation;
 
-use super::{autosave, enterprise, open_db, registry, signed_in};
+use super::{autosave, enterprise, open_db, registry, signed_in, stored_inspection};
 use crate::components::photos::{PhotoInput, PhotoStrip};
 use crate::pages::{Page, parse_id};
 use crate::photo;
@@ -35,14 +35,9 @@ async fn load_new(
     inspection: Option<InspectionId>,
     item: Option<String>,
 ) -> Result<EditorData, String> {
-    let id = inspection.ok_or_else(|| "链接不完整：缺少检查编号。".to_owned())?;
     let db = open_db().await?;
     let session = signed_in(&db).await?;
-    let inspection = db
-        .inspection(id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "本机没有这次检查的记录。".to_owned())?;
+    let inspection = stored_inspection(&db, inspection).await?;
     let enterprise = enterprise(&db, &inspection.enterprise_id.to_string()).await?;
     let now = Utc::now();
     let finding = match item {
@@ -402,7 +397,7 @@ fn Editor(data: EditorData) -> impl IntoView {
             {move || state.with(|f| format!("状态：{}", f.status.label_zh()))}
             {move || saved_at.get().map(|t| view! { <span class="badge badge--ok" data-testid="saved">{format!("已自动保存 {t}")}</span> })}
         </p>
-        {move || state.with(|f| returned_because(f)).map(|why| view! {
+        {move || state.with(returned_because).map(|why| view! {
             <p class="card card--warn" data-testid="return-reason">"审核退回意见：" {why}</p>
         })}
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}

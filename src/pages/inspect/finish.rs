@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_params_map};
 use web_sys::Blob;
 use zhicha_core::documents::{self, DeviceCode};
 use zhicha_core::fieldwork;
-use zhicha_core::ids::InspectionId;
+use zhicha_core::ids::{InspectionId, PhotoHash};
 use zhicha_core::lifecycle::{self, Actor, FindingAction};
 use zhicha_core::model::{
     Enterprise, EnterpriseSignature, Finding, FindingStatus, Inspection, InspectorSignature, Level,
@@ -16,7 +16,7 @@ use zhicha_core::model::{
 };
 use zhicha_core::protocol::{CommentPayload, MutationPayload};
 
-use super::{autosave, enterprise, messages, open_db, signed_in};
+use super::{autosave, enterprise, messages, open_db, signed_in, stored_inspection};
 use crate::components::photos::PhotoStrip;
 use crate::components::signature_pad::SignaturePad;
 use crate::pages::{Page, parse_id};
@@ -34,17 +34,12 @@ struct FinishData {
 }
 
 async fn load(id: Option<InspectionId>) -> Result<FinishData, String> {
-    let id = id.ok_or_else(|| "链接不完整：缺少检查编号。".to_owned())?;
     let db = open_db().await?;
     let session = signed_in(&db).await?;
-    let inspection = db
-        .inspection(id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "本机没有这次检查的记录。".to_owned())?;
+    let inspection = stored_inspection(&db, id).await?;
     let enterprise = enterprise(&db, &inspection.enterprise_id.to_string()).await?;
     let findings = db
-        .findings_of_inspection(id)
+        .findings_of_inspection(inspection.id)
         .await
         .map_err(|e| e.to_string())?;
     Ok(FinishData {
@@ -72,12 +67,15 @@ pub fn FinishPage() -> impl IntoView {
     }
 }
 
+/// Records a stored signature's photo on the inspection (an inspector's, or the enterprise's).
+type PlaceSignature = Box<dyn FnOnce(&mut Inspection, PhotoHash)>;
+
 /// Compresses a drawn signature and stores it as a photo of the inspection.
 async fn store_signature(
     db: &Db,
     inspection: &Inspection,
     png: &Blob,
-) -> Result<zhicha_core::ids::PhotoHash, String> {
+) -> Result<PhotoHash, String> {
     let processed = photo::process(png).await.map_err(|e| e.to_string())?;
     let hash = processed.hash.clone();
     let stored = processed.into_new_photo(
@@ -171,23 +169,16 @@ fn Finish(data: FinishData) -> impl IntoView {
     let (places_input, places_change) = text_handlers(|i, v| i.places = v);
     let (summary_input, summary_change) = text_handlers(|i, v| i.summary = v);
 
-    let sign_inspector = move |who: zhicha_core::model::InspectorRef, png: Blob| {
+    // Stores a drawn signature as a photo of the inspection, then records it on the inspection
+    // with `place`.
+    let sign = move |png: Blob, place: PlaceSignature| {
         set_busy.set(true);
         leptos::task::spawn_local(async move {
             let result = async {
                 let db = open_db().await?;
-                let current = state.get_untracked();
-                let hash = store_signature(&db, &current, &png).await?;
-                let mut updated = current;
-                updated
-                    .inspector_signatures
-                    .retain(|s| s.user_id != who.user_id);
-                updated.inspector_signatures.push(InspectorSignature {
-                    user_id: who.user_id,
-                    name: who.name.clone(),
-                    image: hash,
-                    at: Utc::now(),
-                });
+                let mut updated = state.get_untracked();
+                let hash = store_signature(&db, &updated, &png).await?;
+                place(&mut updated, hash);
                 db.save_inspection(&updated)
                     .await
                     .map_err(|e| e.to_string())?;
@@ -203,37 +194,38 @@ fn Finish(data: FinishData) -> impl IntoView {
         });
     };
 
+    let sign_inspector = move |who: zhicha_core::model::InspectorRef, png: Blob| {
+        sign(
+            png,
+            Box::new(move |inspection, image| {
+                let signatures = &mut inspection.inspector_signatures;
+                signatures.retain(|s| s.user_id != who.user_id);
+                signatures.push(InspectorSignature {
+                    user_id: who.user_id,
+                    name: who.name,
+                    image,
+                    at: Utc::now(),
+                });
+            }),
+        );
+    };
+
     let sign_enterprise = move |png: Blob| {
         let name = signer.get_untracked().trim().to_owned();
         if name.is_empty() {
             set_error.set(Some("请先填写签字人姓名".to_owned()));
             return;
         }
-        set_busy.set(true);
-        leptos::task::spawn_local(async move {
-            let result = async {
-                let db = open_db().await?;
-                let current = state.get_untracked();
-                let hash = store_signature(&db, &current, &png).await?;
-                let mut updated = current;
-                updated.enterprise_signature = Some(EnterpriseSignature::Signed {
+        sign(
+            png,
+            Box::new(move |inspection, image| {
+                inspection.enterprise_signature = Some(EnterpriseSignature::Signed {
                     signer_name: name,
                     at: Utc::now(),
-                    image: Some(hash),
+                    image: Some(image),
                 });
-                db.save_inspection(&updated)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok::<_, String>(updated)
-            }
-            .await;
-            set_busy.set(false);
-            unsynced.refresh();
-            match result {
-                Ok(updated) => state.set(updated),
-                Err(e) => set_error.set(Some(format!("签名未保存：{e}"))),
-            }
-        });
+            }),
+        );
     };
 
     let record_refusal = move |_| {

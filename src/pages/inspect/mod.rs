@@ -10,7 +10,8 @@ mod start;
 
 use std::rc::Rc;
 
-use zhicha_core::model::Enterprise;
+use zhicha_core::ids::InspectionId;
+use zhicha_core::model::{Enterprise, Inspection};
 use zhicha_core::packs::ChecklistPack;
 use zhicha_core::validation::FieldError;
 
@@ -43,6 +44,15 @@ async fn registry(db: &Db) -> Vec<ChecklistPack> {
         Ok(packs) if !packs.is_empty() => packs,
         _ => zhicha_core::packs::all().to_vec(),
     }
+}
+
+/// The inspection a page's address names, with what is wrong in the inspector's words.
+async fn stored_inspection(db: &Db, id: Option<InspectionId>) -> Result<Inspection, String> {
+    let id = id.ok_or_else(|| "链接不完整：缺少检查编号。".to_owned())?;
+    db.inspection(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "本机没有这次检查的记录。".to_owned())
 }
 
 async fn enterprise(db: &Db, id: &str) -> Result<Enterprise, String> {

@@ -9,7 +9,7 @@ use zhicha_core::ids::InspectionId;
 use zhicha_core::model::{Enterprise, Finding, Inspection, Level, Outcome};
 use zhicha_core::packs::{ChecklistItem, PENDING_CHECK_MARK};
 
-use super::{autosave, enterprise, local_time, open_db, registry};
+use super::{autosave, enterprise, local_time, open_db, registry, stored_inspection};
 use crate::pages::{Page, parse_id};
 use crate::state::use_unsynced;
 
@@ -30,13 +30,8 @@ struct RunnerData {
 }
 
 async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
-    let id = id.ok_or_else(|| "链接不完整：缺少检查编号。".to_owned())?;
     let db = open_db().await?;
-    let inspection = db
-        .inspection(id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "本机没有这次检查的记录。".to_owned())?;
+    let inspection = stored_inspection(&db, id).await?;
     let enterprise = enterprise(&db, &inspection.enterprise_id.to_string()).await?;
     let packs = registry(&db).await;
     let mut rows = Vec::new();
@@ -56,7 +51,7 @@ async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
         });
     }
     let findings = db
-        .findings_of_inspection(id)
+        .findings_of_inspection(inspection.id)
         .await
         .map_err(|e| e.to_string())?;
     Ok(RunnerData {
