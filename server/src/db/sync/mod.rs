@@ -1,5 +1,5 @@
 //! Push and pull (protocol.md): idempotent, seq-checked application of device mutations, one
-//! database transaction per mutation, and the change log that pull reads by cursor.
+//! database transaction per batch with a savepoint per mutation, and the change log that pull reads by cursor.
 //!
 //! Change-log writes are serialized by the single `change_counter` row: a transaction takes
 //! its seqs with `UPDATE … RETURNING` just before commit and holds the row lock until commit,
@@ -155,7 +155,11 @@ fn format_cursor(seq: i64) -> String {
 }
 
 impl Store {
-    /// Applies a batch in outbox order, one transaction per mutation, stopping at a seq gap.
+    /// Applies a batch in outbox order, stopping at a seq gap: each mutation inside its own
+    /// savepoint of one transaction for the whole batch, so it is applied or rejected on its own
+    /// while the batch costs one commit (one fsync on SQLite) instead of one per mutation. Acks
+    /// are answered only after that commit; a batch that fails is rolled back whole and the
+    /// device's retry is answered from the stored acks of whatever did commit.
     pub async fn push(
         &self,
         author: &Author<'_>,
@@ -169,9 +173,56 @@ impl Store {
             },
             ..*author
         };
+        match self.push_batch(author, device, mutations).await {
+            // Two PostgreSQL batches that lock the same records in opposite orders: apply this
+            // one a mutation per transaction, which holds one record lock at a time.
+            Err(error) if is_deadlock(&error) => self.push_each(author, device, mutations).await,
+            result => result,
+        }
+    }
+
+    async fn push_batch(
+        &self,
+        author: &Author<'_>,
+        device: DeviceId,
+        mutations: &[Mutation],
+    ) -> Result<PushResponse, sqlx::Error> {
+        let device_id = device.to_string();
+        let mut tx = self.writer.begin().await?;
+        let mut acks = Vec::with_capacity(mutations.len());
+        let mut changes = Vec::new();
+        let mut gap = None;
+        for mutation in mutations {
+            match push_one(&mut tx, author, &device_id, mutation, &mut changes).await? {
+                Outcome::Ack(ack) => acks.push(ack),
+                Outcome::Gap(expected) => {
+                    gap = Some(Gap { expected });
+                    break;
+                }
+            }
+        }
+        // The change counter is taken last, so its row lock is held only for the commit.
+        append_changes(&mut tx, &changes).await?;
+        tx.commit().await?;
+        Ok(PushResponse { acks, gap })
+    }
+
+    /// The batch a mutation per transaction (after a deadlock of the whole-batch transaction).
+    async fn push_each(
+        &self,
+        author: &Author<'_>,
+        device: DeviceId,
+        mutations: &[Mutation],
+    ) -> Result<PushResponse, sqlx::Error> {
+        let device_id = device.to_string();
         let mut acks = Vec::with_capacity(mutations.len());
         for mutation in mutations {
-            match self.push_one(author, device, mutation).await? {
+            let mut tx = self.writer.begin().await?;
+            let mut changes = Vec::new();
+            let outcome = push_one(&mut tx, author, &device_id, mutation, &mut changes).await?;
+            append_changes(&mut tx, &changes).await?;
+            tx.commit().await?;
+            match outcome {
                 Outcome::Ack(ack) => acks.push(ack),
                 Outcome::Gap(expected) => {
                     return Ok(PushResponse {
@@ -182,107 +233,6 @@ impl Store {
             }
         }
         Ok(PushResponse { acks, gap: None })
-    }
-
-    async fn push_one(
-        &self,
-        author: &Author<'_>,
-        device: DeviceId,
-        mutation: &Mutation,
-    ) -> Result<Outcome, sqlx::Error> {
-        let device_id = device.to_string();
-        // A concurrent push of the same device can win the race for this seq; then the second
-        // look finds either its stored ack (a duplicate) or the gap. A concurrent creation of
-        // the same record by another device is retried as an update.
-        for _ in 0..3 {
-            let mut tx = self.writer.begin().await?;
-            if let Some(ack) = stored_ack(&mut tx, &device_id, mutation.mutation_id).await? {
-                return Ok(Outcome::Ack(ack));
-            }
-            let advanced =
-                match i64::try_from(mutation.seq) {
-                    Ok(seq) if seq > 0 => sqlx::query(
-                        "UPDATE devices SET last_seq = $1 WHERE device_id = $2 AND last_seq = $3",
-                    )
-                    .bind(seq)
-                    .bind(&device_id)
-                    .bind(seq - 1)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                        == 1,
-                    _ => false,
-                };
-            if !advanced {
-                tx.rollback().await?;
-                let last: i64 =
-                    sqlx::query_scalar("SELECT last_seq FROM devices WHERE device_id = $1")
-                        .bind(&device_id)
-                        .fetch_optional(&self.writer)
-                        .await?
-                        .unwrap_or(0);
-                let expected = u64::try_from(last).unwrap_or(0) + 1;
-                if mutation.seq != expected {
-                    let mut tx = self.writer.begin().await?;
-                    if let Some(ack) = stored_ack(&mut tx, &device_id, mutation.mutation_id).await?
-                    {
-                        return Ok(Outcome::Ack(ack));
-                    }
-                    return Ok(Outcome::Gap(expected));
-                }
-                continue;
-            }
-            let (ack, changes) = match apply(&mut tx, author, mutation).await {
-                Ok(Ok(applied)) => {
-                    let ack = Ack {
-                        mutation_id: mutation.mutation_id,
-                        status: AckStatus::Applied,
-                        rev: Some(applied.rev),
-                        error: None,
-                    };
-                    (ack, applied.changes)
-                }
-                Ok(Err(error)) => {
-                    let ack = Ack {
-                        mutation_id: mutation.mutation_id,
-                        status: AckStatus::Rejected,
-                        rev: None,
-                        error: Some(error),
-                    };
-                    (ack, Vec::new())
-                }
-                // Another device created the same record (or claimed the same credit code) at
-                // the same moment: start over, and this time see what it wrote.
-                Err(error) if is_unique_violation(&error) => {
-                    tx.rollback().await?;
-                    continue;
-                }
-                Err(error) => return Err(error),
-            };
-            sqlx::query(
-                "INSERT INTO acks (device_id, mutation_id, seq, user_id, kind, entity_id, status, \
-                 rev, error, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
-            .bind(&device_id)
-            .bind(mutation.mutation_id.to_string())
-            .bind(i64::try_from(mutation.seq).unwrap_or(i64::MAX))
-            .bind(author.user.id.to_string())
-            .bind(mutation.kind.as_str())
-            .bind(mutation.entity_id.to_string())
-            .bind(status_name(ack.status))
-            .bind(ack.rev)
-            .bind(ack.error.as_ref().map(to_json).transpose()?)
-            .bind(now())
-            .execute(&mut *tx)
-            .await?;
-            // The change counter is taken last, so its row lock is held only for the commit.
-            append_changes(&mut tx, &changes).await?;
-            tx.commit().await?;
-            return Ok(Outcome::Ack(ack));
-        }
-        Err(sqlx::Error::Protocol(
-            "push kept racing with another push of the same device".into(),
-        ))
     }
 
     /// One page of the changes visible in `scope` (and, for enterprises, `directory`) after
@@ -512,6 +462,119 @@ async fn stored_ack(
         })
     })
     .transpose()
+}
+
+/// Runs a statement that takes no parameters (savepoints).
+async fn run(tx: &mut Tx, sql: &'static str) -> Result<(), sqlx::Error> {
+    sqlx::query(sql).execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// One mutation inside the push transaction, in the savepoint `mutation`: its stored ack (a
+/// replay), the gap, or its ack after applying or rejecting it; its change-log rows are added
+/// to `changes`. Nothing of it stays unless its ack was written.
+async fn push_one(
+    tx: &mut Tx,
+    author: &Author<'_>,
+    device_id: &str,
+    mutation: &Mutation,
+    changes: &mut Vec<ChangeRow>,
+) -> Result<Outcome, sqlx::Error> {
+    // A concurrent push of the same device can win the race for this seq; then the second
+    // look finds either its stored ack (a duplicate) or the gap. A concurrent creation of the
+    // same record by another device is retried as an update.
+    for _ in 0..3 {
+        if let Some(ack) = stored_ack(tx, device_id, mutation.mutation_id).await? {
+            return Ok(Outcome::Ack(ack));
+        }
+        run(tx, "SAVEPOINT mutation").await?;
+        let advanced = match i64::try_from(mutation.seq) {
+            Ok(seq) if seq > 0 => {
+                sqlx::query(
+                    "UPDATE devices SET last_seq = $1 WHERE device_id = $2 AND last_seq = $3",
+                )
+                .bind(seq)
+                .bind(device_id)
+                .bind(seq - 1)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected()
+                    == 1
+            }
+            _ => false,
+        };
+        if !advanced {
+            run(tx, "RELEASE SAVEPOINT mutation").await?;
+            let last: i64 = sqlx::query_scalar("SELECT last_seq FROM devices WHERE device_id = $1")
+                .bind(device_id)
+                .fetch_optional(&mut **tx)
+                .await?
+                .unwrap_or(0);
+            let expected = u64::try_from(last).unwrap_or(0) + 1;
+            if mutation.seq != expected {
+                if let Some(ack) = stored_ack(tx, device_id, mutation.mutation_id).await? {
+                    return Ok(Outcome::Ack(ack));
+                }
+                return Ok(Outcome::Gap(expected));
+            }
+            continue;
+        }
+        let (ack, applied_changes) = match apply(tx, author, mutation).await {
+            Ok(Ok(applied)) => {
+                let ack = Ack {
+                    mutation_id: mutation.mutation_id,
+                    status: AckStatus::Applied,
+                    rev: Some(applied.rev),
+                    error: None,
+                };
+                (ack, applied.changes)
+            }
+            Ok(Err(error)) => {
+                let ack = Ack {
+                    mutation_id: mutation.mutation_id,
+                    status: AckStatus::Rejected,
+                    rev: None,
+                    error: Some(error),
+                };
+                (ack, Vec::new())
+            }
+            // Another device created the same record (or claimed the same credit code) at
+            // the same moment: start over, and this time see what it wrote.
+            Err(error) if is_unique_violation(&error) => {
+                run(tx, "ROLLBACK TO SAVEPOINT mutation").await?;
+                run(tx, "RELEASE SAVEPOINT mutation").await?;
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        sqlx::query(
+            "INSERT INTO acks (device_id, mutation_id, seq, user_id, kind, entity_id, status, \
+             rev, error, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(device_id)
+        .bind(mutation.mutation_id.to_string())
+        .bind(i64::try_from(mutation.seq).unwrap_or(i64::MAX))
+        .bind(author.user.id.to_string())
+        .bind(mutation.kind.as_str())
+        .bind(mutation.entity_id.to_string())
+        .bind(status_name(ack.status))
+        .bind(ack.rev)
+        .bind(ack.error.as_ref().map(to_json).transpose()?)
+        .bind(now())
+        .execute(&mut **tx)
+        .await?;
+        run(tx, "RELEASE SAVEPOINT mutation").await?;
+        changes.extend(applied_changes);
+        return Ok(Outcome::Ack(ack));
+    }
+    Err(sqlx::Error::Protocol(
+        "push kept racing with another push of the same device".into(),
+    ))
+}
+
+/// True for a PostgreSQL deadlock (SQLSTATE 40P01): the transaction was rolled back.
+fn is_deadlock(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("40P01"))
 }
 
 pub(in crate::db) async fn append_changes(
