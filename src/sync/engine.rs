@@ -39,15 +39,20 @@ pub struct SyncEngine {
     unsynced: Unsynced,
     attempts: StoredValue<u32, LocalStorage>,
     running: StoredValue<Rc<Cell<bool>>, LocalStorage>,
+    /// A round was asked for while one was running: run another when it ends, so a record
+    /// written during a round does not wait for the next timer.
+    again: StoredValue<Rc<Cell<bool>>, LocalStorage>,
 }
 
 impl SyncEngine {
-    /// Runs a round now unless one is running.
+    /// Runs a round now, or right after the one that is running.
     pub fn sync_now(self) {
         let running = self.running.get_value();
         if running.replace(true) {
+            self.again.get_value().set(true);
             return;
         }
+        self.again.get_value().set(false);
         self.set_status.update(|s| s.running = true);
         leptos::task::spawn_local(async move {
             let result = match state::db().await {
@@ -55,8 +60,14 @@ impl SyncEngine {
                 Err(e) => Err(SyncError::Storage(e.to_string())),
             };
             running.set(false);
+            let ok = result.is_ok();
             self.finish(result);
             self.unsynced.refresh();
+            // A failed round retries on its own schedule (backoff); a good one serves the
+            // request that came in while it ran.
+            if ok && self.again.get_value().replace(false) {
+                self.sync_now();
+            }
         });
     }
 
@@ -107,6 +118,7 @@ pub fn provide_sync_engine(unsynced: Unsynced) -> SyncEngine {
         unsynced,
         attempts: StoredValue::new_local(0),
         running: StoredValue::new_local(Rc::new(Cell::new(false))),
+        again: StoredValue::new_local(Rc::new(Cell::new(false))),
     };
     provide_context(engine);
     if let Some(window) = web_sys::window() {
