@@ -29,6 +29,7 @@ on_both_backends!(
     an_incomplete_finding_cannot_be_submitted,
     writes_outside_the_users_scope_are_rejected,
     concurrent_writers_of_one_finding_queue_and_every_version_is_kept,
+    a_batch_is_applied_mutation_by_mutation_in_one_commit,
 );
 
 async fn a_replayed_push_returns_the_stored_acks_and_applies_nothing_twice(backend: Backend) {
@@ -787,4 +788,73 @@ async fn concurrent_writers_of_one_finding_queue_and_every_version_is_kept(backe
         Ok(t) => t.finish().await,
         Err(_) => panic!("test app still shared"),
     }
+}
+
+/// A batch commits once, but each mutation still stands on its own: a later one sees an earlier
+/// one, a repeat inside the batch is a duplicate, a rejection between applied ones leaves
+/// nothing behind, and the change log holds one change per applied record write, in order.
+async fn a_batch_is_applied_mutation_by_mutation_in_one_commit(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let inspection = device.inspection(t.some_enterprise(&device).await);
+    let finding = device.finding(&inspection);
+    let orphan = device.finding(&device.inspection(inspection.enterprise_id));
+    let create = device.save_inspection(&inspection, None);
+    let save = device.save_finding(&finding, None);
+    let before = t.state.store.last_change_seq().await.unwrap();
+    let batch = vec![
+        create,
+        save.clone(),
+        save.clone(),
+        device.save_finding(&orphan, None),
+        device.mutation(
+            finding.id.0,
+            Some(1),
+            &MutationPayload::FindingSubmit(CommentPayload::default()),
+        ),
+    ];
+    let response = t.push(&device, &batch).await;
+    assert!(response.gap.is_none(), "{response:?}");
+    let statuses: Vec<_> = response.acks.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            AckStatus::Applied,
+            AckStatus::Applied,
+            AckStatus::Duplicate,
+            AckStatus::Rejected,
+            AckStatus::Applied
+        ],
+        "{response:?}"
+    );
+    assert_eq!(response.acks[2].rev, response.acks[1].rev);
+    assert_eq!(response.acks[4].rev, Some(2));
+    assert!(
+        t.state
+            .store
+            .finding(&orphan.id.to_string())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let (rev, stored) = t
+        .state
+        .store
+        .finding(&finding.id.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((rev, stored.status), (2, FindingStatus::Submitted));
+    // Inspection, finding, submitted finding: three changes, nothing for the duplicate or the
+    // rejection.
+    assert_eq!(t.state.store.last_change_seq().await.unwrap(), before + 3);
+
+    // The next batch carries on from the seq after the last mutation, the repeat included.
+    let next = t
+        .push(&device, &[device.save_inspection(&inspection, Some(1))])
+        .await;
+    assert!(next.gap.is_none(), "{next:?}");
+    assert_eq!(next.acks[0].status, AckStatus::Applied);
+    assert_eq!(next.acks[0].rev, Some(2));
+    t.finish().await;
 }
