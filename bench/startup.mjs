@@ -46,7 +46,9 @@ class Server {
   async stop() {
     if (!this.child || this.child.exitCode !== null) return;
     const gone = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGTERM');
+    // Killed, as a lost network or a dead server looks to the app (a graceful stop would wait
+    // for the page's open connections to close).
+    this.child.kill('SIGKILL');
     await gone;
   }
 }
@@ -94,12 +96,14 @@ try {
       await page.addInitScript(watch, HOME);
       await page.goto(`${server.url}/`);
       times['startup-online/zhicha'].push(await usableAt(page));
+      console.error(`  run ${run + 1}: first load done`);
       // Sign in (as an inspector does once), let the service worker take control, go offline.
       await page.goto(`${server.url}/login`);
       await page.locator('input[name=username]').fill('inspector1');
       await page.locator('input[name=password]').fill('zhicha-demo');
       await page.locator('button[type=submit]').click();
-      await page.waitForFunction(() => document.body.textContent.includes('检查记录'), null, { timeout: 60_000, polling: 100 });
+      // Signed in: the login screen has gone and the home screen is back.
+      await page.waitForFunction(() => !location.pathname.startsWith('/login') && document.body.textContent.includes('检查记录'), null, { timeout: 60_000, polling: 100 });
       await page.evaluate(async () => {
         await navigator.serviceWorker.ready;
         if (!navigator.serviceWorker.controller) {
@@ -107,7 +111,9 @@ try {
         }
       });
       await server.stop();
-      await page.reload();
+      console.error(`  run ${run + 1}: signed in, server stopped`);
+      // Only the navigation is awaited; readiness is what the observer records.
+      await page.reload({ waitUntil: 'commit' });
       times['startup-offline/zhicha'].push(await usableAt(page));
       await context.close();
     } finally {
