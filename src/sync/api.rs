@@ -9,7 +9,7 @@ use zhicha_core::protocol::{
     PushResponse, ReceiptResponse,
 };
 
-const API: &str = "/api/v1";
+pub(super) const API: &str = "/api/v1";
 
 /// Why a call did not succeed, so the engine knows whether to retry, ask for login or stop.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -52,11 +52,13 @@ impl From<crate::storage::StorageError> for SyncError {
     }
 }
 
-fn authorized(builder: RequestBuilder, token: &str) -> RequestBuilder {
+pub(super) fn authorized(builder: RequestBuilder, token: &str) -> RequestBuilder {
     builder.header("Authorization", &format!("Bearer {token}"))
 }
 
-async fn send(request: Result<Request, gloo::net::Error>) -> Result<Response, SyncError> {
+pub(super) async fn send(
+    request: Result<Request, gloo::net::Error>,
+) -> Result<Response, SyncError> {
     let request = request.map_err(|e| SyncError::Protocol(e.to_string()))?;
     let response = request.send().await.map_err(|_| SyncError::Offline)?;
     check(response).await
@@ -83,7 +85,7 @@ async fn check(response: Response) -> Result<Response, SyncError> {
     }
 }
 
-async fn json<T: DeserializeOwned>(response: Response) -> Result<T, SyncError> {
+pub(super) async fn json<T: DeserializeOwned>(response: Response) -> Result<T, SyncError> {
     response
         .json::<T>()
         .await

@@ -8,11 +8,9 @@ use wasm_bindgen::JsValue;
 use web_sys::Blob;
 use zhicha_core::ids::PhotoHash;
 use zhicha_core::ledger::{FindingsPage, FindingsQuery, StatsQuery, StatsResponse};
-use zhicha_core::protocol::ErrorResponse;
 
 use super::SyncError;
-
-const API: &str = "/api/v1";
+use super::api::{API, authorized, json, send};
 
 /// The ledger file formats the server exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,34 +36,10 @@ impl LedgerFormat {
     }
 }
 
-fn authorized(builder: RequestBuilder, token: &str) -> RequestBuilder {
-    builder.header("Authorization", &format!("Bearer {token}"))
-}
-
-/// Sends a GET and sorts the answer into the sync layer's errors (same rules as the sync calls:
-/// a dead link or proxy is "offline", 401 asks for login, other 4xx carry the server's message).
+/// Sends a GET with the sync layer's error rules (a dead link is "offline", 401 asks for login,
+/// other 4xx carry the server's message).
 async fn get(builder: RequestBuilder) -> Result<Response, SyncError> {
-    let request = builder
-        .build()
-        .map_err(|e| SyncError::Protocol(e.to_string()))?;
-    let response = request.send().await.map_err(|_| SyncError::Offline)?;
-    match response.status() {
-        200..=299 => Ok(response),
-        401 => Err(SyncError::Unauthorized),
-        502..=504 => Err(SyncError::Offline),
-        status @ 500..=599 => Err(SyncError::Server(status)),
-        status => {
-            let (code, message) = match response.json::<ErrorResponse>().await {
-                Ok(body) => (body.error.code, body.error.message),
-                Err(_) => ("http".to_owned(), format!("请求被拒绝（{status}）")),
-            };
-            Err(SyncError::Refused {
-                status,
-                code,
-                message,
-            })
-        }
-    }
+    send(builder.build()).await
 }
 
 async fn blob(response: Response, mime: &str) -> Result<Blob, SyncError> {
@@ -90,11 +64,7 @@ fn url(path: &str, query: &str) -> String {
 }
 
 async fn get_json<T: DeserializeOwned>(token: &str, url: &str) -> Result<T, SyncError> {
-    get(authorized(Request::get(url), token))
-        .await?
-        .json::<T>()
-        .await
-        .map_err(|e| SyncError::Protocol(e.to_string()))
+    json(get(authorized(Request::get(url), token)).await?).await
 }
 
 /// `GET /photos/{sha256}`: a photo this device does not hold (the server checks that the user
