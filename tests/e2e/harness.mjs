@@ -134,3 +134,19 @@ export async function waitForServiceWorker(page) {
     }
   });
 }
+
+/** Polls `check` until it returns something truthy (returned), failing after `timeoutMs`. */
+export async function until(what, check, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${what} not reached within ${timeoutMs} ms (last: ${last})`);
+}

@@ -7,26 +7,12 @@ import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import XLSX from 'xlsx';
 import { ApiClient, jpegFile, loginInApp, recordMajorFinding, recordOffline } from './device.mjs';
-import { Server, launchBrowser, phonePage, waitForServiceWorker, waitForText } from './harness.mjs';
+import { Server, launchBrowser, phonePage, until, waitForServiceWorker, waitForText } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-async function until(what, check, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await check();
-      if (last) return last;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} not reached within ${timeoutMs} ms (last: ${last})`);
-}
 
 /** A tablet/desktop-sized page for the leader, recording errors like `phonePage`. */
 async function deskPage() {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ApiClient, loginInApp, readStore, recordOffline } from './device.mjs';
-import { Server, launchBrowser, phonePage, waitForServiceWorker, waitForText } from './harness.mjs';
+import { Server, launchBrowser, phonePage, until, waitForServiceWorker, waitForText } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -16,20 +16,6 @@ async function installedPage(server, username = 'inspector1') {
   return { context, page };
 }
 
-async function until(what, check, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    try {
-      last = await check();
-      if (last) return last;
-    } catch (error) {
-      last = error;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${what} not reached within ${timeoutMs} ms (last: ${last})`);
-}
 
 test('an inspection recorded while the server is down reaches it within 30 s of its start', async () => {
   const server = await Server.start(['--demo']);
