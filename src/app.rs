@@ -1,22 +1,12 @@
-//! The app shell and its one route table.
+//! The app shell; the route table is `pages::view_for_path`.
 
 use leptos::prelude::*;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::path;
+use leptos_router::components::Router;
+use leptos_router::hooks::use_location;
+use leptos_router::location::{BrowserUrl, LocationProvider};
 
 use crate::components::update_banner::UpdateBanner;
-use crate::pages::inspect::{
-    DocumentsPage, FindingPage, FinishPage, InspectionPage, NewFindingPage, PickEnterprisePage,
-    StartInspectionPage,
-};
-use crate::pages::leader::{
-    DossierPage, LeaderFindingPage, LedgerPage, RectificationPage, ReviewPage, StatsPage,
-};
-use crate::pages::reinspect::{ReinspectPage, ReinspectionsPage};
-use crate::pages::{
-    home::HomePage, login::LoginPage, not_found::NotFoundPage, storage::StoragePage,
-    sync_errors::SyncErrorsPage,
-};
+use crate::pages::view_for_path;
 use crate::{pwa, state, sync};
 
 /// How often an open app asks the server for a new version.
@@ -45,28 +35,25 @@ pub fn App() -> impl IntoView {
             </header>
             <UpdateBanner ready=update_ready />
             <main class="app-main">
-                <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=HomePage />
-                    <Route path=path!("/login") view=LoginPage />
-                    <Route path=path!("/storage") view=StoragePage />
-                    <Route path=path!("/sync-errors") view=SyncErrorsPage />
-                    <Route path=path!("/inspections/new") view=PickEnterprisePage />
-                    <Route path=path!("/inspections/new/:enterprise") view=StartInspectionPage />
-                    <Route path=path!("/inspections/:id") view=InspectionPage />
-                    <Route path=path!("/inspections/:id/findings/new") view=NewFindingPage />
-                    <Route path=path!("/inspections/:id/finish") view=FinishPage />
-                    <Route path=path!("/inspections/:id/documents") view=DocumentsPage />
-                    <Route path=path!("/findings/:id") view=FindingPage />
-                    <Route path=path!("/findings/:id/reinspect") view=ReinspectPage />
-                    <Route path=path!("/reinspections") view=ReinspectionsPage />
-                    <Route path=path!("/leader/review") view=ReviewPage />
-                    <Route path=path!("/leader/findings/:id") view=LeaderFindingPage />
-                    <Route path=path!("/leader/rectification") view=RectificationPage />
-                    <Route path=path!("/leader/ledger") view=LedgerPage />
-                    <Route path=path!("/leader/stats") view=StatsPage />
-                    <Route path=path!("/enterprises/:id") view=DossierPage />
-                </Routes>
+                <CurrentPage />
             </main>
         </Router>
+    }
+}
+
+/// The page of the current address; rebuilt when the path changes (back/forward, links,
+/// `navigate`), not when only the query does.
+#[component]
+fn CurrentPage() -> impl IntoView {
+    let pathname = use_location().pathname;
+    let browser = use_context::<BrowserUrl>();
+    move || {
+        let page = view_for_path(&pathname.get());
+        // The router puts a new path in the address bar (and history) only once the routed
+        // view says it is ready, as `<Routes>` does after building the matched route.
+        if let Some(browser) = &browser {
+            browser.ready_to_complete();
+        }
+        page
     }
 }

@@ -9,6 +9,7 @@ pub mod reinspect;
 pub mod storage;
 pub mod sync_errors;
 
+use leptos::prelude::*;
 use zhicha_core::ids::{EnterpriseId, FindingId, InspectionId};
 
 /// Every routed page of the app.
@@ -97,7 +98,67 @@ fn urlencode(value: &str) -> String {
     out
 }
 
-/// Reads a uuid route parameter into an id type; `None` for a malformed link.
-pub fn parse_id<T>(raw: Option<String>, wrap: impl FnOnce(uuid::Uuid) -> T) -> Option<T> {
-    raw.and_then(|s| uuid::Uuid::parse_str(&s).ok()).map(wrap)
+/// Reads a uuid path segment into an id type; `None` for a malformed link.
+fn parse_id<T>(raw: &str, wrap: impl FnOnce(uuid::Uuid) -> T) -> Option<T> {
+    uuid::Uuid::parse_str(raw).ok().map(wrap)
+}
+
+/// The page for a path: the app's one route table, the inverse of [`Page::path`].
+///
+/// A flat match on the path's segments, each page erased to `AnyView`, instead of a
+/// `<Routes>` tree: the router's nested generic matcher was the largest single piece of the
+/// wasm. A page whose id segment is not a uuid still opens and says that the link is wrong.
+/// The query (`?item=` of a new finding) is read by the page itself.
+pub fn view_for_path(path: &str) -> AnyView {
+    use inspect::{
+        DocumentsPage, FindingPage, FinishPage, InspectionPage, NewFindingPage, PickEnterprisePage,
+        StartInspectionPage,
+    };
+    use leader::{
+        DossierPage, LeaderFindingPage, LedgerPage, RectificationPage, ReviewPage, StatsPage,
+    };
+    use reinspect::{ReinspectPage, ReinspectionsPage};
+    use {
+        home::HomePage, login::LoginPage, not_found::NotFoundPage, storage::StoragePage,
+        sync_errors::SyncErrorsPage,
+    };
+
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    match segments.as_slice() {
+        [] => view! { <HomePage /> }.into_any(),
+        ["login"] => view! { <LoginPage /> }.into_any(),
+        ["storage"] => view! { <StoragePage /> }.into_any(),
+        ["sync-errors"] => view! { <SyncErrorsPage /> }.into_any(),
+        ["inspections", "new"] => view! { <PickEnterprisePage /> }.into_any(),
+        ["inspections", "new", enterprise] => view! {
+            <StartInspectionPage id=(*enterprise).to_owned() />
+        }
+        .into_any(),
+        ["inspections", id] => {
+            view! { <InspectionPage id=parse_id(id, InspectionId) /> }.into_any()
+        }
+        ["inspections", id, "findings", "new"] => {
+            view! { <NewFindingPage inspection=parse_id(id, InspectionId) /> }.into_any()
+        }
+        ["inspections", id, "finish"] => {
+            view! { <FinishPage id=parse_id(id, InspectionId) /> }.into_any()
+        }
+        ["inspections", id, "documents"] => {
+            view! { <DocumentsPage id=parse_id(id, InspectionId) /> }.into_any()
+        }
+        ["findings", id] => view! { <FindingPage id=parse_id(id, FindingId) /> }.into_any(),
+        ["findings", id, "reinspect"] => {
+            view! { <ReinspectPage id=parse_id(id, FindingId) /> }.into_any()
+        }
+        ["reinspections"] => view! { <ReinspectionsPage /> }.into_any(),
+        ["leader", "review"] => view! { <ReviewPage /> }.into_any(),
+        ["leader", "findings", id] => {
+            view! { <LeaderFindingPage id=parse_id(id, FindingId) /> }.into_any()
+        }
+        ["leader", "rectification"] => view! { <RectificationPage /> }.into_any(),
+        ["leader", "ledger"] => view! { <LedgerPage /> }.into_any(),
+        ["leader", "stats"] => view! { <StatsPage /> }.into_any(),
+        ["enterprises", id] => view! { <DossierPage id=parse_id(id, EnterpriseId) /> }.into_any(),
+        _ => view! { <NotFoundPage /> }.into_any(),
+    }
 }

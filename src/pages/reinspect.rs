@@ -6,15 +6,15 @@ use std::rc::Rc;
 
 use chrono::{NaiveDate, Utc};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 use zhicha_core::ids::FindingId;
 use zhicha_core::lifecycle::{self, Actor, FindingAction, days_overdue, is_overdue};
 use zhicha_core::model::{Finding, FindingStatus, PhotoMeta, PhotoOwner, PhotoRole, Role};
 use zhicha_core::protocol::{MutationPayload, ReinspectPayload};
 
+use super::Page;
 use super::leader::photo::PhotoStrip;
-use super::{Page, parse_id};
 use crate::state::{self, use_unsynced};
 use crate::storage::{NewPhoto, Session};
 use crate::sync::engine::use_sync_engine;
@@ -203,14 +203,12 @@ async fn save(
 }
 
 #[component]
-pub fn ReinspectPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || parse_id(params.read().get("id"), FindingId);
+pub fn ReinspectPage(id: Option<FindingId>) -> impl IntoView {
     let unsynced = use_unsynced();
     let engine = use_sync_engine();
     let navigate = use_navigate();
     let finding = LocalResource::new(move || async move {
-        let id = id().ok_or_else(|| "链接有误：找不到这条隐患。".to_owned())?;
+        let id = id.ok_or_else(|| "链接有误：找不到这条隐患。".to_owned())?;
         let db = state::db().await.map_err(|e| e.to_string())?;
         db.finding(id)
             .await
@@ -225,7 +223,7 @@ pub fn ReinspectPage() -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
 
     let on_files = move |ev: leptos::ev::Event| {
-        let Some(id) = id() else { return };
+        let Some(id) = id else { return };
         let Some(input) = ev
             .target()
             .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
@@ -250,7 +248,7 @@ pub fn ReinspectPage() -> impl IntoView {
         if busy.get_untracked() {
             return;
         }
-        let Some(id) = id() else { return };
+        let Some(id) = id else { return };
         let Some(passed) = passed.get_untracked() else {
             set_error.set(Some("请选择复查结果：已整改或未整改。".to_owned()));
             return;

@@ -4,14 +4,13 @@
 use std::str::FromStr;
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use zhicha_core::documents::{self, DocumentNumber, DocumentSource, FilledDocument};
 use zhicha_core::ids::{InspectionId, PhotoHash};
 use zhicha_core::model::{DocumentKind, EnterpriseSignature, Finding, Inspection, OrgUnit};
 
 use super::{enterprise, open_db, stored_inspection};
 use crate::components::photos::PhotoStrip;
-use crate::pages::{Page, parse_id};
+use crate::pages::Page;
 
 #[derive(Clone)]
 struct Sheet {
@@ -78,9 +77,8 @@ async fn load(id: Option<InspectionId>) -> Result<DocumentsData, String> {
 }
 
 #[component]
-pub fn DocumentsPage() -> impl IntoView {
-    let params = use_params_map();
-    let data = LocalResource::new(move || load(parse_id(params.read().get("id"), InspectionId)));
+pub fn DocumentsPage(id: Option<InspectionId>) -> impl IntoView {
+    let data = LocalResource::new(move || load(id));
     let print = |_| {
         if let Some(window) = web_sys::window() {
             let _ = window.print();

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
+use leptos_router::hooks::use_query_map;
 use web_sys::File;
 use zhicha_core::fieldwork;
 use zhicha_core::ids::{FindingId, InspectionId, PhotoHash};
@@ -16,7 +16,7 @@ use zhicha_core::validation;
 
 use super::{autosave, enterprise, open_db, registry, signed_in, stored_inspection};
 use crate::components::photos::{PhotoInput, PhotoStrip};
-use crate::pages::{Page, parse_id};
+use crate::pages::Page;
 use crate::photo;
 use crate::state::use_unsynced;
 use crate::storage::NewPhoto;
@@ -82,15 +82,9 @@ async fn load_existing(id: Option<FindingId>) -> Result<EditorData, String> {
 
 /// A new finding of an inspection (`?item=` raises it from a checklist item).
 #[component]
-pub fn NewFindingPage() -> impl IntoView {
-    let params = use_params_map();
+pub fn NewFindingPage(inspection: Option<InspectionId>) -> impl IntoView {
     let query = use_query_map();
-    let data = LocalResource::new(move || {
-        load_new(
-            parse_id(params.read().get("id"), InspectionId),
-            query.read().get("item"),
-        )
-    });
+    let data = LocalResource::new(move || load_new(inspection, query.read().get("item")));
     view! {
         <section class="page page--finding">
             <h1 class="page__title">"记录隐患"</h1>
@@ -106,10 +100,8 @@ pub fn NewFindingPage() -> impl IntoView {
 
 /// An existing finding.
 #[component]
-pub fn FindingPage() -> impl IntoView {
-    let params = use_params_map();
-    let data =
-        LocalResource::new(move || load_existing(parse_id(params.read().get("id"), FindingId)));
+pub fn FindingPage(id: Option<FindingId>) -> impl IntoView {
+    let data = LocalResource::new(move || load_existing(id));
     view! {
         <section class="page page--finding">
             <h1 class="page__title">"隐患记录"</h1>

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 use web_sys::Blob;
 use zhicha_core::documents::{self, DeviceCode};
 use zhicha_core::fieldwork;
@@ -19,7 +19,7 @@ use zhicha_core::protocol::{CommentPayload, MutationPayload};
 use super::{autosave, enterprise, messages, open_db, signed_in, stored_inspection};
 use crate::components::photos::PhotoStrip;
 use crate::components::signature_pad::SignaturePad;
-use crate::pages::{Page, parse_id};
+use crate::pages::Page;
 use crate::photo;
 use crate::state::use_unsynced;
 use crate::storage::{Db, Session};
@@ -51,9 +51,8 @@ async fn load(id: Option<InspectionId>) -> Result<FinishData, String> {
 }
 
 #[component]
-pub fn FinishPage() -> impl IntoView {
-    let params = use_params_map();
-    let data = LocalResource::new(move || load(parse_id(params.read().get("id"), InspectionId)));
+pub fn FinishPage(id: Option<InspectionId>) -> impl IntoView {
+    let data = LocalResource::new(move || load(id));
     view! {
         <section class="page page--finish">
             <h1 class="page__title">"结束检查"</h1>

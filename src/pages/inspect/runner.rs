@@ -3,14 +3,14 @@
 //! transaction on the device the moment it is tapped; 不符合 opens the finding editor pre-filled.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 use zhicha_core::fieldwork;
 use zhicha_core::ids::InspectionId;
 use zhicha_core::model::{Enterprise, Finding, Inspection, Level, Outcome};
 use zhicha_core::packs::{ChecklistItem, PENDING_CHECK_MARK};
 
 use super::{autosave, enterprise, local_time, open_db, registry, stored_inspection};
-use crate::pages::{Page, parse_id};
+use crate::pages::Page;
 use crate::state::use_unsynced;
 
 /// One item as the runner shows it.
@@ -63,9 +63,8 @@ async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
 }
 
 #[component]
-pub fn InspectionPage() -> impl IntoView {
-    let params = use_params_map();
-    let data = LocalResource::new(move || load(parse_id(params.read().get("id"), InspectionId)));
+pub fn InspectionPage(id: Option<InspectionId>) -> impl IntoView {
+    let data = LocalResource::new(move || load(id));
     view! {
         <section class="page page--runner">
             <Suspense fallback=|| view! { <p class="muted">"正在读取检查记录…"</p> }>

@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_navigate;
 use web_sys::File;
 use zhicha_core::fieldwork::{self, StartForm};
 use zhicha_core::model::{
@@ -31,8 +31,7 @@ struct StartData {
     suggested: Vec<PackRef>,
 }
 
-async fn load(id: Option<String>) -> Result<StartData, String> {
-    let id = id.ok_or_else(|| "链接不完整：缺少单位。".to_owned())?;
+async fn load(id: String) -> Result<StartData, String> {
     let db = open_db().await?;
     let session = signed_in(&db).await?;
     let enterprise = enterprise(&db, &id).await?;
@@ -85,9 +84,8 @@ fn fix_line(fix: Fix) -> String {
 }
 
 #[component]
-pub fn StartInspectionPage() -> impl IntoView {
-    let params = use_params_map();
-    let data = LocalResource::new(move || load(params.read().get("enterprise")));
+pub fn StartInspectionPage(id: String) -> impl IntoView {
+    let data = LocalResource::new(move || load(id.clone()));
     view! {
         <section class="page page--start">
             <h1 class="page__title">"开始检查"</h1>

@@ -2,13 +2,12 @@
 //! (the directory and the records of the user's region), so it opens offline at the gate.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use zhicha_core::ids::EnterpriseId;
 use zhicha_core::lifecycle::{days_overdue, is_overdue};
 use zhicha_core::model::{Enterprise, Finding, FindingStatus, Inspection, Role};
 
 use super::{Names, cst, date, level_class};
-use crate::pages::{Page, parse_id};
+use crate::pages::Page;
 use crate::state;
 
 #[derive(Clone)]
@@ -66,10 +65,8 @@ async fn load(id: Option<EnterpriseId>) -> Result<Dossier, String> {
 }
 
 #[component]
-pub fn DossierPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = move || parse_id(params.read().get("id"), EnterpriseId);
-    let dossier = LocalResource::new(move || load(id()));
+pub fn DossierPage(id: Option<EnterpriseId>) -> impl IntoView {
+    let dossier = LocalResource::new(move || load(id));
     view! {
         <section class="page page--leader page--dossier">
             <h1 class="page__title">"企业档案"</h1>

@@ -3,7 +3,6 @@
 //! 整改复查意见书.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 use zhicha_core::documents::{DocumentSource, FilledDocument, fill};
 use zhicha_core::ids::FindingId;
 use zhicha_core::lifecycle::{FindingAction, days_overdue, is_overdue};
@@ -14,7 +13,7 @@ use zhicha_core::model::{
 
 use super::photo::PhotoStrip;
 use super::{Names, cst, date, decide, history_label, leader_session, level_class};
-use crate::pages::{Page, parse_id};
+use crate::pages::Page;
 use crate::state::{self, use_unsynced};
 use crate::sync::engine::use_sync_engine;
 
@@ -101,14 +100,12 @@ fn print() {
 }
 
 #[component]
-pub fn LeaderFindingPage() -> impl IntoView {
-    let params = use_params_map();
+pub fn LeaderFindingPage(id: Option<FindingId>) -> impl IntoView {
     let unsynced = use_unsynced();
     let engine = use_sync_engine();
-    let id = move || parse_id(params.read().get("id"), FindingId);
     let detail = LocalResource::new(move || {
         let _ = engine.status.get().last_success;
-        load(id())
+        load(id)
     });
     let (comment, set_comment) = signal(String::new());
     let (busy, set_busy) = signal(false);
