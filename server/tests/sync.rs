@@ -10,8 +10,9 @@ use axum::http::{Method, StatusCode};
 use common::{Backend, TestApp};
 use serde_json::json;
 use uuid::Uuid;
-use zhicha_core::ids::MutationId;
-use zhicha_core::model::FindingStatus;
+use zhicha_core::ids::{EnterpriseId, MutationId, PhotoHash, UserId};
+use zhicha_core::ledger::{FindingsPage, FindingsQuery, LedgerRow};
+use zhicha_core::model::{Enterprise, FindingStatus, PhotoMeta, PhotoOwner, PhotoRole};
 use zhicha_core::protocol::{
     AckStatus, CommentPayload, EntityKind, Mutation, MutationKind, MutationPayload, ReturnPayload,
 };
@@ -30,6 +31,9 @@ on_both_backends!(
     writes_outside_the_users_scope_are_rejected,
     concurrent_writers_of_one_finding_queue_and_every_version_is_kept,
     a_batch_is_applied_mutation_by_mutation_in_one_commit,
+    a_batch_mixing_replays_rejections_and_new_mutations_acks_each_on_its_own,
+    a_record_written_several_times_in_one_batch_keeps_every_version,
+    ledger_columns_follow_an_enterprise_saved_in_the_same_batch,
 );
 
 async fn a_replayed_push_returns_the_stored_acks_and_applies_nothing_twice(backend: Backend) {
@@ -856,5 +860,324 @@ async fn a_batch_is_applied_mutation_by_mutation_in_one_commit(backend: Backend)
     assert!(next.gap.is_none(), "{next:?}");
     assert_eq!(next.acks[0].status, AckStatus::Applied);
     assert_eq!(next.acks[0].rev, Some(2));
+    t.finish().await;
+}
+
+/// Replays (of an applied and of a rejected mutation), new mutations that are applied or
+/// rejected, and a repeat inside the batch, all in one batch: each gets the ack it would get
+/// alone, and only the applied ones leave anything behind.
+async fn a_batch_mixing_replays_rejections_and_new_mutations_acks_each_on_its_own(
+    backend: Backend,
+) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let inspection = device.inspection(t.some_enterprise(&device).await);
+    let first = device.finding(&inspection);
+    let orphan = device.finding(&device.inspection(inspection.enterprise_id));
+    let create = device.save_inspection(&inspection, None);
+    let save_first = device.save_finding(&first, None);
+    let save_orphan = device.save_finding(&orphan, None);
+    let response = t
+        .push(
+            &device,
+            &[create.clone(), save_first.clone(), save_orphan.clone()],
+        )
+        .await;
+    let statuses: Vec<_> = response.acks.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses,
+        [AckStatus::Applied, AckStatus::Applied, AckStatus::Rejected],
+        "{response:?}"
+    );
+    let before = t.state.store.last_change_seq().await.unwrap();
+
+    let second = device.finding(&inspection);
+    let mut forged = device.finding(&inspection);
+    forged.created_by = UserId::new();
+    let save_second = device.save_finding(&second, None);
+    let batch = vec![
+        create,
+        save_first,
+        save_orphan,
+        save_second.clone(),
+        device.save_finding(&forged, None),
+        device.mutation(
+            first.id.0,
+            Some(1),
+            &MutationPayload::FindingSubmit(CommentPayload::default()),
+        ),
+        save_second,
+    ];
+    let response = t.push(&device, &batch).await;
+    assert!(response.gap.is_none(), "{response:?}");
+    let statuses: Vec<_> = response.acks.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            AckStatus::Duplicate,
+            AckStatus::Duplicate,
+            AckStatus::Rejected,
+            AckStatus::Applied,
+            AckStatus::Rejected,
+            AckStatus::Applied,
+            AckStatus::Duplicate,
+        ],
+        "{response:?}"
+    );
+    for (ack, mutation) in response.acks.iter().zip(&batch) {
+        assert_eq!(ack.mutation_id, mutation.mutation_id);
+    }
+    let revs: Vec<_> = response.acks.iter().map(|a| a.rev).collect();
+    assert_eq!(
+        revs,
+        [Some(1), Some(1), None, Some(1), None, Some(2), Some(1)]
+    );
+    let code = |n: usize| response.acks[n].error.as_ref().map(|e| e.code.clone());
+    assert_eq!(code(2).as_deref(), Some("inspection_missing"));
+    assert_eq!(code(4).as_deref(), Some("invalid"));
+    let store = &t.state.store;
+    assert!(
+        store
+            .finding(&forged.id.to_string())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store
+            .finding(&second.id.to_string())
+            .await
+            .unwrap()
+            .unwrap()
+            .0,
+        1
+    );
+    let (rev, stored) = store.finding(&first.id.to_string()).await.unwrap().unwrap();
+    assert_eq!((rev, stored.status), (2, FindingStatus::Submitted));
+    // The new finding and the submit; nothing for the replays and the rejection.
+    assert_eq!(store.last_change_seq().await.unwrap(), before + 2);
+
+    // The rejected new mutation advanced the seq like the others.
+    let next = t
+        .push(&device, &[device.save_inspection(&inspection, Some(1))])
+        .await;
+    assert!(next.gap.is_none(), "{next:?}");
+    assert_eq!(next.acks[0].status, AckStatus::Applied);
+    t.finish().await;
+}
+
+fn attach(device: &common::Device, hash: &PhotoHash, owner: PhotoOwner, width: u32) -> Mutation {
+    let owner_id = match owner {
+        PhotoOwner::Finding(id) => id.0,
+        PhotoOwner::Inspection(id) => id.0,
+    };
+    let meta = PhotoMeta {
+        hash: hash.clone(),
+        owner,
+        role: PhotoRole::Evidence,
+        bytes: 1000,
+        width,
+        height: 1200,
+        mime: "image/jpeg".into(),
+        captured_at: chrono::Utc::now(),
+        offset_from_start_s: Some(60),
+        location: None,
+    };
+    device.mutation(
+        owner_id,
+        None,
+        &MutationPayload::PhotoAttach(Box::new(meta)),
+    )
+}
+
+/// One batch creating a finding and an inspection and then editing, submitting and saving
+/// them again: each write gets the next rev, every replaced version is kept, the record's
+/// photo references are those of its last version and a photo attached twice keeps the last
+/// metadata.
+async fn a_record_written_several_times_in_one_batch_keeps_every_version(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let inspection = device.inspection(t.some_enterprise(&device).await);
+    let mut finding = device.finding(&inspection);
+    let (one, two) = (PhotoHash::of_bytes(b"one"), PhotoHash::of_bytes(b"two"));
+    finding.photos = vec![one.clone()];
+    let mut edited = finding.clone();
+    edited.description = "安全出口被货物堵塞，已部分清理".to_owned();
+    edited.photos = vec![two.clone()];
+    let mut moved_on = inspection.clone();
+    moved_on.places = "主井口、副井口".to_owned();
+    let owner = PhotoOwner::Finding(finding.id);
+    let before = t.state.store.last_change_seq().await.unwrap();
+    let batch = vec![
+        device.save_inspection(&inspection, None),
+        device.save_finding(&finding, None),
+        device.save_finding(&edited, Some(1)),
+        device.mutation(
+            finding.id.0,
+            Some(2),
+            &MutationPayload::FindingSubmit(CommentPayload::default()),
+        ),
+        device.save_inspection(&moved_on, Some(1)),
+        attach(&device, &two, owner.clone(), 1600),
+        attach(&device, &two, owner, 800),
+    ];
+    let response = t.push(&device, &batch).await;
+    assert!(
+        response.acks.iter().all(|a| a.status == AckStatus::Applied),
+        "{response:?}"
+    );
+    let revs: Vec<_> = response.acks.iter().map(|a| a.rev.unwrap()).collect();
+    assert_eq!(revs, [1, 1, 2, 3, 2, 1, 1]);
+
+    let store = &t.state.store;
+    let id = finding.id.to_string();
+    let (rev, stored) = store.finding(&id).await.unwrap().unwrap();
+    assert_eq!((rev, stored.status), (3, FindingStatus::Submitted));
+    assert_eq!(stored.description, edited.description);
+    assert_eq!(stored.photos, std::slice::from_ref(&two));
+    assert_eq!(
+        store
+            .revision_count(EntityKind::Finding, &id)
+            .await
+            .unwrap(),
+        2
+    );
+    let (rev, stored) = store
+        .inspection(&inspection.id.to_string())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((rev, stored.places.as_str()), (2, "主井口、副井口"));
+    assert_eq!(
+        store
+            .revision_count(EntityKind::Inspection, &inspection.id.to_string())
+            .await
+            .unwrap(),
+        1
+    );
+    // One change per applied mutation.
+    assert_eq!(store.last_change_seq().await.unwrap(), before + 7);
+
+    // The first version's photo is no longer expected.
+    let receipt = t
+        .get(
+            &format!("/api/v1/sync/receipt?inspection={}", inspection.id),
+            &device.token,
+        )
+        .await
+        .json();
+    assert_eq!(receipt["photos_expected"], json!([two]));
+
+    // A teammate pulls each record once, at its last rev, and the attachment's last metadata.
+    let teammate = t.login("inspector2").await;
+    let pulled = t.pull_all(&teammate, 100).await;
+    let of = |id: String| -> Vec<&serde_json::Value> {
+        pulled.iter().filter(|c| c["id"] == json!(id)).collect()
+    };
+    let finding_changes = of(id.clone());
+    let records: Vec<_> = finding_changes
+        .iter()
+        .filter(|c| c["entity"] == "finding")
+        .collect();
+    assert_eq!(records.len(), 1, "{finding_changes:?}");
+    assert_eq!(records[0]["rev"], 3);
+    let photos: Vec<_> = finding_changes
+        .iter()
+        .filter(|c| c["entity"] == "photo")
+        .collect();
+    assert_eq!(photos.len(), 1, "{finding_changes:?}");
+    assert_eq!(photos[0]["data"]["width"], 800);
+    let inspections = of(inspection.id.to_string());
+    assert_eq!(inspections.len(), 1, "{inspections:?}");
+    assert_eq!(inspections[0]["rev"], 2);
+    t.finish().await;
+}
+
+async fn ledger_row(
+    t: &TestApp,
+    token: &str,
+    enterprise: EnterpriseId,
+    status: FindingStatus,
+) -> LedgerRow {
+    let query = FindingsQuery {
+        enterprise: Some(enterprise),
+        status: Some(status),
+        ..FindingsQuery::default()
+    };
+    let reply = t
+        .get(
+            &format!("/api/v1/findings?{}", query.to_query_string()),
+            token,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let page: FindingsPage = serde_json::from_value(reply.json()).unwrap();
+    assert_eq!(page.rows.len(), 1, "{:?}", page.rows);
+    page.rows.into_iter().next().unwrap()
+}
+
+/// A finding's ledger columns come from its enterprise as the batch left it: a site found on
+/// the spot and saved in the same batch before the finding, then renamed in a later batch
+/// after the finding was submitted in it.
+async fn ledger_columns_follow_an_enterprise_saved_in_the_same_batch(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let admin = t.login("admin").await;
+    let bootstrap = t.get("/api/v1/bootstrap", &device.token).await.json();
+    let mut site: Enterprise = serde_json::from_value(bootstrap["enterprises"][0].clone()).unwrap();
+    site.id = EnterpriseId::new();
+    site.name = "无证加工点（现场发现）".to_owned();
+    site.credit_code = None;
+    site.ad_hoc = true;
+    let save_site = |site: &Enterprise, base_rev| {
+        device.mutation(
+            site.id.0,
+            base_rev,
+            &MutationPayload::EnterpriseSave(Box::new(site.clone())),
+        )
+    };
+    let inspection = device.inspection(site.id);
+    let finding = device.finding(&inspection);
+    let response = t
+        .push(
+            &device,
+            &[
+                save_site(&site, None),
+                device.save_inspection(&inspection, None),
+                device.save_finding(&finding, None),
+            ],
+        )
+        .await;
+    assert!(
+        response.acks.iter().all(|a| a.status == AckStatus::Applied),
+        "{response:?}"
+    );
+    let row = ledger_row(&t, &admin.token, site.id, FindingStatus::Draft).await;
+    assert_eq!(row.id, finding.id);
+    assert_eq!(row.enterprise_name, site.name);
+    assert_eq!(row.township, site.township);
+
+    let mut renamed = site.clone();
+    renamed.name = "某某加工点（已登记字号）".to_owned();
+    let response = t
+        .push(
+            &device,
+            &[
+                device.mutation(
+                    finding.id.0,
+                    Some(1),
+                    &MutationPayload::FindingSubmit(CommentPayload::default()),
+                ),
+                save_site(&renamed, Some(1)),
+            ],
+        )
+        .await;
+    assert!(
+        response.acks.iter().all(|a| a.status == AckStatus::Applied),
+        "{response:?}"
+    );
+    let row = ledger_row(&t, &admin.token, site.id, FindingStatus::Submitted).await;
+    assert_eq!(row.enterprise_name, renamed.name);
+    assert_eq!(row.rev, 2);
     t.finish().await;
 }

@@ -59,7 +59,7 @@ impl Store {
             rev,
             detail: None,
         };
-        append_changes(&mut tx, &[change]).await?;
+        append_changes(&mut tx, self.backend, &[change]).await?;
         super::ledger::refresh_enterprise(&mut tx, enterprise).await?;
         tx.commit().await
     }

@@ -307,27 +307,49 @@ async fn load_enterprise(tx: &mut Tx, id: &str) -> Result<Option<Enterprise>, sq
     data.as_deref().map(decode_json).transpose()
 }
 
-/// Writes the enterprise and sector columns of a saved finding.
+/// The enterprise and sector columns of a finding, derived from its inspection and enterprise.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FindingContext {
+    pub enterprise_name: String,
+    pub county: String,
+    pub township: String,
+    pub sector: Option<String>,
+}
+
+pub(crate) fn finding_context(
+    finding: &Finding,
+    inspection: &Inspection,
+    enterprise: Option<&Enterprise>,
+) -> FindingContext {
+    let sector = finding_sector(finding, Some(inspection), enterprise);
+    let (enterprise_name, county, township) = enterprise
+        .map(|e| (e.name.clone(), e.county.clone(), e.township.clone()))
+        .unwrap_or_default();
+    FindingContext {
+        enterprise_name,
+        county,
+        township,
+        sector: sector.map(|s| sector_name(s).to_owned()),
+    }
+}
+
+/// Writes the enterprise and sector columns of a stored finding.
 pub(crate) async fn set_finding_context(
     tx: &mut Tx,
     finding: &Finding,
     inspection: &Inspection,
 ) -> Result<(), sqlx::Error> {
     let enterprise = load_enterprise(tx, &finding.enterprise_id.to_string()).await?;
-    let sector = finding_sector(finding, Some(inspection), enterprise.as_ref());
-    let (name, county, township) = enterprise
-        .as_ref()
-        .map(|e| (e.name.clone(), e.county.clone(), e.township.clone()))
-        .unwrap_or_default();
+    let context = finding_context(finding, inspection, enterprise.as_ref());
     sqlx::query(
         "UPDATE findings SET enterprise_id = $1, enterprise_name = $2, county = $3, \
          township = $4, sector = $5 WHERE id = $6",
     )
     .bind(finding.enterprise_id.to_string())
-    .bind(name)
-    .bind(county)
-    .bind(township)
-    .bind(sector.map(sector_name))
+    .bind(context.enterprise_name)
+    .bind(context.county)
+    .bind(context.township)
+    .bind(context.sector)
     .bind(finding.id.to_string())
     .execute(&mut **tx)
     .await?;

@@ -80,7 +80,7 @@ pub async fn upload(
             limit: MAX_PHOTO_BYTES,
         });
     }
-    let bytes = state.photos.receive(&hash, body).await?;
+    let bytes = state.photos.receive(&hash, declared, body).await?;
     let size = bytes.len() as u64;
     let stored = state.photos.put(&hash, bytes).await?;
     state
@@ -120,6 +120,10 @@ pub async fn download(
     let hash = parse_hash(&sha256)?;
     if !state.store.photo_visible(&hash, &session.scope).await? {
         return Err(ApiError::forbidden());
+    }
+    // Bytes not recorded yet may be an upload a power cut interrupted (see `photos`).
+    if !state.store.photo_recorded(&hash).await? {
+        return Err(ApiError::NotFound);
     }
     let bytes = state.photos.get(&hash).await?.ok_or(ApiError::NotFound)?;
     let mime = image_type(&bytes).unwrap_or("application/octet-stream");

@@ -1,74 +1,54 @@
-//! Applying one mutation: the checks of each kind (scope, lifecycle, validation) and its writes,
-//! inside the push transaction. Nothing is written unless every check passed.
-
-use std::collections::BTreeSet;
+//! Applying one mutation: the checks of each kind (scope, lifecycle, validation) and its
+//! changes, made to the batch's records in memory (see `batch`). Nothing changes unless every
+//! check passed, so a rejection leaves nothing behind but its ack.
 
 use chrono::Utc;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use sqlx::AssertSqlSafe;
-use uuid::Uuid;
-use zhicha_core::ids::{InspectionId, OrgId, PhotoHash};
 use zhicha_core::lifecycle::{self, FindingAction};
 use zhicha_core::model::{
-    Enterprise, EnterpriseSignature, Finding, FindingStatus, Inspection, PhotoMeta, PhotoOwner,
-    Role,
+    Enterprise, Finding, FindingStatus, Inspection, PhotoMeta, PhotoOwner, Role,
 };
-use zhicha_core::protocol::{EntityKind, Mutation, MutationPayload};
+use zhicha_core::protocol::{EntityKind, Mutation, MutationPayload, PayloadError};
 
-use super::{
-    Applied, Author, ChangeRow, EntityRow, Rejection, Tx, entity_name, from_json, reject, to_json,
-};
+use super::batch::{Batch, FindingRecord};
+use super::{Applied, Author, ChangeRow, Rejection, Tx, reject, to_json};
 use crate::db::{ledger, now};
 use crate::rules;
 
-/// Validates and applies one mutation inside `tx`. Writes happen only once every check passed,
-/// so a rejection leaves nothing behind but its ack.
+/// Validates and applies one mutation (`payload` is its decoded payload) to `batch`.
 pub(super) async fn apply(
     tx: &mut Tx,
+    batch: &mut Batch,
     author: &Author<'_>,
     mutation: &Mutation,
+    payload: Result<MutationPayload, PayloadError>,
 ) -> Result<Result<Applied, Rejection>, sqlx::Error> {
-    let payload = match mutation.decode() {
+    let payload = match payload {
         Ok(payload) => payload,
         Err(error) => return Ok(Err(error.to_error_body())),
     };
     match payload {
         MutationPayload::InspectionSave(inspection) => {
-            save_inspection(tx, author, mutation, *inspection).await
+            save_inspection(tx, batch, author, mutation, *inspection).await
         }
-        MutationPayload::FindingSave(finding) => save_finding(tx, author, mutation, *finding).await,
+        MutationPayload::FindingSave(finding) => {
+            save_finding(tx, batch, author, mutation, *finding).await
+        }
         MutationPayload::EnterpriseSave(enterprise) => {
-            save_enterprise(tx, author, *enterprise).await
+            save_enterprise(tx, batch, author, *enterprise).await
         }
-        MutationPayload::PhotoAttach(meta) => attach_photo(tx, author, *meta).await,
+        MutationPayload::PhotoAttach(meta) => attach_photo(tx, batch, author, *meta).await,
         other => {
             let Some(action) = FindingAction::from_payload(&other) else {
                 return Ok(Err(reject("invalid_payload", "未知的操作")));
             };
-            finding_action(tx, author, mutation, &other, &action).await
+            finding_action(tx, batch, author, mutation, &other, &action).await
         }
     }
 }
 
-async fn load<T: DeserializeOwned>(
-    tx: &mut Tx,
-    table: &str,
-    id: &str,
-    lock: &str,
-) -> Result<Option<(i64, T)>, sqlx::Error> {
-    let sql = format!("SELECT rev, data FROM {table} WHERE id = $1{lock}");
-    let row = sqlx::query_as::<_, EntityRow>(AssertSqlSafe(sql))
-        .bind(id)
-        .fetch_optional(&mut **tx)
-        .await?;
-    row.map(|row| Ok((row.rev, from_json(&row.data)?)))
-        .transpose()
-}
-
 /// The upsert `sql` for a record that exists, or only its `INSERT` part for a new one: a
-/// concurrent creation of the same id then fails with a unique violation (and the mutation is
-/// retried as an update) instead of silently overwriting what the other writer stored.
+/// concurrent creation of the same id then fails with a unique violation (and the batch is
+/// run again) instead of silently overwriting what the other writer stored.
 fn insert_or_update(sql: &'static str, new: bool) -> &'static str {
     match sql.split_once(" ON CONFLICT") {
         Some((insert, _)) if new => insert,
@@ -76,79 +56,9 @@ fn insert_or_update(sql: &'static str, new: bool) -> &'static str {
     }
 }
 
-/// Keeps the version being replaced: nothing is ever silently overwritten.
-async fn keep_revision<T: Serialize>(
-    tx: &mut Tx,
-    entity: EntityKind,
-    id: &str,
-    rev: i64,
-    old: &T,
-    author: &Author<'_>,
-    reason: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO revisions (entity, entity_id, rev, data, replaced_by, reason, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(entity_name(entity))
-    .bind(id)
-    .bind(rev)
-    .bind(to_json(old)?)
-    .bind(author.user.id.to_string())
-    .bind(reason)
-    .bind(now())
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Replaces the photo references a saved record makes (its photo lists).
-async fn set_record_refs(
-    tx: &mut Tx,
-    owner: Uuid,
-    inspection: InspectionId,
-    org: OrgId,
-    hashes: &BTreeSet<&PhotoHash>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM photo_refs WHERE owner_id = $1 AND source = 'record'")
-        .bind(owner.to_string())
-        .execute(&mut **tx)
-        .await?;
-    let created_at = now();
-    for hash in hashes {
-        sqlx::query(
-            "INSERT INTO photo_refs (hash, owner_id, source, inspection_id, org_id, data, created_at) \
-             VALUES ($1, $2, 'record', $3, $4, NULL, $5)",
-        )
-        .bind(hash.as_str())
-        .bind(owner.to_string())
-        .bind(inspection.to_string())
-        .bind(org.to_string())
-        .bind(&created_at)
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
-}
-
-fn inspection_photos(inspection: &Inspection) -> BTreeSet<&PhotoHash> {
-    let gate = inspection
-        .check_in
-        .as_ref()
-        .and_then(|c| c.gate_photo.as_ref());
-    let signature = match &inspection.enterprise_signature {
-        Some(EnterpriseSignature::Signed { image, .. }) => image.as_ref(),
-        _ => None,
-    };
-    gate.into_iter().chain(signature).collect()
-}
-
-fn finding_photos(finding: &Finding) -> BTreeSet<&PhotoHash> {
-    finding.photos.iter().chain(&finding.after_photos).collect()
-}
-
 async fn save_inspection(
     tx: &mut Tx,
+    batch: &mut Batch,
     author: &Author<'_>,
     mutation: &Mutation,
     mut inspection: Inspection,
@@ -159,7 +69,7 @@ async fn save_inspection(
             reject("invalid", "检查所属单位不存在").with_field("org_id")
         ));
     }
-    let stored: Option<(i64, Inspection)> = load(tx, "inspections", &id, author.row_lock).await?;
+    let stored = batch.inspection(tx, &id, author.row_lock).await?;
     let writable = match author.user.role {
         Role::Admin => true,
         Role::Inspector => author.user.org_id == inspection.org_id,
@@ -171,14 +81,14 @@ async fn save_inspection(
     if let Err(error) = rules::check_inspection(&inspection) {
         return Ok(Err(error));
     }
-    let (rev, reason) = match &stored {
+    let rev = match &stored {
         None => {
             if inspection.created_by != author.user.id {
                 return Ok(Err(
                     reject("invalid", "新建检查的创建人须为当前用户").with_field("created_by")
                 ));
             }
-            (1, None)
+            1
         }
         Some((rev, old)) => {
             if old.org_id != inspection.org_id {
@@ -192,114 +102,29 @@ async fn save_inspection(
             } else {
                 "conflict"
             };
-            (rev + 1, Some(reason))
+            batch.keep_revision(EntityKind::Inspection, &id, *rev, &**old, reason)?;
+            rev + 1
         }
     };
-    if let (Some((old_rev, old)), Some(reason)) = (&stored, reason) {
-        keep_revision(
-            tx,
-            EntityKind::Inspection,
-            &id,
-            *old_rev,
-            old,
-            author,
-            reason,
-        )
-        .await?;
-    }
-    sqlx::query(insert_or_update(
-        "INSERT INTO inspections (id, org_id, created_by, enterprise_id, rev, data, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO UPDATE SET \
-         enterprise_id = excluded.enterprise_id, rev = excluded.rev, data = excluded.data, \
-         updated_at = excluded.updated_at",
-        stored.is_none(),
-    ))
-    .bind(&id)
-    .bind(inspection.org_id.to_string())
-    .bind(inspection.created_by.to_string())
-    .bind(inspection.enterprise_id.to_string())
-    .bind(rev)
-    .bind(to_json(&inspection)?)
-    .bind(now())
-    .execute(&mut **tx)
-    .await?;
-    set_record_refs(
-        tx,
-        inspection.id.0,
-        inspection.id,
-        inspection.org_id,
-        &inspection_photos(&inspection),
-    )
-    .await?;
-    ledger::set_inspectors(tx, &inspection).await?;
+    let change = ChangeRow {
+        entity: EntityKind::Inspection,
+        id: inspection.id.0,
+        org_id: inspection.org_id,
+        rev,
+        detail: None,
+    };
+    batch.put_inspection(rev, inspection);
     Ok(Ok(Applied {
         rev,
-        changes: vec![ChangeRow {
-            entity: EntityKind::Inspection,
-            id: inspection.id.0,
-            org_id: inspection.org_id,
-            rev,
-            detail: None,
-        }],
+        changes: vec![change],
     }))
 }
 
-async fn write_finding(
-    tx: &mut Tx,
-    finding: &Finding,
-    rev: i64,
-    flagged: bool,
-) -> Result<(), sqlx::Error> {
-    let columns = ledger::finding_columns(finding);
-    sqlx::query(insert_or_update(
-        "INSERT INTO findings (id, inspection_id, org_id, created_by, status, level, deadline, \
-         flagged, rev, data, updated_at, found_at, found_day, closed_at, closed_day, supervised, \
-         search_text, enterprise_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, \
-         $13, $14, $15, $16, $17, $18) \
-         ON CONFLICT (id) DO UPDATE SET status = excluded.status, level = excluded.level, \
-         deadline = excluded.deadline, flagged = CASE WHEN excluded.flagged = 1 THEN 1 \
-         ELSE findings.flagged END, rev = excluded.rev, data = excluded.data, \
-         updated_at = excluded.updated_at, found_at = excluded.found_at, \
-         found_day = excluded.found_day, closed_at = excluded.closed_at, \
-         closed_day = excluded.closed_day, supervised = excluded.supervised, \
-         search_text = excluded.search_text",
-        rev == 1,
-    ))
-    .bind(finding.id.to_string())
-    .bind(finding.inspection_id.to_string())
-    .bind(finding.org_id.to_string())
-    .bind(finding.created_by.to_string())
-    .bind(rules::status_name(finding.status))
-    .bind(rules::level_name(finding.level))
-    .bind(finding.deadline.map(|d| d.to_string()))
-    .bind(i64::from(flagged))
-    .bind(rev)
-    .bind(to_json(finding)?)
-    .bind(now())
-    .bind(columns.found_at)
-    .bind(columns.found_day)
-    .bind(columns.closed_at)
-    .bind(columns.closed_day)
-    .bind(columns.supervised)
-    .bind(columns.search_text)
-    .bind(finding.enterprise_id.to_string())
-    .execute(&mut **tx)
-    .await?;
-    set_record_refs(
-        tx,
-        finding.id.0,
-        finding.inspection_id,
-        finding.org_id,
-        &finding_photos(finding),
-    )
-    .await
-}
-
-fn finding_change(finding: &Finding, rev: i64) -> ChangeRow {
+fn finding_change(record: &FindingRecord, rev: i64) -> ChangeRow {
     ChangeRow {
         entity: EntityKind::Finding,
-        id: finding.id.0,
-        org_id: finding.org_id,
+        id: record.finding.id.0,
+        org_id: record.finding.org_id,
         rev,
         detail: None,
     }
@@ -311,13 +136,15 @@ fn lifecycle_rejection(error: &lifecycle::LifecycleError) -> Rejection {
 
 async fn save_finding(
     tx: &mut Tx,
+    batch: &mut Batch,
     author: &Author<'_>,
     mutation: &Mutation,
     mut finding: Finding,
 ) -> Result<Result<Applied, Rejection>, sqlx::Error> {
     let id = finding.id.to_string();
-    let Some((_, inspection)) =
-        load::<Inspection>(tx, "inspections", &finding.inspection_id.to_string(), "").await?
+    let Some((_, inspection)) = batch
+        .inspection(tx, &finding.inspection_id.to_string(), "")
+        .await?
     else {
         return Ok(Err(reject(
             "inspection_missing",
@@ -331,9 +158,9 @@ async fn save_finding(
         ));
     }
     let actor = author.actor(finding.org_id);
-    let stored: Option<(i64, Finding)> = load(tx, "findings", &id, author.row_lock).await?;
+    let stored = batch.finding(tx, &id, author.row_lock).await?;
     let now_utc = Utc::now();
-    match stored {
+    let (rev, finding, flagged) = match stored {
         None => {
             // Review fields belong to the server and the leader: a new finding starts as a draft.
             finding.status = FindingStatus::Draft;
@@ -350,24 +177,19 @@ async fn save_finding(
             if let Err(error) = rules::check_finding_content(&finding) {
                 return Ok(Err(error));
             }
-            write_finding(tx, &finding, 1, false).await?;
-            ledger::set_finding_context(tx, &finding, &inspection).await?;
-            Ok(Ok(Applied {
-                rev: 1,
-                changes: vec![finding_change(&finding, 1)],
-            }))
+            (1, finding, false)
         }
         Some((rev, old)) => {
             // The inspector's field group comes from the payload, the review group stays.
             let mut merged = finding;
-            merged.inspection_id = old.inspection_id;
-            merged.enterprise_id = old.enterprise_id;
-            merged.org_id = old.org_id;
-            merged.created_by = old.created_by;
-            merged.created_at = old.created_at;
-            merged.status = old.status;
-            merged.supervised = old.supervised;
-            merged.history = old.history.clone();
+            merged.inspection_id = old.finding.inspection_id;
+            merged.enterprise_id = old.finding.enterprise_id;
+            merged.org_id = old.finding.org_id;
+            merged.created_by = old.finding.created_by;
+            merged.created_at = old.finding.created_at;
+            merged.status = old.finding.status;
+            merged.supervised = old.finding.supervised;
+            merged.history = old.finding.history.clone();
             let to = match lifecycle::next_status(&merged, &FindingAction::Edit, &actor) {
                 Ok(to) => to,
                 Err(error) => return Ok(Err(lifecycle_rejection(&error))),
@@ -386,30 +208,46 @@ async fn save_finding(
             }
             let conflict = mutation.base_rev != Some(rev);
             let reason = if conflict { "conflict" } else { "edit" };
-            keep_revision(tx, EntityKind::Finding, &id, rev, &old, author, reason).await?;
-            write_finding(tx, &merged, rev + 1, conflict).await?;
-            ledger::set_finding_context(tx, &merged, &inspection).await?;
-            Ok(Ok(Applied {
-                rev: rev + 1,
-                changes: vec![finding_change(&merged, rev + 1)],
-            }))
+            batch.keep_revision(EntityKind::Finding, &id, rev, &old.finding, reason)?;
+            (rev + 1, merged, old.flagged || conflict)
         }
-    }
+    };
+    // The ledger's enterprise and sector columns, from the records as they are now.
+    let enterprise = batch
+        .enterprise(tx, &finding.enterprise_id.to_string(), "")
+        .await?;
+    let context = ledger::finding_context(
+        &finding,
+        &inspection,
+        enterprise.as_ref().map(|(_, e)| &**e),
+    );
+    let record = FindingRecord {
+        finding,
+        flagged,
+        context,
+    };
+    let change = finding_change(&record, rev);
+    batch.put_finding(rev, record);
+    Ok(Ok(Applied {
+        rev,
+        changes: vec![change],
+    }))
 }
 
 async fn finding_action(
     tx: &mut Tx,
+    batch: &mut Batch,
     author: &Author<'_>,
     mutation: &Mutation,
     payload: &MutationPayload,
     action: &FindingAction,
 ) -> Result<Result<Applied, Rejection>, sqlx::Error> {
     let id = mutation.entity_id.to_string();
-    let Some((rev, old)) = load::<Finding>(tx, "findings", &id, author.row_lock).await? else {
+    let Some((rev, old)) = batch.finding(tx, &id, author.row_lock).await? else {
         return Ok(Err(reject("not_found", "隐患尚未同步到服务器")));
     };
-    let actor = author.actor(old.org_id);
-    let mut finding = old.clone();
+    let actor = author.actor(old.finding.org_id);
+    let mut finding = old.finding.clone();
     let comment = match payload {
         MutationPayload::FindingSubmit(c)
         | MutationPayload::FindingConfirm(c)
@@ -435,41 +273,36 @@ async fn finding_action(
         return Ok(Err(lifecycle_rejection(&error)));
     }
     let conflict = mutation.base_rev.is_some_and(|base| base != rev);
-    keep_revision(
-        tx,
-        EntityKind::Finding,
-        &id,
-        rev,
-        &old,
-        author,
-        action.name(),
-    )
-    .await?;
-    write_finding(tx, &finding, rev + 1, conflict).await?;
+    batch.keep_revision(EntityKind::Finding, &id, rev, &old.finding, action.name())?;
+    let record = FindingRecord {
+        finding,
+        flagged: old.flagged || conflict,
+        // A review changes no enterprise or sector column.
+        context: old.context.clone(),
+    };
+    let change = finding_change(&record, rev + 1);
+    batch.put_finding(rev + 1, record);
     Ok(Ok(Applied {
         rev: rev + 1,
-        changes: vec![finding_change(&finding, rev + 1)],
+        changes: vec![change],
     }))
 }
 
 async fn attach_photo(
     tx: &mut Tx,
+    batch: &mut Batch,
     author: &Author<'_>,
     meta: PhotoMeta,
 ) -> Result<Result<Applied, Rejection>, sqlx::Error> {
     let (owner, inspection_id, org_id) = match &meta.owner {
-        PhotoOwner::Finding(id) => {
-            match load::<Finding>(tx, "findings", &id.to_string(), "").await? {
-                Some((_, f)) => (id.0, f.inspection_id, f.org_id),
-                None => return Ok(Err(reject("not_found", "照片所属隐患尚未同步到服务器"))),
-            }
-        }
-        PhotoOwner::Inspection(id) => {
-            match load::<Inspection>(tx, "inspections", &id.to_string(), "").await? {
-                Some((_, i)) => (id.0, i.id, i.org_id),
-                None => return Ok(Err(reject("not_found", "照片所属检查尚未同步到服务器"))),
-            }
-        }
+        PhotoOwner::Finding(id) => match batch.finding(tx, &id.to_string(), "").await? {
+            Some((_, f)) => (id.0, f.finding.inspection_id, f.finding.org_id),
+            None => return Ok(Err(reject("not_found", "照片所属隐患尚未同步到服务器"))),
+        },
+        PhotoOwner::Inspection(id) => match batch.inspection(tx, &id.to_string(), "").await? {
+            Some((_, i)) => (id.0, i.id, i.org_id),
+            None => return Ok(Err(reject("not_found", "照片所属检查尚未同步到服务器"))),
+        },
     };
     let allowed = match author.user.role {
         Role::Admin => true,
@@ -482,33 +315,25 @@ async fn attach_photo(
     if let Err(error) = rules::check_photo(&meta) {
         return Ok(Err(error));
     }
-    sqlx::query(
-        "INSERT INTO photo_refs (hash, owner_id, source, inspection_id, org_id, data, created_at) \
-         VALUES ($1, $2, 'attach', $3, $4, $5, $6) ON CONFLICT (hash, owner_id, source) \
-         DO UPDATE SET data = excluded.data",
-    )
-    .bind(meta.hash.as_str())
-    .bind(owner.to_string())
-    .bind(inspection_id.to_string())
-    .bind(org_id.to_string())
-    .bind(to_json(&meta)?)
-    .bind(now())
-    .execute(&mut **tx)
-    .await?;
+    let data = to_json(&meta)?;
+    let change = ChangeRow {
+        entity: EntityKind::Photo,
+        id: owner,
+        org_id,
+        rev: 1,
+        detail: Some(meta.hash.to_string()),
+    };
+    batch.attach(meta.hash, owner, inspection_id, org_id, data);
     Ok(Ok(Applied {
         rev: 1,
-        changes: vec![ChangeRow {
-            entity: EntityKind::Photo,
-            id: owner,
-            org_id,
-            rev: 1,
-            detail: Some(meta.hash.to_string()),
-        }],
+        changes: vec![change],
     }))
 }
 
+/// Written at once, not at the end of the batch (see `batch`).
 async fn save_enterprise(
     tx: &mut Tx,
+    batch: &mut Batch,
     author: &Author<'_>,
     enterprise: Enterprise,
 ) -> Result<Result<Applied, Rejection>, sqlx::Error> {
@@ -519,7 +344,7 @@ async fn save_enterprise(
         ));
     }
     let visible = author.directory_orgs();
-    let stored: Option<(i64, Enterprise)> = load(tx, "enterprises", &id, author.row_lock).await?;
+    let stored = batch.enterprise(tx, &id, author.row_lock).await?;
     let admin = author.user.role == Role::Admin;
     let allowed = match &stored {
         _ if admin => true,
@@ -557,7 +382,7 @@ async fn save_enterprise(
     let rev = match &stored {
         None => 1,
         Some((rev, old)) => {
-            keep_revision(tx, EntityKind::Enterprise, &id, *rev, old, author, "edit").await?;
+            batch.keep_revision(EntityKind::Enterprise, &id, *rev, &**old, "edit")?;
             rev + 1
         }
     };
@@ -579,15 +404,16 @@ async fn save_enterprise(
     .bind(now())
     .execute(&mut **tx)
     .await?;
-    ledger::refresh_enterprise(tx, &enterprise).await?;
+    let change = ChangeRow {
+        entity: EntityKind::Enterprise,
+        id: enterprise.id.0,
+        org_id: enterprise.org_id,
+        rev,
+        detail: None,
+    };
+    batch.enterprise_written(rev, enterprise);
     Ok(Ok(Applied {
         rev,
-        changes: vec![ChangeRow {
-            entity: EntityKind::Enterprise,
-            id: enterprise.id.0,
-            org_id: enterprise.org_id,
-            rev,
-            detail: None,
-        }],
+        changes: vec![change],
     }))
 }

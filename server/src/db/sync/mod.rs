@@ -1,5 +1,11 @@
 //! Push and pull (protocol.md): idempotent, seq-checked application of device mutations, one
-//! database transaction per batch with a savepoint per mutation, and the change log that pull reads by cursor.
+//! database transaction per batch, and the change log that pull reads by cursor.
+//!
+//! A batch is applied set-wise: its stored acks, the device's seq and every record its
+//! mutations touch are read in a few queries; the mutations are then checked and applied one
+//! after the other in memory, each seeing what the earlier ones did (`batch`, `apply`); and what
+//! they wrote goes out as a few multi-row statements and one commit. Each mutation still gets
+//! its own ack — applied, duplicate or rejected — and a rejected one changes nothing.
 //!
 //! Change-log writes are serialized by the single `change_counter` row: a transaction takes
 //! its seqs with `UPDATE … RETURNING` just before commit and holds the row lock until commit,
@@ -16,15 +22,18 @@ use zhicha_core::ids::{DeviceId, MutationId, OrgId};
 use zhicha_core::lifecycle::Actor;
 use zhicha_core::model::{Finding, Inspection, OrgUnit, Role, User};
 use zhicha_core::protocol::{
-    Ack, AckStatus, Change, EntityKind, ErrorBody, Gap, Mutation, PullResponse, PushResponse,
+    Ack, AckStatus, Change, EntityKind, ErrorBody, Gap, Mutation, MutationPayload, PayloadError,
+    PullResponse, PushResponse,
 };
 
 use self::apply::apply;
+use self::batch::{Batch, Rows};
 use super::users::parse_id;
 use super::{Backend, Store, is_unique_violation, now, placeholders};
 use crate::auth::{Scope, directory_scope};
 
 mod apply;
+mod batch;
 
 pub(in crate::db) type Tx = Transaction<'static, Any>;
 
@@ -88,11 +97,6 @@ struct Applied {
     changes: Vec<ChangeRow>,
 }
 
-enum Outcome {
-    Ack(Ack),
-    Gap(u64),
-}
-
 pub(crate) fn entity_name(kind: EntityKind) -> &'static str {
     match kind {
         EntityKind::Inspection => "inspection",
@@ -126,13 +130,6 @@ fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, sqlx::Error> {
 }
 
 #[derive(FromRow)]
-struct AckRow {
-    status: String,
-    rev: Option<i64>,
-    error: Option<String>,
-}
-
-#[derive(FromRow)]
 struct EntityRow {
     rev: i64,
     data: String,
@@ -155,11 +152,9 @@ fn format_cursor(seq: i64) -> String {
 }
 
 impl Store {
-    /// Applies a batch in outbox order, stopping at a seq gap: each mutation inside its own
-    /// savepoint of one transaction for the whole batch, so it is applied or rejected on its own
-    /// while the batch costs one commit (one fsync on SQLite) instead of one per mutation. Acks
-    /// are answered only after that commit; a batch that fails is rolled back whole and the
-    /// device's retry is answered from the stored acks of whatever did commit.
+    /// Applies a batch in outbox order, stopping at a seq gap, in one transaction. Acks are
+    /// answered only after its commit; a batch that fails is rolled back whole and the device's
+    /// retry is answered from the stored acks of whatever did commit.
     pub async fn push(
         &self,
         author: &Author<'_>,
@@ -173,66 +168,145 @@ impl Store {
             },
             ..*author
         };
-        match self.push_batch(author, device, mutations).await {
+        let device_id = device.to_string();
+        match self.push_retrying(author, &device_id, mutations).await {
             // Two PostgreSQL batches that lock the same records in opposite orders: apply this
             // one a mutation per transaction, which holds one record lock at a time.
-            Err(error) if is_deadlock(&error) => self.push_each(author, device, mutations).await,
+            Err(error) if is_deadlock(&error) => {
+                self.push_each(author, &device_id, mutations).await
+            }
             result => result,
         }
     }
 
-    async fn push_batch(
+    /// [`Self::push_batch`], run again when another writer created a record (or claimed a
+    /// credit code) this batch was creating at the same moment: the next run sees what it wrote.
+    async fn push_retrying(
         &self,
         author: &Author<'_>,
-        device: DeviceId,
+        device_id: &str,
         mutations: &[Mutation],
     ) -> Result<PushResponse, sqlx::Error> {
-        let device_id = device.to_string();
-        let mut tx = self.writer.begin().await?;
-        let mut acks = Vec::with_capacity(mutations.len());
-        let mut changes = Vec::new();
-        let mut gap = None;
-        for mutation in mutations {
-            match push_one(&mut tx, author, &device_id, mutation, &mut changes).await? {
-                Outcome::Ack(ack) => acks.push(ack),
-                Outcome::Gap(expected) => {
-                    gap = Some(Gap { expected });
-                    break;
-                }
+        let mut tries = 0;
+        loop {
+            match self.push_batch(author, device_id, mutations).await {
+                Err(error) if is_unique_violation(&error) && tries < 3 => tries += 1,
+                result => return result,
             }
         }
-        // The change counter is taken last, so its row lock is held only for the commit.
-        append_changes(&mut tx, &changes).await?;
-        tx.commit().await?;
-        Ok(PushResponse { acks, gap })
     }
 
     /// The batch a mutation per transaction (after a deadlock of the whole-batch transaction).
     async fn push_each(
         &self,
         author: &Author<'_>,
-        device: DeviceId,
+        device_id: &str,
         mutations: &[Mutation],
     ) -> Result<PushResponse, sqlx::Error> {
-        let device_id = device.to_string();
         let mut acks = Vec::with_capacity(mutations.len());
         for mutation in mutations {
-            let mut tx = self.writer.begin().await?;
-            let mut changes = Vec::new();
-            let outcome = push_one(&mut tx, author, &device_id, mutation, &mut changes).await?;
-            append_changes(&mut tx, &changes).await?;
-            tx.commit().await?;
-            match outcome {
-                Outcome::Ack(ack) => acks.push(ack),
-                Outcome::Gap(expected) => {
-                    return Ok(PushResponse {
-                        acks,
-                        gap: Some(Gap { expected }),
-                    });
-                }
+            let response = self
+                .push_retrying(author, device_id, std::slice::from_ref(mutation))
+                .await?;
+            acks.extend(response.acks);
+            if response.gap.is_some() {
+                return Ok(PushResponse {
+                    acks,
+                    gap: response.gap,
+                });
             }
         }
         Ok(PushResponse { acks, gap: None })
+    }
+
+    async fn push_batch(
+        &self,
+        author: &Author<'_>,
+        device_id: &str,
+        mutations: &[Mutation],
+    ) -> Result<PushResponse, sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
+        // The device row first, locked on PostgreSQL: a concurrent push of the same device
+        // waits here, and then finds this one's acks and seq.
+        let sql = format!(
+            "SELECT last_seq FROM devices WHERE device_id = $1{}",
+            author.row_lock
+        );
+        let first_seq: i64 = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(device_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        let stored = stored_acks(&mut tx, self.backend, device_id, mutations).await?;
+
+        // Which mutations are replays, where the gap is, and which are applied: none of it
+        // depends on how the applied ones turn out (a rejection advances the seq too).
+        let mut steps = Vec::with_capacity(mutations.len());
+        let mut first_in_batch: HashMap<MutationId, usize> = HashMap::new();
+        let mut last_seq = first_seq;
+        let mut gap = None;
+        for mutation in mutations {
+            if let Some(ack) = stored.get(&mutation.mutation_id) {
+                steps.push(Step::Replay(ack.clone()));
+                continue;
+            }
+            if let Some(&earlier) = first_in_batch.get(&mutation.mutation_id) {
+                steps.push(Step::Repeat(earlier));
+                continue;
+            }
+            let expected = u64::try_from(last_seq).unwrap_or(0) + 1;
+            if mutation.seq != expected {
+                gap = Some(Gap { expected });
+                break;
+            }
+            last_seq += 1;
+            first_in_batch.insert(mutation.mutation_id, steps.len());
+            steps.push(Step::Apply(mutation, mutation.decode()));
+        }
+
+        let mut batch = Batch::new(self.backend);
+        let payloads = steps.iter().filter_map(|step| match step {
+            Step::Apply(mutation, Ok(payload)) => Some((mutation.entity_id, payload)),
+            _ => None,
+        });
+        batch.preload(&mut tx, payloads, author.row_lock).await?;
+
+        let mut acks: Vec<Ack> = Vec::with_capacity(steps.len());
+        for step in steps {
+            let ack = match step {
+                Step::Replay(ack) => ack,
+                Step::Repeat(earlier) => replayed(&acks[earlier]),
+                Step::Apply(mutation, payload) => {
+                    let ack = match apply(&mut tx, &mut batch, author, mutation, payload).await? {
+                        Ok(applied) => {
+                            batch.changes.extend(applied.changes);
+                            Ack {
+                                mutation_id: mutation.mutation_id,
+                                status: AckStatus::Applied,
+                                rev: Some(applied.rev),
+                                error: None,
+                            }
+                        }
+                        Err(error) => Ack {
+                            mutation_id: mutation.mutation_id,
+                            status: AckStatus::Rejected,
+                            rev: None,
+                            error: Some(error),
+                        },
+                    };
+                    batch.ack(mutation, &ack)?;
+                    ack
+                }
+            };
+            acks.push(ack);
+        }
+        let user_id = author.user.id.to_string();
+        let advanced = (last_seq != first_seq).then_some(last_seq);
+        batch.flush(&mut tx, &user_id, device_id, advanced).await?;
+        // The change counter is taken last, so its row lock is held only for the commit.
+        append_changes(&mut tx, self.backend, &batch.changes).await?;
+        tx.commit().await?;
+        Ok(PushResponse { acks, gap })
     }
 
     /// One page of the changes visible in `scope` (and, for enterprises, `directory`) after
@@ -434,142 +508,76 @@ impl Store {
     }
 }
 
-async fn stored_ack(
+/// What becomes of one mutation of a batch.
+enum Step<'m> {
+    /// Applied before: its stored ack.
+    Replay(Ack),
+    /// The same mutation as the one at this index, earlier in the batch.
+    Repeat(usize),
+    /// To apply, with its decoded payload.
+    Apply(&'m Mutation, Result<MutationPayload, PayloadError>),
+}
+
+/// The answer to a replay of a mutation acked `ack`: `duplicate` with the stored rev for an
+/// applied one; a rejected one answers the stored rejection again, so the device still sees why.
+fn replayed(ack: &Ack) -> Ack {
+    Ack {
+        mutation_id: ack.mutation_id,
+        status: match ack.status {
+            AckStatus::Rejected => AckStatus::Rejected,
+            AckStatus::Applied | AckStatus::Duplicate => AckStatus::Duplicate,
+        },
+        rev: ack.rev,
+        error: ack.error.clone(),
+    }
+}
+
+/// The stored acks of those of `mutations` this device pushed before, as replays.
+async fn stored_acks(
     tx: &mut Tx,
+    backend: Backend,
     device_id: &str,
-    mutation_id: MutationId,
-) -> Result<Option<Ack>, sqlx::Error> {
-    let row = sqlx::query_as::<_, AckRow>(
-        "SELECT status, rev, error FROM acks WHERE device_id = $1 AND mutation_id = $2",
-    )
-    .bind(device_id)
-    .bind(mutation_id.to_string())
-    .fetch_optional(&mut **tx)
-    .await?;
-    row.map(|row| {
-        // A replay of an applied mutation answers `duplicate` with the stored rev; a replay of
-        // a rejected one answers the stored rejection again, so the device still sees why.
-        let status = if row.status == "rejected" {
-            AckStatus::Rejected
-        } else {
-            AckStatus::Duplicate
-        };
-        Ok(Ack {
-            mutation_id,
-            status,
+    mutations: &[Mutation],
+) -> Result<HashMap<MutationId, Ack>, sqlx::Error> {
+    #[derive(FromRow)]
+    struct Row {
+        mutation_id: String,
+        status: String,
+        rev: Option<i64>,
+        error: Option<String>,
+    }
+    if mutations.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: BTreeSet<String> = mutations
+        .iter()
+        .map(|m| m.mutation_id.to_string())
+        .collect();
+    let sql = format!(
+        "SELECT mutation_id, status, rev, error FROM acks WHERE device_id = {} \
+         AND mutation_id IN ({})",
+        backend.markers(1, 1),
+        backend.markers(2, ids.len())
+    );
+    let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql)).bind(device_id);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let mut acks = HashMap::new();
+    for row in query.fetch_all(&mut **tx).await? {
+        let stored = Ack {
+            mutation_id: parse_id(&row.mutation_id)?,
+            status: if row.status == "rejected" {
+                AckStatus::Rejected
+            } else {
+                AckStatus::Applied
+            },
             rev: row.rev,
             error: row.error.as_deref().map(from_json).transpose()?,
-        })
-    })
-    .transpose()
-}
-
-/// Runs a statement that takes no parameters (savepoints).
-async fn run(tx: &mut Tx, sql: &'static str) -> Result<(), sqlx::Error> {
-    sqlx::query(sql).execute(&mut **tx).await?;
-    Ok(())
-}
-
-/// One mutation inside the push transaction, in the savepoint `mutation`: its stored ack (a
-/// replay), the gap, or its ack after applying or rejecting it; its change-log rows are added
-/// to `changes`. Nothing of it stays unless its ack was written.
-async fn push_one(
-    tx: &mut Tx,
-    author: &Author<'_>,
-    device_id: &str,
-    mutation: &Mutation,
-    changes: &mut Vec<ChangeRow>,
-) -> Result<Outcome, sqlx::Error> {
-    // A concurrent push of the same device can win the race for this seq; then the second
-    // look finds either its stored ack (a duplicate) or the gap. A concurrent creation of the
-    // same record by another device is retried as an update.
-    for _ in 0..3 {
-        if let Some(ack) = stored_ack(tx, device_id, mutation.mutation_id).await? {
-            return Ok(Outcome::Ack(ack));
-        }
-        run(tx, "SAVEPOINT mutation").await?;
-        let advanced = match i64::try_from(mutation.seq) {
-            Ok(seq) if seq > 0 => {
-                sqlx::query(
-                    "UPDATE devices SET last_seq = $1 WHERE device_id = $2 AND last_seq = $3",
-                )
-                .bind(seq)
-                .bind(device_id)
-                .bind(seq - 1)
-                .execute(&mut **tx)
-                .await?
-                .rows_affected()
-                    == 1
-            }
-            _ => false,
         };
-        if !advanced {
-            run(tx, "RELEASE SAVEPOINT mutation").await?;
-            let last: i64 = sqlx::query_scalar("SELECT last_seq FROM devices WHERE device_id = $1")
-                .bind(device_id)
-                .fetch_optional(&mut **tx)
-                .await?
-                .unwrap_or(0);
-            let expected = u64::try_from(last).unwrap_or(0) + 1;
-            if mutation.seq != expected {
-                if let Some(ack) = stored_ack(tx, device_id, mutation.mutation_id).await? {
-                    return Ok(Outcome::Ack(ack));
-                }
-                return Ok(Outcome::Gap(expected));
-            }
-            continue;
-        }
-        let (ack, applied_changes) = match apply(tx, author, mutation).await {
-            Ok(Ok(applied)) => {
-                let ack = Ack {
-                    mutation_id: mutation.mutation_id,
-                    status: AckStatus::Applied,
-                    rev: Some(applied.rev),
-                    error: None,
-                };
-                (ack, applied.changes)
-            }
-            Ok(Err(error)) => {
-                let ack = Ack {
-                    mutation_id: mutation.mutation_id,
-                    status: AckStatus::Rejected,
-                    rev: None,
-                    error: Some(error),
-                };
-                (ack, Vec::new())
-            }
-            // Another device created the same record (or claimed the same credit code) at
-            // the same moment: start over, and this time see what it wrote.
-            Err(error) if is_unique_violation(&error) => {
-                run(tx, "ROLLBACK TO SAVEPOINT mutation").await?;
-                run(tx, "RELEASE SAVEPOINT mutation").await?;
-                continue;
-            }
-            Err(error) => return Err(error),
-        };
-        sqlx::query(
-            "INSERT INTO acks (device_id, mutation_id, seq, user_id, kind, entity_id, status, \
-             rev, error, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(device_id)
-        .bind(mutation.mutation_id.to_string())
-        .bind(i64::try_from(mutation.seq).unwrap_or(i64::MAX))
-        .bind(author.user.id.to_string())
-        .bind(mutation.kind.as_str())
-        .bind(mutation.entity_id.to_string())
-        .bind(status_name(ack.status))
-        .bind(ack.rev)
-        .bind(ack.error.as_ref().map(to_json).transpose()?)
-        .bind(now())
-        .execute(&mut **tx)
-        .await?;
-        run(tx, "RELEASE SAVEPOINT mutation").await?;
-        changes.extend(applied_changes);
-        return Ok(Outcome::Ack(ack));
+        acks.insert(stored.mutation_id, replayed(&stored));
     }
-    Err(sqlx::Error::Protocol(
-        "push kept racing with another push of the same device".into(),
-    ))
+    Ok(acks)
 }
 
 /// True for a PostgreSQL deadlock (SQLSTATE 40P01): the transaction was rolled back.
@@ -579,6 +587,7 @@ fn is_deadlock(error: &sqlx::Error) -> bool {
 
 pub(in crate::db) async fn append_changes(
     tx: &mut Tx,
+    backend: Backend,
     changes: &[ChangeRow],
 ) -> Result<(), sqlx::Error> {
     if changes.is_empty() {
@@ -592,20 +601,23 @@ pub(in crate::db) async fn append_changes(
     .fetch_one(&mut **tx)
     .await?;
     let created_at = now();
+    let mut rows = Rows::new(7);
     for (seq, change) in (last - count + 1..).zip(changes) {
-        sqlx::query(
-            "INSERT INTO change_log (seq, entity, entity_id, org_id, rev, detail, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(seq)
-        .bind(entity_name(change.entity))
-        .bind(change.id.to_string())
-        .bind(change.org_id.to_string())
-        .bind(change.rev)
-        .bind(change.detail.clone())
-        .bind(&created_at)
-        .execute(&mut **tx)
-        .await?;
+        rows.push([
+            seq.into(),
+            entity_name(change.entity).into(),
+            change.id.to_string().into(),
+            change.org_id.to_string().into(),
+            change.rev.into(),
+            change.detail.clone().into(),
+            created_at.as_str().into(),
+        ]);
     }
-    Ok(())
+    rows.insert(
+        tx,
+        backend,
+        "INSERT INTO change_log (seq, entity, entity_id, org_id, rev, detail, created_at)",
+        "",
+    )
+    .await
 }
