@@ -39,6 +39,7 @@ pub fn App() -> impl IntoView {
             </main>
         </Router>
     }
+    .into_any()
 }
 
 /// The page of the current address; rebuilt when the path changes (back/forward, links,

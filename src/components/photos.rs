@@ -79,6 +79,7 @@ pub fn PhotoStrip(
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 /// A camera / gallery input. Hands the chosen files to `on_files` and clears itself, so the same
@@ -117,4 +118,5 @@ pub fn PhotoInput(
                 data-testid=testid disabled=disabled on:change=changed />
         </label>
     }
+    .into_any()
 }

@@ -126,4 +126,5 @@ pub fn SignaturePad(
             {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </div>
     }
+    .into_any()
 }

@@ -65,4 +65,5 @@ pub fn StorageGuardian() -> impl IntoView {
             {move || message.get().map(|m| view! { <p class="guardian__message" role="alert">{m}</p> })}
         </section>
     }
+    .into_any()
 }

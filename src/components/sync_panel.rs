@@ -56,4 +56,5 @@ pub fn SyncPanel() -> impl IntoView {
             </Show>
         </section>
     }
+    .into_any()
 }

@@ -40,4 +40,5 @@ pub fn UpdateBanner(ready: ReadSignal<bool>) -> impl IntoView {
             </div>
         </Show>
     }
+    .into_any()
 }

@@ -149,4 +149,5 @@ pub fn HomePage() -> impl IntoView {
             <StorageGuardian />
         </section>
     }
+    .into_any()
 }

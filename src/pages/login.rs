@@ -121,4 +121,5 @@ pub fn LoginPage() -> impl IntoView {
             {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         </section>
     }
+    .into_any()
 }

@@ -12,4 +12,5 @@ pub fn NotFoundPage() -> impl IntoView {
             <a class="button" href=Page::Home.path()>"返回首页"</a>
         </section>
     }
+    .into_any()
 }

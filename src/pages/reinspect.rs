@@ -107,6 +107,7 @@ pub fn ReinspectionsPage() -> impl IntoView {
             <a class="button button--secondary" href=Page::Home.path()>"返回首页"</a>
         </section>
     }
+    .into_any()
 }
 
 /// A photo picked for the re-inspection, already compressed and hashed.
@@ -337,4 +338,5 @@ pub fn ReinspectPage(id: Option<FindingId>) -> impl IntoView {
             </form>
         </section>
     }
+    .into_any()
 }

@@ -14,4 +14,5 @@ pub fn StoragePage() -> impl IntoView {
             <a class="button button--secondary" href=Page::Home.path()>"返回首页"</a>
         </section>
     }
+    .into_any()
 }

@@ -116,4 +116,5 @@ pub fn SyncErrorsPage() -> impl IntoView {
             <a class="button button--secondary" href=Page::Home.path()>"返回首页"</a>
         </section>
     }
+    .into_any()
 }

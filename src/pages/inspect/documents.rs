@@ -108,6 +108,7 @@ pub fn DocumentsPage(id: Option<InspectionId>) -> impl IntoView {
             </Suspense>
         </section>
     }
+    .into_any()
 }
 
 /// The drawn signatures a field of a document shows.
@@ -158,4 +159,5 @@ fn DocumentSheet(sheet: Sheet, inspection: Inspection) -> impl IntoView {
             </table>
         </article>
     }
+    .into_any()
 }

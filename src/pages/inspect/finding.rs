@@ -96,6 +96,7 @@ pub fn NewFindingPage(inspection: Option<InspectionId>) -> impl IntoView {
             </Suspense>
         </section>
     }
+    .into_any()
 }
 
 /// An existing finding.
@@ -113,6 +114,7 @@ pub fn FindingPage(id: Option<FindingId>) -> impl IntoView {
             </Suspense>
         </section>
     }
+    .into_any()
 }
 
 /// The leader's reason, while the finding is back with the inspector after a return.
@@ -486,4 +488,5 @@ fn Editor(data: EditorData) -> impl IntoView {
             <a class="button button--wide" href=Page::Inspection(inspection_id).path() data-testid="finding-done">"完成，返回检查"</a>
         </div>
     }
+    .into_any()
 }

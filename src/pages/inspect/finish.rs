@@ -64,6 +64,7 @@ pub fn FinishPage(id: Option<InspectionId>) -> impl IntoView {
             </Suspense>
         </section>
     }
+    .into_any()
 }
 
 /// Records a stored signature's photo on the inspection (an inspector's, or the enterprise's).

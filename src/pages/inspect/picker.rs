@@ -87,6 +87,7 @@ pub fn PickEnterprisePage() -> impl IntoView {
             </Show>
         </section>
     }
+    .into_any()
 }
 
 /// A form for an enterprise found on site; it syncs like any record.
@@ -193,6 +194,7 @@ fn AdHocEnterprise() -> impl IntoView {
             })}
         </form>
     }
+    .into_any()
 }
 
 /// Adds `value` if absent, removes it if present.

@@ -75,6 +75,7 @@ pub fn InspectionPage(id: Option<InspectionId>) -> impl IntoView {
             </Suspense>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -260,4 +261,5 @@ fn Runner(data: RunnerData) -> impl IntoView {
             <a class="button button--wide runner__finish" href=Page::Finish(id).path() data-testid="to-finish">"结束检查：签字并出具文书"</a>
         })}
     }
+    .into_any()
 }

@@ -97,6 +97,7 @@ pub fn StartInspectionPage(id: String) -> impl IntoView {
             </Suspense>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -295,4 +296,5 @@ fn StartScreen(data: StartData) -> impl IntoView {
             </ul>
         })}
     }
+    .into_any()
 }

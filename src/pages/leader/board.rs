@@ -162,4 +162,5 @@ pub fn RectificationPage() -> impl IntoView {
             </Suspense>
         </section>
     }
+    .into_any()
 }

@@ -150,4 +150,5 @@ pub fn DossierPage(id: Option<EnterpriseId>) -> impl IntoView {
             </Suspense>
         </section>
     }
+    .into_any()
 }

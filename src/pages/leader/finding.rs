@@ -271,4 +271,5 @@ pub fn LeaderFindingPage(id: Option<FindingId>) -> impl IntoView {
             </Suspense>
         </section>
     }
+    .into_any()
 }

@@ -278,6 +278,7 @@ pub fn LedgerPage() -> impl IntoView {
             </Show>
         </section>
     }
+    .into_any()
 }
 
 fn ledger_table(page: FindingsPage, cursors: RwSignal<Vec<Option<String>>>) -> impl IntoView {

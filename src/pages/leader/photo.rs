@@ -39,6 +39,7 @@ pub fn PhotoThumb(hash: PhotoHash, #[prop(into)] alt: String) -> impl IntoView {
             })}
         </Suspense>
     }
+    .into_any()
 }
 
 /// A row of photos, or a note that there are none.

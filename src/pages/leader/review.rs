@@ -180,4 +180,5 @@ pub fn ReviewPage() -> impl IntoView {
             </Suspense>
         </section>
     }
+    .into_any()
 }

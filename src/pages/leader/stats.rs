@@ -330,4 +330,5 @@ pub fn StatsPage() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }
