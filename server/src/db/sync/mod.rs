@@ -553,12 +553,25 @@ async fn stored_acks(
         .iter()
         .map(|m| m.mutation_id.to_string())
         .collect();
-    let sql = format!(
-        "SELECT mutation_id, status, rev, error FROM acks WHERE device_id = {} \
-         AND mutation_id IN ({})",
-        backend.markers(1, 1),
-        backend.markers(2, ids.len())
-    );
+    let sql = match backend {
+        Backend::Sqlite => format!(
+            "SELECT mutation_id, status, rev, error FROM acks WHERE device_id = ? \
+             AND mutation_id IN ({})",
+            backend.markers(2, ids.len())
+        ),
+        // One primary-key lookup per id. With `IN (…)` and the table's statistics not yet
+        // gathered (a new database) PostgreSQL scans all of the device's acks instead, which
+        // made this the slowest statement of a push; the `LIMIT` keeps the subquery a lookup.
+        Backend::Postgres => format!(
+            "SELECT a.mutation_id, a.status, a.rev, a.error FROM (VALUES {}) AS v (id) \
+             CROSS JOIN LATERAL (SELECT mutation_id, status, rev, error FROM acks \
+             WHERE device_id = $1 AND mutation_id = v.id LIMIT 1) AS a",
+            (2..ids.len() + 2)
+                .map(|n| format!("(${n})"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
     let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql)).bind(device_id);
     for id in ids {
         query = query.bind(id);
