@@ -129,9 +129,14 @@ impl Store {
                 Box::pin(async move {
                     // WAL: readers never block the writer. FULL: every commit is on disk before
                     // its ack is sent, so a power cut cannot lose what a device then deleted.
+                    // Checkpoints every 8,000 pages (32 MB of WAL) rather than 1,000: a push
+                    // batch writes a few hundred pages, mostly the same index pages again, and
+                    // each checkpoint copies them to the database file and syncs it on the
+                    // committing request's time. Durability is the WAL's, unchanged.
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                         PRAGMA wal_autocheckpoint = 8000;",
                     )
                     .await?;
                     Ok(())
