@@ -110,12 +110,18 @@ impl PhotoStore {
 
     /// Writes create-only; "already exists" is success (the bytes are the same by their hash).
     /// When this returns, the bytes survive a power cut: a photo the receipt reports as held
-    /// may then be pruned from the device.
-    pub async fn put(&self, hash: &PhotoHash, bytes: Bytes) -> Result<Stored, ApiError> {
+    /// may then be pruned from the device. `recorded` says whether the photo's database row
+    /// existed before this upload: only then may a file already at its name be trusted.
+    pub async fn put(
+        &self,
+        hash: &PhotoHash,
+        bytes: Bytes,
+        recorded: bool,
+    ) -> Result<Stored, ApiError> {
         let key = Self::key(hash);
         if let Some(root) = &self.local {
             let path = root.join(key.as_ref());
-            return tokio::task::spawn_blocking(move || write_local(&path, &bytes))
+            return tokio::task::spawn_blocking(move || write_local(&path, &bytes, recorded))
                 .await
                 .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?
                 .map_err(ApiError::from);
@@ -186,11 +192,13 @@ impl PhotoStore {
 /// find nothing left to write.
 ///
 /// Publishing by a link keeps a reader from ever seeing part of a photo. Linking before the
-/// flush means a power cut can leave `path` with bytes that never reached the disk — but never
-/// a recorded photo: the database row is written only after this returns. A later upload of
-/// the same photo finds `path` taken, compares it with its bytes, and replaces it (by a rename,
-/// atomic too) when it differs. Staging files a crash leaves are swept at start-up.
-fn write_local(path: &Path, bytes: &[u8]) -> std::io::Result<Stored> {
+/// flush means `path` can exist while its bytes are not on disk — a power cut or a failed flush
+/// after the link, or another upload of the same photo still on its way — but never for a
+/// recorded photo: the database row is written only after this returns. So a file found at
+/// `path` is trusted only when the photo was `recorded` before this upload began; otherwise
+/// this upload flushes its own copy first and renames it over `path` (atomic), and only then
+/// returns. Staging files a crash leaves are swept at start-up.
+fn write_local(path: &Path, bytes: &[u8], recorded: bool) -> std::io::Result<Stored> {
     let folder = path
         .parent()
         .ok_or_else(|| std::io::Error::other("a photo path without a folder"))?;
@@ -206,25 +214,36 @@ fn write_local(path: &Path, bytes: &[u8]) -> std::io::Result<Stored> {
         .open(&staging)?;
     let written = file.write_all(bytes).and_then(|()| {
         match std::fs::hard_link(&staging, path) {
-            Ok(()) => Ok(Stored::Created),
+            Ok(()) => {
+                std::fs::remove_file(&staging)?;
+                file.sync_data()?;
+                Ok(Stored::Created)
+            }
+            // Recorded: its writer flushed the file and its folders before the row was written.
+            Err(e) if e.kind() == ErrorKind::AlreadyExists && recorded => Ok(Stored::AlreadyHeld),
             Err(e) if e.kind() == ErrorKind::AlreadyExists => {
-                if std::fs::read(path)? == bytes {
-                    // Held already; flushed here too, as its writer may not have got that far.
-                    file = File::open(path)?;
-                    Ok(Stored::AlreadyHeld)
+                // Not recorded: what is at `path` may never have reached the disk. This copy is
+                // made durable first, then takes the name, so whichever upload's rename lands
+                // last, the name points at flushed bytes.
+                let same = std::fs::read(path).is_ok_and(|held| held == bytes);
+                file.sync_data()?;
+                std::fs::rename(&staging, path)?;
+                Ok(if same {
+                    Stored::AlreadyHeld
                 } else {
-                    // Left unflushed by a power cut, never recorded: replace it.
-                    std::fs::rename(&staging, path)?;
-                    Ok(Stored::Created)
-                }
+                    Stored::Created
+                })
             }
             Err(e) => Err(e),
         }
     });
+    // Gone already unless the name was trusted as it was, or the write failed.
     let _ = std::fs::remove_file(&staging);
     let stored = written?;
-    file.sync_data()?;
     drop(file);
+    if stored == Stored::AlreadyHeld && recorded {
+        return Ok(stored);
+    }
     sync_folder(folder)?;
     // Each new folder's name is in its parent.
     for dir in &created {

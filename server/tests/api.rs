@@ -16,6 +16,7 @@ on_both_backends!(
     logout_revokes_the_token,
     requests_without_a_valid_token_get_401,
     photo_upload_verifies_the_hash_and_writes_once,
+    a_photo_file_without_its_row_is_never_trusted,
     photos_and_receipts_are_only_for_those_in_scope,
     bad_input_gets_a_4xx_json_error,
     openapi_lists_the_endpoints,
@@ -176,6 +177,89 @@ async fn photo_upload_verifies_the_hash_and_writes_once(backend: Backend) {
         .assert_error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
     assert_eq!(stored_objects(&t), 1);
     t.finish().await;
+}
+
+/// A file at a photo's name with no database row may be one a power cut or a failed flush left
+/// with its bytes never on disk — even when its contents read back right from the page cache.
+/// The upload must write and flush its own copy over it (a new inode), torn or not; once the
+/// photo is recorded, a repeat upload trusts the file (same inode).
+async fn a_photo_file_without_its_row_is_never_trusted(backend: Backend) {
+    use std::os::unix::fs::MetadataExt as _;
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let path_of = |hash: &PhotoHash| {
+        let h = hash.as_str();
+        t.dir
+            .path()
+            .join("data")
+            .join("photos")
+            .join(&h[0..2])
+            .join(&h[2..4])
+            .join(format!("{h}.jpg"))
+    };
+    for (fill, leftover) in [(3u8, 100usize), (4, 0), (5, usize::MAX)] {
+        let bytes = jpeg(50_000, fill);
+        let hash = PhotoHash::of_bytes(&bytes);
+        let path = path_of(&hash);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        // Torn, empty, or complete (but never flushed as far as anyone can tell).
+        std::fs::write(&path, &bytes[..leftover.min(bytes.len())]).unwrap();
+        let planted = std::fs::metadata(&path).unwrap().ino();
+        assert_eq!(
+            head_photo(&t, &device.token, hash.as_str()).await,
+            StatusCode::NOT_FOUND
+        );
+
+        let reply = put_photo(&t, &device.token, hash.as_str(), bytes.clone()).await;
+        let complete = leftover == usize::MAX;
+        let expected = if complete {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
+        assert_eq!(
+            reply.status,
+            expected,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), bytes);
+        let written = std::fs::metadata(&path).unwrap().ino();
+        assert_ne!(
+            written, planted,
+            "an unrecorded file was trusted (leftover {leftover})"
+        );
+        assert_eq!(
+            head_photo(&t, &device.token, hash.as_str()).await,
+            StatusCode::OK
+        );
+
+        let again = put_photo(&t, &device.token, hash.as_str(), bytes).await;
+        assert_eq!(again.status, StatusCode::OK);
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().ino(),
+            written,
+            "a recorded photo was rewritten"
+        );
+    }
+    let staging: Vec<_> = walk(&t.dir.path().join("data").join("photos"))
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains('#'))
+        .collect();
+    assert!(staging.is_empty(), "staging files left behind: {staging:?}");
+    t.finish().await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.path().is_dir() {
+            files.extend(walk(&entry.path()));
+        } else {
+            files.push(entry.path());
+        }
+    }
+    files
 }
 
 async fn photos_and_receipts_are_only_for_those_in_scope(backend: Backend) {

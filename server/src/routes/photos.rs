@@ -82,7 +82,9 @@ pub async fn upload(
     }
     let bytes = state.photos.receive(&hash, declared, body).await?;
     let size = bytes.len() as u64;
-    let stored = state.photos.put(&hash, bytes).await?;
+    // Asked before writing: a row that appears meanwhile only makes the write more careful.
+    let recorded = state.store.photo_recorded(&hash).await?;
+    let stored = state.photos.put(&hash, bytes, recorded).await?;
     state
         .store
         .record_photo(&hash, size, &session.user.id.to_string())
