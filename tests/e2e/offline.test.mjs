@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
-  DIST, Server, launchBrowser, launchProfile, phonePage, waitForServiceWorker, waitForText,
+  DIST, Server, launchBrowser, launchProfile, phonePage, until, waitForServiceWorker, waitForText,
 } from './harness.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -148,7 +148,14 @@ test('a rebuilt app is offered as an update, never forced over unsynced data, an
     // Publish the new build only now, while the page is open and controlled: a build found
     // during the reload itself could activate before any page holds the old version.
     const nextCss = rebuild(dist);
-    await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
+    // The reload made the browser check for a new service worker too, and an update() that joins
+    // a check still under way gets that check's answer: the old sw.js. Ask until the new version
+    // is found, as the app's own periodic check would.
+    await until('the new version found', () => page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.getRegistration();
+      if (!registration.installing && !registration.waiting) await registration.update();
+      return Boolean(registration.installing || registration.waiting);
+    }), 60_000);
     await waitForText(page, '直查有新版本可用', 30_000);
     await waitForText(page, '有未同步的数据，同步完成后再更新');
     assert.equal(await page.getByRole('button', { name: '立即更新' }).count(), 0);
