@@ -26,6 +26,9 @@ use zhicha_core::protocol::MAX_PHOTO_BYTES;
 
 use crate::{ApiError, Config};
 
+/// The most an upload's buffer reserves before its bytes arrive.
+const RESERVE_AT_MOST: usize = 1024 * 1024;
+
 /// Where photo bytes live.
 #[derive(Clone)]
 pub struct PhotoStore {
@@ -150,10 +153,13 @@ impl PhotoStore {
         declared: Option<u64>,
         body: Body,
     ) -> Result<Bytes, ApiError> {
+        // Reserved from the declared length, but not beyond what a photo from the app needs
+        // (≤1600 px JPEG, a few hundred KB): a client that declares 10 MB and then trickles
+        // bytes must not pin 10 MB; a larger upload grows the buffer as its bytes arrive.
         let capacity = declared
             .and_then(|n| usize::try_from(n).ok())
             .unwrap_or(0)
-            .min(MAX_PHOTO_BYTES);
+            .min(RESERVE_AT_MOST);
         let mut bytes = BytesMut::with_capacity(capacity);
         let mut hasher = Sha256::new();
         let mut stream = body.into_data_stream();

@@ -176,6 +176,14 @@ async fn photo_upload_verifies_the_hash_and_writes_once(backend: Backend) {
         .await
         .assert_error(StatusCode::PAYLOAD_TOO_LARGE, "too_large");
     assert_eq!(stored_objects(&t), 1);
+
+    // Larger than the buffer reserved up front: received whole all the same.
+    let large = jpeg(3 * 1024 * 1024, 9);
+    let large_hash = PhotoHash::of_bytes(&large);
+    let reply = put_photo(&t, &device.token, large_hash.as_str(), large.clone()).await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    assert_eq!(reply.json()["bytes"], large.len());
+    assert_eq!(stored_objects(&t), 2);
     t.finish().await;
 }
 
