@@ -8,7 +8,8 @@
 //! - `fieldwork`: the inspector's screens as rules: start, findings from items, progress, finish.
 //! - `packs`: the embedded sector checklist packs (`checklists/*.json`).
 //! - `protocol`: the sync wire types (protocol.md); `openapi` feature derives schemas.
-//! - `outbox`: the device outbox as pure functions.
+//! - `outbox`: the device outbox as pure functions over its stored entries.
+//! - `push`: the server's push rules: classifying a batch, the conflict rule.
 //! - `ledger`: the leader's ledger and statistics query/answer types.
 
 pub mod documents;
@@ -20,6 +21,7 @@ pub mod model;
 pub mod outbox;
 pub mod packs;
 pub mod protocol;
+pub mod push;
 pub mod validation;
 
 /// The product name as shown to users.

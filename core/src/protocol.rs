@@ -34,6 +34,12 @@ pub struct LoginRequest {
     pub username: String,
     pub password: String,
     pub device_id: DeviceId,
+    /// The seq the device's next new mutation will get. The server refuses a login as another
+    /// user while the device still holds mutations (seqs) the server has not applied: they
+    /// belong to the user who made them and would otherwise be lost or pushed under the wrong
+    /// name. Absent from older apps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_seq: Option<u64>,
 }
 
 /// `POST /api/v1/auth/login` → 200.
@@ -944,6 +950,7 @@ pub(crate) mod tests {
     fn auth_and_bootstrap_types_round_trip() {
         let u = user(Role::Leader);
         round_trip(&LoginRequest {
+            next_seq: Some(12),
             username: "zhangsan".into(),
             password: "secret".into(),
             device_id: DeviceId::new(),
