@@ -11,5 +11,6 @@ pub mod pages;
 pub mod photo;
 pub mod pwa;
 pub mod state;
+pub mod steps;
 pub mod storage;
 pub mod sync;

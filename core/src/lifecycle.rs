@@ -407,7 +407,7 @@ pub fn act(
             let mut merged = (**new).clone();
             merged.id = old.id;
             merged.inspection_id = old.inspection_id;
-            merged.enterprise_id = old.enterprise_id.clone();
+            merged.enterprise_id = old.enterprise_id;
             merged.org_id = old.org_id;
             merged.created_by = old.created_by;
             merged.created_at = old.created_at;

@@ -19,8 +19,8 @@ use uuid::Uuid;
 
 use crate::ids::{DeviceId, MutationId, UserId};
 use crate::protocol::{
-    AckStatus, Change, ErrorBody, MAX_BATCH_BYTES, MAX_BATCH_MUTATIONS, Mutation, MutationPayload,
-    PushRequest, PushResponse,
+    AckStatus, Change, ErrorBody, MAX_BATCH_BYTES, MAX_BATCH_MUTATIONS, Mutation, MutationKind,
+    MutationPayload, PushRequest, PushResponse,
 };
 
 /// One queued write as the device stores it.
@@ -42,6 +42,35 @@ pub struct OutboxEntry {
 }
 
 impl OutboxEntry {
+    /// A new entry with seq `seq` (what [`plan_edit`] appends). `payload` is the wire value;
+    /// a bulk writer that fills it in later passes `Value::Null`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn appended(
+        seq: u64,
+        mutation_id: MutationId,
+        entity_id: Uuid,
+        kind: MutationKind,
+        base_rev: Option<i64>,
+        payload: serde_json::Value,
+        at: DateTime<Utc>,
+        by: Option<UserId>,
+    ) -> Self {
+        Self {
+            seq,
+            mutation: Mutation {
+                mutation_id,
+                seq,
+                kind,
+                entity_id,
+                base_rev,
+                payload,
+            },
+            created_at: at,
+            sent: false,
+            by,
+        }
+    }
+
     /// Whether this entry may be pushed under `user`'s token.
     pub fn pushable_by(&self, user: UserId) -> bool {
         self.by.is_none_or(|by| by == user)
@@ -94,19 +123,16 @@ pub fn plan_edit(latest: Option<&OutboxEntry>, next_seq: u64, edit: Edit<'_>) ->
         merged.mutation.payload = edit.payload.to_value();
         return Planned::Merge(merged);
     }
-    Planned::Append(OutboxEntry {
-        seq: next_seq,
-        mutation: Mutation::new(
-            edit.mutation_id,
-            next_seq,
-            edit.entity_id,
-            edit.base_rev,
-            edit.payload,
-        ),
-        created_at: edit.at,
-        sent: false,
-        by: edit.by,
-    })
+    Planned::Append(OutboxEntry::appended(
+        next_seq,
+        edit.mutation_id,
+        edit.entity_id,
+        kind,
+        edit.base_rev,
+        edit.payload.to_value(),
+        edit.at,
+        edit.by,
+    ))
 }
 
 /// Overhead of the push envelope around the mutations (`{"device_id":"…","mutations":[]}`).
@@ -632,7 +658,7 @@ mod tests {
     use crate::ids::PhotoHash;
     use crate::model::{PhotoMeta, PhotoOwner, PhotoRole};
     use crate::protocol::tests::{finding, inspection, t0};
-    use crate::protocol::{Ack, Change, CommentPayload, Gap, MutationKind};
+    use crate::protocol::{Ack, Change, CommentPayload, Gap};
 
     fn save(f: &crate::model::Finding) -> MutationPayload {
         MutationPayload::FindingSave(Box::new(f.clone()))

@@ -46,7 +46,10 @@ async fn load(running: bool) -> Result<HomeData, String> {
             .chain(findings.iter().map(|f| f.id.0))
             .collect();
         let complete = db.evidence_complete(inspection.id).await.unwrap_or(false);
-        let sync = RecordSync::of(&ids, &unsynced, running, complete);
+        let own = session
+            .as_ref()
+            .is_some_and(|s| s.user.id == inspection.created_by);
+        let sync = RecordSync::of(&ids, &unsynced, running, complete, own);
         rows.push(Row {
             enterprise,
             inspection,

@@ -16,8 +16,16 @@ async fn login_and_download(
 ) -> Result<(), String> {
     let db = state::db().await.map_err(|e| e.to_string())?;
     let device_id = db.device_id().await.map_err(|e| e.to_string())?;
+    db.may_sign_in(username.trim())
+        .await
+        .map_err(|e| e.to_string())?;
+    let next_seq = db.next_seq().await.map_err(|e| e.to_string())?;
     progress.set("正在登录…".to_owned());
-    let login = api::login(username.trim(), &password, device_id)
+    let login = api::login(username.trim(), &password, device_id, next_seq)
+        .await
+        .map_err(|e| e.to_string())?;
+    // Another user's records leave the phone now (only when all of them are on the server).
+    db.switch_user(&login.user)
         .await
         .map_err(|e| e.to_string())?;
     let session = Session {

@@ -9,9 +9,8 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
 use zhicha_core::ids::FindingId;
-use zhicha_core::lifecycle::{self, Actor, FindingAction, days_overdue, is_overdue};
+use zhicha_core::lifecycle::{FindingAction, days_overdue, is_overdue};
 use zhicha_core::model::{Finding, FindingStatus, PhotoMeta, PhotoOwner, PhotoRole, Role};
-use zhicha_core::protocol::{MutationPayload, ReinspectPayload};
 
 use super::Page;
 use super::leader::photo::PhotoStrip;
@@ -155,42 +154,15 @@ async fn save(
         return Err("复查合格须拍摄整改后照片。".to_owned());
     }
     let db = state::db().await.map_err(|e| e.to_string())?;
-    let session = db
-        .session()
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "尚未登录".to_owned())?;
     let finding = db
         .finding(id)
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| "本机没有这条隐患".to_owned())?;
-    let actor = Actor {
-        user_id: session.user.id,
-        role: session.user.role,
-        same_team: session.user.org_id == finding.org_id,
-        in_scope: true,
-    };
-    let mut updated = finding.clone();
     let action = FindingAction::Reinspect {
         passed,
         new_deadline: if passed { None } else { new_deadline },
     };
-    lifecycle::apply(&mut updated, &action, &actor, Utc::now(), comment.trim())
-        .map_err(|e| e.to_string())?;
-    let hashes: Vec<_> = photos.iter().map(|p| p.meta.hash.clone()).collect();
-    for hash in &hashes {
-        if !updated.after_photos.contains(hash) {
-            updated.after_photos.push(hash.clone());
-        }
-    }
-    let payload = MutationPayload::FindingReinspect(ReinspectPayload {
-        passed,
-        new_deadline: if passed { None } else { new_deadline },
-        inspection_id: None,
-        after_photos: hashes,
-        comment: comment.trim().to_owned(),
-    });
     let photos: Vec<NewPhoto> = photos
         .into_iter()
         .map(|p| NewPhoto {
@@ -198,9 +170,9 @@ async fn save(
             blob: p.blob,
         })
         .collect();
-    db.record_finding_action_with_photos(&updated, &payload, &photos)
+    crate::steps::take(&finding, action, &comment, photos)
         .await
-        .map_err(|e| e.to_string())
+        .map(|_| ())
 }
 
 #[component]

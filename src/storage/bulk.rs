@@ -13,15 +13,13 @@ use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 use zhicha_core::ids::MutationId;
 use zhicha_core::model::{Finding, PhotoOwner};
-use zhicha_core::protocol::{Mutation, MutationKind};
+use zhicha_core::outbox::OutboxEntry;
+use zhicha_core::protocol::MutationKind;
 
-use super::records::{key, photo_row, rev_key, uuid_of};
+use super::outbox::NEXT_SEQ_KEY;
+use super::records::{SESSION_KEY, Session, key, photo_row, rev_key, uuid_of};
 use super::schema::{FINDINGS, META, OUTBOX, PHOTOS};
-use super::{Db, NewPhoto, OutboxRecord, StorageError, from_js, to_js, write_all};
-
-/// The meta key of the next seq to hand out. The per-edit path (`records::enqueue`) reads and
-/// advances the same key; the browser tests check that both paths share one sequence.
-const NEXT_SEQ_KEY: &str = "next_seq";
+use super::{Db, NewPhoto, StorageError, from_js, to_js, write_all};
 
 impl Db {
     /// Stores new findings with their photos, all in one transaction: the photos, the findings,
@@ -69,6 +67,12 @@ impl Db {
                 .map(from_js)
                 .transpose()?
                 .unwrap_or(1);
+            let by = meta
+                .get(key(SESSION_KEY))
+                .await?
+                .map(from_js::<Session>)
+                .transpose()?
+                .map(|s| s.user.id);
             let mut outbox = Vec::with_capacity(payloads.len());
             for (seq, (entity_id, kind, payload, new_entity)) in (first..).zip(&payloads) {
                 // A finding of this batch has no server revision; a photo attached to some
@@ -81,19 +85,19 @@ impl Db {
                         .map(from_js)
                         .transpose()?
                 };
-                let record = OutboxRecord {
+                // Every entry is appended (core's `plan_edit` merges only into an earlier
+                // save of the same entity, and these findings are new); the payload is
+                // filled in below with the JS object made once for the entity row.
+                let record = OutboxEntry::appended(
                     seq,
-                    mutation: Mutation {
-                        mutation_id: MutationId::new(),
-                        seq,
-                        kind: *kind,
-                        entity_id: *entity_id,
-                        base_rev,
-                        // Filled in below with the JS object made once for the entity row.
-                        payload: serde_json::Value::Null,
-                    },
+                    MutationId::new(),
+                    *entity_id,
+                    *kind,
+                    base_rev,
+                    serde_json::Value::Null,
                     created_at,
-                };
+                    by,
+                );
                 let value = to_js(&record)?;
                 let mutation = Reflect::get(&value, &JsValue::from_str("mutation"))
                     .map_err(|e| StorageError::Format(format!("{e:?}")))?;

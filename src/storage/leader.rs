@@ -3,7 +3,8 @@
 use zhicha_core::model::Finding;
 use zhicha_core::protocol::MutationPayload;
 
-use super::records::{enqueue, photo_row, uuid_of};
+use super::outbox::enqueue;
+use super::records::{photo_row, uuid_of};
 use super::schema::{FINDINGS, META, OUTBOX, PHOTOS};
 use super::{Db, NewPhoto, StorageError, to_js, write_all};
 

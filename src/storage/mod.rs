@@ -5,6 +5,7 @@
 
 mod bulk;
 mod leader;
+mod outbox;
 mod records;
 pub mod schema;
 
@@ -13,11 +14,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
-pub use records::{
-    DocumentRecord, EnterpriseSearch, NewPhoto, OutboxRecord, RecordSync, Session, StoredPhoto,
-    SyncErrorRecord, UnsyncedCounts, UnsyncedEntities,
-};
+pub use outbox::{OutboxRecord, SwitchError, SyncErrorRecord, UnsyncedCounts};
+pub use records::{DocumentRecord, EnterpriseSearch, NewPhoto, Session, StoredPhoto};
 pub use schema::META;
+pub use zhicha_core::outbox::{RecordSync, UnsyncedEntities};
 
 /// Name of the app's database.
 pub const DB_NAME: &str = "zhicha";

@@ -2,24 +2,24 @@
 
 use chrono::{DateTime, Utc};
 use js_sys::Reflect;
-use rexie::{KeyRange, Transaction};
+use rexie::KeyRange;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Blob;
 use zhicha_core::documents::{DeviceCode, DocumentCounter};
-use zhicha_core::ids::{DeviceId, FindingId, InspectionId, MutationId, PhotoHash};
+use zhicha_core::ids::{DeviceId, FindingId, InspectionId, PhotoHash};
 use zhicha_core::model::{
     DocumentKind, Enterprise, Finding, FindingStatus, Inspection, IssuedDocument, ItemResult,
     OrgUnit, PhotoMeta, PhotoOwner, User,
 };
+use zhicha_core::outbox;
 use zhicha_core::packs::ChecklistPack;
-use zhicha_core::protocol::{
-    BootstrapResponse, Change, EntityKind, ErrorBody, Mutation, MutationPayload,
-};
+use zhicha_core::protocol::{BootstrapResponse, Change, EntityKind, MutationPayload};
 
+use super::outbox::{OutboxRecord, PULL_CURSOR_KEY, enqueue, only};
 use super::schema::{
     BY_ENTERPRISE, BY_INSPECTION, BY_OWNER, BY_PENDING, BY_STATUS, DOCUMENTS, ENTERPRISES,
-    FINDINGS, INSPECTIONS, ITEM_RESULTS, META, OUTBOX, PACKS, PHOTOS, ROSTER, SYNC_ERRORS,
+    FINDINGS, INSPECTIONS, ITEM_RESULTS, META, OUTBOX, PACKS, PHOTOS, ROSTER,
 };
 use super::{Db, StorageError, from_js, to_js, write_all};
 
@@ -27,9 +27,6 @@ pub(crate) const SCHEMA_VERSION_KEY: &str = "schema_version";
 const DEVICE_ID_KEY: &str = "device_id";
 /// The signed-in session (token, user, expiry), kept so the app opens offline.
 pub(crate) const SESSION_KEY: &str = "session";
-/// The next protocol seq to hand out; seqs are strictly increasing by 1 per device.
-const NEXT_SEQ_KEY: &str = "next_seq";
-const PULL_CURSOR_KEY: &str = "pull_cursor";
 /// The device's document-number counters (`documents::DocumentCounter`).
 const DOC_COUNTER_KEY: &str = "doc_counter";
 
@@ -46,23 +43,6 @@ pub struct Session {
     pub device_code: String,
 }
 
-/// One queued mutation, keyed by its seq.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutboxRecord {
-    pub seq: u64,
-    pub mutation: Mutation,
-    pub created_at: DateTime<Utc>,
-}
-
-/// A mutation the server rejected, kept for the inspector to fix and resend or discard.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SyncErrorRecord {
-    pub mutation_id: MutationId,
-    pub mutation: Mutation,
-    pub error: ErrorBody,
-    pub at: DateTime<Utc>,
-}
-
 /// A compressed, hashed photo ready to store (the pipeline has already run).
 pub struct NewPhoto {
     pub meta: PhotoMeta,
@@ -75,78 +55,6 @@ pub struct StoredPhoto {
     pub blob: Blob,
     /// The server has confirmed it holds the bytes.
     pub uploaded: bool,
-}
-
-/// What is on the device and not yet on the server.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct UnsyncedCounts {
-    pub mutations: u32,
-    pub photos: u32,
-    pub errors: u32,
-}
-
-/// Entity ids with unsynced parts, for the per-record sync state.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct UnsyncedEntities {
-    pub queued: Vec<uuid::Uuid>,
-    pub rejected: Vec<uuid::Uuid>,
-    pub photos: Vec<uuid::Uuid>,
-}
-
-/// Per-record sync state as the inspector sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RecordSync {
-    /// 待同步
-    Pending,
-    /// 同步中
-    Syncing,
-    /// 照片待上传
-    PhotosPending,
-    /// 出错
-    Error,
-    /// 已同步 (with the server's receipt: evidence complete)
-    Synced,
-}
-
-impl RecordSync {
-    /// The state of a record made of `ids` (an inspection and its findings).
-    pub fn of(
-        ids: &[uuid::Uuid],
-        unsynced: &UnsyncedEntities,
-        running: bool,
-        receipt_complete: bool,
-    ) -> Self {
-        let any = |list: &[uuid::Uuid]| list.iter().any(|id| ids.contains(id));
-        if any(&unsynced.rejected) {
-            Self::Error
-        } else if any(&unsynced.queued) {
-            if running {
-                Self::Syncing
-            } else {
-                Self::Pending
-            }
-        } else if any(&unsynced.photos) {
-            if running {
-                Self::Syncing
-            } else {
-                Self::PhotosPending
-            }
-        } else if receipt_complete {
-            Self::Synced
-        } else {
-            Self::Pending
-        }
-    }
-
-    pub fn label_zh(self) -> &'static str {
-        match self {
-            Self::Pending => "待同步",
-            Self::Syncing => "同步中",
-            Self::PhotosPending => "照片待上传",
-            Self::Error => "出错",
-            Self::Synced => "已同步 · 证据已全部上传",
-        }
-    }
 }
 
 /// A filter over the offline enterprise directory.
@@ -567,7 +475,7 @@ impl Db {
                 };
                 meta.put(&to_js(&change.rev)?, Some(&key(rev_key(change.id))))
                     .await?;
-                if pending.iter().any(|r| r.mutation.entity_id == change.id) {
+                if !outbox::applies_pulled(change.id, &pending) {
                     continue;
                 }
                 let target = tx.store(store)?;
@@ -614,29 +522,6 @@ impl Db {
             .unwrap_or(false))
     }
 
-    /// Queues a rejected mutation again (after the inspector fixed what the server said) as a new
-    /// mutation with a new id and seq, and removes it from the sync errors.
-    pub async fn resend_sync_error(&self, id: MutationId) -> Result<(), StorageError> {
-        let tx = self.write(&[SYNC_ERRORS, OUTBOX, META])?;
-        write_all(tx, async |tx| {
-            let errors = tx.store(SYNC_ERRORS)?;
-            let record: SyncErrorRecord = errors
-                .get(key(id))
-                .await?
-                .map(from_js)
-                .transpose()?
-                .ok_or_else(|| StorageError::NotFound(format!("同步错误 {id}")))?;
-            let payload = record
-                .mutation
-                .decode()
-                .map_err(|e| StorageError::Format(e.to_string()))?;
-            enqueue(tx, record.mutation.entity_id, &payload).await?;
-            errors.delete(key(id)).await?;
-            Ok(())
-        })
-        .await
-    }
-
     /// Stores what the server sends a device for a day offline. Open findings with pending local
     /// mutations keep the local version.
     pub async fn put_bootstrap(&self, bootstrap: &BootstrapResponse) -> Result<(), StorageError> {
@@ -655,34 +540,6 @@ impl Db {
             .collect();
         self.put_many(FINDINGS, &findings).await?;
         self.put_meta("orgs", &bootstrap.orgs).await
-    }
-
-    /// The entity ids with something not yet on the server: queued mutations, rejected ones and
-    /// the owners of photos not yet uploaded.
-    pub async fn unsynced_entities(&self) -> Result<UnsyncedEntities, StorageError> {
-        let queued = self
-            .outbox(u32::MAX)
-            .await?
-            .into_iter()
-            .map(|r| r.mutation.entity_id)
-            .collect();
-        let rejected = self
-            .sync_errors()
-            .await?
-            .into_iter()
-            .map(|r| r.mutation.entity_id)
-            .collect();
-        let mut photos = Vec::new();
-        for hash in self.pending_photos().await? {
-            if let Some(photo) = self.photo(&hash).await? {
-                photos.push(uuid_of(&photo.meta.owner));
-            }
-        }
-        Ok(UnsyncedEntities {
-            queued,
-            rejected,
-            photos,
-        })
     }
 
     // ----- reads -----
@@ -777,66 +634,6 @@ impl Db {
         .await
     }
 
-    // ----- outbox and sync errors -----
-
-    /// The oldest `limit` queued mutations, in seq order.
-    pub async fn outbox(&self, limit: u32) -> Result<Vec<OutboxRecord>, StorageError> {
-        let tx = self.read(&[OUTBOX])?;
-        let values = tx.store(OUTBOX)?.get_all(None, Some(limit)).await?;
-        values.into_iter().map(from_js).collect()
-    }
-
-    /// Removes acknowledged mutations (and records rejected ones as sync errors) at once.
-    /// `revs` are the entity revisions the server reported in its acks.
-    pub async fn settle_outbox(
-        &self,
-        acked: &[u64],
-        rejected: &[SyncErrorRecord],
-        revs: &[(uuid::Uuid, i64)],
-    ) -> Result<(), StorageError> {
-        let rejected_rows = rejected.iter().map(to_js).collect::<Result<Vec<_>, _>>()?;
-        let tx = self.write(&[OUTBOX, SYNC_ERRORS, META])?;
-        write_all(tx, async |tx| {
-            let outbox = tx.store(OUTBOX)?;
-            for seq in acked {
-                outbox.delete(JsValue::from_f64(*seq as f64)).await?;
-            }
-            let meta = tx.store(META)?;
-            for (id, rev) in revs {
-                meta.put(&to_js(rev)?, Some(&key(rev_key(*id)))).await?;
-            }
-            let errors = tx.store(SYNC_ERRORS)?;
-            for row in &rejected_rows {
-                errors.put(row, None).await?;
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    pub async fn sync_errors(&self) -> Result<Vec<SyncErrorRecord>, StorageError> {
-        self.all(SYNC_ERRORS).await
-    }
-
-    /// Drops a rejected mutation the inspector chose to discard.
-    pub async fn discard_sync_error(&self, id: MutationId) -> Result<(), StorageError> {
-        let tx = self.write(&[SYNC_ERRORS])?;
-        write_all(tx, async |tx| {
-            Ok(tx.store(SYNC_ERRORS)?.delete(key(id)).await?)
-        })
-        .await
-    }
-
-    /// What has not reached the server: queued mutations, photos, rejected mutations.
-    pub async fn unsynced_counts(&self) -> Result<UnsyncedCounts, StorageError> {
-        let tx = self.read(&[OUTBOX, PHOTOS, SYNC_ERRORS])?;
-        Ok(UnsyncedCounts {
-            mutations: tx.store(OUTBOX)?.count(None).await?,
-            photos: tx.store(PHOTOS)?.index(BY_PENDING)?.count(None).await?,
-            errors: tx.store(SYNC_ERRORS)?.count(None).await?,
-        })
-    }
-
     // ----- generic helpers -----
 
     async fn put_many<T: Serialize>(&self, store: &str, items: &[T]) -> Result<(), StorageError> {
@@ -887,36 +684,6 @@ impl Db {
     }
 }
 
-/// Appends a mutation for `entity_id` with the next seq, inside the caller's transaction.
-pub(super) async fn enqueue(
-    tx: &Transaction,
-    entity_id: uuid::Uuid,
-    payload: &MutationPayload,
-) -> Result<(), StorageError> {
-    let meta = tx.store(META)?;
-    let seq_key = JsValue::from_str(NEXT_SEQ_KEY);
-    let seq: u64 = meta
-        .get(seq_key.clone())
-        .await?
-        .map(from_js)
-        .transpose()?
-        .unwrap_or(1);
-    meta.put(&to_js(&(seq + 1))?, Some(&seq_key)).await?;
-    // The revision this device last saw, so the server can tell an edit from a conflict.
-    let base_rev: Option<i64> = meta
-        .get(key(rev_key(entity_id)))
-        .await?
-        .map(from_js)
-        .transpose()?;
-    let record = OutboxRecord {
-        seq,
-        mutation: Mutation::new(MutationId::new(), seq, entity_id, base_rev, payload),
-        created_at: Utc::now(),
-    };
-    tx.store(OUTBOX)?.add(&to_js(&record)?, None).await?;
-    Ok(())
-}
-
 pub(super) fn uuid_of(owner: &PhotoOwner) -> uuid::Uuid {
     match owner {
         PhotoOwner::Finding(id) => id.0,
@@ -925,7 +692,7 @@ pub(super) fn uuid_of(owner: &PhotoOwner) -> uuid::Uuid {
 }
 
 fn range(value: JsValue) -> Result<KeyRange, StorageError> {
-    KeyRange::only(&value).map_err(|e| StorageError::from(rexie::Error::from(e)))
+    only(value)
 }
 
 pub(super) fn photo_row(photo: &NewPhoto) -> Result<JsValue, StorageError> {

@@ -6,7 +6,7 @@
 use rexie::{Index, ObjectStore, Rexie, RexieBuilder};
 
 /// The schema the app opens today.
-pub const CURRENT_VERSION: u32 = 2;
+pub const CURRENT_VERSION: u32 = 3;
 
 pub const PACKS: &str = "packs";
 pub const ENTERPRISES: &str = "enterprises";
@@ -20,6 +20,9 @@ pub const SYNC_ERRORS: &str = "sync_errors";
 pub const META: &str = "meta";
 /// Added in v2: issued documents (numbers, rendered fields) per inspection.
 pub const DOCUMENTS: &str = "documents";
+/// Added in v3: acknowledged mutations, kept for a while so that a server restored from an
+/// older copy gets them again (`outbox::GapPlan::Replay`).
+pub const SENT: &str = "sent";
 
 pub const BY_INSPECTION: &str = "by_inspection";
 pub const BY_STATUS: &str = "by_status";
@@ -29,6 +32,9 @@ pub const BY_MUTATION: &str = "by_mutation";
 pub const BY_PENDING: &str = "by_pending";
 /// Added in v2: findings by enterprise, for the enterprise dossier.
 pub const BY_ENTERPRISE: &str = "by_enterprise";
+/// Added in v3: outbox entries by entity, so an edit finds the entity's latest entry to merge
+/// into without reading the whole queue.
+pub const BY_ENTITY: &str = "by_entity";
 
 /// Every store of version 1.
 pub const V1_STORES: [&str; 10] = [
@@ -61,11 +67,6 @@ fn v1(builder: RexieBuilder) -> RexieBuilder {
                 .add_index(Index::new(BY_OWNER, "owner_id"))
                 .add_index(Index::new(BY_PENDING, "pending")),
         )
-        .add_object_store(
-            ObjectStore::new(OUTBOX)
-                .key_path("seq")
-                .add_index(Index::new(BY_MUTATION, "mutation.mutation_id").unique(true)),
-        )
         .add_object_store(ObjectStore::new(SYNC_ERRORS).key_path("mutation_id"))
         .add_object_store(ObjectStore::new(META))
 }
@@ -80,6 +81,16 @@ fn findings_v1() -> ObjectStore {
 /// Opens `name` at `version` with that version's stores and indexes.
 pub async fn open_version(name: &str, version: u32) -> Result<Rexie, rexie::Error> {
     let builder = v1(Rexie::builder(name).version(version));
+    let outbox = ObjectStore::new(OUTBOX)
+        .key_path("seq")
+        .add_index(Index::new(BY_MUTATION, "mutation.mutation_id").unique(true));
+    let builder = if version >= 3 {
+        builder
+            .add_object_store(outbox.add_index(Index::new(BY_ENTITY, "mutation.entity_id")))
+            .add_object_store(ObjectStore::new(SENT).key_path("seq"))
+    } else {
+        builder.add_object_store(outbox)
+    };
     let builder = match version {
         1 => builder.add_object_store(findings_v1()),
         _ => builder

@@ -5,8 +5,8 @@ use serde::de::DeserializeOwned;
 use web_sys::Blob;
 use zhicha_core::ids::{DeviceId, InspectionId, PhotoHash};
 use zhicha_core::protocol::{
-    BootstrapResponse, ErrorResponse, LoginRequest, LoginResponse, PullResponse, PushRequest,
-    PushResponse, ReceiptResponse,
+    BootstrapResponse, ErrorBody, ErrorResponse, LoginRequest, LoginResponse, PullResponse,
+    PushRequest, PushResponse, ReceiptResponse,
 };
 
 pub(super) const API: &str = "/api/v1";
@@ -40,9 +40,33 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    /// Worth retrying later by itself.
+    /// Worth retrying later by itself (a busy server's 429 and a timed-out request's 408 too).
     pub fn is_transient(&self) -> bool {
-        matches!(self, Self::Offline | Self::Server(_))
+        matches!(
+            self,
+            Self::Offline
+                | Self::Server(_)
+                | Self::Refused {
+                    status: 408 | 429,
+                    ..
+                }
+        )
+    }
+
+    /// The server refused the request's content outright: a 4xx that resending cannot change
+    /// (not an expired login, not a busy server). For a push, the batch holds an entry the
+    /// server will never take as it is.
+    pub fn refusal(&self) -> Option<ErrorBody> {
+        match self {
+            Self::Refused {
+                status,
+                code,
+                message,
+            } if !matches!(status, 401 | 403 | 408 | 429) => {
+                Some(ErrorBody::new(code.clone(), message.clone()))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -97,11 +121,13 @@ pub async fn login(
     username: &str,
     password: &str,
     device_id: DeviceId,
+    next_seq: u64,
 ) -> Result<LoginResponse, SyncError> {
     let body = LoginRequest {
         username: username.to_owned(),
         password: password.to_owned(),
         device_id,
+        next_seq: Some(next_seq),
     };
     let response = send(Request::post(&format!("{API}/auth/login")).json(&body)).await;
     match response {

@@ -9,10 +9,10 @@ pub use api::SyncError;
 
 use chrono::Utc;
 use zhicha_core::ids::InspectionId;
-use zhicha_core::outbox::batch_len;
-use zhicha_core::protocol::{AckStatus, ErrorBody, MAX_BATCH_MUTATIONS, PushRequest};
+use zhicha_core::outbox::{self, Refusal};
+use zhicha_core::protocol::{MAX_BATCH_MUTATIONS, PushRequest};
 
-use crate::storage::{Db, Session, SyncErrorRecord};
+use crate::storage::{Db, Session};
 
 /// Changes pulled per request.
 const PULL_PAGE: u32 = 200;
@@ -41,63 +41,73 @@ pub async fn sync_once(db: &Db) -> Result<SyncReport, SyncError> {
     let session = live_session(db).await?;
     let token = session.token.as_str();
     let mut report = SyncReport::default();
-    push_outbox(db, token, &mut report).await?;
+    db.prune_sent_log(Utc::now()).await?;
+    push_outbox(db, &session, &mut report).await?;
     upload_photos(db, token, &mut report).await?;
     pull_changes(db, token, &mut report).await?;
-    check_receipts(db, token).await?;
+    check_receipts(db, &session).await?;
     Ok(report)
 }
 
-async fn push_outbox(db: &Db, token: &str, report: &mut SyncReport) -> Result<(), SyncError> {
+/// Pushes the queue in batches, each step decided by core: what goes out (`cut_batch`), what
+/// an answer means (`settle`), where to go on after a gap (`GapPlan`), and how a push refused
+/// outright is narrowed down to the one entry at fault (`on_refused`), which then moves to the
+/// visible sync-errors list instead of being resent for ever.
+async fn push_outbox(db: &Db, session: &Session, report: &mut SyncReport) -> Result<(), SyncError> {
     let device_id = db.device_id().await?;
+    let mut limit = MAX_BATCH_MUTATIONS;
+    // Gaps answered in a row without progress: a server that keeps moving its expected seq
+    // would otherwise keep this loop busy.
+    let mut gaps = 0;
     loop {
         let queued = db.outbox(MAX_BATCH_MUTATIONS as u32).await?;
-        if queued.is_empty() {
+        let batch = outbox::cut_batch(&queued, session.user.id, limit)
+            .map_err(|e| SyncError::Protocol(e.to_string()))?;
+        if batch.is_empty() {
             return Ok(());
         }
-        let mutations: Vec<_> = queued.iter().map(|r| &r.mutation).collect();
-        let batch = &queued[..batch_len(&mutations).max(1)];
+        db.mark_sent(batch).await?;
         let request = PushRequest {
             device_id,
             mutations: batch.iter().map(|r| r.mutation.clone()).collect(),
         };
-        let response = api::push(token, &request).await?;
-        let mut acked = Vec::new();
-        let mut rejected = Vec::new();
-        let mut revs = Vec::new();
-        for ack in &response.acks {
-            let Some(record) = batch
-                .iter()
-                .find(|r| r.mutation.mutation_id == ack.mutation_id)
-            else {
-                continue;
-            };
-            acked.push(record.seq);
-            if let Some(rev) = ack.rev {
-                revs.push((record.mutation.entity_id, rev));
+        let response = match api::push(&session.token, &request).await {
+            Ok(response) => response,
+            Err(error) => match error
+                .refusal()
+                .and_then(|body| outbox::on_refused(batch, body))
+            {
+                Some(Refusal::Narrow { len }) => {
+                    limit = len;
+                    continue;
+                }
+                Some(Refusal::Reject { seq, error }) => {
+                    if let Some(entry) = batch.iter().find(|e| e.seq == seq) {
+                        db.reject_queued(entry, &error).await?;
+                    }
+                    report.rejected += 1;
+                    limit = MAX_BATCH_MUTATIONS;
+                    continue;
+                }
+                None => return Err(error),
+            },
+        };
+        let settled = outbox::settle(batch, &response);
+        db.settle_push(batch, &settled).await?;
+        report.pushed += settled.acked.len();
+        report.rejected += settled.rejected.len();
+        match settled.gap {
+            Some(plan) => {
+                gaps += 1;
+                if gaps > 3 {
+                    return Err(SyncError::Protocol(format!(
+                        "服务器多次要求从第 {} 条重新发送，稍后重试",
+                        plan.from()
+                    )));
+                }
+                db.recover_gap(plan).await?;
             }
-            if ack.status == AckStatus::Rejected {
-                rejected.push(SyncErrorRecord {
-                    mutation_id: ack.mutation_id,
-                    mutation: record.mutation.clone(),
-                    error: ack
-                        .error
-                        .clone()
-                        .unwrap_or_else(|| ErrorBody::new("rejected", "服务器拒绝了这条记录")),
-                    at: Utc::now(),
-                });
-            }
-        }
-        // Acked rows leave the outbox (rejected ones move to the visible error list) at once.
-        db.settle_outbox(&acked, &rejected, &revs).await?;
-        report.pushed += acked.len();
-        report.rejected += rejected.len();
-        if acked.is_empty() {
-            let expected = response.gap.map(|g| g.expected);
-            return Err(SyncError::Protocol(format!(
-                "服务器未接受本机第 {} 条起的记录（期望序号 {:?}）",
-                batch[0].seq, expected
-            )));
+            None => gaps = 0,
         }
     }
 }
@@ -128,9 +138,15 @@ async fn pull_changes(db: &Db, token: &str, report: &mut SyncReport) -> Result<(
     }
 }
 
-async fn check_receipts(db: &Db, token: &str) -> Result<(), SyncError> {
+/// Asks for the receipts of this user's own inspections (a colleague's pulled inspection is not
+/// this phone's to complete).
+async fn check_receipts(db: &Db, session: &Session) -> Result<(), SyncError> {
+    let token = session.token.as_str();
     for inspection in db.inspections().await? {
-        if db.evidence_complete(inspection.id).await? || has_pending(db, inspection.id).await? {
+        if inspection.created_by != session.user.id
+            || db.evidence_complete(inspection.id).await?
+            || has_pending(db, inspection.id).await?
+        {
             continue;
         }
         match api::receipt(token, inspection.id).await {

@@ -11,7 +11,7 @@ use zhicha_core::ids::{FindingId, InspectionId, PhotoHash};
 use zhicha_core::lifecycle::{self, Actor, FindingAction};
 use zhicha_core::model::{Finding, FindingStatus, Level, Measure, PhotoOwner, PhotoRole, User};
 use zhicha_core::packs::{self, PENDING_CHECK_MARK};
-use zhicha_core::protocol::{CommentPayload, MutationPayload};
+use zhicha_core::protocol::MutationPayload;
 use zhicha_core::validation;
 
 use super::{autosave, enterprise, open_db, registry, signed_in, stored_inspection};
@@ -174,8 +174,14 @@ fn Editor(data: EditorData) -> impl IntoView {
     // Writes the finding (and new photos) to the device: the first write creates it and links it
     // to its checklist item; later ones replace it. IndexedDB runs them in the order issued.
     let commit = move |mut updated: Finding, photos: Vec<NewPhoto>| {
-        if let Ok(status) = lifecycle::next_status(&updated, &FindingAction::Edit, &actor) {
-            updated.status = status;
+        // The same step the server applies to this save: a draft stays a draft, an edit after
+        // review goes back to review with a history entry. A save core refuses (an incomplete
+        // finding under review) is still kept on the device; the messages above say what is
+        // missing, and the server answers with the same rule.
+        let stored = persisted.get_value().then(|| state.get_untracked());
+        let save = MutationPayload::FindingSave(Box::new(updated.clone()));
+        if let Ok(next) = lifecycle::act(stored.as_ref(), &save, &actor, Utc::now()) {
+            updated = next;
         }
         state.set(updated.clone());
         let create = !persisted.get_value();
@@ -308,8 +314,8 @@ fn Editor(data: EditorData) -> impl IntoView {
     };
 
     let resubmit = move |_| {
-        let mut updated = state.get_untracked();
-        if let Err(list) = validation::validate_finding(&updated) {
+        let current = state.get_untracked();
+        if let Err(list) = validation::validate_finding(&current) {
             set_error.set(Some(
                 list.into_iter()
                     .map(|e| e.message)
@@ -318,23 +324,10 @@ fn Editor(data: EditorData) -> impl IntoView {
             ));
             return;
         }
-        if let Err(e) =
-            lifecycle::apply(&mut updated, &FindingAction::Submit, &actor, Utc::now(), "")
-        {
-            set_error.set(Some(e.to_string()));
-            return;
-        }
         leptos::task::spawn_local(async move {
-            let payload = MutationPayload::FindingSubmit(CommentPayload::default());
-            let result = match open_db().await {
-                Ok(db) => db
-                    .record_finding_action(&updated, &payload)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e),
-            };
+            let result = crate::steps::take(&current, FindingAction::Submit, "", Vec::new()).await;
             match result {
-                Ok(()) => {
+                Ok(updated) => {
                     state.set(updated);
                     unsynced.refresh();
                 }

@@ -9,12 +9,11 @@ use web_sys::Blob;
 use zhicha_core::documents::{self, DeviceCode};
 use zhicha_core::fieldwork;
 use zhicha_core::ids::{InspectionId, PhotoHash};
-use zhicha_core::lifecycle::{self, Actor, FindingAction};
+use zhicha_core::lifecycle::FindingAction;
 use zhicha_core::model::{
     Enterprise, EnterpriseSignature, Finding, FindingStatus, Inspection, InspectorSignature, Level,
     PhotoOwner, PhotoRole,
 };
-use zhicha_core::protocol::{CommentPayload, MutationPayload};
 
 use super::{autosave, enterprise, messages, open_db, signed_in, stored_inspection};
 use crate::components::photos::PhotoStrip;
@@ -238,7 +237,6 @@ fn Finish(data: FinishData) -> impl IntoView {
         save(updated);
     };
 
-    let user = session.user.clone();
     let session_for_finish = session.clone();
     let finish = move |_| {
         if busy.get_untracked() || !blockers.get_untracked().is_empty() {
@@ -247,26 +245,14 @@ fn Finish(data: FinishData) -> impl IntoView {
         set_busy.set(true);
         let navigate = navigate.clone();
         let session = session_for_finish.clone();
-        let user = user.clone();
         leptos::task::spawn_local(async move {
             let result = async {
                 let db = open_db().await?;
                 let now = Utc::now();
-                let actor = Actor {
-                    user_id: user.id,
-                    role: user.role,
-                    same_team: true,
-                    in_scope: true,
-                };
                 // Findings first: the inspection record lists them as submitted.
-                for mut f in findings.get_value() {
+                for f in findings.get_value() {
                     if matches!(f.status, FindingStatus::Draft | FindingStatus::Returned) {
-                        lifecycle::apply(&mut f, &FindingAction::Submit, &actor, now, "")
-                            .map_err(|e| e.to_string())?;
-                        let payload = MutationPayload::FindingSubmit(CommentPayload::default());
-                        db.record_finding_action(&f, &payload)
-                            .await
-                            .map_err(|e| e.to_string())?;
+                        crate::steps::take(&f, FindingAction::Submit, "", Vec::new()).await?;
                     }
                 }
                 let mut done = state.get_untracked();

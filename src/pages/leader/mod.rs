@@ -23,9 +23,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use zhicha_core::ids::UserId;
-use zhicha_core::lifecycle::{self, Actor, FindingAction, china_offset};
+use zhicha_core::lifecycle::{FindingAction, china_offset};
 use zhicha_core::model::{Finding, Role};
-use zhicha_core::protocol::{CommentPayload, MutationPayload, ReturnPayload, SupervisePayload};
 
 use crate::state;
 use crate::storage::Session;
@@ -51,59 +50,16 @@ pub(crate) async fn leader_session() -> Result<Session, String> {
     }
 }
 
-/// The acting user as the lifecycle rules see them. The device holds only what the server's
-/// pull scope let it see, so a pulled finding is within the leader's org subtree; the server
-/// checks scope again when the decision arrives.
-pub(crate) fn actor(session: &Session, finding: &Finding) -> Actor {
-    Actor {
-        user_id: session.user.id,
-        role: session.user.role,
-        same_team: session.user.org_id == finding.org_id,
-        in_scope: true,
-    }
-}
-
-/// The mutation that carries a lifecycle action to the server.
-pub(crate) fn payload_of(action: &FindingAction, comment: &str) -> Option<MutationPayload> {
-    let comment = comment.trim().to_owned();
-    Some(match action {
-        FindingAction::Confirm => MutationPayload::FindingConfirm(CommentPayload { comment }),
-        FindingAction::Close => MutationPayload::FindingClose(CommentPayload { comment }),
-        FindingAction::Return { comment } => MutationPayload::FindingReturn(ReturnPayload {
-            comment: comment.trim().to_owned(),
-        }),
-        FindingAction::Supervise { on } => MutationPayload::FindingSupervise(SupervisePayload {
-            supervised: *on,
-            comment,
-        }),
-        _ => return None,
-    })
-}
-
-/// A leader's decision on a finding, made on the device: the core's rules decide whether it is
-/// allowed (their Chinese message is returned if not), then the updated finding and its
-/// mutation are stored together. The caller refreshes the unsynced count and starts a sync.
+/// A leader's decision on a finding, made on the device (see `steps::take`: core's rules
+/// decide; their Chinese message is returned if refused). The caller refreshes the unsynced
+/// count and starts a sync.
 pub(crate) async fn decide(
     finding: &Finding,
     action: FindingAction,
     comment: &str,
 ) -> Result<Finding, String> {
-    let session = leader_session().await?;
-    let mut updated = finding.clone();
-    lifecycle::apply(
-        &mut updated,
-        &action,
-        &actor(&session, finding),
-        Utc::now(),
-        comment.trim(),
-    )
-    .map_err(|e| e.to_string())?;
-    let payload = payload_of(&action, comment).ok_or_else(|| "不支持的操作".to_owned())?;
-    let db = state::db().await.map_err(|e| e.to_string())?;
-    db.record_finding_action(&updated, &payload)
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(updated)
+    leader_session().await?;
+    crate::steps::take(finding, action, comment, Vec::new()).await
 }
 
 /// Names of enterprises and users on the device, for lists.
