@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod packs;
 pub mod protocol;
 pub mod push;
+pub mod revision;
 pub mod validation;
 
 /// The product name as shown to users.

@@ -1,13 +1,23 @@
 //! Validation of inspections and findings, with field-level errors whose messages are written
 //! for the inspector (zh-CN). The app shows them next to the field; the server returns the
 //! first of them in the error body of a rejected mutation.
+//!
+//! Two kinds of rule live here: what a record needs to be complete (`validate_*`), and what any
+//! record must satisfy to be stored at all (`storable*`): no NUL character anywhere (PostgreSQL
+//! text cannot hold one) and bounded lengths, tighter for the values kept in indexed columns
+//! (PostgreSQL refuses an index entry over about 2,700 bytes; SQLite takes anything). The
+//! server applies the `storable*` rules to every pushed record so both databases accept or
+//! refuse the same records; the app can use the same limits on its inputs.
 
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::lifecycle::china_offset;
-use crate::model::{EnterpriseSignature, Finding, Inspection, InspectionKind, Level, Measure};
+use crate::model::{
+    Enterprise, EnterpriseSignature, Finding, Inspection, InspectionKind, Level, Measure, PhotoMeta,
+};
 use crate::packs::{self, ChecklistPack};
 use crate::protocol::ErrorBody;
 
@@ -39,6 +49,198 @@ fn finish(errors: Vec<FieldError>) -> Result<(), Vec<FieldError>> {
     } else {
         Err(errors)
     }
+}
+
+/// Longest text in any one string of a record (description, summary, notes, …), in characters:
+/// more than anyone types on a phone.
+pub const MAX_TEXT_CHARS: usize = 20_000;
+/// Longest enterprise name (单位名称), in characters; it is copied beside every finding for the
+/// ledger.
+pub const MAX_NAME_CHARS: usize = 200;
+/// Longest region name (旗县, 苏木镇 / 街道 / 园区), in characters: part of the ledger's and the
+/// statistics' indexes.
+pub const MAX_REGION_CHARS: usize = 50;
+/// Longest person's name or certificate number (执法人员, 执法证号, 签字人, 见证人), in
+/// characters; the inspectors' names are indexed.
+pub const MAX_PERSON_CHARS: usize = 50;
+/// Longest short code or line: phone number, checklist item id, MIME type, document number.
+pub const MAX_SHORT_CHARS: usize = 100;
+/// Longest address, in characters.
+pub const MAX_ADDRESS_CHARS: usize = 500;
+
+/// `text` in `field` as storable: no NUL character, at most `max_chars` characters.
+pub fn check_text(field: &str, text: &str, max_chars: usize) -> Result<(), FieldError> {
+    if text.contains('\0') {
+        Err(FieldError::new(field, "内容含有无效字符"))
+    } else if text.chars().count() > max_chars {
+        Err(FieldError::new(
+            field,
+            format!("内容过长（不能超过 {max_chars} 个字）"),
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// What any record must satisfy to be stored, whatever its kind: every string in it (at any
+/// depth, keys included) is free of NUL and at most [`MAX_TEXT_CHARS`] long. Errors name the
+/// field by its path, e.g. `inspectors[1].name`.
+pub fn storable<T: Serialize>(record: &T) -> Result<(), Vec<FieldError>> {
+    let Ok(value) = serde_json::to_value(record) else {
+        return Err(vec![FieldError::new("", "记录无法保存")]);
+    };
+    let mut errors = Vec::new();
+    let mut path = String::new();
+    walk_strings(&value, &mut path, &mut errors);
+    finish(errors)
+}
+
+fn walk_strings(value: &Value, path: &mut String, errors: &mut Vec<FieldError>) {
+    match value {
+        Value::String(text) => {
+            if let Err(e) = check_text(path, text, MAX_TEXT_CHARS) {
+                errors.push(e);
+            }
+        }
+        Value::Array(items) => {
+            for (n, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{n}]"));
+                walk_strings(item, path, errors);
+                path.truncate(len);
+            }
+        }
+        Value::Object(fields) => {
+            for (key, item) in fields {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+                if let Err(e) = check_text(path, key, MAX_SHORT_CHARS) {
+                    errors.push(e);
+                }
+                walk_strings(item, path, errors);
+                path.truncate(len);
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => {}
+    }
+}
+
+/// `specific` errors, then those of [`storable`] for fields not already named: one error per
+/// field.
+fn storable_with<T: Serialize>(
+    record: &T,
+    specific: Vec<Result<(), FieldError>>,
+) -> Result<(), Vec<FieldError>> {
+    let mut errors: Vec<FieldError> = specific.into_iter().filter_map(Result::err).collect();
+    if let Err(general) = storable(record) {
+        let named: HashSet<String> = errors.iter().map(|e| e.field.clone()).collect();
+        errors.extend(general.into_iter().filter(|e| !named.contains(&e.field)));
+    }
+    finish(errors)
+}
+
+/// [`storable`] plus the limits of an enterprise's indexed and short fields, and the shape of
+/// its 统一社会信用代码.
+pub fn storable_enterprise(e: &Enterprise) -> Result<(), Vec<FieldError>> {
+    let mut checks = vec![
+        check_text("name", &e.name, MAX_NAME_CHARS),
+        check_text("county", &e.county, MAX_REGION_CHARS),
+        check_text("township", &e.township, MAX_REGION_CHARS),
+        check_text("address", &e.address, MAX_ADDRESS_CHARS),
+        check_text(
+            "legal_representative",
+            &e.legal_representative,
+            MAX_PERSON_CHARS,
+        ),
+        check_text("contact_phone", &e.contact_phone, MAX_SHORT_CHARS),
+    ];
+    if let Some(code) = &e.credit_code
+        && !is_credit_code(code)
+    {
+        checks.push(Err(FieldError::new(
+            "credit_code",
+            "统一社会信用代码应为 18 位数字或大写字母",
+        )));
+    }
+    storable_with(e, checks)
+}
+
+/// [`storable`] plus the limits of an inspection's names (indexed), certificate numbers, item
+/// ids and document numbers.
+pub fn storable_inspection(i: &Inspection) -> Result<(), Vec<FieldError>> {
+    let mut checks = Vec::new();
+    for (n, person) in i.inspectors.iter().enumerate() {
+        checks.push(check_text(
+            &format!("inspectors[{n}].name"),
+            &person.name,
+            MAX_PERSON_CHARS,
+        ));
+        checks.push(check_text(
+            &format!("inspectors[{n}].certificate_no"),
+            &person.certificate_no,
+            MAX_PERSON_CHARS,
+        ));
+    }
+    for (n, signature) in i.inspector_signatures.iter().enumerate() {
+        checks.push(check_text(
+            &format!("inspector_signatures[{n}].name"),
+            &signature.name,
+            MAX_PERSON_CHARS,
+        ));
+    }
+    match &i.enterprise_signature {
+        Some(EnterpriseSignature::Signed { signer_name, .. }) => checks.push(check_text(
+            "enterprise_signature.signer_name",
+            signer_name,
+            MAX_PERSON_CHARS,
+        )),
+        Some(EnterpriseSignature::Refused { witness_name, .. }) => checks.push(check_text(
+            "enterprise_signature.witness_name",
+            witness_name,
+            MAX_PERSON_CHARS,
+        )),
+        None => {}
+    }
+    for (n, result) in i.item_results.iter().enumerate() {
+        checks.push(check_text(
+            &format!("item_results[{n}].item_id"),
+            &result.item_id,
+            MAX_SHORT_CHARS,
+        ));
+    }
+    for (n, document) in i.documents.iter().enumerate() {
+        checks.push(check_text(
+            &format!("documents[{n}].number"),
+            &document.number,
+            MAX_SHORT_CHARS,
+        ));
+    }
+    storable_with(i, checks)
+}
+
+/// [`storable`] plus the limit of a finding's checklist item id.
+pub fn storable_finding(f: &Finding) -> Result<(), Vec<FieldError>> {
+    let item = f
+        .item_id
+        .as_deref()
+        .map(|id| check_text("item_id", id, MAX_SHORT_CHARS));
+    storable_with(f, item.into_iter().collect())
+}
+
+/// [`storable`] plus the limit of a photo's MIME type.
+pub fn storable_photo(meta: &PhotoMeta) -> Result<(), Vec<FieldError>> {
+    storable_with(meta, vec![check_text("mime", &meta.mime, MAX_SHORT_CHARS)])
+}
+
+/// 统一社会信用代码: 18 characters of digits and upper-case letters (shape only).
+pub fn is_credit_code(code: &str) -> bool {
+    code.len() == 18
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
 }
 
 /// The rules a finding must satisfy to be saved or submitted.
@@ -492,6 +694,118 @@ mod tests {
             at: t0(),
         });
         assert_eq!(validate_inspection(&i), Ok(()));
+    }
+
+    fn enterprise() -> Enterprise {
+        Enterprise {
+            id: crate::ids::EnterpriseId::new(),
+            org_id: crate::ids::OrgId::new(),
+            name: "达拉特旗某煤业有限公司".into(),
+            credit_code: Some("91150621MA0N000000".into()),
+            address: "树林召镇".into(),
+            county: "达拉特旗".into(),
+            township: "树林召镇".into(),
+            sectors: vec![Sector::Coal],
+            subsectors: vec![],
+            legal_representative: "王五".into(),
+            contact_phone: "0477-0000000".into(),
+            location: None,
+            ad_hoc: false,
+        }
+    }
+
+    #[test]
+    fn ordinary_records_are_storable() {
+        assert_eq!(storable_finding(&finding()), Ok(()));
+        assert_eq!(storable_inspection(&finished()), Ok(()));
+        assert_eq!(storable_enterprise(&enterprise()), Ok(()));
+    }
+
+    #[test]
+    fn a_nul_character_anywhere_is_refused_with_its_path() {
+        let mut i = inspection();
+        i.check_in.as_mut().unwrap().note = "井下\0无信号".into();
+        assert!(has(
+            storable_inspection(&i),
+            "check_in.note",
+            "内容含有无效字符"
+        ));
+        let mut i = inspection();
+        i.inspectors[1].name = "张\0三".into();
+        assert_eq!(
+            fields(storable_inspection(&i)),
+            [(
+                "inspectors[1].name".to_owned(),
+                "内容含有无效字符".to_owned()
+            )],
+            "one error per field"
+        );
+        let mut f = finding();
+        f.history.push(HistoryEntry {
+            at: t0(),
+            by: f.created_by,
+            action: "return".into(),
+            from: FindingStatus::Submitted,
+            to: FindingStatus::Returned,
+            comment: "\0".into(),
+        });
+        assert!(has(
+            storable_finding(&f),
+            "history[0].comment",
+            "内容含有无效字符"
+        ));
+        let mut e = enterprise();
+        e.name = "某\0公司".into();
+        assert!(has(storable_enterprise(&e), "name", "内容含有无效字符"));
+    }
+
+    #[test]
+    fn indexed_values_are_limited_tighter_than_free_text() {
+        let mut e = enterprise();
+        e.township = "镇".repeat(MAX_REGION_CHARS + 1);
+        assert!(has(
+            storable_enterprise(&e),
+            "township",
+            "内容过长（不能超过 50 个字）"
+        ));
+        e.township = "镇".repeat(MAX_REGION_CHARS);
+        assert_eq!(storable_enterprise(&e), Ok(()));
+        e.county = "旗".repeat(MAX_REGION_CHARS + 1);
+        assert!(fields(storable_enterprise(&e))[0].0 == "county");
+        let mut e = enterprise();
+        e.name = "名".repeat(MAX_NAME_CHARS + 1);
+        assert!(fields(storable_enterprise(&e))[0].0 == "name");
+        e.name = "名".repeat(MAX_NAME_CHARS);
+        e.credit_code = Some("not-a-code".into());
+        assert!(has(
+            storable_enterprise(&e),
+            "credit_code",
+            "统一社会信用代码应为 18 位数字或大写字母"
+        ));
+        let mut i = inspection();
+        i.inspectors[0].name = "名".repeat(MAX_PERSON_CHARS + 1);
+        assert!(fields(storable_inspection(&i))[0].0 == "inspectors[0].name");
+    }
+
+    #[test]
+    fn free_text_is_limited_to_max_text_chars() {
+        let mut f = finding();
+        f.description = "字".repeat(MAX_TEXT_CHARS);
+        assert_eq!(storable_finding(&f), Ok(()));
+        f.description.push('字');
+        assert!(has(
+            storable_finding(&f),
+            "description",
+            "内容过长（不能超过 20000 个字）"
+        ));
+    }
+
+    #[test]
+    fn credit_codes_are_18_digits_or_capitals() {
+        assert!(is_credit_code("91150621MA0N000000"));
+        assert!(!is_credit_code("91150621ma0n000000"));
+        assert!(!is_credit_code("91150621MA0N00000"));
+        assert!(!is_credit_code("９1150621MA0N00000"));
     }
 
     #[test]
