@@ -10,6 +10,8 @@
 //! - `protocol`: the sync wire types (protocol.md); `openapi` feature derives schemas.
 //! - `outbox`: the device outbox as pure functions over its stored entries.
 //! - `push`: the server's push rules: classifying a batch, the conflict rule.
+//! - `org`: the org tree: subtrees, ancestors, the authority that numbers documents.
+//! - `time`: China Standard Time and every way a time is shown.
 //! - `ledger`: the leader's ledger and statistics query/answer types.
 
 pub mod documents;
@@ -18,11 +20,13 @@ pub mod ids;
 pub mod ledger;
 pub mod lifecycle;
 pub mod model;
+pub mod org;
 pub mod outbox;
 pub mod packs;
 pub mod protocol;
 pub mod push;
 pub mod revision;
+pub mod time;
 pub mod validation;
 
 /// The product name as shown to users.

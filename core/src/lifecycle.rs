@@ -13,7 +13,7 @@
 //! leader confirms, returns, supervises and closes within their org scope; an admin may do
 //! everything. Status rules apply to everybody, admins included.
 
-use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{PhotoHash, UserId};
@@ -459,10 +459,9 @@ pub fn act(
     }
 }
 
-/// China Standard Time; deadlines are calendar dates there (no daylight saving).
-pub fn china_offset() -> FixedOffset {
-    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
-}
+/// Deadlines are calendar dates in China Standard Time (`time`); re-exported for callers that
+/// reach it through the lifecycle.
+pub use crate::time::china_offset;
 
 /// Overdue = still rectifying after the end of its deadline day (China Standard Time).
 /// Derived from the clock passed in, never stored.

@@ -30,13 +30,11 @@ pub fn SyncPanel() -> impl IntoView {
         }
     };
     let last = move || {
-        engine.status.get().last_success.map(|at| {
-            format!(
-                "上次同步：{}",
-                at.with_timezone(&zhicha_core::lifecycle::china_offset())
-                    .format("%m-%d %H:%M:%S")
-            )
-        })
+        engine
+            .status
+            .get()
+            .last_success
+            .map(|at| format!("上次同步：{}", zhicha_core::time::short(at)))
     };
     view! {
         <section class="card sync" aria-label="同步">

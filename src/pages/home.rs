@@ -120,10 +120,7 @@ pub fn HomePage() -> impl IntoView {
                             view! {
                                 <ul class="list inspections">
                                     {data.rows.into_iter().map(|row| {
-                                        let started = row.inspection.started_at
-                                            .with_timezone(&zhicha_core::lifecycle::china_offset())
-                                            .format("%Y-%m-%d %H:%M")
-                                            .to_string();
+                                        let started = zhicha_core::time::minute(row.inspection.started_at);
                                         let finished = row.inspection.finished_at.is_some();
                                         let state = if finished { "已完成" } else { "进行中" };
                                         let href = if finished {

@@ -93,14 +93,18 @@ pub(super) async fn enqueue(
         .await?
         .map(|s| s.user.id);
     let outbox = tx.store(OUTBOX)?;
-    let latest: Option<OutboxRecord> = outbox
-        .index(BY_ENTITY)?
-        .get_all(Some(only(key(entity_id))?), None)
-        .await?
+    // A database still at an older schema (only ever opened so by the upgrade tests) has no
+    // index by entity: the whole queue is read instead.
+    let rows = match outbox.index(BY_ENTITY) {
+        Ok(index) => index.get_all(Some(only(key(entity_id))?), None).await?,
+        Err(_) => outbox.get_all(None, None).await?,
+    };
+    let latest: Option<OutboxRecord> = rows
         .into_iter()
         .map(from_js::<OutboxRecord>)
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
+        .filter(|e| e.mutation.entity_id == entity_id)
         .max_by_key(|e| e.seq);
     let edit = Edit {
         mutation_id: MutationId::new(),

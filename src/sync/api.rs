@@ -10,6 +10,8 @@ use zhicha_core::protocol::{
 };
 
 pub(super) const API: &str = "/api/v1";
+/// The code of a refusal that came without the server's JSON error body.
+const HTTP_CODE: &str = "http";
 
 /// Why a call did not succeed, so the engine knows whether to retry, ask for login or stop.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -53,16 +55,18 @@ impl SyncError {
         )
     }
 
-    /// The server refused the request's content outright: a 4xx that resending cannot change
-    /// (not an expired login, not a busy server). For a push, the batch holds an entry the
-    /// server will never take as it is.
+    /// The server refused the request's content outright: a 4xx, answered with the server's
+    /// own error body, that resending cannot change — not an expired login (401/403), not a
+    /// busy server (408/429), not a missing endpoint or a page from something else in front of
+    /// the server (404/405, or no error body: code `http`). For a push, the batch holds an
+    /// entry the server will never take as it is.
     pub fn refusal(&self) -> Option<ErrorBody> {
         match self {
             Self::Refused {
                 status,
                 code,
                 message,
-            } if !matches!(status, 401 | 403 | 408 | 429) => {
+            } if !matches!(status, 401 | 403 | 404 | 405 | 408 | 429) && code != HTTP_CODE => {
                 Some(ErrorBody::new(code.clone(), message.clone()))
             }
             _ => None,
@@ -98,7 +102,7 @@ async fn check(response: Response) -> Result<Response, SyncError> {
         status => {
             let (code, message) = match response.json::<ErrorResponse>().await {
                 Ok(body) => (body.error.code, body.error.message),
-                Err(_) => ("http".to_owned(), format!("请求被拒绝（{status}）")),
+                Err(_) => (HTTP_CODE.to_owned(), format!("请求被拒绝（{status}）")),
             };
             Err(SyncError::Refused {
                 status,

@@ -6,8 +6,12 @@ use gloo::net::http::{Request, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 use web_sys::Blob;
-use zhicha_core::ids::PhotoHash;
-use zhicha_core::ledger::{FindingsPage, FindingsQuery, StatsQuery, StatsResponse};
+use zhicha_core::ids::{FindingId, PhotoHash};
+use zhicha_core::ledger::{
+    FindingsPage, FindingsQuery, MAX_LEDGER_LIMIT, StatsQuery, StatsResponse,
+};
+use zhicha_core::model::FindingStatus;
+use zhicha_core::revision::{FlaggedFindingsPage, RevisionsResponse};
 
 use super::SyncError;
 use super::api::{API, authorized, json, send};
@@ -77,6 +81,30 @@ pub async fn photo(token: &str, hash: &PhotoHash) -> Result<Blob, SyncError> {
 /// `GET /findings?...`: one page of the hazard ledger.
 pub async fn findings(token: &str, query: &FindingsQuery) -> Result<FindingsPage, SyncError> {
     get_json(token, &url("findings", &query.to_query_string())).await
+}
+
+/// `GET /findings/{id}/revisions`: who changed a finding, when, from which device, which
+/// fields, and which writes were conflicts.
+pub async fn revisions(token: &str, id: FindingId) -> Result<RevisionsResponse, SyncError> {
+    get_json(token, &format!("{API}/findings/{id}/revisions")).await
+}
+
+/// The findings awaiting review that carry a conflict flag (`GET /findings?status=submitted`,
+/// first page), for the review queue's marker.
+pub async fn flagged_submitted(token: &str) -> Result<Vec<FindingId>, SyncError> {
+    let query = FindingsQuery {
+        status: Some(FindingStatus::Submitted),
+        limit: Some(MAX_LEDGER_LIMIT),
+        ..FindingsQuery::default()
+    };
+    let page: FlaggedFindingsPage =
+        get_json(token, &url("findings", &query.to_query_string())).await?;
+    Ok(page
+        .rows
+        .into_iter()
+        .filter(|r| r.flagged)
+        .map(|r| r.row.id)
+        .collect())
 }
 
 /// `GET /stats?...`.

@@ -4,6 +4,7 @@
 mod bulk;
 mod fixtures;
 mod leader;
+mod outbox;
 mod photo;
 mod screens;
 mod storage;

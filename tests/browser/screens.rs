@@ -94,6 +94,8 @@ async fn day_under_way() -> (User, Inspection) {
     .expect("session");
     let mut enterprise = fixtures::enterprise();
     enterprise.subsectors = vec![Subsector::CoalUnderground];
+    // The inspection (and its findings) belong to the inspector's own team.
+    enterprise.org_id = user.org_id;
     db.put_enterprises(std::slice::from_ref(&enterprise))
         .await
         .expect("enterprise");

@@ -1,13 +1,12 @@
 //! IndexedDB storage: every store, atomic edits, index queries, the schema upgrade.
 
 use wasm_bindgen_test::wasm_bindgen_test;
-use zhicha::storage::{
-    Db, DocumentRecord, EnterpriseSearch, SyncErrorRecord, UnsyncedCounts, schema,
-};
+use zhicha::storage::{Db, DocumentRecord, EnterpriseSearch, UnsyncedCounts, schema};
 use zhicha_core::ids::{EnterpriseId, PhotoHash};
 use zhicha_core::model::{
     DocumentKind, FindingStatus, IssuedDocument, ItemResult, Outcome, PhotoOwner, Role, User,
 };
+use zhicha_core::outbox::Settlement;
 use zhicha_core::protocol::{CommentPayload, ErrorBody, MutationKind, MutationPayload};
 
 use crate::fixtures::{drop_db, enterprise, finding, fresh_db, inspection, photo_of};
@@ -170,23 +169,29 @@ async fn every_edit_queues_its_mutation_in_seq_order() {
 
     let outbox = t.db.outbox(100).await.unwrap();
     let kinds: Vec<MutationKind> = outbox.iter().map(|r| r.mutation.kind).collect();
+    // The inspection's later saves (two answers, the summary) were merged into its first,
+    // unsent save; the finding's save stays ahead of its attach and submit.
     assert_eq!(
         kinds,
         vec![
             MutationKind::EnterpriseSave,
             MutationKind::InspectionSave,
-            MutationKind::InspectionSave,
-            MutationKind::InspectionSave,
             MutationKind::FindingSave,
             MutationKind::PhotoAttach,
             MutationKind::FindingSubmit,
-            MutationKind::InspectionSave,
         ]
     );
+    match outbox[1].mutation.decode().unwrap() {
+        MutationPayload::InspectionSave(saved) => {
+            // The last save wins: the summary edit of the record as the caller held it.
+            assert_eq!(saved.summary, "现场检查情况");
+        }
+        other => panic!("{other:?}"),
+    }
     let seqs: Vec<u64> = outbox.iter().map(|r| r.seq).collect();
     assert_eq!(
         seqs,
-        (1..=8).collect::<Vec<_>>(),
+        (1..=5).collect::<Vec<_>>(),
         "seqs are strictly increasing by 1"
     );
     assert!(outbox.iter().all(|r| r.seq == r.mutation.seq));
@@ -323,24 +328,27 @@ async fn findings_are_found_by_inspection_status_and_enterprise() {
 }
 
 #[wasm_bindgen_test]
-async fn settling_the_outbox_removes_acked_entries_and_keeps_rejected_ones_visible() {
+async fn settling_a_push_logs_acked_entries_and_keeps_rejected_ones_visible() {
     let t = fresh_db("settle").await;
-    let visit = inspection(&enterprise());
-    for _ in 0..3 {
-        t.db.save_inspection(&visit).await.unwrap();
-    }
-    let outbox = t.db.outbox(100).await.unwrap();
-    let rejected = SyncErrorRecord {
-        mutation_id: outbox[1].mutation.mutation_id,
-        mutation: outbox[1].mutation.clone(),
-        error: ErrorBody::new("validation", "检查人员不少于两人").with_field("inspectors"),
-        at: chrono::Utc::now(),
-    };
-    let entity = outbox[0].mutation.entity_id;
-    t.db.settle_outbox(&[1, 2], std::slice::from_ref(&rejected), &[(entity, 7)])
+    let site = enterprise();
+    let visit = inspection(&site);
+    t.db.save_enterprise(&site).await.unwrap();
+    t.db.save_inspection(&visit).await.unwrap();
+    t.db.create_finding(&finding(&visit, FindingStatus::Draft), &[])
         .await
         .unwrap();
-    assert_eq!(t.db.known_rev(entity).await.unwrap(), Some(7));
+    let outbox = t.db.outbox(100).await.unwrap();
+    assert_eq!(outbox.len(), 3);
+    t.db.mark_sent(&outbox).await.unwrap();
+    let error = ErrorBody::new("validation", "检查人员不少于两人").with_field("inspectors");
+    let settlement = Settlement {
+        acked: vec![1],
+        rejected: vec![(2, error.clone())],
+        revs: vec![(site.id.0, 7)],
+        gap: None,
+    };
+    t.db.settle_push(&outbox, &settlement).await.unwrap();
+    assert_eq!(t.db.known_rev(site.id.0).await.unwrap(), Some(7));
     let left: Vec<u64> =
         t.db.outbox(100)
             .await
@@ -349,7 +357,22 @@ async fn settling_the_outbox_removes_acked_entries_and_keeps_rejected_ones_visib
             .map(|r| r.seq)
             .collect();
     assert_eq!(left, vec![3]);
-    assert_eq!(t.db.sync_errors().await.unwrap(), vec![rejected.clone()]);
+    assert!(
+        t.db.outbox(100).await.unwrap()[0].sent,
+        "an unanswered entry stays frozen"
+    );
+    let log: Vec<u64> =
+        t.db.sent_log()
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.seq)
+            .collect();
+    assert_eq!(log, vec![1], "an acked entry is kept for a replay");
+    let errors = t.db.sync_errors().await.unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].mutation, outbox[1].mutation);
+    assert_eq!(errors[0].error, error);
     assert_eq!(
         t.db.unsynced_counts().await.unwrap(),
         UnsyncedCounts {
@@ -358,12 +381,15 @@ async fn settling_the_outbox_removes_acked_entries_and_keeps_rejected_ones_visib
             errors: 1
         }
     );
-    t.db.discard_sync_error(rejected.mutation_id).await.unwrap();
+    t.db.discard_sync_error(errors[0].mutation_id)
+        .await
+        .unwrap();
     assert!(t.db.sync_errors().await.unwrap().is_empty());
     // The next edit of that entity carries the revision it was based on.
-    t.db.save_inspection(&visit).await.unwrap();
+    t.db.save_enterprise(&site).await.unwrap();
     let next = t.db.outbox(100).await.unwrap().pop().unwrap();
     assert_eq!(next.mutation.base_rev, Some(7));
+    assert_eq!(next.seq, 4);
     drop_db(t).await;
 }
 
@@ -386,9 +412,10 @@ async fn upgrading_from_schema_v1_keeps_every_record() {
         v1.close();
     }
     let v2 = Db::open(&name).await.unwrap();
-    assert_eq!(v2.schema_version().await.unwrap(), 2);
+    assert_eq!(v2.schema_version().await.unwrap(), schema::CURRENT_VERSION);
+    assert!(v2.store_names().iter().any(|s| s == schema::SENT));
     assert!(v2.store_names().iter().any(|s| s == schema::DOCUMENTS));
-    assert_eq!(v2.inspection(visit.id).await.unwrap(), Some(visit));
+    assert_eq!(v2.inspection(visit.id).await.unwrap(), Some(visit.clone()));
     assert_eq!(v2.finding(hazard.id).await.unwrap(), Some(hazard.clone()));
     assert_eq!(
         v2.photos_of(&PhotoOwner::Finding(hazard.id))
@@ -397,6 +424,10 @@ async fn upgrading_from_schema_v1_keeps_every_record() {
             .len(),
         1
     );
+    assert_eq!(v2.outbox(100).await.unwrap().len(), 4);
+    // The outbox index added in v3 covers entries queued under v1: a new save of the
+    // inspection is merged into its unsent one.
+    v2.save_inspection(&visit).await.unwrap();
     assert_eq!(v2.outbox(100).await.unwrap().len(), 4);
     assert_eq!(
         v2.get_meta::<String>("pull_cursor")

@@ -216,12 +216,7 @@ fn Editor(data: EditorData) -> impl IntoView {
             match result {
                 Ok(()) => {
                     set_error.set(None);
-                    set_saved_at.set(Some(
-                        Utc::now()
-                            .with_timezone(&lifecycle::china_offset())
-                            .format("%H:%M:%S")
-                            .to_string(),
-                    ));
+                    set_saved_at.set(Some(zhicha_core::time::clock(Utc::now())));
                     if create {
                         // The address now names the stored finding, so a reload edits it rather
                         // than starting another. Not a route change: the editor stays as it is.
@@ -376,9 +371,7 @@ fn Editor(data: EditorData) -> impl IntoView {
     let edit_deadline = edit;
     let add_evidence = add_photos;
     let add_after = add_photos;
-    let today = Utc::now()
-        .with_timezone(&lifecycle::china_offset())
-        .date_naive();
+    let today = zhicha_core::time::china_date(Utc::now());
     view! {
         <p class="muted finding__status">
             {move || state.with(|f| format!("状态：{}", f.status.label_zh()))}

@@ -93,16 +93,8 @@ async fn store_signature(
 /// The org's short name for document numbers, from the org list the server sent at login.
 async fn org_code(db: &Db, session: &Session) -> String {
     let orgs = db.orgs().await.unwrap_or_default();
-    let mut at = Some(session.user.org_id);
-    // The team's own code, else the nearest parent's: numbers carry the issuing authority.
-    while let Some(id) = at {
-        match orgs.iter().find(|o| o.id == id) {
-            Some(org) if !org.doc_code.trim().is_empty() => return org.doc_code.clone(),
-            Some(org) => at = org.parent_id,
-            None => break,
-        }
-    }
-    "应急".to_owned()
+    zhicha_core::org::numbering_authority(session.user.org_id, &orgs)
+        .map_or_else(|| "应急".to_owned(), |org| org.doc_code.clone())
 }
 
 #[component]

@@ -75,9 +75,7 @@ fn messages(errors: &[FieldError]) -> Vec<String> {
 
 /// `2026-11-26 09:30` in China Standard Time.
 fn local_time(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.with_timezone(&zhicha_core::lifecycle::china_offset())
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    zhicha_core::time::minute(at)
 }
 
 /// Quiet time after the last keystroke before a text field is saved.

@@ -264,9 +264,67 @@ pub fn LeaderFindingPage(id: Option<FindingId>) -> impl IntoView {
                                     }.into_any()
                                 }}
                             </section>
+                            <Revisions id=f.id />
                             <a class="button button--secondary" href=Page::Dossier(f.enterprise_id).path()>"企业档案"</a>
                         }.into_any()
                     }
+                })}
+            </Suspense>
+        </section>
+    }
+    .into_any()
+}
+
+/// 修改记录: every kept version of the finding from the server — who, when, from which device,
+/// which fields changed, and whether the write was a conflict (two devices editing from the same
+/// version; both versions are kept). Read online: the device holds only the current version.
+#[component]
+fn Revisions(id: FindingId) -> impl IntoView {
+    let revisions = LocalResource::new(move || async move {
+        let session = leader_session().await?;
+        crate::sync::leader::revisions(&session.token, id)
+            .await
+            .map_err(|e| e.to_string())
+    });
+    view! {
+        <section class="card revisions" data-testid="revisions">
+            <h2 class="card__title">"修改记录"</h2>
+            <Suspense fallback=|| view! { <p class="muted">"正在读取修改记录…"</p> }>
+                {move || revisions.get().map(|result| match result {
+                    Err(e) => view! {
+                        <p class="muted">"修改记录需联网查看：" {e}</p>
+                    }.into_any(),
+                    Ok(list) if list.revisions.is_empty() => view! {
+                        <p class="muted">"暂无修改记录。"</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        {list.flagged.then(|| view! {
+                            <p class="notice notice--warning" data-testid="conflict-notice">
+                                "存在冲突修改：两台设备曾基于同一版本修改此隐患，各版本均已保留，请核对。"
+                            </p>
+                        })}
+                        <ol class="history__list">
+                            {list.revisions.into_iter().map(|r| {
+                                let fields = r
+                                    .changed_fields
+                                    .iter()
+                                    .map(|f| f.label_zh())
+                                    .collect::<Vec<_>>()
+                                    .join("、");
+                                let device = r
+                                    .device_id
+                                    .map(|d| d.to_string().chars().take(8).collect::<String>())
+                                    .unwrap_or_else(|| "未知设备".to_owned());
+                                view! {
+                                    <li class=if r.conflict { "revision revision--conflict" } else { "revision" }>
+                                        "第 " {r.rev} " 版 · " {cst(r.at)} " · " {r.author.name} " · 设备 " {device}
+                                        {r.conflict.then(|| view! { " " <strong class="badge badge--warning">"冲突"</strong> })}
+                                        {(!fields.is_empty()).then(|| format!("：修改了{fields}"))}
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ol>
+                    }.into_any(),
                 })}
             </Suspense>
         </section>

@@ -143,10 +143,7 @@ pub fn LedgerPage() -> impl IntoView {
             .await;
             match result {
                 Ok(url) => {
-                    let today = chrono::Utc::now()
-                        .with_timezone(&zhicha_core::lifecycle::china_offset())
-                        .format("%Y%m%d")
-                        .to_string();
+                    let today = zhicha_core::time::compact_date(chrono::Utc::now());
                     if let Some(anchor) = link.get_untracked() {
                         save_file(&anchor, &url, &format.file_name(&today));
                     }

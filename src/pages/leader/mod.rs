@@ -23,7 +23,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use zhicha_core::ids::UserId;
-use zhicha_core::lifecycle::{FindingAction, china_offset};
+use zhicha_core::lifecycle::FindingAction;
 use zhicha_core::model::{Finding, Role};
 
 use crate::state;
@@ -116,9 +116,7 @@ pub(crate) fn submitted_at(finding: &Finding) -> DateTime<Utc> {
 
 /// A time in China Standard Time, to the minute.
 pub(crate) fn cst(t: DateTime<Utc>) -> String {
-    t.with_timezone(&china_offset())
-        .format("%Y-%m-%d %H:%M")
-        .to_string()
+    zhicha_core::time::minute(t)
 }
 
 pub(crate) fn date(d: NaiveDate) -> String {

@@ -49,6 +49,19 @@ pub fn ReviewPage() -> impl IntoView {
         let _ = engine.status.get().last_success;
         load()
     });
+    // Conflict flags live on the server: read them when online, and show none otherwise.
+    let flagged = LocalResource::new(move || {
+        let _ = engine.status.get().last_success;
+        async move {
+            let Ok(session) = leader_session().await else {
+                return HashSet::new();
+            };
+            crate::sync::leader::flagged_submitted(&session.token)
+                .await
+                .map(|ids| ids.into_iter().collect::<HashSet<FindingId>>())
+                .unwrap_or_default()
+        }
+    });
     let (selected, set_selected) = signal(HashSet::<FindingId>::new());
     let (busy, set_busy) = signal(false);
     let (message, set_message) = signal(None::<Result<String, String>>);
@@ -147,6 +160,12 @@ pub fn ReviewPage() -> impl IntoView {
                                                 "选择"
                                             </label>
                                             <h2 class="card__title">
+                                                {move || flagged.get().is_some_and(|f| f.contains(&id)).then(|| view! {
+                                                    <a class="badge badge--warning" data-testid="conflict-badge"
+                                                        title="两台设备曾基于同一版本修改，点开查看修改记录"
+                                                        href=Page::Finding(id).path()>"冲突"</a>
+                                                    " "
+                                                })}
                                                 <span class=level_class(&finding)>{finding.level.label_zh()}</span>
                                                 " " {finding.description.clone()}
                                             </h2>

@@ -1,0 +1,59 @@
+//! China Standard Time (UTC+8, no daylight saving): the offset, the calendar date a deadline or
+//! a statistic counts in, and every way the app and the server show a time.
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+
+/// China Standard Time.
+pub fn china_offset() -> FixedOffset {
+    FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
+}
+
+fn local(at: DateTime<Utc>) -> DateTime<FixedOffset> {
+    at.with_timezone(&china_offset())
+}
+
+/// The calendar date in China at `at`.
+pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
+    local(at).date_naive()
+}
+
+/// `2026-11-26 09:30`.
+pub fn minute(at: DateTime<Utc>) -> String {
+    local(at).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// `09:30:05`, for "saved at" notes of the day.
+pub fn clock(at: DateTime<Utc>) -> String {
+    local(at).format("%H:%M:%S").to_string()
+}
+
+/// `11-26 09:30:05`, for the last sync.
+pub fn short(at: DateTime<Utc>) -> String {
+    local(at).format("%m-%d %H:%M:%S").to_string()
+}
+
+/// `20261126`, for file names.
+pub fn compact_date(at: DateTime<Utc>) -> String {
+    local(at).format("%Y%m%d").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn times_are_shown_in_china_standard_time() {
+        // 17:30 UTC on 25 Nov is 01:30 on 26 Nov in China.
+        let at = Utc.with_ymd_and_hms(2026, 11, 25, 17, 30, 5).unwrap();
+        assert_eq!(minute(at), "2026-11-26 01:30");
+        assert_eq!(clock(at), "01:30:05");
+        assert_eq!(short(at), "11-26 01:30:05");
+        assert_eq!(compact_date(at), "20261126");
+        assert_eq!(
+            china_date(at),
+            NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+        );
+    }
+}
