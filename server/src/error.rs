@@ -7,8 +7,9 @@ use zhicha_core::protocol::{ErrorBody, ErrorResponse};
 
 /// An error answered to the client as `{ "error": { "code", "message", "field"? } }`.
 ///
-/// Every variant but `Internal` is the client's doing and answers 4xx; internal causes are logged
-/// and never sent.
+/// Every variant but `Unavailable` and `Internal` is the client's doing and answers 4xx;
+/// `Unavailable` is a known condition of the server (503, with a message saying what to do);
+/// internal causes are logged and never sent.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("未找到")]
@@ -35,6 +36,8 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("尝试次数过多，请 {retry_after_secs} 秒后再试")]
     RateLimited { retry_after_secs: i64 },
+    #[error("{message}")]
+    Unavailable { code: &'static str, message: String },
     #[error("服务器内部错误")]
     Internal(#[from] anyhow::Error),
 }
@@ -73,6 +76,7 @@ impl ApiError {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -101,6 +105,7 @@ impl ApiError {
             Self::TooLarge { .. } => "too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
+            Self::Unavailable { code, .. } => code,
             Self::Internal(_) => "internal",
         }
     }

@@ -23,9 +23,9 @@ use std::io::Read;
 
 use zhicha_core::ids::{EnterpriseId, OrgId};
 use zhicha_core::model::{Enterprise, GeoPoint, Sector, Subsector};
+use zhicha_core::validation;
 
 use crate::Store;
-use crate::rules;
 
 /// The result of an import.
 #[derive(Debug, Default)]
@@ -60,7 +60,7 @@ pub fn parse_row(
     }
     let credit_code = Some(get("credit_code")).filter(|c| !c.is_empty());
     if let Some(code) = &credit_code
-        && !rules::is_credit_code(code)
+        && !validation::is_credit_code(code)
     {
         return Err(format!("统一社会信用代码 {code} 应为 18 位数字或大写字母"));
     }
@@ -97,7 +97,7 @@ pub fn parse_row(
             }
         }
     };
-    Ok(Enterprise {
+    let enterprise = Enterprise {
         id: EnterpriseId::new(),
         org_id: org,
         name,
@@ -111,7 +111,15 @@ pub fn parse_row(
         contact_phone: get("contact_phone"),
         location,
         ad_hoc: false,
-    })
+    };
+    // The same limits as a pushed enterprise: a row either database would refuse is skipped.
+    if let Err(errors) = validation::storable_enterprise(&enterprise) {
+        return Err(errors.first().map_or_else(
+            || "内容无法保存".to_owned(),
+            |e| format!("{}（{}）", e.message, e.field),
+        ));
+    }
+    Ok(enterprise)
 }
 
 fn split(text: &str) -> impl Iterator<Item = &str> {

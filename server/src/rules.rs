@@ -3,11 +3,8 @@
 
 use zhicha_core::model::{Enterprise, Finding, FindingStatus, Inspection, Level, PhotoMeta};
 use zhicha_core::packs;
-use zhicha_core::protocol::{ErrorBody, MAX_PHOTO_BYTES};
+use zhicha_core::protocol::{ErrorBody, MAX_PHOTO_BYTES, MutationPayload};
 use zhicha_core::validation::{self, FieldError};
-
-/// Longest free text accepted in any one field; a phone never types more.
-const MAX_TEXT: usize = 20_000;
 
 fn invalid(field: &str, message: &str) -> ErrorBody {
     ErrorBody::new("validation", message).with_field(field)
@@ -21,20 +18,21 @@ fn first(errors: Vec<FieldError>) -> ErrorBody {
     )
 }
 
-/// Bounded length, and no NUL (PostgreSQL text cannot hold it).
-fn text_ok(field: &str, text: &str) -> Result<(), ErrorBody> {
-    if text.chars().count() > MAX_TEXT {
-        Err(invalid(field, "内容过长"))
-    } else if text.contains('\0') {
-        Err(invalid(field, "内容含有无效字符"))
-    } else {
-        Ok(())
+/// What every pushed record must satisfy to be stored at all, the same on SQLite and
+/// PostgreSQL: no NUL anywhere, bounded lengths, tighter for indexed columns (core's
+/// `storable*` rules). Checked before anything else of a mutation.
+pub fn check_storable(payload: &MutationPayload) -> Result<(), ErrorBody> {
+    match payload {
+        MutationPayload::InspectionSave(i) => validation::storable_inspection(i),
+        MutationPayload::FindingSave(f) => validation::storable_finding(f),
+        MutationPayload::EnterpriseSave(e) => validation::storable_enterprise(e),
+        MutationPayload::PhotoAttach(meta) => validation::storable_photo(meta),
+        other => validation::storable(&other.to_value()),
     }
+    .map_err(first)
 }
 
 pub fn check_inspection(inspection: &Inspection) -> Result<(), ErrorBody> {
-    text_ok("places", &inspection.places)?;
-    text_ok("summary", &inspection.summary)?;
     validation::validate_inspection(inspection).map_err(first)?;
     validation::validate_inspection_against_packs(inspection, packs::all()).map_err(first)
 }
@@ -42,9 +40,6 @@ pub fn check_inspection(inspection: &Inspection) -> Result<(), ErrorBody> {
 /// What a save of a finding must satisfy: a draft (or a returned finding being reworked) may
 /// still be incomplete; once it is under review every rule of core applies.
 pub fn check_finding_content(finding: &Finding) -> Result<(), ErrorBody> {
-    text_ok("description", &finding.description)?;
-    text_ok("place", &finding.place)?;
-    text_ok("legal_basis", &finding.legal_basis)?;
     match finding.status {
         FindingStatus::Draft | FindingStatus::Returned => Ok(()),
         _ => check_finding_complete(finding),
@@ -66,30 +61,12 @@ pub fn check_photo(meta: &PhotoMeta) -> Result<(), ErrorBody> {
     Ok(())
 }
 
+/// What a pushed enterprise needs beyond being storable (which checks the credit code's shape).
 pub fn check_enterprise(enterprise: &Enterprise) -> Result<(), ErrorBody> {
     if enterprise.name.trim().is_empty() {
         return Err(invalid("name", "请填写企业名称"));
     }
-    text_ok("name", &enterprise.name)?;
-    text_ok("address", &enterprise.address)?;
-    text_ok("township", &enterprise.township)?;
-    if let Some(code) = &enterprise.credit_code
-        && !is_credit_code(code)
-    {
-        return Err(invalid(
-            "credit_code",
-            "统一社会信用代码应为 18 位数字或大写字母",
-        ));
-    }
     Ok(())
-}
-
-/// 统一社会信用代码: 18 characters of digits and upper-case letters (shape only).
-pub fn is_credit_code(code: &str) -> bool {
-    code.len() == 18
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
 }
 
 /// The stored name of a status (its wire name), for indexed columns.

@@ -545,7 +545,8 @@ pub async fn demo_findings(store: &Store, summary: &DemoSummary) -> anyhow::Resu
         let id = DeviceId::new();
         store
             .register_device(id, u.id, &summary.bureau.doc_code)
-            .await?;
+            .await?
+            .map_err(|reason| anyhow::anyhow!("no device code for the demo: {reason:?}"))?;
         devices.insert(
             u.id,
             DemoDevice {
@@ -754,7 +755,7 @@ mod tests {
             );
         }
         for e in DEMO_ENTERPRISES {
-            assert!(crate::rules::is_credit_code(e.1), "{}", e.1);
+            assert!(zhicha_core::validation::is_credit_code(e.1), "{}", e.1);
             for sub in e.6 {
                 assert!(e.5.contains(&sub.sector()), "{}", e.0);
             }

@@ -72,6 +72,10 @@ const MATRIX: &[(&str, [u16; 7])] = &[
         [401, 401, 200, 200, 200, 200, 200],
     ),
     (
+        "GET /api/v1/findings/{team 1 finding}/revisions",
+        [401, 401, 200, 200, 200, 403, 200],
+    ),
+    (
         "POST /api/v1/auth/logout",
         [401, 401, 204, 204, 204, 204, 204],
     ),
@@ -218,6 +222,11 @@ async fn check(t: &TestApp, f: &Fixture, row: &str, token: Option<&str>, device:
             Method::PUT,
             format!("/api/v1/photos/{}", f.photo),
             Some(f.photo_bytes.clone()),
+        ),
+        "GET /api/v1/findings/{team 1 finding}/revisions" => (
+            Method::GET,
+            format!("/api/v1/findings/{}/revisions", f.finding),
+            None,
         ),
         "POST /api/v1/auth/logout" => (Method::POST, "/api/v1/auth/logout".into(), None),
         other => panic!("no request for row {other}"),

@@ -405,6 +405,7 @@ pub(crate) async fn set_inspectors(
 struct PageRow {
     rev: i64,
     data: String,
+    flagged: i64,
     enterprise_name: String,
     county: String,
     township: String,
@@ -450,6 +451,8 @@ struct InspectorRow {
 /// One page of the ledger.
 pub struct Page {
     pub rows: Vec<LedgerRow>,
+    /// Per row: a conflicting write to the finding was kept as a revision.
+    pub flagged: Vec<bool>,
     pub next_cursor: Option<LedgerCursor>,
 }
 
@@ -510,7 +513,7 @@ impl Store {
         }
         let limit_arg = w.arg(Arg::Int(i64::from(limit) + 1));
         let sql = format!(
-            "SELECT f.rev, f.data, f.enterprise_name, f.county, f.township, f.sector, \
+            "SELECT f.rev, f.data, f.flagged, f.enterprise_name, f.county, f.township, f.sector, \
              f.found_at, f.closed_at, e.credit_code, e.data AS enterprise_data \
              FROM findings f LEFT JOIN enterprises e ON e.id = f.enterprise_id \
              WHERE {} ORDER BY f.found_at DESC, f.id DESC LIMIT {limit_arg}",
@@ -522,6 +525,7 @@ impl Store {
             .await?;
         let more = rows.len() > limit as usize;
         rows.truncate(limit as usize);
+        let flagged = rows.iter().map(|row| row.flagged != 0).collect();
         let rows = self.ledger_rows(rows, orgs, now).await?;
         let next_cursor = if more {
             rows.last().map(|r| LedgerCursor {
@@ -531,7 +535,11 @@ impl Store {
         } else {
             None
         };
-        Ok(Page { rows, next_cursor })
+        Ok(Page {
+            rows,
+            flagged,
+            next_cursor,
+        })
     }
 
     /// Every matching row in ledger order (the exports).

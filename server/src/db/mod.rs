@@ -9,6 +9,7 @@
 pub mod directory;
 pub mod ledger;
 pub mod photos;
+pub mod revisions;
 pub mod sync;
 pub mod users;
 

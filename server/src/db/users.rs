@@ -65,6 +65,20 @@ pub struct TokenOwner {
     pub device_id: DeviceId,
 }
 
+/// Why a device got no code at login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoDeviceCode {
+    /// Every code of the authority is issued.
+    Exhausted,
+    /// Other devices kept taking the free code while this one registered; a retry will do.
+    Contended,
+}
+
+/// Distinct codes `DeviceCode::from_index` issues for one authority: 24 letters followed by
+/// one, two or three digits (`A0`…`Z9`, `A00`…`Z99`, `A000`…`Z999`). From this index on it
+/// repeats earlier codes, so the server stops issuing there.
+pub const DEVICE_CODES: u32 = 24 * (10 + 100 + 1_000);
+
 /// Parses an id column; a malformed id in the database is a decode error, not a panic.
 pub(crate) fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, sqlx::Error> {
     text.parse()
@@ -202,13 +216,14 @@ impl Store {
     /// Registers the device for the user (or moves it to them) and returns its short code
     /// under `doc_code`, the authority code of the user's documents: issued in order
     /// (`A0`, `A1`, …) and stable for the (authority, device) pair, so devices never produce
-    /// the same document number offline.
+    /// the same document number offline. A new device gets no code once the authority's
+    /// [`DEVICE_CODES`] are issued (a repeated code would repeat document numbers).
     pub async fn register_device(
         &self,
         device: DeviceId,
         user: UserId,
         doc_code: &str,
-    ) -> Result<DeviceCode, sqlx::Error> {
+    ) -> Result<Result<DeviceCode, NoDeviceCode>, sqlx::Error> {
         let device_id = device.to_string();
         sqlx::query(
             "INSERT INTO devices (device_id, user_id, created_at) VALUES ($1, $2, $3) \
@@ -228,14 +243,19 @@ impl Store {
             .fetch_optional(&self.writer)
             .await?;
             if let Some(code) = existing {
-                return DeviceCode::parse(&code).map_err(|e| sqlx::Error::Decode(Box::new(e)));
+                return DeviceCode::parse(&code)
+                    .map(Ok)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)));
             }
             let issued: i64 =
                 sqlx::query_scalar("SELECT COUNT(*) FROM device_codes WHERE doc_code = $1")
                     .bind(doc_code)
                     .fetch_one(&self.writer)
                     .await?;
-            let code = DeviceCode::from_index(u32::try_from(issued).unwrap_or(u32::MAX));
+            let Some(index) = u32::try_from(issued).ok().filter(|n| *n < DEVICE_CODES) else {
+                return Ok(Err(NoDeviceCode::Exhausted));
+            };
+            let code = DeviceCode::from_index(index);
             let result = sqlx::query(
                 "INSERT INTO device_codes (doc_code, device_id, code, created_at) VALUES ($1, $2, $3, $4)",
             )
@@ -246,13 +266,13 @@ impl Store {
             .execute(&self.writer)
             .await;
             match result {
-                Ok(_) => return Ok(code),
+                Ok(_) => return Ok(Ok(code)),
                 // Another device took this code (or this device registered concurrently): look again.
                 Err(e) if is_unique_violation(&e) => {}
                 Err(e) => return Err(e),
             }
         }
-        Err(sqlx::Error::Protocol("no free device code".into()))
+        Ok(Err(NoDeviceCode::Contended))
     }
 
     pub async fn insert_token(
@@ -366,5 +386,23 @@ impl Store {
             .execute(&self.writer)
             .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    /// The limit is exactly where `from_index` stops issuing new codes.
+    #[test]
+    fn device_codes_are_distinct_up_to_the_limit_and_repeat_after_it() {
+        let codes: HashSet<String> = (0..DEVICE_CODES)
+            .map(|n| DeviceCode::from_index(n).as_str().to_owned())
+            .collect();
+        assert_eq!(codes.len(), DEVICE_CODES as usize);
+        assert_eq!(DeviceCode::from_index(DEVICE_CODES - 1).as_str(), "Z999");
+        assert!(codes.contains(DeviceCode::from_index(DEVICE_CODES).as_str()));
     }
 }

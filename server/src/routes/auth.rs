@@ -8,6 +8,7 @@ use chrono::{Duration, SecondsFormat, Utc};
 use zhicha_core::protocol::{LoginRequest, LoginResponse};
 
 use crate::auth::{Session, new_token, token_hash};
+use crate::db::users::NoDeviceCode;
 use crate::extract::Json;
 use crate::{ApiError, AppState};
 
@@ -27,6 +28,7 @@ pub fn router() -> Router<AppState> {
         (status = 200, description = "logged in", body = LoginResponse),
         (status = 401, description = "wrong user name or password", body = zhicha_core::protocol::ErrorResponse),
         (status = 429, description = "too many failed attempts", body = zhicha_core::protocol::ErrorResponse),
+        (status = 503, description = "no device code left for a new device (`device_codes_exhausted`), or too many devices registering at once (`busy`)", body = zhicha_core::protocol::ErrorResponse),
     )
 )]
 pub async fn login(
@@ -82,7 +84,18 @@ pub async fn login(
     let device_code = state
         .store
         .register_device(request.device_id, user.id, &doc_code)
-        .await?;
+        .await?
+        .map_err(|reason| match reason {
+            NoDeviceCode::Exhausted => ApiError::Unavailable {
+                code: "device_codes_exhausted",
+                message: "本单位可分配的设备编号已用完，新设备暂时无法登录，请联系管理员"
+                    .to_owned(),
+            },
+            NoDeviceCode::Contended => ApiError::Unavailable {
+                code: "busy",
+                message: "同时登录的设备较多，请稍后重试".to_owned(),
+            },
+        })?;
     let token = new_token();
     let expires_at = Utc::now() + Duration::hours(limits.token_ttl_hours);
     state

@@ -1,5 +1,7 @@
-//! `GET /findings`: the leader's ledger (隐患台账), filtered and keyset-paged; and the one place
-//! that turns ledger and statistics queries into database filters within the caller's scope.
+//! `GET /findings`: the leader's ledger (隐患台账), filtered and keyset-paged, each row with its
+//! conflict flag; `GET /findings/{id}/revisions`: a finding's kept versions (who changed what,
+//! when, from which device, and whether it was a conflict); and the one place that turns ledger
+//! and statistics queries into database filters within the caller's scope.
 
 use std::collections::BTreeSet;
 
@@ -7,19 +9,20 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use chrono::{NaiveDate, Utc};
-use zhicha_core::ids::OrgId;
-use zhicha_core::ledger::{
-    FindingsPage, FindingsQuery, LedgerCursor, MAX_QUERY_TEXT_CHARS, StatsQuery,
-};
+use zhicha_core::ids::{FindingId, OrgId};
+use zhicha_core::ledger::{FindingsQuery, LedgerCursor, MAX_QUERY_TEXT_CHARS, StatsQuery};
 use zhicha_core::model::Role;
+use zhicha_core::revision::{FlaggedFindingsPage, FlaggedLedgerRow, RevisionsResponse};
 
 use crate::auth::{Scope, Session, subtree};
 use crate::db::ledger::Filters;
-use crate::extract::{Json, Query};
+use crate::extract::{Json, Path, Query};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/findings", get(findings))
+    Router::new()
+        .route("/findings", get(findings))
+        .route("/findings/{id}/revisions", get(revisions))
 }
 
 /// 403 unless the caller is a leader or an admin: inspectors work from their own records.
@@ -122,7 +125,7 @@ pub(crate) fn stats_filters(session: &Session, q: &StatsQuery) -> Result<Filters
     security(("bearer" = [])),
     params(FindingsQuery),
     responses(
-        (status = 200, body = FindingsPage),
+        (status = 200, body = FlaggedFindingsPage),
         (status = 400, description = "a malformed parameter or cursor", body = zhicha_core::protocol::ErrorResponse),
         (status = 401, body = zhicha_core::protocol::ErrorResponse),
         (status = 403, description = "not a leader or admin, or a team outside the caller's scope", body = zhicha_core::protocol::ErrorResponse),
@@ -132,7 +135,7 @@ pub async fn findings(
     State(state): State<AppState>,
     session: Session,
     Query(query): Query<FindingsQuery>,
-) -> Result<Json<FindingsPage>, ApiError> {
+) -> Result<Json<FlaggedFindingsPage>, ApiError> {
     let filters = ledger_filters(&session, &query)?;
     let cursor = match query.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => None,
@@ -153,9 +156,54 @@ pub async fn findings(
             now,
         )
         .await?;
-    Ok(Json(FindingsPage {
-        rows: page.rows,
+    let rows = page
+        .rows
+        .into_iter()
+        .zip(page.flagged)
+        .map(|(row, flagged)| FlaggedLedgerRow { row, flagged })
+        .collect();
+    Ok(Json(FlaggedFindingsPage {
+        rows,
         total,
         next_cursor: page.next_cursor.map(|c| c.encode()),
     }))
+}
+
+/// A finding's kept versions, newest first: who replaced each, from which device, when, why
+/// (an edit, a conflict, a review action) and which fields that write changed. For everyone who
+/// may see the finding: the inspectors of its team (whose edits are what meet in a conflict),
+/// leaders whose scope holds it, and admins.
+#[utoipa::path(
+    get,
+    path = "/api/v1/findings/{id}/revisions",
+    tag = "ledger",
+    security(("bearer" = [])),
+    params(("id" = String, Path, description = "finding id")),
+    responses(
+        (status = 200, body = RevisionsResponse),
+        (status = 400, description = "a malformed id", body = zhicha_core::protocol::ErrorResponse),
+        (status = 401, body = zhicha_core::protocol::ErrorResponse),
+        (status = 403, description = "the finding is outside the caller's team or scope", body = zhicha_core::protocol::ErrorResponse),
+        (status = 404, description = "no such finding", body = zhicha_core::protocol::ErrorResponse),
+    )
+)]
+pub async fn revisions(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<String>,
+) -> Result<Json<RevisionsResponse>, ApiError> {
+    let id: FindingId = id
+        .parse()
+        .map_err(|_| ApiError::invalid_field("id", "隐患编号无效"))?;
+    let (org, response) = state
+        .store
+        .finding_revisions(id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !session.scope.contains(org) {
+        return Err(ApiError::Forbidden(
+            "该隐患不属于您的检查组或管辖范围".to_owned(),
+        ));
+    }
+    Ok(Json(response))
 }

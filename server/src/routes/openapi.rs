@@ -23,6 +23,7 @@ use crate::extract::Json;
         super::photos::upload,
         super::photos::download,
         super::findings::findings,
+        super::findings::revisions,
         super::stats::stats,
         super::ledger::xlsx,
         super::ledger::csv,

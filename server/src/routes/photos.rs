@@ -1,5 +1,6 @@
 //! `HEAD|PUT|GET /photos/{sha256}`: check-then-put, verified, create-only photo upload, and
-//! download for those who may see a record referencing the photo.
+//! download for those who may see a record whose reference of the photo counts (see
+//! `db::photos`: a hash alone opens nothing).
 
 use axum::Router;
 use axum::body::Body;
@@ -47,7 +48,8 @@ pub async fn exists(
     }
 }
 
-/// Uploads the bytes; the server recomputes the hash and writes create-only.
+/// Uploads the bytes; the server recomputes the hash and writes create-only. The uploader is
+/// recorded even when the photo was held already: the bytes matched, so they may reference it.
 #[utoipa::path(
     put,
     path = "/api/v1/photos/{sha256}",
@@ -85,10 +87,7 @@ pub async fn upload(
     // Asked before writing: a row that appears meanwhile only makes the write more careful.
     let recorded = state.store.photo_recorded(&hash).await?;
     let stored = state.photos.put(&hash, bytes, recorded).await?;
-    state
-        .store
-        .record_photo(&hash, size, &session.user.id.to_string())
-        .await?;
+    state.store.record_photo(&hash, size, &session.user).await?;
     let status = match stored {
         Stored::Created => StatusCode::CREATED,
         Stored::AlreadyHeld => StatusCode::OK,
@@ -120,12 +119,14 @@ pub async fn download(
     Path(sha256): Path<String>,
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(&sha256)?;
-    if !state.store.photo_visible(&hash, &session.scope).await? {
-        return Err(ApiError::forbidden());
-    }
-    // Bytes not recorded yet may be an upload a power cut interrupted (see `photos`).
+    // Not held yet (whether the server holds a hash is no secret: `HEAD` says so to anyone):
+    // 404, so a device tells a photo still on its way from one it may not see. Bytes not
+    // recorded may also be an upload a power cut interrupted (see `photos`).
     if !state.store.photo_recorded(&hash).await? {
         return Err(ApiError::NotFound);
+    }
+    if !state.store.photo_visible(&hash, &session.scope).await? {
+        return Err(ApiError::forbidden());
     }
     let bytes = state.photos.get(&hash).await?.ok_or(ApiError::NotFound)?;
     let mime = image_type(&bytes).unwrap_or("application/octet-stream");

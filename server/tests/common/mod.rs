@@ -217,6 +217,18 @@ impl TestApp {
         }
     }
 
+    /// A direct connection to the server's database (SQLite file or the test's schema).
+    pub async fn database(&self) -> sqlx::AnyConnection {
+        sqlx::any::install_default_drivers();
+        let url = self.state.config.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                self.dir.path().join("data").join("zhicha.db").display()
+            )
+        });
+        sqlx::AnyConnection::connect(&url).await.unwrap()
+    }
+
     pub async fn send(&self, request: Request<Body>) -> Reply {
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();

@@ -1,16 +1,25 @@
-//! Applying one mutation: the checks of each kind (scope, lifecycle, validation) and its
-//! changes, made to the batch's records in memory (see `batch`). Nothing changes unless every
-//! check passed, so a rejection leaves nothing behind but its ack.
+//! Applying one mutation: the checks of each kind (storable, scope, lifecycle, validation,
+//! photo references) and its changes, made to the batch's records in memory (see `batch`).
+//! Nothing changes unless every check passed, so a rejection leaves nothing behind but its ack.
+//!
+//! A write is authorised against the record as stored, never against the ids its payload
+//! claims: an existing record keeps its stored team, inspection and enterprise, and a new
+//! finding takes them from its stored inspection.
 
 use chrono::Utc;
+use zhicha_core::ids::{OrgId, PhotoHash};
 use zhicha_core::lifecycle::{self, FindingAction};
 use zhicha_core::model::{
     Enterprise, Finding, FindingStatus, Inspection, PhotoMeta, PhotoOwner, Role,
 };
 use zhicha_core::protocol::{EntityKind, Mutation, MutationPayload, PayloadError};
 
-use super::batch::{Batch, FindingRecord};
+use super::batch::{
+    Batch, FindingRecord, finding_photo_fields, finding_photos, inspection_photo_fields,
+    inspection_photos,
+};
 use super::{Applied, Author, ChangeRow, Rejection, Tx, reject, to_json};
+use crate::db::photos::PhotoUse;
 use crate::db::{ledger, now};
 use crate::rules;
 
@@ -26,6 +35,9 @@ pub(super) async fn apply(
         Ok(payload) => payload,
         Err(error) => return Ok(Err(error.to_error_body())),
     };
+    if let Err(error) = rules::check_storable(&payload) {
+        return Ok(Err(error));
+    }
     match payload {
         MutationPayload::InspectionSave(inspection) => {
             save_inspection(tx, batch, author, mutation, *inspection).await
@@ -56,6 +68,54 @@ fn insert_or_update(sql: &'static str, new: bool) -> &'static str {
     }
 }
 
+/// Who may write an inspection of `org`, and add findings to it: an inspector of its team, a
+/// leader whose scope holds it, an admin.
+fn may_write_inspection(author: &Author<'_>, org: OrgId) -> bool {
+    match author.user.role {
+        Role::Admin => true,
+        Role::Inspector => author.user.org_id == org,
+        Role::Leader => author.scope.contains(org),
+    }
+}
+
+fn inspection_forbidden() -> Rejection {
+    reject("forbidden", "该检查不属于您的检查组或管辖范围")
+}
+
+/// Refuses photos a record brings in (`photos`, each with its field; those in `known`, the
+/// record's photos before this write, are not new) that the author may not use: held by the
+/// server, and neither uploaded by them nor in a record they may see (see `db::photos`).
+async fn check_new_photos(
+    tx: &mut Tx,
+    batch: &mut Batch,
+    author: &Author<'_>,
+    photos: Vec<(&'static str, &PhotoHash)>,
+    known: &[&PhotoHash],
+) -> Result<Result<(), Rejection>, sqlx::Error> {
+    let new: Vec<(&'static str, &PhotoHash)> = photos
+        .into_iter()
+        .filter(|(_, hash)| !known.contains(hash))
+        .collect();
+    if new.is_empty() {
+        return Ok(Ok(()));
+    }
+    let hashes: Vec<PhotoHash> = new.iter().map(|(_, hash)| (*hash).clone()).collect();
+    batch.load_photo_uses(tx, author, &hashes).await?;
+    Ok(
+        match new
+            .into_iter()
+            .find(|(_, hash)| batch.photo_use(hash) == PhotoUse::Refused)
+        {
+            Some((field, _)) => Err(reject(
+                "forbidden",
+                "照片须由本人上传，或来自您有权查看的记录，不能引用他人的照片",
+            )
+            .with_field(field)),
+            None => Ok(()),
+        },
+    )
+}
+
 async fn save_inspection(
     tx: &mut Tx,
     batch: &mut Batch,
@@ -64,45 +124,53 @@ async fn save_inspection(
     mut inspection: Inspection,
 ) -> Result<Result<Applied, Rejection>, sqlx::Error> {
     let id = inspection.id.to_string();
-    if !author.orgs.iter().any(|o| o.id == inspection.org_id) {
-        return Ok(Err(
-            reject("invalid", "检查所属单位不存在").with_field("org_id")
-        ));
-    }
     let stored = batch.inspection(tx, &id, author.row_lock).await?;
-    let writable = match author.user.role {
-        Role::Admin => true,
-        Role::Inspector => author.user.org_id == inspection.org_id,
-        Role::Leader => author.scope.contains(inspection.org_id),
-    };
-    if !writable {
-        return Ok(Err(reject("forbidden", "该检查不属于您的检查组或管辖范围")));
-    }
-    if let Err(error) = rules::check_inspection(&inspection) {
-        return Ok(Err(error));
-    }
-    let rev = match &stored {
-        None => {
-            if inspection.created_by != author.user.id {
-                return Ok(Err(
-                    reject("invalid", "新建检查的创建人须为当前用户").with_field("created_by")
-                ));
+    match &stored {
+        // Authorised against the team it is stored under, before anything the payload says.
+        Some((_, old)) => {
+            if !may_write_inspection(author, old.org_id) {
+                return Ok(Err(inspection_forbidden()));
             }
-            1
-        }
-        Some((rev, old)) => {
             if old.org_id != inspection.org_id {
                 return Ok(Err(
                     reject("conflict", "检查不能改换所属单位").with_field("org_id")
                 ));
             }
+        }
+        None => {
+            if !author.orgs.iter().any(|o| o.id == inspection.org_id) {
+                return Ok(Err(
+                    reject("invalid", "检查所属单位不存在").with_field("org_id")
+                ));
+            }
+            if !may_write_inspection(author, inspection.org_id) {
+                return Ok(Err(inspection_forbidden()));
+            }
+            if inspection.created_by != author.user.id {
+                return Ok(Err(
+                    reject("invalid", "新建检查的创建人须为当前用户").with_field("created_by")
+                ));
+            }
+        }
+    }
+    if let Err(error) = rules::check_inspection(&inspection) {
+        return Ok(Err(error));
+    }
+    let known = stored
+        .as_ref()
+        .map(|(_, old)| inspection_photos(old))
+        .unwrap_or_default();
+    let photos = inspection_photo_fields(&inspection);
+    if let Err(error) = check_new_photos(tx, batch, author, photos, &known).await? {
+        return Ok(Err(error));
+    }
+    let rev = match &stored {
+        None => 1,
+        Some((rev, old)) => {
             inspection.created_by = old.created_by;
-            let reason = if mutation.base_rev == Some(*rev) {
-                "edit"
-            } else {
-                "conflict"
-            };
-            batch.keep_revision(EntityKind::Inspection, &id, *rev, &**old, reason)?;
+            let conflict = mutation.base_rev != Some(*rev);
+            let reason = if conflict { "conflict" } else { "edit" };
+            batch.keep_revision(EntityKind::Inspection, &id, *rev, &**old, reason, conflict)?;
             rev + 1
         }
     };
@@ -142,30 +210,31 @@ async fn save_finding(
     mut finding: Finding,
 ) -> Result<Result<Applied, Rejection>, sqlx::Error> {
     let id = finding.id.to_string();
-    let Some((_, inspection)) = batch
-        .inspection(tx, &finding.inspection_id.to_string(), "")
-        .await?
-    else {
-        return Ok(Err(reject(
-            "inspection_missing",
-            "所属检查尚未同步到服务器",
-        )
-        .with_field("inspection_id")));
-    };
-    if finding.org_id != inspection.org_id || finding.enterprise_id != inspection.enterprise_id {
-        return Ok(Err(
-            reject("invalid", "隐患的单位、企业须与所属检查一致").with_field("org_id")
-        ));
-    }
-    let actor = author.actor(finding.org_id);
     let stored = batch.finding(tx, &id, author.row_lock).await?;
     let now_utc = Utc::now();
-    let (rev, finding, flagged) = match stored {
+    let (rev, finding, flagged, inspection) = match stored {
         None => {
+            let Some((_, inspection)) = batch
+                .inspection(tx, &finding.inspection_id.to_string(), "")
+                .await?
+            else {
+                return Ok(Err(reject(
+                    "inspection_missing",
+                    "所属检查尚未同步到服务器",
+                )
+                .with_field("inspection_id")));
+            };
+            if !may_write_inspection(author, inspection.org_id) {
+                return Ok(Err(inspection_forbidden().with_field("inspection_id")));
+            }
+            // Team and enterprise are the stored inspection's, whatever the payload says.
+            finding.org_id = inspection.org_id;
+            finding.enterprise_id = inspection.enterprise_id;
             // Review fields belong to the server and the leader: a new finding starts as a draft.
             finding.status = FindingStatus::Draft;
             finding.supervised = false;
             finding.history.clear();
+            let actor = author.actor(finding.org_id);
             if let Err(error) = lifecycle::next_status(&finding, &FindingAction::Edit, &actor) {
                 return Ok(Err(lifecycle_rejection(&error)));
             }
@@ -177,10 +246,16 @@ async fn save_finding(
             if let Err(error) = rules::check_finding_content(&finding) {
                 return Ok(Err(error));
             }
-            (1, finding, false)
+            let photos = finding_photo_fields(&finding);
+            if let Err(error) = check_new_photos(tx, batch, author, photos, &[]).await? {
+                return Ok(Err(error));
+            }
+            (1, finding, false, inspection)
         }
         Some((rev, old)) => {
-            // The inspector's field group comes from the payload, the review group stays.
+            // Authorised against the team it is stored under; the inspector's field group comes
+            // from the payload, identity and review fields stay as stored.
+            let actor = author.actor(old.finding.org_id);
             let mut merged = finding;
             merged.inspection_id = old.finding.inspection_id;
             merged.enterprise_id = old.finding.enterprise_id;
@@ -197,6 +272,21 @@ async fn save_finding(
             if let Err(error) = rules::check_finding_content(&merged) {
                 return Ok(Err(error));
             }
+            let Some((_, inspection)) = batch
+                .inspection(tx, &merged.inspection_id.to_string(), "")
+                .await?
+            else {
+                return Ok(Err(reject(
+                    "inspection_missing",
+                    "所属检查尚未同步到服务器",
+                )
+                .with_field("inspection_id")));
+            };
+            let known = finding_photos(&old.finding);
+            let photos = finding_photo_fields(&merged);
+            if let Err(error) = check_new_photos(tx, batch, author, photos, &known).await? {
+                return Ok(Err(error));
+            }
             if to != merged.status {
                 // An edit after review is kept and goes back to review.
                 let comment = "审核后修改，重新提交审核";
@@ -208,8 +298,15 @@ async fn save_finding(
             }
             let conflict = mutation.base_rev != Some(rev);
             let reason = if conflict { "conflict" } else { "edit" };
-            batch.keep_revision(EntityKind::Finding, &id, rev, &old.finding, reason)?;
-            (rev + 1, merged, old.flagged || conflict)
+            batch.keep_revision(
+                EntityKind::Finding,
+                &id,
+                rev,
+                &old.finding,
+                reason,
+                conflict,
+            )?;
+            (rev + 1, merged, old.flagged || conflict, inspection)
         }
     };
     // The ledger's enterprise and sector columns, from the records as they are now.
@@ -246,6 +343,7 @@ async fn finding_action(
     let Some((rev, old)) = batch.finding(tx, &id, author.row_lock).await? else {
         return Ok(Err(reject("not_found", "隐患尚未同步到服务器")));
     };
+    // Authorised against the team it is stored under.
     let actor = author.actor(old.finding.org_id);
     let mut finding = old.finding.clone();
     let comment = match payload {
@@ -272,8 +370,20 @@ async fn finding_action(
     if let Err(error) = lifecycle::apply(&mut finding, action, &actor, Utc::now(), &comment) {
         return Ok(Err(lifecycle_rejection(&error)));
     }
+    let known = finding_photos(&old.finding);
+    let photos = finding_photo_fields(&finding);
+    if let Err(error) = check_new_photos(tx, batch, author, photos, &known).await? {
+        return Ok(Err(error));
+    }
     let conflict = mutation.base_rev.is_some_and(|base| base != rev);
-    batch.keep_revision(EntityKind::Finding, &id, rev, &old.finding, action.name())?;
+    batch.keep_revision(
+        EntityKind::Finding,
+        &id,
+        rev,
+        &old.finding,
+        action.name(),
+        conflict,
+    )?;
     let record = FindingRecord {
         finding,
         flagged: old.flagged || conflict,
@@ -294,25 +404,33 @@ async fn attach_photo(
     author: &Author<'_>,
     meta: PhotoMeta,
 ) -> Result<Result<Applied, Rejection>, sqlx::Error> {
-    let (owner, inspection_id, org_id) = match &meta.owner {
+    // The owner as stored decides the team; the photos it lists are not new to it.
+    let (owner, inspection_id, org_id, listed) = match &meta.owner {
         PhotoOwner::Finding(id) => match batch.finding(tx, &id.to_string(), "").await? {
-            Some((_, f)) => (id.0, f.finding.inspection_id, f.finding.org_id),
+            Some((_, f)) => {
+                let listed: Vec<PhotoHash> =
+                    finding_photos(&f.finding).into_iter().cloned().collect();
+                (id.0, f.finding.inspection_id, f.finding.org_id, listed)
+            }
             None => return Ok(Err(reject("not_found", "照片所属隐患尚未同步到服务器"))),
         },
         PhotoOwner::Inspection(id) => match batch.inspection(tx, &id.to_string(), "").await? {
-            Some((_, i)) => (id.0, i.id, i.org_id),
+            Some((_, i)) => {
+                let listed: Vec<PhotoHash> = inspection_photos(&i).into_iter().cloned().collect();
+                (id.0, i.id, i.org_id, listed)
+            }
             None => return Ok(Err(reject("not_found", "照片所属检查尚未同步到服务器"))),
         },
     };
-    let allowed = match author.user.role {
-        Role::Admin => true,
-        Role::Inspector => author.user.org_id == org_id,
-        Role::Leader => author.scope.contains(org_id),
-    };
-    if !allowed {
+    if !may_write_inspection(author, org_id) {
         return Ok(Err(reject("forbidden", "该记录不属于您的检查组或管辖范围")));
     }
     if let Err(error) = rules::check_photo(&meta) {
+        return Ok(Err(error));
+    }
+    let known: Vec<&PhotoHash> = listed.iter().collect();
+    let photos = vec![("hash", &meta.hash)];
+    if let Err(error) = check_new_photos(tx, batch, author, photos, &known).await? {
         return Ok(Err(error));
     }
     let data = to_json(&meta)?;
@@ -382,7 +500,7 @@ async fn save_enterprise(
     let rev = match &stored {
         None => 1,
         Some((rev, old)) => {
-            batch.keep_revision(EntityKind::Enterprise, &id, *rev, &**old, "edit")?;
+            batch.keep_revision(EntityKind::Enterprise, &id, *rev, &**old, "edit", false)?;
             rev + 1
         }
     };

@@ -20,8 +20,9 @@ use zhicha_core::ids::{InspectionId, OrgId, PhotoHash};
 use zhicha_core::model::{Enterprise, EnterpriseSignature, Finding, Inspection, PhotoOwner};
 use zhicha_core::protocol::{Ack, EntityKind, Mutation, MutationPayload};
 
-use super::{ChangeRow, Tx, entity_name, from_json, status_name, to_json};
+use super::{Author, ChangeRow, Tx, entity_name, from_json, status_name, to_json};
 use crate::db::ledger::{self, FindingContext};
+use crate::db::photos::{self, PhotoUse};
 use crate::db::{Backend, now};
 use crate::rules;
 
@@ -139,13 +140,15 @@ impl<T> Table<T> {
 /// Written records with their ids.
 type Written<'a, T> = Vec<(&'a str, &'a Record<T>)>;
 
-/// A replaced version, kept in `revisions`.
+/// A replaced version, kept in `revisions` with the replacing write's author, device and time.
 struct Revision {
     entity: EntityKind,
     id: String,
     rev: i64,
     data: String,
     reason: &'static str,
+    /// The replacing write was based on an older rev.
+    conflict: bool,
 }
 
 /// A `photo.attach`: the photo's metadata on its owner.
@@ -180,6 +183,8 @@ pub(super) struct Batch {
     attached: HashMap<(PhotoHash, Uuid), usize>,
     /// Enterprises written, whose columns in their findings are refreshed at the end.
     refreshed: Vec<String>,
+    /// What the author may do with the photos the batch references (see `db::photos`).
+    photo_uses: HashMap<PhotoHash, PhotoUse>,
     acks: Vec<AckRow>,
     pub changes: Vec<ChangeRow>,
 }
@@ -195,6 +200,7 @@ impl Batch {
             attachments: Vec::new(),
             attached: HashMap::new(),
             refreshed: Vec::new(),
+            photo_uses: HashMap::new(),
             acks: Vec::new(),
             changes: Vec::new(),
         }
@@ -210,31 +216,44 @@ struct Wanted {
 
 impl Batch {
     /// Loads every record the `payloads` will read or rewrite, a query or two per table; those
-    /// to be rewritten with `lock` (`FOR UPDATE` on PostgreSQL, in id order so two batches lock
-    /// shared rows in the same order).
+    /// to be rewritten with the author's row lock (`FOR UPDATE` on PostgreSQL, in id order so
+    /// two batches lock shared rows in the same order); and what the author may do with every
+    /// photo they reference.
     pub async fn preload(
         &mut self,
         tx: &mut Tx,
         payloads: impl Iterator<Item = (Uuid, &MutationPayload)>,
-        lock: &str,
+        author: &Author<'_>,
     ) -> Result<(), sqlx::Error> {
+        let lock = author.row_lock;
         let (mut inspections, mut findings, mut enterprises) =
             (Wanted::default(), Wanted::default(), Wanted::default());
+        let mut hashes: Vec<PhotoHash> = Vec::new();
         for (entity_id, payload) in payloads {
             match payload {
-                MutationPayload::InspectionSave(i) => inspections.write.push(i.id.to_string()),
+                MutationPayload::InspectionSave(i) => {
+                    inspections.write.push(i.id.to_string());
+                    hashes.extend(inspection_photos(i).into_iter().cloned());
+                }
                 MutationPayload::FindingSave(f) => {
                     inspections.read.push(f.inspection_id.to_string());
                     findings.write.push(f.id.to_string());
                     enterprises.read.push(f.enterprise_id.to_string());
+                    hashes.extend(finding_photos(f).into_iter().cloned());
                 }
                 MutationPayload::EnterpriseSave(e) => enterprises.write.push(e.id.to_string()),
-                MutationPayload::PhotoAttach(meta) => match &meta.owner {
-                    PhotoOwner::Finding(id) => findings.read.push(id.to_string()),
-                    PhotoOwner::Inspection(id) => inspections.read.push(id.to_string()),
-                },
+                MutationPayload::PhotoAttach(meta) => {
+                    match &meta.owner {
+                        PhotoOwner::Finding(id) => findings.read.push(id.to_string()),
+                        PhotoOwner::Inspection(id) => inspections.read.push(id.to_string()),
+                    }
+                    hashes.push(meta.hash.clone());
+                }
+                MutationPayload::FindingReinspect(r) => {
+                    findings.write.push(entity_id.to_string());
+                    hashes.extend(r.after_photos.iter().cloned());
+                }
                 MutationPayload::FindingSubmit(_)
-                | MutationPayload::FindingReinspect(_)
                 | MutationPayload::FindingConfirm(_)
                 | MutationPayload::FindingReturn(_)
                 | MutationPayload::FindingSupervise(_)
@@ -244,7 +263,7 @@ impl Batch {
         self.load_inspections(tx, &inspections, lock).await?;
         self.load_findings(tx, &findings, lock).await?;
         self.load_enterprises(tx, &enterprises, lock).await?;
-        Ok(())
+        self.load_photo_uses(tx, author, &hashes).await
     }
 
     async fn load_inspections(
@@ -373,7 +392,8 @@ impl Batch {
         self.enterprises.put(id, rev, enterprise, true);
     }
 
-    /// Keeps the version being replaced: nothing is ever silently overwritten.
+    /// Keeps the version being replaced: nothing is ever silently overwritten. `conflict`: the
+    /// replacing write was based on an older rev than `rev`.
     pub fn keep_revision<T: Serialize>(
         &mut self,
         entity: EntityKind,
@@ -381,6 +401,7 @@ impl Batch {
         rev: i64,
         old: &T,
         reason: &'static str,
+        conflict: bool,
     ) -> Result<(), sqlx::Error> {
         self.revisions.push(Revision {
             entity,
@@ -388,6 +409,7 @@ impl Batch {
             rev,
             data: to_json(old)?,
             reason,
+            conflict,
         });
         Ok(())
     }
@@ -431,16 +453,18 @@ impl Batch {
     /// Writes everything the batch did, a statement or two per table, and the device's new
     /// `last_seq`. The change log is left to the caller, to be taken last.
     pub async fn flush(
-        &self,
+        &mut self,
         tx: &mut Tx,
-        user_id: &str,
+        author: &Author<'_>,
         device_id: &str,
         last_seq: Option<i64>,
     ) -> Result<(), sqlx::Error> {
         let stamp = now();
+        let user_id = author.user.id.to_string();
+        let user_id = user_id.as_str();
         self.write_inspections(tx, &stamp).await?;
         self.write_findings(tx, &stamp).await?;
-        self.write_photo_refs(tx, &stamp).await?;
+        self.write_photo_refs(tx, author, &stamp).await?;
         // After the findings: their enterprise columns follow the enterprise's last version.
         for id in &self.refreshed {
             if let Some((_, enterprise)) = self.enterprises.get(id) {
@@ -448,7 +472,7 @@ impl Batch {
             }
         }
 
-        let mut rows = Rows::new(7);
+        let mut rows = Rows::new(9);
         for r in &self.revisions {
             rows.push([
                 entity_name(r.entity).into(),
@@ -458,13 +482,15 @@ impl Batch {
                 user_id.into(),
                 r.reason.into(),
                 stamp.clone().into(),
+                device_id.into(),
+                i64::from(r.conflict).into(),
             ]);
         }
         rows.insert(
             tx,
             self.backend,
             "INSERT INTO revisions (entity, entity_id, rev, data, replaced_by, reason, \
-             created_at)",
+             created_at, device_id, conflict)",
             "",
         )
         .await?;
@@ -611,28 +637,34 @@ impl Batch {
     }
 
     /// The photo references of the saved records (their photo lists, replaced whole) and the
-    /// attached photos' metadata.
-    async fn write_photo_refs(&self, tx: &mut Tx, stamp: &str) -> Result<(), sqlx::Error> {
+    /// attached photos' metadata. A reference a record keeps keeps its writer and `checked`; a
+    /// new one is the author's, checked when the author was allowed to use the photo (see
+    /// `db::photos`).
+    async fn write_photo_refs(
+        &mut self,
+        tx: &mut Tx,
+        author: &Author<'_>,
+        stamp: &str,
+    ) -> Result<(), sqlx::Error> {
+        /// One reference a written record holds: hash, owner, inspection, org.
+        type Wanted = (PhotoHash, String, String, String);
         // Owners whose earlier references are replaced (a new record has none).
-        let mut owners: Vec<&str> = Vec::new();
-        let mut rows = Rows::new(7);
+        let mut owners: Vec<String> = Vec::new();
+        let mut wanted: Vec<Wanted> = Vec::new();
         for id in &self.inspections.written {
             let Some((_, inspection)) = self.inspections.get(id) else {
                 continue;
             };
             if self.inspections.was_stored(id) {
-                owners.push(id);
+                owners.push(id.clone());
             }
             for hash in inspection_photos(&inspection) {
-                rows.push([
-                    hash.as_str().into(),
-                    id.as_str().into(),
-                    inspection.id.to_string().into(),
-                    inspection.org_id.to_string().into(),
-                    stamp.into(),
-                    "record".into(),
-                    None::<String>.into(),
-                ]);
+                wanted.push((
+                    hash.clone(),
+                    id.clone(),
+                    inspection.id.to_string(),
+                    inspection.org_id.to_string(),
+                ));
             }
         }
         for id in &self.findings.written {
@@ -640,26 +672,52 @@ impl Batch {
                 continue;
             };
             if self.findings.was_stored(id) {
-                owners.push(id);
+                owners.push(id.clone());
             }
             let f = &record.finding;
             for hash in finding_photos(f) {
-                rows.push([
-                    hash.as_str().into(),
-                    id.as_str().into(),
-                    f.inspection_id.to_string().into(),
-                    f.org_id.to_string().into(),
-                    stamp.into(),
-                    "record".into(),
-                    None::<String>.into(),
-                ]);
+                wanted.push((
+                    hash.clone(),
+                    id.clone(),
+                    f.inspection_id.to_string(),
+                    f.org_id.to_string(),
+                ));
             }
+        }
+        let owner_ids: Vec<&str> = owners.iter().map(String::as_str).collect();
+        let kept = record_refs(tx, self.backend, &owner_ids).await?;
+        let new_hashes: Vec<PhotoHash> = wanted
+            .iter()
+            .filter(|(hash, owner, _, _)| !kept.contains_key(&(hash.to_string(), owner.clone())))
+            .map(|(hash, _, _, _)| hash.clone())
+            .chain(self.attachments.iter().map(|a| a.hash.clone()))
+            .collect();
+        self.load_photo_uses(tx, author, &new_hashes).await?;
+        let author_id = author.user.id.to_string();
+
+        let mut rows = Rows::new(9);
+        for (hash, owner, inspection, org) in &wanted {
+            let (by, checked) = match kept.get(&(hash.to_string(), owner.clone())) {
+                Some((by, checked)) => (by.clone(), *checked),
+                None => (Some(author_id.clone()), self.checked(hash)),
+            };
+            rows.push([
+                hash.as_str().into(),
+                owner.as_str().into(),
+                inspection.as_str().into(),
+                org.as_str().into(),
+                stamp.into(),
+                "record".into(),
+                None::<String>.into(),
+                by.into(),
+                checked.into(),
+            ]);
         }
         delete_in(
             tx,
             self.backend,
             "DELETE FROM photo_refs WHERE source = 'record' AND owner_id IN",
-            &owners,
+            &owner_ids,
         )
         .await?;
         // DO NOTHING: an inspection and a finding could share an id, and so a reference.
@@ -667,12 +725,12 @@ impl Batch {
             tx,
             self.backend,
             "INSERT INTO photo_refs (hash, owner_id, inspection_id, org_id, created_at, source, \
-             data)",
+             data, referenced_by, checked)",
             " ON CONFLICT (hash, owner_id, source) DO NOTHING",
         )
         .await?;
 
-        let mut rows = Rows::new(7);
+        let mut rows = Rows::new(9);
         for a in &self.attachments {
             rows.push([
                 a.hash.as_str().into(),
@@ -682,33 +740,133 @@ impl Batch {
                 stamp.into(),
                 "attach".into(),
                 Some(a.data.clone()).into(),
+                author_id.as_str().into(),
+                self.checked(&a.hash).into(),
             ]);
         }
+        // A repeated attachment replaces only the metadata: who referenced it first stays.
         rows.insert(
             tx,
             self.backend,
             "INSERT INTO photo_refs (hash, owner_id, inspection_id, org_id, created_at, source, \
-             data)",
+             data, referenced_by, checked)",
             " ON CONFLICT (hash, owner_id, source) DO UPDATE SET data = excluded.data",
         )
         .await
     }
+
+    /// Loads what the author may do with those of `hashes` not looked up yet.
+    pub async fn load_photo_uses(
+        &mut self,
+        tx: &mut Tx,
+        author: &Author<'_>,
+        hashes: &[PhotoHash],
+    ) -> Result<(), sqlx::Error> {
+        let mut unknown: Vec<PhotoHash> = hashes
+            .iter()
+            .filter(|h| !self.photo_uses.contains_key(*h))
+            .cloned()
+            .collect();
+        unknown.sort();
+        unknown.dedup();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        let found =
+            photos::photo_uses(tx, self.backend, author.user, author.scope, &unknown).await?;
+        self.photo_uses.extend(found);
+        Ok(())
+    }
+
+    /// What the author may do with a photo (loaded by [`Self::load_photo_uses`]).
+    pub fn photo_use(&self, hash: &PhotoHash) -> PhotoUse {
+        // Not looked up: treated as refused, so a missed lookup can only refuse, never grant.
+        self.photo_uses
+            .get(hash)
+            .copied()
+            .unwrap_or(PhotoUse::Refused)
+    }
+
+    /// The `checked` column of a new reference of `hash` by the author.
+    fn checked(&self, hash: &PhotoHash) -> i64 {
+        i64::from(self.photo_use(hash).checked())
+    }
 }
 
-/// The photos an inspection's record lists (gate photo, signature image).
+/// The stored record references (`source = 'record'`) of `owners`: (hash, owner) → (writer,
+/// checked).
+async fn record_refs(
+    tx: &mut Tx,
+    backend: Backend,
+    owners: &[&str],
+) -> Result<HashMap<(String, String), (Option<String>, i64)>, sqlx::Error> {
+    #[derive(FromRow)]
+    struct Row {
+        hash: String,
+        owner_id: String,
+        referenced_by: Option<String>,
+        checked: i64,
+    }
+    let mut refs = HashMap::new();
+    for chunk in owners.chunks(MAX_BINDS) {
+        let sql = format!(
+            "SELECT hash, owner_id, referenced_by, checked FROM photo_refs \
+             WHERE source = 'record' AND owner_id IN ({})",
+            backend.markers(1, chunk.len())
+        );
+        let mut query = sqlx::query_as::<_, Row>(AssertSqlSafe(sql));
+        for owner in chunk {
+            query = query.bind((*owner).to_owned());
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            refs.insert((row.hash, row.owner_id), (row.referenced_by, row.checked));
+        }
+    }
+    Ok(refs)
+}
+
+/// The photos an inspection's record lists (gate photo, the enterprise's and the inspectors'
+/// signature images).
 pub(super) fn inspection_photos(inspection: &Inspection) -> Vec<&PhotoHash> {
-    let gate = inspection
-        .check_in
-        .as_ref()
-        .and_then(|c| c.gate_photo.as_ref());
-    let signature = match &inspection.enterprise_signature {
-        Some(EnterpriseSignature::Signed { image, .. }) => image.as_ref(),
-        _ => None,
-    };
-    let mut hashes: Vec<&PhotoHash> = gate.into_iter().chain(signature).collect();
+    let mut hashes: Vec<&PhotoHash> = inspection_photo_fields(inspection)
+        .into_iter()
+        .map(|(_, hash)| hash)
+        .collect();
     hashes.sort();
     hashes.dedup();
     hashes
+}
+
+/// The photos an inspection's record lists, each with the field that holds it.
+pub(super) fn inspection_photo_fields(inspection: &Inspection) -> Vec<(&'static str, &PhotoHash)> {
+    let gate = inspection
+        .check_in
+        .as_ref()
+        .and_then(|c| c.gate_photo.as_ref())
+        .map(|hash| ("check_in.gate_photo", hash));
+    let signature = match &inspection.enterprise_signature {
+        Some(EnterpriseSignature::Signed { image, .. }) => image.as_ref(),
+        _ => None,
+    }
+    .map(|hash| ("enterprise_signature.image", hash));
+    let inspectors = inspection
+        .inspector_signatures
+        .iter()
+        .map(|s| ("inspector_signatures", &s.image));
+    gate.into_iter()
+        .chain(signature)
+        .chain(inspectors)
+        .collect()
+}
+
+/// The photos a finding's record lists, each with the field that holds it.
+pub(super) fn finding_photo_fields(finding: &Finding) -> Vec<(&'static str, &PhotoHash)> {
+    let before = finding.photos.iter().map(|hash| ("photos", hash));
+    let after = finding
+        .after_photos
+        .iter()
+        .map(|hash| ("after_photos", hash));
+    before.chain(after).collect()
 }
 
 /// The photos a finding's record lists (before and after).

@@ -7,6 +7,11 @@
 //! they wrote goes out as a few multi-row statements and one commit. Each mutation still gets
 //! its own ack — applied, duplicate or rejected — and a rejected one changes nothing.
 //!
+//! A mutation the database itself refuses (a value it cannot store that the rules let through)
+//! fails its batch's transaction; the batch is then applied a mutation per transaction, and the
+//! one the database refuses is rejected on its own (`storage_refused`) with the seq advanced, so
+//! the rest of the batch is applied and the device never resends it forever.
+//!
 //! Change-log writes are serialized by the single `change_counter` row: a transaction takes
 //! its seqs with `UPDATE … RETURNING` just before commit and holds the row lock until commit,
 //! so on PostgreSQL transactions commit in seq order and a reader that sees seq N also sees
@@ -171,8 +176,9 @@ impl Store {
         let device_id = device.to_string();
         match self.push_retrying(author, &device_id, mutations).await {
             // Two PostgreSQL batches that lock the same records in opposite orders: apply this
-            // one a mutation per transaction, which holds one record lock at a time.
-            Err(error) if is_deadlock(&error) => {
+            // one a mutation per transaction, which holds one record lock at a time. A mutation
+            // the database refuses: the same, to find it and reject it alone.
+            Err(error) if is_deadlock(&error) || refusal(self.backend, &error).is_some() => {
                 self.push_each(author, &device_id, mutations).await
             }
             result => result,
@@ -189,14 +195,15 @@ impl Store {
     ) -> Result<PushResponse, sqlx::Error> {
         let mut tries = 0;
         loop {
-            match self.push_batch(author, device_id, mutations).await {
+            match self.push_batch(author, device_id, mutations, None).await {
                 Err(error) if is_unique_violation(&error) && tries < 3 => tries += 1,
                 result => return result,
             }
         }
     }
 
-    /// The batch a mutation per transaction (after a deadlock of the whole-batch transaction).
+    /// The batch a mutation per transaction (after a deadlock of the whole-batch transaction, or
+    /// a database refusal): a mutation the database refuses is rejected on its own.
     async fn push_each(
         &self,
         author: &Author<'_>,
@@ -205,9 +212,23 @@ impl Store {
     ) -> Result<PushResponse, sqlx::Error> {
         let mut acks = Vec::with_capacity(mutations.len());
         for mutation in mutations {
-            let response = self
-                .push_retrying(author, device_id, std::slice::from_ref(mutation))
-                .await?;
+            let one = std::slice::from_ref(mutation);
+            let response = match self.push_retrying(author, device_id, one).await {
+                Err(error) => {
+                    let Some(rejection) = refusal(self.backend, &error) else {
+                        return Err(error);
+                    };
+                    tracing::warn!(
+                        mutation = %mutation.mutation_id,
+                        kind = mutation.kind.as_str(),
+                        error = %error,
+                        "the database refused a mutation; it is rejected"
+                    );
+                    self.push_batch(author, device_id, one, Some(&rejection))
+                        .await?
+                }
+                Ok(response) => response,
+            };
             acks.extend(response.acks);
             if response.gap.is_some() {
                 return Ok(PushResponse {
@@ -219,11 +240,14 @@ impl Store {
         Ok(PushResponse { acks, gap: None })
     }
 
+    /// The batch in one transaction. With `refused`, every mutation it would apply is rejected
+    /// with that error instead (its ack stored, the seq advanced, nothing else written).
     async fn push_batch(
         &self,
         author: &Author<'_>,
         device_id: &str,
         mutations: &[Mutation],
+        refused: Option<&Rejection>,
     ) -> Result<PushResponse, sqlx::Error> {
         let mut tx = self.writer.begin().await?;
         // The device row first, locked on PostgreSQL: a concurrent push of the same device
@@ -265,11 +289,13 @@ impl Store {
         }
 
         let mut batch = Batch::new(self.backend);
-        let payloads = steps.iter().filter_map(|step| match step {
-            Step::Apply(mutation, Ok(payload)) => Some((mutation.entity_id, payload)),
-            _ => None,
-        });
-        batch.preload(&mut tx, payloads, author.row_lock).await?;
+        if refused.is_none() {
+            let payloads = steps.iter().filter_map(|step| match step {
+                Step::Apply(mutation, Ok(payload)) => Some((mutation.entity_id, payload)),
+                _ => None,
+            });
+            batch.preload(&mut tx, payloads, author).await?;
+        }
 
         let mut acks: Vec<Ack> = Vec::with_capacity(steps.len());
         for step in steps {
@@ -277,7 +303,11 @@ impl Store {
                 Step::Replay(ack) => ack,
                 Step::Repeat(earlier) => replayed(&acks[earlier]),
                 Step::Apply(mutation, payload) => {
-                    let ack = match apply(&mut tx, &mut batch, author, mutation, payload).await? {
+                    let outcome = match refused {
+                        Some(rejection) => Err(rejection.clone()),
+                        None => apply(&mut tx, &mut batch, author, mutation, payload).await?,
+                    };
+                    let ack = match outcome {
                         Ok(applied) => {
                             batch.changes.extend(applied.changes);
                             Ack {
@@ -300,9 +330,8 @@ impl Store {
             };
             acks.push(ack);
         }
-        let user_id = author.user.id.to_string();
         let advanced = (last_seq != first_seq).then_some(last_seq);
-        batch.flush(&mut tx, &user_id, device_id, advanced).await?;
+        batch.flush(&mut tx, author, device_id, advanced).await?;
         // The change counter is taken last, so its row lock is held only for the commit.
         append_changes(&mut tx, self.backend, &batch.changes).await?;
         tx.commit().await?;
@@ -596,6 +625,43 @@ async fn stored_acks(
 /// True for a PostgreSQL deadlock (SQLSTATE 40P01): the transaction was rolled back.
 fn is_deadlock(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.code().as_deref() == Some("40P01"))
+}
+
+/// The rejection for an error by which the database refuses the data itself — a value it
+/// cannot store, a constraint — rather than failing for a while (deadlock, lock, connection,
+/// disk): the same mutation would fail the same way again, so it is rejected, not retried.
+/// None for every other error, which stays a server error the device retries.
+fn refusal(backend: Backend, error: &sqlx::Error) -> Option<Rejection> {
+    const CHARACTERS: &str = "内容含有数据库无法保存的字符或数值";
+    const TOO_LONG: &str = "内容过长，数据库无法保存";
+    const CONSTRAINT: &str = "与已有记录冲突，数据库拒绝保存";
+    let sqlx::Error::Database(e) = error else {
+        return None;
+    };
+    let code = e.code()?;
+    let message = match backend {
+        // SQLSTATE classes: 22 data exception (NUL in text, value too long, bad encoding), 23
+        // integrity constraint (a unique violation is run again first), 54 program limit
+        // exceeded (an index entry over its size limit).
+        Backend::Postgres => match code.get(..2)? {
+            "22" => CHARACTERS,
+            "23" => CONSTRAINT,
+            "54" => TOO_LONG,
+            _ => return None,
+        },
+        // The primary result code is the low byte of the extended one: 18 TOOBIG,
+        // 19 CONSTRAINT, 20 MISMATCH, 25 RANGE.
+        Backend::Sqlite => match code.parse::<i64>().ok()? & 0xff {
+            18 => TOO_LONG,
+            19 => CONSTRAINT,
+            20 | 25 => CHARACTERS,
+            _ => return None,
+        },
+    };
+    Some(reject(
+        "storage_refused",
+        format!("服务器无法保存这条记录：{message}。请修改后重新提交"),
+    ))
 }
 
 pub(in crate::db) async fn append_changes(
