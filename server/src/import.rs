@@ -247,4 +247,20 @@ mod tests {
             .is_err()
         );
     }
+
+    /// Rows either database would refuse are skipped the same way on both.
+    #[test]
+    fn rows_with_values_a_database_refuses_say_why() {
+        let long = format!("甲,{},工贸", "镇".repeat(51));
+        let error = row("name,township,sectors", &long).unwrap_err();
+        assert!(
+            error.contains("township") && error.contains("50"),
+            "{error}"
+        );
+        let error = row("name,township,sectors", "甲\0乙,树林召镇,工贸").unwrap_err();
+        assert!(
+            error.contains("name") && error.contains("无效字符"),
+            "{error}"
+        );
+    }
 }

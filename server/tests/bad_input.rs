@@ -17,7 +17,7 @@ use zhicha_core::protocol::AckStatus;
 
 on_both_backends!(every_endpoint_survives_generated_bad_input);
 
-/// Generated requests per endpoint (13 endpoints), on top of the fixed nasty cases.
+/// Generated requests per endpoint (14 endpoints), on top of the fixed nasty cases.
 const CASES_PER_ENDPOINT: usize = 30;
 
 /// Strings that have broken servers before.
@@ -433,6 +433,7 @@ async fn every_endpoint_survives_generated_bad_input(backend: Backend) {
                 g.query_value()
             ),
             format!("/api/v1/bootstrap?{}={}", g.query_value(), g.query_value()),
+            format!("/api/v1/findings/{}/revisions", g.hash_segment(&hash)),
             format!("/api/v1/{}", g.hash_segment(&hash)),
         ];
         for path in gets {
