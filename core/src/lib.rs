@@ -12,6 +12,7 @@
 //! - `push`: the server's push rules: classifying a batch, the conflict rule.
 //! - `org`: the org tree: subtrees, ancestors, the authority that numbers documents.
 //! - `time`: China Standard Time and every way a time is shown.
+//! - `wire`: the one spelling of each enum stored as text.
 //! - `ledger`: the leader's ledger and statistics query/answer types.
 
 pub mod documents;
@@ -28,6 +29,7 @@ pub mod push;
 pub mod revision;
 pub mod time;
 pub mod validation;
+pub mod wire;
 
 /// The product name as shown to users.
 pub const APP_NAME: &str = "直查";

@@ -102,6 +102,13 @@ pub fn is_conflict(
     }
 }
 
+/// Whether a device that will number its next mutation `next_seq` holds mutations the server
+/// has not applied (it has applied up to `last_applied`). A login as another user is refused
+/// then: those mutations belong to the user who made them.
+pub fn holds_unsynced(next_seq: u64, last_applied: u64) -> bool {
+    next_seq > last_applied.saturating_add(1)
+}
+
 #[cfg(test)]
 mod tests {
     use uuid::Uuid;
@@ -171,6 +178,17 @@ mod tests {
             rev,
             device: Some(device),
         })
+    }
+
+    #[test]
+    fn a_device_holds_unsynced_mutations_when_its_next_seq_is_past_the_servers() {
+        assert!(!holds_unsynced(1, 0), "a new device");
+        assert!(!holds_unsynced(8, 7), "everything applied");
+        assert!(holds_unsynced(9, 7), "seq 8 not applied");
+        assert!(
+            !holds_unsynced(3, 7),
+            "a device behind the server holds nothing new"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The server's checks on pushed records before they are applied, as protocol error bodies.
 //! The rules themselves are core's; this module only adapts them to rejected acks.
 
-use zhicha_core::model::{Enterprise, Finding, FindingStatus, Inspection, Level, PhotoMeta};
+use zhicha_core::model::{Enterprise, Finding, FindingStatus, Inspection, PhotoMeta};
 use zhicha_core::packs;
 use zhicha_core::protocol::{ErrorBody, MAX_PHOTO_BYTES, MutationPayload};
 use zhicha_core::validation::{self, FieldError};
@@ -67,23 +67,4 @@ pub fn check_enterprise(enterprise: &Enterprise) -> Result<(), ErrorBody> {
         return Err(invalid("name", "请填写企业名称"));
     }
     Ok(())
-}
-
-/// The stored name of a status (its wire name), for indexed columns.
-pub fn status_name(status: FindingStatus) -> &'static str {
-    match status {
-        FindingStatus::Draft => "draft",
-        FindingStatus::Submitted => "submitted",
-        FindingStatus::Returned => "returned",
-        FindingStatus::Rectifying => "rectifying",
-        FindingStatus::Verified => "verified",
-        FindingStatus::Closed => "closed",
-    }
-}
-
-pub fn level_name(level: Level) -> &'static str {
-    match level {
-        Level::General => "general",
-        Level::Major => "major",
-    }
 }

@@ -149,7 +149,7 @@ impl Sim {
         // A coalesced save replaces the payload of an earlier entry: that entry now carries it.
         let seq_entry = self
             .outbox
-            .entries
+            .queued
             .iter()
             .rev()
             .find(|e| e.mutation.entity_id == entity && e.mutation.kind == payload.kind())
@@ -259,7 +259,7 @@ impl Sim {
                         };
                         if !self
                             .outbox
-                            .entries
+                            .queued
                             .iter()
                             .any(|e| e.mutation.mutation_id == ack.mutation_id)
                         {

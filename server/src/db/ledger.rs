@@ -18,11 +18,11 @@ use zhicha_core::ledger::{
 use zhicha_core::lifecycle::{china_offset, days_overdue};
 use zhicha_core::model::{Enterprise, Finding, FindingStatus, Inspection, Level, OrgUnit, Sector};
 use zhicha_core::packs;
+use zhicha_core::wire::WireName;
 
 use super::sync::Tx;
 use super::users::parse_id;
 use super::{Backend, Store, placeholders};
-use crate::rules;
 
 /// A calendar month: (year, month).
 type Month = (i32, u32);
@@ -105,17 +105,17 @@ impl Where {
         }
         match filters.status {
             Some(status) => {
-                let p = w.text(rules::status_name(status));
+                let p = w.text(status.wire_name());
                 w.push(format!("f.status = {p}"));
             }
             None => w.push("f.status <> 'draft'".to_owned()),
         }
         if let Some(level) = filters.level {
-            let p = w.text(rules::level_name(level));
+            let p = w.text(level.wire_name());
             w.push(format!("f.level = {p}"));
         }
         if let Some(sector) = filters.sector {
-            let p = w.text(sector_name(sector));
+            let p = w.text(sector.wire_name());
             w.push(format!("f.sector = {p}"));
         }
         if let Some(county) = &filters.county {
@@ -201,19 +201,6 @@ fn escape_like(text: &str) -> String {
         out.push(c);
     }
     out
-}
-
-/// The wire (and stored) name of a sector, e.g. `non_coal_mine`.
-pub fn sector_name(sector: Sector) -> &'static str {
-    match sector {
-        Sector::Coal => "coal",
-        Sector::NonCoalMine => "non_coal_mine",
-        Sector::HazardousChemicals => "hazardous_chemicals",
-        Sector::Fire => "fire",
-        Sector::UrbanGas => "urban_gas",
-        Sector::Construction => "construction",
-        Sector::IndustryTrade => "industry_trade",
-    }
 }
 
 fn parse_enum<T: serde::de::DeserializeOwned>(name: &str) -> Result<T, sqlx::Error> {
@@ -329,7 +316,7 @@ pub(crate) fn finding_context(
         enterprise_name,
         county,
         township,
-        sector: sector.map(|s| sector_name(s).to_owned()),
+        sector: sector.map(|s| s.wire_name().to_owned()),
     }
 }
 
@@ -957,8 +944,8 @@ impl Store {
                     .bind(f.inspection_id.to_string())
                     .bind(f.org_id.to_string())
                     .bind(f.created_by.to_string())
-                    .bind(rules::status_name(f.status))
-                    .bind(rules::level_name(f.level))
+                    .bind(f.status.wire_name())
+                    .bind(f.level.wire_name())
                     .bind(f.deadline.map(|d| d.to_string()))
                     .bind(0_i64)
                     .bind(1_i64)
@@ -974,7 +961,7 @@ impl Store {
                     .bind(enterprise.map(|e| e.name.clone()).unwrap_or_default())
                     .bind(enterprise.map(|e| e.county.clone()).unwrap_or_default())
                     .bind(enterprise.map(|e| e.township.clone()).unwrap_or_default())
-                    .bind(sector.map(sector_name));
+                    .bind(sector.map(WireName::wire_name));
             }
             query.execute(&mut *tx).await?;
         }

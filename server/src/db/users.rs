@@ -4,6 +4,7 @@ use sqlx::{AssertSqlSafe, FromRow};
 use zhicha_core::documents::DeviceCode;
 use zhicha_core::ids::{DeviceId, UserId};
 use zhicha_core::model::{OrgUnit, Role, User};
+use zhicha_core::wire::WireName;
 
 use super::{Store, is_unique_violation, now};
 
@@ -44,7 +45,9 @@ impl UserRow {
             id: parse_id(&self.id)?,
             username: self.username,
             display_name: self.display_name,
-            role: parse_role(&self.role)?,
+            role: Role::from_wire(&self.role).ok_or_else(|| {
+                sqlx::Error::Decode(format!("unknown role {:?}", self.role).into())
+            })?,
             org_id: parse_id(&self.org_id)?,
             certificate_no: self.certificate_no,
         })
@@ -85,25 +88,6 @@ pub(crate) fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, sqlx::Erro
         .map_err(|_| sqlx::Error::Decode(format!("malformed id {text:?}").into()))
 }
 
-pub(crate) fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Inspector => "inspector",
-        Role::Leader => "leader",
-        Role::Admin => "admin",
-    }
-}
-
-fn parse_role(text: &str) -> Result<Role, sqlx::Error> {
-    match text {
-        "inspector" => Ok(Role::Inspector),
-        "leader" => Ok(Role::Leader),
-        "admin" => Ok(Role::Admin),
-        other => Err(sqlx::Error::Decode(
-            format!("unknown role {other:?}").into(),
-        )),
-    }
-}
-
 impl Store {
     pub async fn insert_org(&self, org: &OrgUnit) -> Result<(), sqlx::Error> {
         sqlx::query(
@@ -142,7 +126,7 @@ impl Store {
         .bind(user.id.to_string())
         .bind(&user.username)
         .bind(&user.display_name)
-        .bind(role_name(user.role))
+        .bind(user.role.wire_name())
         .bind(user.org_id.to_string())
         .bind(user.certificate_no.clone())
         .bind(password_hash)
@@ -211,6 +195,17 @@ impl Store {
             })
         })
         .transpose()
+    }
+
+    /// The user a device was last registered to and the last seq the server applied from it.
+    pub async fn device_holder(
+        &self,
+        device: DeviceId,
+    ) -> Result<Option<(String, i64)>, sqlx::Error> {
+        sqlx::query_as("SELECT user_id, last_seq FROM devices WHERE device_id = $1")
+            .bind(device.to_string())
+            .fetch_optional(&self.writer)
+            .await
     }
 
     /// Registers the device for the user (or moves it to them) and returns its short code

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::routing::post;
 use chrono::{Duration, SecondsFormat, Utc};
 use zhicha_core::protocol::{LoginRequest, LoginResponse};
+use zhicha_core::push;
 
 use crate::auth::{Session, new_token, token_hash};
 use crate::db::users::NoDeviceCode;
@@ -73,6 +74,17 @@ pub async fn login(
     };
     state.store.clear_login_failures(&username).await?;
     let user = credentials.user;
+    // A phone that still holds another user's unsynced mutations is not handed to this user:
+    // they would be lost, or pushed under this user's name.
+    if let Some(next_seq) = request.next_seq
+        && let Some((holder, last_seq)) = state.store.device_holder(request.device_id).await?
+        && holder != user.id.to_string()
+        && push::holds_unsynced(next_seq, u64::try_from(last_seq).unwrap_or(0))
+    {
+        return Err(ApiError::Conflict(
+            "本机还有上一位用户未同步的记录，请由该用户登录并完成同步后再换人登录".to_owned(),
+        ));
+    }
     let doc_code = state
         .store
         .orgs()

@@ -7,12 +7,11 @@
 //! finding takes them from its stored inspection.
 
 use chrono::Utc;
-use zhicha_core::ids::{OrgId, PhotoHash};
+use zhicha_core::ids::{DeviceId, OrgId, PhotoHash};
 use zhicha_core::lifecycle::{self, FindingAction};
-use zhicha_core::model::{
-    Enterprise, Finding, FindingStatus, Inspection, PhotoMeta, PhotoOwner, Role,
-};
+use zhicha_core::model::{Enterprise, Finding, Inspection, PhotoMeta, PhotoOwner, Role};
 use zhicha_core::protocol::{EntityKind, Mutation, MutationPayload, PayloadError};
+use zhicha_core::push::{self, LastWrite};
 
 use super::batch::{
     Batch, FindingRecord, finding_photo_fields, finding_photos, inspection_photo_fields,
@@ -168,7 +167,7 @@ async fn save_inspection(
         None => 1,
         Some((rev, old)) => {
             inspection.created_by = old.created_by;
-            let conflict = mutation.base_rev != Some(*rev);
+            let conflict = conflict(batch, mutation, batch.inspection_written(&id));
             let reason = if conflict { "conflict" } else { "edit" };
             batch.keep_revision(EntityKind::Inspection, &id, *rev, &**old, reason, conflict)?;
             rev + 1
@@ -198,8 +197,10 @@ fn finding_change(record: &FindingRecord, rev: i64) -> ChangeRow {
     }
 }
 
-fn lifecycle_rejection(error: &lifecycle::LifecycleError) -> Rejection {
-    reject(error.code(), error.to_string())
+/// Core's conflict rule for `mutation` landing on a stored record last written as `stored`.
+fn conflict(batch: &Batch, mutation: &Mutation, stored: Option<LastWrite>) -> bool {
+    let device = batch.device().parse::<DeviceId>().ok();
+    device.is_some_and(|device| push::is_conflict(mutation.kind, mutation.base_rev, stored, device))
 }
 
 async fn save_finding(
@@ -211,7 +212,6 @@ async fn save_finding(
 ) -> Result<Result<Applied, Rejection>, sqlx::Error> {
     let id = finding.id.to_string();
     let stored = batch.finding(tx, &id, author.row_lock).await?;
-    let now_utc = Utc::now();
     let (rev, finding, flagged, inspection) = match stored {
         None => {
             let Some((_, inspection)) = batch
@@ -230,19 +230,14 @@ async fn save_finding(
             // Team and enterprise are the stored inspection's, whatever the payload says.
             finding.org_id = inspection.org_id;
             finding.enterprise_id = inspection.enterprise_id;
-            // Review fields belong to the server and the leader: a new finding starts as a draft.
-            finding.status = FindingStatus::Draft;
-            finding.supervised = false;
-            finding.history.clear();
             let actor = author.actor(finding.org_id);
-            if let Err(error) = lifecycle::next_status(&finding, &FindingAction::Edit, &actor) {
-                return Ok(Err(lifecycle_rejection(&error)));
-            }
-            if finding.created_by != author.user.id {
-                return Ok(Err(
-                    reject("invalid", "新建隐患的创建人须为当前用户").with_field("created_by")
-                ));
-            }
+            // Core's step: a new finding starts as a draft of its creator; review fields are
+            // the server's and the leader's.
+            let payload = MutationPayload::FindingSave(Box::new(finding));
+            let finding = match lifecycle::act(None, &payload, &actor, Utc::now()) {
+                Ok(finding) => finding,
+                Err(error) => return Ok(Err(error.to_error_body())),
+            };
             if let Err(error) = rules::check_finding_content(&finding) {
                 return Ok(Err(error));
             }
@@ -253,21 +248,13 @@ async fn save_finding(
             (1, finding, false, inspection)
         }
         Some((rev, old)) => {
-            // Authorised against the team it is stored under; the inspector's field group comes
-            // from the payload, identity and review fields stay as stored.
+            // Authorised against the team it is stored under; core's step keeps identity and
+            // review fields as stored and takes the inspector's field group from the payload.
             let actor = author.actor(old.finding.org_id);
-            let mut merged = finding;
-            merged.inspection_id = old.finding.inspection_id;
-            merged.enterprise_id = old.finding.enterprise_id;
-            merged.org_id = old.finding.org_id;
-            merged.created_by = old.finding.created_by;
-            merged.created_at = old.finding.created_at;
-            merged.status = old.finding.status;
-            merged.supervised = old.finding.supervised;
-            merged.history = old.finding.history.clone();
-            let to = match lifecycle::next_status(&merged, &FindingAction::Edit, &actor) {
-                Ok(to) => to,
-                Err(error) => return Ok(Err(lifecycle_rejection(&error))),
+            let payload = MutationPayload::FindingSave(Box::new(finding));
+            let merged = match lifecycle::act(Some(&old.finding), &payload, &actor, Utc::now()) {
+                Ok(merged) => merged,
+                Err(error) => return Ok(Err(error.to_error_body())),
             };
             if let Err(error) = rules::check_finding_content(&merged) {
                 return Ok(Err(error));
@@ -287,16 +274,7 @@ async fn save_finding(
             if let Err(error) = check_new_photos(tx, batch, author, photos, &known).await? {
                 return Ok(Err(error));
             }
-            if to != merged.status {
-                // An edit after review is kept and goes back to review.
-                let comment = "审核后修改，重新提交审核";
-                if let Err(error) =
-                    lifecycle::apply(&mut merged, &FindingAction::Edit, &actor, now_utc, comment)
-                {
-                    return Ok(Err(lifecycle_rejection(&error)));
-                }
-            }
-            let conflict = mutation.base_rev != Some(rev);
+            let conflict = conflict(batch, mutation, batch.finding_written(&id));
             let reason = if conflict { "conflict" } else { "edit" };
             batch.keep_revision(
                 EntityKind::Finding,
@@ -343,39 +321,19 @@ async fn finding_action(
     let Some((rev, old)) = batch.finding(tx, &id, author.row_lock).await? else {
         return Ok(Err(reject("not_found", "隐患尚未同步到服务器")));
     };
-    // Authorised against the team it is stored under.
+    // Authorised against the team it is stored under; core's step is the state machine with
+    // its comment, a re-inspection's after-photos and a submit's completeness.
     let actor = author.actor(old.finding.org_id);
-    let mut finding = old.finding.clone();
-    let comment = match payload {
-        MutationPayload::FindingSubmit(c)
-        | MutationPayload::FindingConfirm(c)
-        | MutationPayload::FindingClose(c) => c.comment.clone(),
-        MutationPayload::FindingReturn(r) => r.comment.clone(),
-        MutationPayload::FindingSupervise(s) => s.comment.clone(),
-        MutationPayload::FindingReinspect(r) => {
-            for hash in &r.after_photos {
-                if !finding.after_photos.contains(hash) {
-                    finding.after_photos.push(hash.clone());
-                }
-            }
-            r.comment.clone()
-        }
-        _ => String::new(),
+    let finding = match lifecycle::act(Some(&old.finding), payload, &actor, Utc::now()) {
+        Ok(finding) => finding,
+        Err(error) => return Ok(Err(error.to_error_body())),
     };
-    if matches!(action, FindingAction::Submit)
-        && let Err(error) = rules::check_finding_complete(&finding)
-    {
-        return Ok(Err(error));
-    }
-    if let Err(error) = lifecycle::apply(&mut finding, action, &actor, Utc::now(), &comment) {
-        return Ok(Err(lifecycle_rejection(&error)));
-    }
     let known = finding_photos(&old.finding);
     let photos = finding_photo_fields(&finding);
     if let Err(error) = check_new_photos(tx, batch, author, photos, &known).await? {
         return Ok(Err(error));
     }
-    let conflict = mutation.base_rev.is_some_and(|base| base != rev);
+    let conflict = conflict(batch, mutation, batch.finding_written(&id));
     batch.keep_revision(
         EntityKind::Finding,
         &id,

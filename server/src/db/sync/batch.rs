@@ -19,12 +19,13 @@ use uuid::Uuid;
 use zhicha_core::ids::{InspectionId, OrgId, PhotoHash};
 use zhicha_core::model::{Enterprise, EnterpriseSignature, Finding, Inspection, PhotoOwner};
 use zhicha_core::protocol::{Ack, EntityKind, Mutation, MutationPayload};
+use zhicha_core::push::LastWrite;
+use zhicha_core::wire::WireName;
 
-use super::{Author, ChangeRow, Tx, entity_name, from_json, status_name, to_json};
+use super::{Author, ChangeRow, Tx, from_json, to_json};
 use crate::db::ledger::{self, FindingContext};
 use crate::db::photos::{self, PhotoUse};
 use crate::db::{Backend, now};
-use crate::rules;
 
 /// A record as the batch sees it.
 pub(super) struct Record<T> {
@@ -36,15 +37,18 @@ pub(super) struct Record<T> {
     in_db: bool,
     /// The batch changed it, so it is written at the end.
     written: bool,
+    /// The device that wrote this version (None: unknown, written before it was recorded).
+    device: Option<String>,
 }
 
 impl<T> Record<T> {
-    fn loaded(rev: i64, value: T) -> Self {
+    fn loaded(rev: i64, value: T, device: Option<String>) -> Self {
         Self {
             rev,
             value: Arc::new(value),
             in_db: true,
             written: false,
+            device,
         }
     }
 }
@@ -83,6 +87,17 @@ impl<T> Table<T> {
             .map(|r| (r.rev, Arc::clone(&r.value)))
     }
 
+    /// The revision of the stored record and the device that wrote it.
+    fn last_write(&self, id: &str) -> Option<LastWrite> {
+        self.rows
+            .get(id)
+            .and_then(Option::as_ref)
+            .map(|r| LastWrite {
+                rev: r.rev,
+                device: r.device.as_deref().and_then(|d| d.parse().ok()),
+            })
+    }
+
     /// Of `ids`, those not looked up yet, each once.
     fn unknown<'a>(&self, ids: impl IntoIterator<Item = &'a String>) -> Vec<String> {
         let mut seen = HashSet::new();
@@ -102,7 +117,7 @@ impl<T> Table<T> {
         }
     }
 
-    fn put(&mut self, id: String, rev: i64, value: T, in_db_now: bool) {
+    fn put(&mut self, id: String, rev: i64, value: T, in_db_now: bool, device: &str) {
         let (in_db, written) = self
             .rows
             .get(&id)
@@ -116,6 +131,7 @@ impl<T> Table<T> {
             value: Arc::new(value),
             in_db: in_db || in_db_now,
             written: true,
+            device: Some(device.to_owned()),
         };
         self.rows.insert(id, Some(record));
     }
@@ -174,6 +190,8 @@ struct AckRow {
 /// What one push transaction has read and is about to write.
 pub(super) struct Batch {
     backend: Backend,
+    /// The device pushing the batch: the last writer of every record it writes.
+    device: String,
     inspections: Table<Inspection>,
     findings: Table<FindingRecord>,
     enterprises: Table<Enterprise>,
@@ -190,9 +208,11 @@ pub(super) struct Batch {
 }
 
 impl Batch {
-    pub fn new(backend: Backend) -> Self {
+    /// A batch pushed by `device`.
+    pub fn new(backend: Backend, device: &str) -> Self {
         Self {
             backend,
+            device: device.to_owned(),
             inspections: Table::default(),
             findings: Table::default(),
             enterprises: Table::default(),
@@ -304,6 +324,7 @@ impl Batch {
             rev: i64,
             data: String,
             flagged: i64,
+            last_device: Option<String>,
             enterprise_name: String,
             county: String,
             township: String,
@@ -311,8 +332,8 @@ impl Batch {
         }
         for (ids, lock) in split(&self.findings, wanted, lock) {
             let sql = format!(
-                "SELECT id, rev, data, flagged, enterprise_name, county, township, sector \
-                 FROM findings WHERE id IN ({}){}",
+                "SELECT id, rev, data, flagged, last_device, enterprise_name, county, \
+                 township, sector FROM findings WHERE id IN ({}){}",
                 self.backend.markers(1, ids.len()),
                 order_lock(lock)
             );
@@ -332,7 +353,7 @@ impl Batch {
                         sector: row.sector,
                     },
                 };
-                found.push((row.id, Record::loaded(row.rev, record)));
+                found.push((row.id, Record::loaded(row.rev, record, row.last_device)));
             }
             self.findings.fill(ids, found);
         }
@@ -374,13 +395,29 @@ impl Batch {
     }
 
     pub fn put_inspection(&mut self, rev: i64, inspection: Inspection) {
+        let id = inspection.id.to_string();
         self.inspections
-            .put(inspection.id.to_string(), rev, inspection, false);
+            .put(id, rev, inspection, false, &self.device);
     }
 
     pub fn put_finding(&mut self, rev: i64, record: FindingRecord) {
-        self.findings
-            .put(record.finding.id.to_string(), rev, record, false);
+        let id = record.finding.id.to_string();
+        self.findings.put(id, rev, record, false, &self.device);
+    }
+
+    /// The stored revision of an inspection the batch has looked up, and who wrote it.
+    pub fn inspection_written(&self, id: &str) -> Option<LastWrite> {
+        self.inspections.last_write(id)
+    }
+
+    /// The stored revision of a finding the batch has looked up, and who wrote it.
+    pub fn finding_written(&self, id: &str) -> Option<LastWrite> {
+        self.findings.last_write(id)
+    }
+
+    /// The device pushing this batch.
+    pub fn device(&self) -> &str {
+        &self.device
     }
 
     /// An enterprise the mutation has just written to the database.
@@ -389,7 +426,8 @@ impl Batch {
         if !self.refreshed.contains(&id) {
             self.refreshed.push(id.clone());
         }
-        self.enterprises.put(id, rev, enterprise, true);
+        self.enterprises
+            .put(id, rev, enterprise, true, &self.device);
     }
 
     /// Keeps the version being replaced: nothing is ever silently overwritten. `conflict`: the
@@ -443,7 +481,7 @@ impl Batch {
             seq: i64::try_from(mutation.seq).unwrap_or(i64::MAX),
             kind: mutation.kind.as_str(),
             entity_id: mutation.entity_id.to_string(),
-            status: status_name(ack.status),
+            status: ack.status.wire_name(),
             rev: ack.rev,
             error: ack.error.as_ref().map(to_json).transpose()?,
         });
@@ -475,7 +513,7 @@ impl Batch {
         let mut rows = Rows::new(9);
         for r in &self.revisions {
             rows.push([
-                entity_name(r.entity).into(),
+                r.entity.wire_name().into(),
                 r.id.clone().into(),
                 r.rev.into(),
                 r.data.clone().into(),
@@ -531,13 +569,13 @@ impl Batch {
 
     async fn write_inspections(&self, tx: &mut Tx, stamp: &str) -> Result<(), sqlx::Error> {
         const INSERT: &str = "INSERT INTO inspections (id, org_id, created_by, enterprise_id, \
-             rev, data, updated_at)";
+             rev, data, updated_at, last_device)";
         const UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET \
              enterprise_id = excluded.enterprise_id, rev = excluded.rev, data = excluded.data, \
-             updated_at = excluded.updated_at";
+             updated_at = excluded.updated_at, last_device = excluded.last_device";
         let (new, old) = self.inspections.split_written();
         for (records, tail) in [(&new, ""), (&old, UPSERT)] {
-            let mut rows = Rows::new(7);
+            let mut rows = Rows::new(8);
             for (id, r) in records {
                 let i = &r.value;
                 rows.push([
@@ -548,6 +586,7 @@ impl Batch {
                     r.rev.into(),
                     to_json(&**i)?.into(),
                     stamp.into(),
+                    r.device.clone().into(),
                 ]);
             }
             rows.insert(tx, self.backend, INSERT, tail).await?;
@@ -589,7 +628,7 @@ impl Batch {
         const INSERT: &str = "INSERT INTO findings (id, inspection_id, org_id, created_by, \
              status, level, deadline, flagged, rev, data, updated_at, found_at, found_day, \
              closed_at, closed_day, supervised, search_text, enterprise_id, enterprise_name, \
-             county, township, sector)";
+             county, township, sector, last_device)";
         const UPSERT: &str = " ON CONFLICT (id) DO UPDATE SET status = excluded.status, \
              level = excluded.level, deadline = excluded.deadline, \
              flagged = CASE WHEN excluded.flagged = 1 THEN 1 ELSE findings.flagged END, \
@@ -598,10 +637,11 @@ impl Batch {
              closed_at = excluded.closed_at, closed_day = excluded.closed_day, \
              supervised = excluded.supervised, search_text = excluded.search_text, \
              enterprise_id = excluded.enterprise_id, enterprise_name = excluded.enterprise_name, \
-             county = excluded.county, township = excluded.township, sector = excluded.sector";
+             county = excluded.county, township = excluded.township, sector = excluded.sector, \
+             last_device = excluded.last_device";
         let (new, old) = self.findings.split_written();
         for (records, tail) in [(&new, ""), (&old, UPSERT)] {
-            let mut rows = Rows::new(22);
+            let mut rows = Rows::new(23);
             for (id, r) in records {
                 let f = &r.value.finding;
                 let c = ledger::finding_columns(f);
@@ -611,8 +651,8 @@ impl Batch {
                     f.inspection_id.to_string().into(),
                     f.org_id.to_string().into(),
                     f.created_by.to_string().into(),
-                    rules::status_name(f.status).into(),
-                    rules::level_name(f.level).into(),
+                    f.status.wire_name().into(),
+                    f.level.wire_name().into(),
                     f.deadline.map(|d| d.to_string()).into(),
                     i64::from(r.value.flagged).into(),
                     r.rev.into(),
@@ -629,6 +669,7 @@ impl Batch {
                     context.county.clone().into(),
                     context.township.clone().into(),
                     context.sector.clone().into(),
+                    r.device.clone().into(),
                 ]);
             }
             rows.insert(tx, self.backend, INSERT, tail).await?;
@@ -935,9 +976,10 @@ async fn load_records<T: DeserializeOwned>(
         id: String,
         rev: i64,
         data: String,
+        last_device: Option<String>,
     }
     let sql = format!(
-        "SELECT id, rev, data FROM {table} WHERE id IN ({}){}",
+        "SELECT id, rev, data, last_device FROM {table} WHERE id IN ({}){}",
         backend.markers(1, ids.len()),
         order_lock(lock)
     );
@@ -949,7 +991,10 @@ async fn load_records<T: DeserializeOwned>(
         .fetch_all(&mut **tx)
         .await?
         .into_iter()
-        .map(|row| Ok((row.id, Record::loaded(row.rev, from_json(&row.data)?))))
+        .map(|row| {
+            let value = from_json(&row.data)?;
+            Ok((row.id, Record::loaded(row.rev, value, row.last_device)))
+        })
         .collect()
 }
 

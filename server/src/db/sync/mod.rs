@@ -27,9 +27,11 @@ use zhicha_core::ids::{DeviceId, MutationId, OrgId};
 use zhicha_core::lifecycle::Actor;
 use zhicha_core::model::{Finding, Inspection, OrgUnit, Role, User};
 use zhicha_core::protocol::{
-    Ack, AckStatus, Change, EntityKind, ErrorBody, Gap, Mutation, MutationPayload, PayloadError,
+    Ack, AckStatus, Change, EntityKind, ErrorBody, Mutation, MutationPayload, PayloadError,
     PullResponse, PushResponse,
 };
+use zhicha_core::push;
+use zhicha_core::wire::WireName;
 
 use self::apply::apply;
 use self::batch::{Batch, Rows};
@@ -100,30 +102,6 @@ pub(in crate::db) struct ChangeRow {
 struct Applied {
     rev: i64,
     changes: Vec<ChangeRow>,
-}
-
-pub(crate) fn entity_name(kind: EntityKind) -> &'static str {
-    match kind {
-        EntityKind::Inspection => "inspection",
-        EntityKind::Finding => "finding",
-        EntityKind::Enterprise => "enterprise",
-        EntityKind::Photo => "photo",
-        EntityKind::User => "user",
-        EntityKind::Org => "org",
-    }
-}
-
-fn parse_entity(name: &str) -> Result<EntityKind, sqlx::Error> {
-    serde_json::from_value(serde_json::Value::String(name.to_owned()))
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
-}
-
-fn status_name(status: AckStatus) -> &'static str {
-    match status {
-        AckStatus::Applied => "applied",
-        AckStatus::Duplicate => "duplicate",
-        AckStatus::Rejected => "rejected",
-    }
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<String, sqlx::Error> {
@@ -263,32 +241,24 @@ impl Store {
             .ok_or(sqlx::Error::RowNotFound)?;
         let stored = stored_acks(&mut tx, self.backend, device_id, mutations).await?;
 
-        // Which mutations are replays, where the gap is, and which are applied: none of it
-        // depends on how the applied ones turn out (a rejection advances the seq too).
-        let mut steps = Vec::with_capacity(mutations.len());
-        let mut first_in_batch: HashMap<MutationId, usize> = HashMap::new();
-        let mut last_seq = first_seq;
-        let mut gap = None;
-        for mutation in mutations {
-            if let Some(ack) = stored.get(&mutation.mutation_id) {
-                steps.push(Step::Replay(ack.clone()));
-                continue;
-            }
-            if let Some(&earlier) = first_in_batch.get(&mutation.mutation_id) {
-                steps.push(Step::Repeat(earlier));
-                continue;
-            }
-            let expected = u64::try_from(last_seq).unwrap_or(0) + 1;
-            if mutation.seq != expected {
-                gap = Some(Gap { expected });
-                break;
-            }
-            last_seq += 1;
-            first_in_batch.insert(mutation.mutation_id, steps.len());
-            steps.push(Step::Apply(mutation, mutation.decode()));
-        }
+        // Which mutations are replays, where the gap is, and which are applied (core's
+        // `push::classify`): none of it depends on how the applied ones turn out (a rejection
+        // advances the seq too).
+        let classified = push::classify(u64::try_from(first_seq).unwrap_or(0), mutations, &stored);
+        let gap = classified.gap;
+        let last_seq = i64::try_from(classified.last_seq).unwrap_or(i64::MAX);
+        let steps: Vec<Step<'_>> = classified
+            .steps
+            .into_iter()
+            .zip(mutations)
+            .map(|(step, mutation)| match step {
+                push::Step::Replay(ack) => Step::Replay(ack),
+                push::Step::Repeat(earlier) => Step::Repeat(earlier),
+                push::Step::Apply => Step::Apply(mutation, mutation.decode()),
+            })
+            .collect();
 
-        let mut batch = Batch::new(self.backend);
+        let mut batch = Batch::new(self.backend, device_id);
         if refused.is_none() {
             let payloads = steps.iter().filter_map(|step| match step {
                 Step::Apply(mutation, Ok(payload)) => Some((mutation.entity_id, payload)),
@@ -403,7 +373,9 @@ impl Store {
             );
             if seen.insert(key) {
                 latest.push((
-                    parse_entity(&row.entity)?,
+                    EntityKind::from_wire(&row.entity).ok_or_else(|| {
+                        sqlx::Error::Decode(format!("unknown entity {:?}", row.entity).into())
+                    })?,
                     row.entity_id.clone(),
                     row.detail.clone(),
                 ));
@@ -530,7 +502,7 @@ impl Store {
     /// How many revisions were kept for a record (tests: nothing silently overwritten).
     pub async fn revision_count(&self, entity: EntityKind, id: &str) -> Result<i64, sqlx::Error> {
         sqlx::query_scalar("SELECT COUNT(*) FROM revisions WHERE entity = $1 AND entity_id = $2")
-            .bind(entity_name(entity))
+            .bind(entity.wire_name())
             .bind(id)
             .fetch_one(&self.pool)
             .await
@@ -684,7 +656,7 @@ pub(in crate::db) async fn append_changes(
     for (seq, change) in (last - count + 1..).zip(changes) {
         rows.push([
             seq.into(),
-            entity_name(change.entity).into(),
+            change.entity.wire_name().into(),
             change.id.to_string().into(),
             change.org_id.to_string().into(),
             change.rev.into(),
