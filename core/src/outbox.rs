@@ -226,9 +226,21 @@ impl Settlement {
     }
 }
 
-/// Reads a push response against the batch it answers. Acks for mutations not in the batch
-/// (a late answer to an earlier push) are ignored.
-pub fn settle(batch: &[OutboxEntry], response: &PushResponse) -> Settlement {
+/// The push that checks, with nothing queued, that the server still holds what it
+/// acknowledged: no mutations, the device's next seq. Worth sending only while the sent log
+/// holds entries a restored server could have lost.
+pub fn probe(device_id: DeviceId, next_seq: u64) -> PushRequest {
+    PushRequest {
+        device_id,
+        mutations: Vec::new(),
+        next_seq: Some(next_seq),
+    }
+}
+
+/// Reads a push response against the batch it answers (empty for a probe); `next_seq` is the
+/// seq the device's next new entry gets. Acks for mutations not in the batch (a late answer to
+/// an earlier push) are ignored.
+pub fn settle(batch: &[OutboxEntry], response: &PushResponse, next_seq: u64) -> Settlement {
     let mut out = Settlement::default();
     for ack in &response.acks {
         let Some(entry) = batch
@@ -254,11 +266,7 @@ pub fn settle(batch: &[OutboxEntry], response: &PushResponse) -> Settlement {
         }
     }
     if let Some(gap) = response.gap {
-        let next = out
-            .unanswered(batch)
-            .first()
-            .map(|e| e.seq)
-            .unwrap_or(u64::MAX);
+        let next = out.unanswered(batch).first().map_or(next_seq, |e| e.seq);
         out.gap = Some(if gap.expected < next {
             GapPlan::Replay { from: gap.expected }
         } else {
@@ -573,7 +581,15 @@ impl Outbox {
                 .iter()
                 .map(|e| e.mutation.clone())
                 .collect(),
+            next_seq: Some(self.next_seq),
         })
+    }
+
+    /// With nothing queued or in flight but acknowledged entries in the sent log: the probe
+    /// that tells whether the server still holds them (answer it with `apply_response`).
+    pub fn probe(&self, device_id: DeviceId) -> Option<PushRequest> {
+        (self.in_flight == 0 && self.queued.is_empty() && !self.sent_log.is_empty())
+            .then(|| probe(device_id, self.next_seq))
     }
 
     /// A transport failure or 5xx: everything in flight stays queued, unchanged (and sent).
@@ -604,7 +620,7 @@ impl Outbox {
     pub fn apply_response(&mut self, response: &PushResponse) -> ApplyOutcome {
         let batch: Vec<OutboxEntry> = self.queued[..self.in_flight].to_vec();
         self.in_flight = 0;
-        let settled = settle(&batch, response);
+        let settled = settle(&batch, response, self.next_seq);
         let mut out = ApplyOutcome {
             gap: settled.gap,
             ..ApplyOutcome::default()
@@ -937,6 +953,7 @@ mod tests {
                 acks: vec![ack(&entry.mutation, AckStatus::Applied, Some(5))],
                 gap: None,
             },
+            2,
         );
         assert_eq!(s.acked, [1]);
         assert_eq!(s.revs, [(f.id.0, 5)]);
@@ -1042,6 +1059,43 @@ mod tests {
         assert_eq!(o.queued[2].mutation.entity_id, g.id.0);
         assert_eq!(o.sent_log.len(), 1);
         assert_eq!(o.next_seq, 5);
+    }
+
+    /// Regression: a device whose queue was empty when the server was restored never pushed
+    /// again, so the writes the server lost never came back.
+    #[test]
+    fn a_probe_with_an_empty_queue_finds_a_restored_server_and_replays() {
+        let mut o = Outbox::new();
+        let f = finding();
+        let dev = DeviceId::new();
+        assert!(o.probe(dev).is_none(), "nothing was ever acknowledged");
+        o.enqueue(MutationId::new(), f.id.0, None, &save(&f));
+        let b = o.next_batch(dev).unwrap();
+        assert!(o.probe(dev).is_none(), "a push is in flight");
+        o.apply_response(&PushResponse {
+            acks: vec![ack(&b.mutations[0], AckStatus::Applied, Some(1))],
+            gap: None,
+        });
+        let probe = o.probe(dev).unwrap();
+        assert!(probe.mutations.is_empty());
+        assert_eq!(probe.next_seq, Some(2));
+        // The restored server has nothing of this device: it expects seq 1.
+        let out = o.apply_response(&PushResponse {
+            acks: vec![],
+            gap: Some(Gap { expected: 1 }),
+        });
+        assert_eq!(out.gap, Some(GapPlan::Replay { from: 1 }));
+        assert_eq!(seqs(&o), [1]);
+        assert_eq!(o.queued[0].mutation.mutation_id, b.mutations[0].mutation_id);
+        // A server ahead of the device (its id was used before) moves only the next seq.
+        let mut fresh = Outbox::new();
+        fresh.sent_log.push(o.queued[0].clone());
+        fresh.apply_response(&PushResponse {
+            acks: vec![],
+            gap: Some(Gap { expected: 40 }),
+        });
+        assert!(fresh.queued.is_empty());
+        assert_eq!(fresh.next_seq, 40);
     }
 
     #[test]

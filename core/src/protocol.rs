@@ -394,6 +394,12 @@ impl Mutation {
 pub struct PushRequest {
     pub device_id: DeviceId,
     pub mutations: Vec<Mutation>,
+    /// The seq the device's next new mutation will get. With no mutations the push is a probe:
+    /// the server answers a gap when it expects another seq, so a device with nothing queued
+    /// still learns that a restored server lost what it had acknowledged. Absent from older
+    /// apps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_seq: Option<u64>,
 }
 
 /// The server's verdict on one mutation.
@@ -868,6 +874,7 @@ pub(crate) mod tests {
             &MutationPayload::FindingSubmit(CommentPayload::default()),
         );
         round_trip(&PushRequest {
+            next_seq: Some(3),
             device_id: DeviceId::new(),
             mutations: vec![m.clone()],
         });

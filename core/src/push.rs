@@ -33,11 +33,24 @@ pub struct Classified<A> {
 /// `last_seq`. A mutation already applied (by id, in `stored`) is a replay whatever its seq now
 /// is, so a device that renumbered its queue after a gap never has anything applied twice; a
 /// new mutation must carry exactly the next seq, and the batch stops at the first that does not.
+/// A push of no mutations is a probe: it answers a gap when the device's `next_seq` is not the
+/// seq the server expects (the server lost acknowledged writes, or the device id was reused).
 pub fn classify<A: Clone>(
     last_seq: u64,
     mutations: &[Mutation],
     stored: &HashMap<MutationId, A>,
+    next_seq: Option<u64>,
 ) -> Classified<A> {
+    if mutations.is_empty() {
+        let expected = last_seq + 1;
+        return Classified {
+            steps: Vec::new(),
+            last_seq,
+            gap: next_seq
+                .filter(|n| *n != expected)
+                .map(|_| Gap { expected }),
+        };
+    }
     let mut steps = Vec::with_capacity(mutations.len());
     let mut first_in_batch: HashMap<MutationId, usize> = HashMap::new();
     let mut last = last_seq;
@@ -130,7 +143,7 @@ mod tests {
     #[test]
     fn in_sequence_mutations_are_applied_and_advance_the_seq() {
         let batch = [m(4), m(5), m(6)];
-        let c = classify::<()>(3, &batch, &HashMap::new());
+        let c = classify::<()>(3, &batch, &HashMap::new(), None);
         assert_eq!(c.steps, [Step::Apply, Step::Apply, Step::Apply]);
         assert_eq!((c.last_seq, c.gap), (6, None));
     }
@@ -138,7 +151,7 @@ mod tests {
     #[test]
     fn a_batch_stops_at_the_first_seq_out_of_order() {
         let batch = [m(4), m(6), m(7)];
-        let c = classify::<()>(3, &batch, &HashMap::new());
+        let c = classify::<()>(3, &batch, &HashMap::new(), None);
         assert_eq!(c.steps, [Step::Apply]);
         assert_eq!(c.gap, Some(Gap { expected: 5 }));
         assert_eq!(c.last_seq, 4);
@@ -150,7 +163,7 @@ mod tests {
         let mut renumbered = first.clone();
         renumbered.seq = 9;
         let stored = HashMap::from([(first.mutation_id, "ack")]);
-        let c = classify(1, &[renumbered, m(2)], &stored);
+        let c = classify(1, &[renumbered, m(2)], &stored, None);
         assert_eq!(c.steps, [Step::Replay("ack"), Step::Apply]);
         assert_eq!(c.last_seq, 2);
     }
@@ -158,16 +171,35 @@ mod tests {
     #[test]
     fn a_mutation_repeated_within_a_batch_is_answered_as_its_first_copy() {
         let a = m(1);
-        let c = classify::<()>(0, &[a.clone(), a], &HashMap::new());
+        let c = classify::<()>(0, &[a.clone(), a], &HashMap::new(), None);
         assert_eq!(c.steps, [Step::Apply, Step::Repeat(0)]);
         assert_eq!(c.last_seq, 1);
     }
 
     #[test]
     fn a_server_behind_the_device_answers_a_gap_at_its_own_next_seq() {
-        let c = classify::<()>(10, &[m(40)], &HashMap::new());
+        let c = classify::<()>(10, &[m(40)], &HashMap::new(), None);
         assert!(c.steps.is_empty());
         assert_eq!(c.gap, Some(Gap { expected: 11 }));
+    }
+
+    /// Regression: a device with nothing queued never pushed, so it never learned that a
+    /// restored server had lost the writes it had acknowledged.
+    #[test]
+    fn an_empty_push_probes_for_a_gap() {
+        let probe = |next| classify::<()>(7, &[], &HashMap::new(), next).gap;
+        assert_eq!(probe(Some(8)), None);
+        assert_eq!(
+            probe(Some(12)),
+            Some(Gap { expected: 8 }),
+            "the server lost 8..11"
+        );
+        assert_eq!(
+            probe(Some(3)),
+            Some(Gap { expected: 8 }),
+            "the device is behind"
+        );
+        assert_eq!(probe(None), None, "an older app's empty push");
     }
 
     const SAVE: MutationKind = MutationKind::FindingSave;

@@ -331,6 +331,12 @@ impl Db {
         .await
     }
 
+    /// Whether any acknowledged entry is kept for a replay.
+    pub async fn has_sent_log(&self) -> Result<bool, StorageError> {
+        let tx = self.read(&[SENT])?;
+        Ok(tx.store(SENT)?.count(None).await? > 0)
+    }
+
     /// The acknowledged entries kept for a replay, in seq order.
     pub async fn sent_log(&self) -> Result<Vec<OutboxRecord>, StorageError> {
         let tx = self.read(&[SENT])?;

@@ -59,17 +59,26 @@ async fn push_outbox(db: &Db, session: &Session, report: &mut SyncReport) -> Res
     // Gaps answered in a row without progress: a server that keeps moving its expected seq
     // would otherwise keep this loop busy.
     let mut gaps = 0;
+    // With nothing queued, one probe a round tells whether the server still holds what it
+    // acknowledged (a server restored from an older copy answers with a gap).
+    let mut probed = false;
     loop {
         let queued = db.outbox(MAX_BATCH_MUTATIONS as u32).await?;
         let batch = outbox::cut_batch(&queued, session.user.id, limit)
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
-        if batch.is_empty() {
+        let next_seq = db.next_seq().await?;
+        let request = if !batch.is_empty() {
+            db.mark_sent(batch).await?;
+            PushRequest {
+                device_id,
+                mutations: batch.iter().map(|r| r.mutation.clone()).collect(),
+                next_seq: Some(next_seq),
+            }
+        } else if !probed && db.has_sent_log().await? {
+            probed = true;
+            outbox::probe(device_id, next_seq)
+        } else {
             return Ok(());
-        }
-        db.mark_sent(batch).await?;
-        let request = PushRequest {
-            device_id,
-            mutations: batch.iter().map(|r| r.mutation.clone()).collect(),
         };
         let response = match api::push(&session.token, &request).await {
             Ok(response) => response,
@@ -92,7 +101,7 @@ async fn push_outbox(db: &Db, session: &Session, report: &mut SyncReport) -> Res
                 None => return Err(error),
             },
         };
-        let settled = outbox::settle(batch, &response);
+        let settled = outbox::settle(batch, &response, next_seq);
         db.settle_push(batch, &settled).await?;
         report.pushed += settled.acked.len();
         report.rejected += settled.rejected.len();

@@ -54,7 +54,12 @@ pub async fn push(
     let author = Author::new(&session.user, &session.scope, &session.orgs);
     let response = state
         .store
-        .push(&author, session.device_id, &request.mutations)
+        .push(
+            &author,
+            session.device_id,
+            &request.mutations,
+            request.next_seq,
+        )
         .await?;
     let count = |status| response.acks.iter().filter(|a| a.status == status).count();
     tracing::info!(

@@ -138,12 +138,28 @@ impl Store {
     /// Applies a batch in outbox order, stopping at a seq gap, in one transaction. Acks are
     /// answered only after its commit; a batch that fails is rolled back whole and the device's
     /// retry is answered from the stored acks of whatever did commit.
+    /// A push of no mutations is a probe (`push::classify`): answered with a gap when the
+    /// device's `next_seq` is not the seq this server expects from it.
     pub async fn push(
         &self,
         author: &Author<'_>,
         device: DeviceId,
         mutations: &[Mutation],
+        next_seq: Option<u64>,
     ) -> Result<PushResponse, sqlx::Error> {
+        if mutations.is_empty() {
+            let last_seq: Option<i64> =
+                sqlx::query_scalar("SELECT last_seq FROM devices WHERE device_id = $1")
+                    .bind(device.to_string())
+                    .fetch_optional(&self.writer)
+                    .await?;
+            let last_seq = u64::try_from(last_seq.unwrap_or(0)).unwrap_or(0);
+            let probe = push::classify::<Ack>(last_seq, &[], &HashMap::new(), next_seq);
+            return Ok(PushResponse {
+                acks: Vec::new(),
+                gap: probe.gap,
+            });
+        }
         let author = &Author {
             row_lock: match self.backend {
                 Backend::Postgres => " FOR UPDATE",
@@ -244,7 +260,12 @@ impl Store {
         // Which mutations are replays, where the gap is, and which are applied (core's
         // `push::classify`): none of it depends on how the applied ones turn out (a rejection
         // advances the seq too).
-        let classified = push::classify(u64::try_from(first_seq).unwrap_or(0), mutations, &stored);
+        let classified = push::classify(
+            u64::try_from(first_seq).unwrap_or(0),
+            mutations,
+            &stored,
+            None,
+        );
         let gap = classified.gap;
         let last_seq = i64::try_from(classified.last_seq).unwrap_or(i64::MAX);
         let steps: Vec<Step<'_>> = classified
