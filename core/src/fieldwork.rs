@@ -53,16 +53,8 @@ pub fn validate_enterprise(e: &Enterprise) -> Result<(), Vec<FieldError>> {
     if e.name.trim().is_empty() {
         errors.push(FieldError::new("name", "请填写单位名称"));
     }
-    if let Some(code) = &e.credit_code
-        && !(code.len() == 18
-            && code
-                .chars()
-                .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase()))
-    {
-        errors.push(FieldError::new(
-            "credit_code",
-            "统一社会信用代码应为 18 位数字或大写字母",
-        ));
+    if let Err(error) = crate::validation::check_credit_code(e.credit_code.as_deref()) {
+        errors.push(error);
     }
     if e.sectors.is_empty() {
         errors.push(FieldError::new("sectors", "请选择行业领域"));

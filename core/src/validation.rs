@@ -157,14 +157,7 @@ pub fn storable_enterprise(e: &Enterprise) -> Result<(), Vec<FieldError>> {
         ),
         check_text("contact_phone", &e.contact_phone, MAX_SHORT_CHARS),
     ];
-    if let Some(code) = &e.credit_code
-        && !is_credit_code(code)
-    {
-        checks.push(Err(FieldError::new(
-            "credit_code",
-            "统一社会信用代码应为 18 位数字或大写字母",
-        )));
-    }
+    checks.push(check_credit_code(e.credit_code.as_deref()));
     storable_with(e, checks)
 }
 
@@ -236,6 +229,18 @@ pub fn storable_photo(meta: &PhotoMeta) -> Result<(), Vec<FieldError>> {
 }
 
 /// 统一社会信用代码: 18 characters of digits and upper-case letters (shape only).
+/// The one check of an enterprise's 统一社会信用代码 (absent is allowed: unlicensed operations
+/// found on site have none), with its message.
+pub fn check_credit_code(code: Option<&str>) -> Result<(), FieldError> {
+    match code {
+        Some(code) if !is_credit_code(code) => Err(FieldError::new(
+            "credit_code",
+            "统一社会信用代码应为 18 位数字或大写字母",
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub fn is_credit_code(code: &str) -> bool {
     code.len() == 18
         && code

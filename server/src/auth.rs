@@ -119,39 +119,7 @@ impl Scope {
     }
 }
 
-/// `root` and every unit below it.
-pub fn subtree(root: OrgId, orgs: &[OrgUnit]) -> BTreeSet<OrgId> {
-    let mut found = BTreeSet::from([root]);
-    loop {
-        let before = found.len();
-        for org in orgs {
-            if org.parent_id.is_some_and(|p| found.contains(&p)) {
-                found.insert(org.id);
-            }
-        }
-        if found.len() == before {
-            return found;
-        }
-    }
-}
-
-/// `org` and the units above it, nearest first.
-pub fn ancestors(org: OrgId, orgs: &[OrgUnit]) -> Vec<OrgId> {
-    let mut chain = vec![org];
-    let mut current = org;
-    while let Some(parent) = orgs
-        .iter()
-        .find(|o| o.id == current)
-        .and_then(|o| o.parent_id)
-    {
-        if chain.contains(&parent) {
-            break;
-        }
-        chain.push(parent);
-        current = parent;
-    }
-    chain
-}
+pub use zhicha_core::org::{ancestors, subtree};
 
 /// `scope` plus the units above `user`: the enterprise directories they work from.
 pub fn directory_scope(user: &User, scope: &Scope, orgs: &[OrgUnit]) -> Scope {
