@@ -18,7 +18,6 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::lifecycle::china_offset;
 use crate::model::{
     DocumentKind, Enterprise, EnterpriseSignature, Finding, Inspection, InspectionKind, Measure,
 };
@@ -338,7 +337,7 @@ impl DocumentCounter {
         at: DateTime<Utc>,
     ) -> DocumentNumber {
         use chrono::Datelike;
-        let year = at.with_timezone(&china_offset()).year();
+        let year = crate::time::china_date(at).year();
         let last = match self
             .entries
             .iter_mut()
@@ -413,17 +412,7 @@ pub struct DocumentSource<'a> {
     pub original_order: &'a str,
 }
 
-fn cst(t: DateTime<Utc>) -> String {
-    t.with_timezone(&china_offset())
-        .format("%Y年%m月%d日%H时%M分")
-        .to_string()
-}
-
-fn cst_date(t: DateTime<Utc>) -> String {
-    t.with_timezone(&china_offset())
-        .format("%Y年%m月%d日")
-        .to_string()
-}
+use crate::time::{document_date as cst_date, document_day, document_minute as cst};
 
 fn basis_of(f: &Finding) -> String {
     let mark = crate::packs::PENDING_CHECK_MARK;
@@ -521,13 +510,11 @@ pub fn fill(kind: DocumentKind, src: &DocumentSource<'_>) -> FilledDocument {
             ),
             "basis" => numbered(relevant.iter().copied(), basis_of),
             "requirement" => numbered(relevant.iter().copied(), |f| match f.deadline {
-                Some(d) => format!("责令于{}前整改完毕", d.format("%Y年%m月%d日")),
+                Some(d) => format!("责令于{}前整改完毕", document_day(d)),
                 None => String::new(),
             }),
             "measures" => numbered(relevant.iter().copied(), |f| {
-                let by = f
-                    .deadline
-                    .map(|d| format!("，期限至{}", d.format("%Y年%m月%d日")));
+                let by = f.deadline.map(|d| format!("，期限至{}", document_day(d)));
                 format!("{}{}", f.measure.label_zh(), by.unwrap_or_default())
             }),
             "rights" => RIGHTS_NOTICE.to_owned(),

@@ -467,9 +467,7 @@ pub use crate::time::china_offset;
 /// Derived from the clock passed in, never stored.
 pub fn is_overdue(finding: &Finding, now: DateTime<Utc>) -> bool {
     match (finding.status, finding.deadline) {
-        (FindingStatus::Rectifying, Some(deadline)) => {
-            now.with_timezone(&china_offset()).date_naive() > deadline
-        }
+        (FindingStatus::Rectifying, Some(deadline)) => crate::time::china_date(now) > deadline,
         _ => false,
     }
 }
@@ -479,7 +477,7 @@ pub fn days_overdue(finding: &Finding, now: DateTime<Utc>) -> i64 {
     if !is_overdue(finding, now) {
         return 0;
     }
-    let today = now.with_timezone(&china_offset()).date_naive();
+    let today = crate::time::china_date(now);
     finding.deadline.map_or(0, |d| (today - d).num_days())
 }
 

@@ -32,6 +32,21 @@ pub fn short(at: DateTime<Utc>) -> String {
     local(at).format("%m-%d %H:%M:%S").to_string()
 }
 
+/// `2026年11月26日09时30分`, on documents.
+pub fn document_minute(at: DateTime<Utc>) -> String {
+    local(at).format("%Y年%m月%d日%H时%M分").to_string()
+}
+
+/// `2026年11月26日`, on documents.
+pub fn document_date(at: DateTime<Utc>) -> String {
+    document_day(china_date(at))
+}
+
+/// A calendar date as documents print it: `2026年11月26日`.
+pub fn document_day(day: NaiveDate) -> String {
+    day.format("%Y年%m月%d日").to_string()
+}
+
 /// `20261126`, for file names.
 pub fn compact_date(at: DateTime<Utc>) -> String {
     local(at).format("%Y%m%d").to_string()
@@ -51,6 +66,8 @@ mod tests {
         assert_eq!(clock(at), "01:30:05");
         assert_eq!(short(at), "11-26 01:30:05");
         assert_eq!(compact_date(at), "20261126");
+        assert_eq!(document_minute(at), "2026年11月26日01时30分");
+        assert_eq!(document_date(at), "2026年11月26日");
         assert_eq!(
             china_date(at),
             NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()

@@ -14,7 +14,6 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::lifecycle::china_offset;
 use crate::model::{
     Enterprise, EnterpriseSignature, Finding, Inspection, InspectionKind, Level, Measure, PhotoMeta,
 };
@@ -277,7 +276,7 @@ pub fn validate_finding(f: &Finding) -> Result<(), Vec<FieldError>> {
         e.push(FieldError::new("deadline", "请填写整改期限"));
     }
     if let Some(deadline) = f.deadline {
-        let found_on = f.created_at.with_timezone(&china_offset()).date_naive();
+        let found_on = crate::time::china_date(f.created_at);
         if deadline < found_on {
             e.push(FieldError::new("deadline", "整改期限不能早于发现日期"));
         }

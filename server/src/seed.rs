@@ -9,7 +9,6 @@ use chrono::{Duration, Utc};
 use zhicha_core::ids::{
     DeviceId, EnterpriseId, FindingId, InspectionId, MutationId, OrgId, PhotoHash, UserId,
 };
-use zhicha_core::lifecycle::china_offset;
 use zhicha_core::model::{
     CheckIn, Enterprise, Finding, FindingStatus, GeoPoint, Inspection, InspectionKind,
     InspectorRef, Level, Measure, OrgUnit, Role, Sector, Subsector, User,
@@ -19,6 +18,7 @@ use zhicha_core::protocol::{
     AckStatus, CommentPayload, Mutation, MutationPayload, ReinspectPayload, ReturnPayload,
     SupervisePayload,
 };
+use zhicha_core::time::china_date;
 
 use crate::Store;
 use crate::auth::{Passwords, Scope};
@@ -574,7 +574,7 @@ pub async fn demo_findings(store: &Store, summary: &DemoSummary) -> anyhow::Resu
         DemoOutcome::Closed,
     ];
     let now = Utc::now();
-    let today = now.with_timezone(&china_offset()).date_naive();
+    let today = china_date(now);
     let mut made = 0;
     let mut n = 0usize;
     for (e_index, enterprise) in enterprises.iter().enumerate() {
@@ -643,7 +643,7 @@ pub async fn demo_findings(store: &Store, summary: &DemoSummary) -> anyhow::Resu
             let outcome = outcomes[n % outcomes.len()];
             n += 1;
             let created_at = started_at + Duration::minutes(20 * k as i64 + 10);
-            let found_on = created_at.with_timezone(&china_offset()).date_naive();
+            let found_on = china_date(created_at);
             let deadline = match outcome {
                 // Past its deadline while still being rectified.
                 DemoOutcome::Overdue => today - Duration::days(3 + (n as i64 % 9)),

@@ -15,7 +15,7 @@ use zhicha_core::ids::{OrgId, UserId};
 use zhicha_core::ledger::{
     InspectorStats, LedgerCursor, LedgerPerson, LedgerRow, MonthPoint, StatsCell, StatsResponse,
 };
-use zhicha_core::lifecycle::{china_offset, days_overdue};
+use zhicha_core::lifecycle::days_overdue;
 use zhicha_core::model::{Enterprise, Finding, FindingStatus, Inspection, Level, OrgUnit, Sector};
 use zhicha_core::packs;
 use zhicha_core::wire::WireName;
@@ -224,9 +224,7 @@ pub fn time_text(at: DateTime<Utc>) -> String {
 }
 
 /// The China date of a time.
-pub fn china_day(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&china_offset()).date_naive()
-}
+pub use zhicha_core::time::china_date as china_day;
 
 /// The columns of a finding derived from the record itself.
 pub(crate) struct FindingColumns {
