@@ -400,7 +400,17 @@ pub struct PushRequest {
     /// apps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_seq: Option<u64>,
+    /// On a probe: the ids of the device's latest acknowledged mutations (at most
+    /// `MAX_PROBE_ACKED`, oldest first). The server answers with its stored ack of each one it
+    /// holds as rejected: a server restored from an older copy that judged a duplicate of an old
+    /// push again may have refused what it once applied, and the device must not believe it
+    /// applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub acked: Vec<MutationId>,
 }
+
+/// At most this many acknowledged ids in a probe.
+pub const MAX_PROBE_ACKED: usize = 100;
 
 /// The server's verdict on one mutation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -875,6 +885,7 @@ pub(crate) mod tests {
         );
         round_trip(&PushRequest {
             next_seq: Some(3),
+            acked: vec![MutationId::new()],
             device_id: DeviceId::new(),
             mutations: vec![m.clone()],
         });

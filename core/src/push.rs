@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::ids::{DeviceId, MutationId};
-use crate::protocol::{Gap, Mutation, MutationKind};
+use crate::protocol::{Ack, AckStatus, Gap, Mutation, MutationKind};
 
 /// What the server does with one mutation of a batch.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +78,18 @@ pub fn classify<A: Clone>(
         last_seq: last,
         gap,
     }
+}
+
+/// A probe's answer beside its gap: the stored acks of the device's acknowledged mutations
+/// (`acked`) that this server holds as rejected, which the device then shows as sync errors
+/// instead of believing them applied.
+pub fn contradicted(acked: &[MutationId], stored: &HashMap<MutationId, Ack>) -> Vec<Ack> {
+    acked
+        .iter()
+        .filter_map(|id| stored.get(id))
+        .filter(|ack| ack.status == AckStatus::Rejected)
+        .cloned()
+        .collect()
 }
 
 /// The stored record a write lands on: its revision and the device that wrote it last
@@ -200,6 +212,26 @@ mod tests {
             "the device is behind"
         );
         assert_eq!(probe(None), None, "an older app's empty push");
+    }
+
+    /// Regression (property tests): after a restore, a network duplicate of an old push was
+    /// judged again and refused what had been applied; the device's probe found no gap and it
+    /// believed the write applied for ever.
+    #[test]
+    fn a_probe_is_told_which_acknowledged_mutations_the_server_holds_as_rejected() {
+        let (kept, refused, unknown) = (MutationId::new(), MutationId::new(), MutationId::new());
+        let ack = |id, status| Ack {
+            mutation_id: id,
+            status,
+            rev: None,
+            error: None,
+        };
+        let stored = HashMap::from([
+            (kept, ack(kept, AckStatus::Applied)),
+            (refused, ack(refused, AckStatus::Rejected)),
+        ]);
+        let answer = contradicted(&[kept, refused, unknown], &stored);
+        assert_eq!(answer, [ack(refused, AckStatus::Rejected)]);
     }
 
     const SAVE: MutationKind = MutationKind::FindingSave;

@@ -508,7 +508,9 @@ async fn push_all(
 ) -> anyhow::Result<()> {
     let scope = Scope::of(device.user, orgs);
     let author = Author::new(device.user, &scope, orgs);
-    let response = store.push(&author, device.id, &mutations, None).await?;
+    let response = store
+        .push(&author, device.id, &mutations, None, &[])
+        .await?;
     if response.gap.is_some() {
         bail!("demo push stopped at a seq gap");
     }

@@ -479,6 +479,11 @@ impl Model {
             };
             acks.push(ack);
         }
+        if mutations.is_empty() {
+            // A probe: the acknowledged mutations this server holds as rejected.
+            let device = &self.devices[&author.device];
+            acks = push::contradicted(&request.acked, &device.acks);
+        }
         PushResponse {
             acks,
             gap: classified.gap,

@@ -331,6 +331,35 @@ impl Db {
         .await
     }
 
+    /// Moves sent-log entries (by seq) to the sync-errors list with the server's reason: a
+    /// probe found the server holding them as rejected.
+    pub async fn reject_sent(&self, refused: &[(u64, ErrorBody)]) -> Result<(), StorageError> {
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let tx = self.write(&[SENT, SYNC_ERRORS])?;
+        write_all(tx, async |tx| {
+            let log = tx.store(SENT)?;
+            let errors = tx.store(SYNC_ERRORS)?;
+            for (seq, error) in refused {
+                let key = JsValue::from_f64(*seq as f64);
+                let Some(entry) = get_in::<OutboxRecord>(tx, SENT, key.clone()).await? else {
+                    continue;
+                };
+                let row = to_js(&SyncErrorRecord {
+                    mutation_id: entry.mutation.mutation_id,
+                    mutation: entry.mutation.clone(),
+                    error: error.clone(),
+                    at: Utc::now(),
+                })?;
+                errors.put(&row, None).await?;
+                log.delete(key).await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
     /// Whether any acknowledged entry is kept for a replay.
     pub async fn has_sent_log(&self) -> Result<bool, StorageError> {
         let tx = self.read(&[SENT])?;

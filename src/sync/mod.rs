@@ -73,10 +73,11 @@ async fn push_outbox(db: &Db, session: &Session, report: &mut SyncReport) -> Res
                 device_id,
                 mutations: batch.iter().map(|r| r.mutation.clone()).collect(),
                 next_seq: Some(next_seq),
+                acked: Vec::new(),
             }
         } else if !probed && db.has_sent_log().await? {
             probed = true;
-            outbox::probe(device_id, next_seq)
+            outbox::probe(device_id, next_seq, &db.sent_log().await?)
         } else {
             return Ok(());
         };
@@ -101,6 +102,12 @@ async fn push_outbox(db: &Db, session: &Session, report: &mut SyncReport) -> Res
                 None => return Err(error),
             },
         };
+        if batch.is_empty() {
+            // A probe's answer: acknowledged entries a restored server now holds as rejected.
+            let refused = outbox::settle_probe(&db.sent_log().await?, &response);
+            report.rejected += refused.len();
+            db.reject_sent(&refused).await?;
+        }
         let settled = outbox::settle(batch, &response, next_seq);
         db.settle_push(batch, &settled).await?;
         report.pushed += settled.acked.len();

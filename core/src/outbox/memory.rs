@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::{
     Edit, GapPlan, OutboxEntry, Planned, Refusal, after_gap, applies_pulled, batch_len, cut_batch,
-    on_refused, plan_edit, probe, settle,
+    on_refused, plan_edit, probe, settle, settle_probe,
 };
 use crate::ids::{DeviceId, MutationId};
 use crate::protocol::{
@@ -160,6 +160,7 @@ impl Outbox {
                 .map(|e| e.mutation.clone())
                 .collect(),
             next_seq: Some(self.next_seq),
+            acked: Vec::new(),
         })
     }
 
@@ -167,7 +168,7 @@ impl Outbox {
     /// that tells whether the server still holds them (answer it with `apply_response`).
     pub fn probe(&self, device_id: DeviceId) -> Option<PushRequest> {
         (self.in_flight == 0 && self.queued.is_empty() && !self.sent_log.is_empty())
-            .then(|| probe(device_id, self.next_seq))
+            .then(|| probe(device_id, self.next_seq, &self.sent_log))
     }
 
     /// A transport failure or 5xx: everything in flight stays queued, unchanged (and sent).
@@ -196,6 +197,15 @@ impl Outbox {
 
     /// Applies a push response (see [`settle`] and [`after_gap`]).
     pub fn apply_response(&mut self, response: &PushResponse) -> ApplyOutcome {
+        if self.in_flight == 0 {
+            // A probe's answer: acknowledged entries the server holds as rejected.
+            for (seq, error) in settle_probe(&self.sent_log, response) {
+                if let Some(i) = self.sent_log.iter().position(|e| e.seq == seq) {
+                    let entry = self.sent_log.remove(i);
+                    self.rejected.push((entry, error));
+                }
+            }
+        }
         let batch: Vec<OutboxEntry> = self.queued[..self.in_flight].to_vec();
         self.in_flight = 0;
         let settled = settle(&batch, response, self.next_seq);

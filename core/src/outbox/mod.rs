@@ -19,8 +19,8 @@ use uuid::Uuid;
 
 use crate::ids::{DeviceId, MutationId, UserId};
 use crate::protocol::{
-    AckStatus, ErrorBody, MAX_BATCH_BYTES, MAX_BATCH_MUTATIONS, Mutation, MutationKind,
-    MutationPayload, PushRequest, PushResponse,
+    AckStatus, ErrorBody, MAX_BATCH_BYTES, MAX_BATCH_MUTATIONS, MAX_PROBE_ACKED, Mutation,
+    MutationKind, MutationPayload, PushRequest, PushResponse,
 };
 
 /// One queued write as the device stores it.
@@ -229,12 +229,38 @@ impl Settlement {
 /// The push that checks, with nothing queued, that the server still holds what it
 /// acknowledged: no mutations, the device's next seq. Worth sending only while the sent log
 /// holds entries a restored server could have lost.
-pub fn probe(device_id: DeviceId, next_seq: u64) -> PushRequest {
+/// `sent_log` is the device's sent log in seq order; its latest entries' ids go with the probe.
+pub fn probe(device_id: DeviceId, next_seq: u64, sent_log: &[OutboxEntry]) -> PushRequest {
+    let from = sent_log.len().saturating_sub(MAX_PROBE_ACKED);
     PushRequest {
         device_id,
         mutations: Vec::new(),
         next_seq: Some(next_seq),
+        acked: sent_log[from..]
+            .iter()
+            .map(|e| e.mutation.mutation_id)
+            .collect(),
     }
+}
+
+/// The sent-log entries a probe's answer says the server holds as rejected, with the error to
+/// show: they leave the sent log for the sync-errors list.
+pub fn settle_probe(sent_log: &[OutboxEntry], response: &PushResponse) -> Vec<(u64, ErrorBody)> {
+    response
+        .acks
+        .iter()
+        .filter(|ack| ack.status == AckStatus::Rejected)
+        .filter_map(|ack| {
+            let entry = sent_log
+                .iter()
+                .find(|e| e.mutation.mutation_id == ack.mutation_id)?;
+            let error = ack
+                .error
+                .clone()
+                .unwrap_or_else(|| ErrorBody::new("rejected", "服务器恢复数据后拒绝了这条记录"));
+            Some((entry.seq, error))
+        })
+        .collect()
 }
 
 /// Reads a push response against the batch it answers (empty for a probe); `next_seq` is the

@@ -5,7 +5,7 @@ use crate::ids::MutationId;
 use crate::ids::PhotoHash;
 use crate::model::{PhotoMeta, PhotoOwner, PhotoRole};
 use crate::protocol::tests::{finding, inspection, t0};
-use crate::protocol::{Ack, Change, CommentPayload, Gap};
+use crate::protocol::{Ack, Change, CommentPayload, Gap, MAX_PROBE_ACKED};
 
 fn save(f: &crate::model::Finding) -> MutationPayload {
     MutationPayload::FindingSave(Box::new(f.clone()))
@@ -426,6 +426,66 @@ fn a_probe_with_an_empty_queue_finds_a_restored_server_and_replays() {
     });
     assert!(fresh.queued.is_empty());
     assert_eq!(fresh.next_seq, 40);
+}
+
+/// Regression (property tests): a restored server judged a network duplicate of an old push
+/// again and refused what it had once applied; the device went on believing it applied.
+#[test]
+fn a_probe_moves_entries_the_server_now_holds_as_rejected_to_the_sync_errors() {
+    let mut o = Outbox::new();
+    let dev = DeviceId::new();
+    let fs: Vec<_> = (0..2).map(|_| finding()).collect();
+    for f in &fs {
+        o.enqueue(MutationId::new(), f.id.0, None, &save(f));
+    }
+    let b = o.next_batch(dev).unwrap();
+    o.apply_response(&PushResponse {
+        acks: b
+            .mutations
+            .iter()
+            .map(|m| ack(m, AckStatus::Applied, Some(1)))
+            .collect(),
+        gap: None,
+    });
+    let probe = o.probe(dev).unwrap();
+    let acked: Vec<_> = b.mutations.iter().map(|m| m.mutation_id).collect();
+    assert_eq!(
+        probe.acked, acked,
+        "the latest acknowledged ids, oldest first"
+    );
+    let refused = Ack {
+        error: Some(ErrorBody::new(
+            "inspection_missing",
+            "所属检查尚未同步到服务器",
+        )),
+        ..ack(&b.mutations[0], AckStatus::Rejected, None)
+    };
+    o.apply_response(&PushResponse {
+        acks: vec![refused],
+        gap: None,
+    });
+    let errors: Vec<_> = o
+        .rejected()
+        .map(|(m, e)| (m.mutation_id, e.code.clone()))
+        .collect();
+    assert_eq!(errors, [(acked[0], "inspection_missing".to_owned())]);
+    assert_eq!(o.sent_log.len(), 1);
+}
+
+#[test]
+fn a_probe_names_at_most_the_latest_hundred_acknowledged_mutations() {
+    let f = finding();
+    let log: Vec<OutboxEntry> = (1..=150)
+        .map(|seq| {
+            plan_edit(None, seq, edit(f.id.0, &submit(), None))
+                .entry()
+                .clone()
+        })
+        .collect();
+    let probe = probe(DeviceId::new(), 151, &log);
+    assert_eq!(probe.acked.len(), MAX_PROBE_ACKED);
+    assert_eq!(probe.acked[0], log[50].mutation.mutation_id);
+    assert!(probe.mutations.is_empty());
 }
 
 #[test]

@@ -4,8 +4,8 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 use zhicha_core::protocol::{
-    AckStatus, MAX_BATCH_MUTATIONS, PullQuery, PullResponse, PushRequest, PushResponse,
-    ReceiptQuery, ReceiptResponse,
+    AckStatus, MAX_BATCH_MUTATIONS, MAX_PROBE_ACKED, PullQuery, PullResponse, PushRequest,
+    PushResponse, ReceiptQuery, ReceiptResponse,
 };
 
 use crate::auth::Session;
@@ -44,6 +44,13 @@ pub async fn push(
     if request.device_id != session.device_id {
         return Err(ApiError::Forbidden("登录令牌属于另一台设备".to_owned()));
     }
+    if request.acked.len() > MAX_PROBE_ACKED {
+        return Err(ApiError::BadRequest {
+            code: "probe_too_large",
+            message: format!("一次最多核对 {MAX_PROBE_ACKED} 条已确认的修改"),
+            field: Some("acked".to_owned()),
+        });
+    }
     if request.mutations.len() > MAX_BATCH_MUTATIONS {
         return Err(ApiError::BadRequest {
             code: "batch_too_large",
@@ -59,6 +66,7 @@ pub async fn push(
             session.device_id,
             &request.mutations,
             request.next_seq,
+            &request.acked,
         )
         .await?;
     let count = |status| response.acks.iter().filter(|a| a.status == status).count();

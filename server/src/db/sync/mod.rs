@@ -146,17 +146,22 @@ impl Store {
         device: DeviceId,
         mutations: &[Mutation],
         next_seq: Option<u64>,
+        acked: &[MutationId],
     ) -> Result<PushResponse, sqlx::Error> {
         if mutations.is_empty() {
+            let device_id = device.to_string();
+            let mut tx = self.writer.begin().await?;
             let last_seq: Option<i64> =
                 sqlx::query_scalar("SELECT last_seq FROM devices WHERE device_id = $1")
-                    .bind(device.to_string())
-                    .fetch_optional(&self.writer)
+                    .bind(&device_id)
+                    .fetch_optional(&mut *tx)
                     .await?;
+            let stored = stored_acks(&mut tx, self.backend, &device_id, acked).await?;
+            tx.commit().await?;
             let last_seq = u64::try_from(last_seq.unwrap_or(0)).unwrap_or(0);
             let probe = push::classify::<Ack>(last_seq, &[], &HashMap::new(), next_seq);
             return Ok(PushResponse {
-                acks: Vec::new(),
+                acks: push::contradicted(acked, &stored),
                 gap: probe.gap,
             });
         }
@@ -255,7 +260,8 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or(sqlx::Error::RowNotFound)?;
-        let stored = stored_acks(&mut tx, self.backend, device_id, mutations).await?;
+        let ids: Vec<MutationId> = mutations.iter().map(|m| m.mutation_id).collect();
+        let stored = stored_acks(&mut tx, self.backend, device_id, &ids).await?;
 
         // Which mutations are replays, where the gap is, and which are applied (core's
         // `push::classify`): none of it depends on how the applied ones turn out (a rejection
@@ -559,7 +565,7 @@ async fn stored_acks(
     tx: &mut Tx,
     backend: Backend,
     device_id: &str,
-    mutations: &[Mutation],
+    ids: &[MutationId],
 ) -> Result<HashMap<MutationId, Ack>, sqlx::Error> {
     #[derive(FromRow)]
     struct Row {
@@ -568,13 +574,10 @@ async fn stored_acks(
         rev: Option<i64>,
         error: Option<String>,
     }
-    if mutations.is_empty() {
+    if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let ids: BTreeSet<String> = mutations
-        .iter()
-        .map(|m| m.mutation_id.to_string())
-        .collect();
+    let ids: BTreeSet<String> = ids.iter().map(ToString::to_string).collect();
     let sql = match backend {
         Backend::Sqlite => format!(
             "SELECT mutation_id, status, rev, error FROM acks WHERE device_id = ? \
