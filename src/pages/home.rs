@@ -74,6 +74,8 @@ fn badge_class(sync: RecordSync) -> &'static str {
     match sync {
         RecordSync::Synced => "badge badge--ok",
         RecordSync::Error => "badge badge--error",
+        // A colleague's record: nothing of it is this phone's to send.
+        RecordSync::FromServer => "badge",
         _ => "badge badge--pending",
     }
 }
