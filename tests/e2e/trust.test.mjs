@@ -158,3 +158,48 @@ test('another user cannot sign in over unsynced work; once it is synced the phon
     await server.dispose();
   }
 });
+
+test('a leader sees a conflict in the review queue and the revisions on the finding; a colleague\'s pulled inspection is not shown as unsynced', async () => {
+  const server = await Server.start(['--demo']);
+  try {
+    // inspector1's phone records and submits a finding.
+    const { context, page } = await installedPage(server, 'inspector1');
+    const ids = await recordOffline(page, { findings: 1, photos: 0 });
+    await syncNow(page);
+    await until('nothing queued', async () => (await readStore(page, 'outbox')).length === 0, 30_000);
+    const [finding] = (await readStore(page, 'findings')).filter((f) => f.id === ids.findings[0]);
+    await context.close();
+
+    // inspector2's tablet, which never saw that version, rewrites the finding's description.
+    const tablet = await ApiClient.login(server.url, 'inspector2');
+    const ack = await tablet.push('finding.save', finding.id, { ...finding, description: '平板上改写的描述' });
+    assert.equal(ack.status, 'applied', JSON.stringify(ack));
+
+    const leader = await phonePage(browser);
+    await loginInApp(leader.page, server.url, 'leader1', waitForText);
+    await leader.page.goto(server.url + '/leader/review');
+    await waitForText(leader.page, '平板上改写的描述', 30_000);
+    await leader.page.locator('[data-testid=conflict-badge]').first().waitFor({ timeout: 30_000 });
+    await leader.page.locator('[data-testid=conflict-badge]').first().click();
+    await waitForText(leader.page, '存在冲突修改');
+    const revisions = await leader.page.locator('[data-testid=revisions]').innerText();
+    assert.match(revisions, /冲突/);
+    assert.match(revisions, /隐患描述/, revisions);
+    await leader.context.close();
+
+    // inspector2's phone pulls inspector1's inspection: a colleague's record, not unsynced work.
+    const colleague = await installedPage(server, 'inspector2');
+    await colleague.page.goto(server.url + '/');
+    await until('the colleague\'s inspection pulled', async () =>
+      (await readStore(colleague.page, 'inspections')).some((i) => i.id === ids.inspection), 30_000);
+    await colleague.page.reload();
+    const row = colleague.page.locator('li.inspection', {
+      has: colleague.page.locator(`a[href$="${ids.inspection}"]`),
+    });
+    await row.locator('[data-testid=record-sync]').waitFor({ timeout: 20_000 });
+    assert.equal(await row.locator('[data-testid=record-sync]').innerText(), '同事的记录 · 已在服务器');
+    await colleague.context.close();
+  } finally {
+    await server.dispose();
+  }
+});

@@ -163,7 +163,7 @@ pub fn ReviewPage() -> impl IntoView {
                                                 {move || flagged.get().is_some_and(|f| f.contains(&id)).then(|| view! {
                                                     <a class="badge badge--warning" data-testid="conflict-badge"
                                                         title="两台设备曾基于同一版本修改，点开查看修改记录"
-                                                        href=Page::Finding(id).path()>"冲突"</a>
+                                                        href=Page::LeaderFinding(id).path()>"冲突"</a>
                                                     " "
                                                 })}
                                                 <span class=level_class(&finding)>{finding.level.label_zh()}</span>
