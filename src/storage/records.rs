@@ -525,18 +525,20 @@ impl Db {
     /// Stores what the server sends a device for a day offline. Open findings with pending local
     /// mutations keep the local version.
     pub async fn put_bootstrap(&self, bootstrap: &BootstrapResponse) -> Result<(), StorageError> {
+        // Core's pull rule holds here too: nothing from the server replaces a record with a
+        // queued local write (an enterprise added on site, a finding being reworked).
+        let queued = self.outbox(u32::MAX).await?;
         self.put_roster(&bootstrap.roster).await?;
-        self.put_enterprises(&bootstrap.enterprises).await?;
-        let pending: Vec<uuid::Uuid> = self
-            .outbox(u32::MAX)
-            .await?
-            .into_iter()
-            .map(|r| r.mutation.entity_id)
+        let enterprises: Vec<&Enterprise> = bootstrap
+            .enterprises
+            .iter()
+            .filter(|e| outbox::applies_pulled(e.id.0, &queued))
             .collect();
+        self.put_many(ENTERPRISES, &enterprises).await?;
         let findings: Vec<&Finding> = bootstrap
             .open_findings
             .iter()
-            .filter(|f| !pending.contains(&f.id.0))
+            .filter(|f| outbox::applies_pulled(f.id.0, &queued))
             .collect();
         self.put_many(FINDINGS, &findings).await?;
         self.put_meta("orgs", &bootstrap.orgs).await
