@@ -6,6 +6,8 @@
 //! claims: an existing record keeps its stored team, inspection and enterprise, and a new
 //! finding takes them from its stored inspection.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use zhicha_core::ids::{DeviceId, OrgId, PhotoHash};
 use zhicha_core::lifecycle::{self, FindingAction};
@@ -203,6 +205,22 @@ fn conflict(batch: &Batch, mutation: &Mutation, stored: Option<LastWrite>) -> bo
     device.is_some_and(|device| push::is_conflict(mutation.kind, mutation.base_rev, stored, device))
 }
 
+/// The stored inspection a finding belongs to, or why the finding must wait for it.
+async fn finding_inspection(
+    tx: &mut Tx,
+    batch: &mut Batch,
+    finding: &Finding,
+) -> Result<Result<Arc<Inspection>, Rejection>, sqlx::Error> {
+    let id = finding.inspection_id.to_string();
+    Ok(match batch.inspection(tx, &id, "").await? {
+        Some((_, inspection)) => Ok(inspection),
+        None => {
+            Err(reject("inspection_missing", "所属检查尚未同步到服务器")
+                .with_field("inspection_id"))
+        }
+    })
+}
+
 async fn save_finding(
     tx: &mut Tx,
     batch: &mut Batch,
@@ -214,15 +232,9 @@ async fn save_finding(
     let stored = batch.finding(tx, &id, author.row_lock).await?;
     let (rev, finding, flagged, inspection) = match stored {
         None => {
-            let Some((_, inspection)) = batch
-                .inspection(tx, &finding.inspection_id.to_string(), "")
-                .await?
-            else {
-                return Ok(Err(reject(
-                    "inspection_missing",
-                    "所属检查尚未同步到服务器",
-                )
-                .with_field("inspection_id")));
+            let inspection = match finding_inspection(tx, batch, &finding).await? {
+                Ok(inspection) => inspection,
+                Err(rejection) => return Ok(Err(rejection)),
             };
             if !may_write_inspection(author, inspection.org_id) {
                 return Ok(Err(inspection_forbidden().with_field("inspection_id")));
@@ -259,15 +271,9 @@ async fn save_finding(
             if let Err(error) = rules::check_finding_content(&merged) {
                 return Ok(Err(error));
             }
-            let Some((_, inspection)) = batch
-                .inspection(tx, &merged.inspection_id.to_string(), "")
-                .await?
-            else {
-                return Ok(Err(reject(
-                    "inspection_missing",
-                    "所属检查尚未同步到服务器",
-                )
-                .with_field("inspection_id")));
+            let inspection = match finding_inspection(tx, batch, &merged).await? {
+                Ok(inspection) => inspection,
+                Err(rejection) => return Ok(Err(rejection)),
             };
             let known = finding_photos(&old.finding);
             let photos = finding_photo_fields(&merged);
