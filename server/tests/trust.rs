@@ -29,6 +29,7 @@ on_both_backends!(
     a_mutation_the_database_refuses_is_rejected_alone_and_the_batch_applied,
     a_bureau_out_of_device_codes_answers_503_not_500,
     leaders_see_who_changed_which_fields_and_the_conflicts,
+    an_inspection_names_only_an_enterprise_of_its_authors_directory,
 );
 
 fn error_code(ack: &Ack) -> &str {
@@ -472,7 +473,8 @@ async fn over_long_indexed_values_and_nul_are_rejected_with_a_field_error(backen
     let good_enterprise = ad_hoc(&device, "路边修理铺（现场发现）", "树林召镇");
     let long_enterprise = ad_hoc(&device, "长地名作坊", &"镇".repeat(1_000));
     let nul_enterprise = ad_hoc(&device, "零\0字节", "树林召镇");
-    let long_inspection = device.inspection(long_enterprise.id);
+    // Names the good enterprise: an inspection of one that was refused is refused as well.
+    let long_inspection = device.inspection(good_enterprise.id);
     let long_finding = device.finding(&long_inspection);
     let mut nul_inspection = device.inspection(good_enterprise.id);
     nul_inspection.inspectors[1].name = "同组\0执法人员".to_owned();
@@ -838,5 +840,47 @@ async fn leaders_see_who_changed_which_fields_and_the_conflicts(backend: Backend
         .json();
     assert!(doc["paths"]["/api/v1/findings/{id}/revisions"]["get"].is_object());
     assert!(doc["components"]["schemas"]["RevisionsResponse"].is_object());
+    t.finish().await;
+}
+
+/// Regression: a new inspection's enterprise id came from the payload unchecked, so an inspector
+/// could name another team's (or no) enterprise, whose name then went into the ledger rows.
+async fn an_inspection_names_only_an_enterprise_of_its_authors_directory(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let phone = t.login("inspector1").await;
+    let other = t.login("inspector3").await;
+    // An unlicensed operation another team added on site: in that team's directory only.
+    let theirs = ad_hoc(&other, "二中队现场发现的作坊", "树林召镇");
+    assert_applied(&t.push(&other, &[save_enterprise(&other, &theirs)]).await);
+
+    let foreign = phone.inspection(theirs.id);
+    let unknown = phone.inspection(EnterpriseId::new());
+    let response = t
+        .push(
+            &phone,
+            &[
+                phone.save_inspection(&foreign, None),
+                phone.save_inspection(&unknown, None),
+            ],
+        )
+        .await;
+    assert_eq!(error_code(&response.acks[0]), "forbidden", "{response:?}");
+    assert_eq!(error_field(&response.acks[0]), "enterprise_id");
+    assert_eq!(
+        error_code(&response.acks[1]),
+        "enterprise_missing",
+        "{response:?}"
+    );
+
+    // An existing inspection cannot be moved to such an enterprise either.
+    let (mut mine, _) = recorded(&t, &phone).await;
+    mine.enterprise_id = theirs.id;
+    let moved = t
+        .push(&phone, &[phone.save_inspection(&mine, Some(1))])
+        .await;
+    assert_eq!(error_code(&moved.acks[0]), "forbidden", "{moved:?}");
+    // The other team's own inspection of it is fine.
+    let visit = other.inspection(theirs.id);
+    assert_applied(&t.push(&other, &[other.save_inspection(&visit, None)]).await);
     t.finish().await;
 }

@@ -157,6 +157,30 @@ async fn save_inspection(
     if let Err(error) = rules::check_inspection(&inspection) {
         return Ok(Err(error));
     }
+    // The enterprise it names must be one the author may inspect: its name and region go into
+    // the team's ledger rows. (An enterprise added on site is pushed before its inspection.)
+    let changed_enterprise = stored
+        .as_ref()
+        .is_none_or(|(_, old)| old.enterprise_id != inspection.enterprise_id);
+    if changed_enterprise {
+        let enterprise = batch
+            .enterprise(tx, &inspection.enterprise_id.to_string(), "")
+            .await?;
+        match enterprise {
+            None => {
+                return Ok(Err(reject(
+                    "enterprise_missing",
+                    "被检查单位尚未同步到服务器",
+                )
+                .with_field("enterprise_id")));
+            }
+            Some((_, e)) if !author.directory_orgs().contains(e.org_id) => {
+                return Ok(Err(reject("forbidden", "被检查单位不在您的企业名录范围内")
+                    .with_field("enterprise_id")));
+            }
+            Some(_) => {}
+        }
+    }
     let known = stored
         .as_ref()
         .map(|(_, old)| inspection_photos(old))
