@@ -3,6 +3,16 @@
 // and its outbox mutation (with the next per-device seq) in one IndexedDB transaction, photos
 // with their bytes and a `pending` mark. It runs inside the page, with the server down.
 
+import { phonePage, waitForServiceWorker, waitForText } from './harness.mjs';
+
+/** A phone that has logged in through the app and is controlled by its service worker. */
+export async function installedPage(browser, server, username = 'inspector1') {
+  const { context, page } = await phonePage(browser);
+  await loginInApp(page, server.url, username, waitForText);
+  await waitForServiceWorker(page);
+  return { context, page };
+}
+
 /** Logs in through the app's login screen. */
 export async function loginInApp(page, url, username, waitForText) {
   await page.goto(url + '/login');

@@ -2,19 +2,14 @@
 // a leader's decision comes back to the inspector without losing the inspector's later edit.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ApiClient, loginInApp, readStore, recordOffline } from './device.mjs';
-import { Server, launchBrowser, phonePage, until, waitForServiceWorker, waitForText } from './harness.mjs';
+import { ApiClient, installedPage as signedIn, readStore, recordOffline } from './device.mjs';
+import { Server, launchBrowser, until, waitForText } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-async function installedPage(server, username = 'inspector1') {
-  const { context, page } = await phonePage(browser);
-  await loginInApp(page, server.url, username, waitForText);
-  await waitForServiceWorker(page);
-  return { context, page };
-}
+const installedPage = (server, username) => signedIn(browser, server, username);
 
 
 test('an inspection recorded while the server is down reaches it within 30 s of its start', async () => {

@@ -6,19 +6,14 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ApiClient, loginInApp, readStore, recordOffline } from './device.mjs';
-import { Server, launchBrowser, phonePage, until, waitForServiceWorker, waitForText } from './harness.mjs';
+import { ApiClient, installedPage as signedIn, loginInApp, readStore, recordOffline } from './device.mjs';
+import { Server, launchBrowser, phonePage, until, waitForText } from './harness.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
 after(async () => { await browser?.close(); });
 
-async function installedPage(server, username = 'inspector1') {
-  const { context, page } = await phonePage(browser);
-  await loginInApp(page, server.url, username, waitForText);
-  await waitForServiceWorker(page);
-  return { context, page };
-}
+const installedPage = (server, username) => signedIn(browser, server, username);
 
 /** Queues one raw mutation after whatever is queued, as the storage layer would. */
 async function queueRaw(page, kind, entityId, payload) {
