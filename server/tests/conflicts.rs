@@ -4,11 +4,10 @@
 mod common;
 
 use axum::http::{Method, StatusCode};
-use common::{Backend, Device, TestApp};
+use common::{Backend, Device, TestApp, assert_applied, recorded};
 use serde_json::json;
 use zhicha_core::ids::DeviceId;
-use zhicha_core::model::{Finding, Inspection};
-use zhicha_core::protocol::{AckStatus, PushResponse};
+use zhicha_core::model::Finding;
 use zhicha_core::revision::RevisionsResponse;
 
 on_both_backends!(
@@ -16,29 +15,6 @@ on_both_backends!(
     two_devices_editing_from_the_same_revision_conflict_once,
     a_login_as_another_user_on_a_phone_holding_unsynced_work_is_refused,
 );
-
-fn assert_applied(response: &PushResponse) {
-    assert!(
-        response.acks.iter().all(|a| a.status == AckStatus::Applied),
-        "{response:?}"
-    );
-}
-
-async fn recorded(t: &TestApp, device: &Device) -> (Inspection, Finding) {
-    let inspection = device.inspection(t.some_enterprise(device).await);
-    let finding = device.finding(&inspection);
-    assert_applied(
-        &t.push(
-            device,
-            &[
-                device.save_inspection(&inspection, None),
-                device.save_finding(&finding, None),
-            ],
-        )
-        .await,
-    );
-    (inspection, finding)
-}
 
 async fn history(t: &TestApp, leader: &Device, finding: &Finding) -> RevisionsResponse {
     let reply = t

@@ -9,13 +9,11 @@ mod common;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use chrono::Utc;
-use common::{Backend, Device, TestApp, jpeg};
+use common::{Backend, Device, TestApp, assert_applied, jpeg, recorded};
 use serde_json::{Value, json};
 use zhicha_core::documents::DeviceCode;
 use zhicha_core::ids::{DeviceId, EnterpriseId, FindingId, PhotoHash};
-use zhicha_core::model::{
-    CheckIn, Enterprise, Finding, Inspection, PhotoMeta, PhotoOwner, PhotoRole,
-};
+use zhicha_core::model::{CheckIn, Enterprise, PhotoMeta, PhotoOwner, PhotoRole};
 use zhicha_core::protocol::{Ack, AckStatus, CommentPayload, MutationPayload, PushResponse};
 use zhicha_core::revision::{FindingField, FlaggedFindingsPage, RevisionsResponse};
 
@@ -41,30 +39,6 @@ fn error_field(ack: &Ack) -> &str {
         .as_ref()
         .and_then(|e| e.field.as_deref())
         .unwrap_or("")
-}
-
-fn assert_applied(response: &PushResponse) {
-    assert!(
-        response.acks.iter().all(|a| a.status == AckStatus::Applied),
-        "{response:?}"
-    );
-}
-
-/// An inspection and a finding of `device`'s team, pushed and applied.
-async fn recorded(t: &TestApp, device: &Device) -> (Inspection, Finding) {
-    let inspection = device.inspection(t.some_enterprise(device).await);
-    let finding = device.finding(&inspection);
-    let response = t
-        .push(
-            device,
-            &[
-                device.save_inspection(&inspection, None),
-                device.save_finding(&finding, None),
-            ],
-        )
-        .await;
-    assert_applied(&response);
-    (inspection, finding)
 }
 
 async fn put_photo(t: &TestApp, token: &str, hash: &PhotoHash, bytes: Vec<u8>) -> StatusCode {

@@ -456,3 +456,31 @@ pub fn jpeg(n: usize, fill: u8) -> Vec<u8> {
     bytes.extend(std::iter::repeat_n(fill, n));
     bytes
 }
+
+/// Asserts that every mutation of a push was applied.
+pub fn assert_applied(response: &PushResponse) {
+    assert!(
+        response
+            .acks
+            .iter()
+            .all(|a| a.status == zhicha_core::protocol::AckStatus::Applied),
+        "{response:?}"
+    );
+}
+
+/// An inspection and a finding of `device`'s team, pushed and applied.
+pub async fn recorded(t: &TestApp, device: &Device) -> (Inspection, Finding) {
+    let inspection = device.inspection(t.some_enterprise(device).await);
+    let finding = device.finding(&inspection);
+    let response = t
+        .push(
+            device,
+            &[
+                device.save_inspection(&inspection, None),
+                device.save_finding(&finding, None),
+            ],
+        )
+        .await;
+    assert_applied(&response);
+    (inspection, finding)
+}
