@@ -14,7 +14,8 @@ use tokio::net::TcpListener;
 use zhicha_core::ids::{DeviceId, PhotoHash};
 use zhicha_core::model::User;
 use zhicha_core::protocol::{AckStatus, PushResponse};
-use zhicha_server::{AppState, app, seed};
+use zhicha_server::operator::seed;
+use zhicha_server::{AppState, app};
 
 const FINDINGS: usize = 10_000;
 const BATCH: usize = 100;

@@ -45,6 +45,8 @@ pub struct Config {
     pub s3: S3Config,
     #[command(flatten)]
     pub auth: AuthConfig,
+    #[command(flatten)]
+    pub tls: crate::tls::TlsConfig,
 }
 
 /// S3-compatible photo storage; used when `bucket` is set.
@@ -142,6 +144,7 @@ impl Config {
             demo: false,
             s3: S3Config::default(),
             auth: AuthConfig::fast_for_tests(),
+            tls: crate::tls::TlsConfig::default(),
         }
     }
 
@@ -176,6 +179,7 @@ impl fmt::Debug for Config {
             .field("demo", &self.demo)
             .field("s3", &self.s3)
             .field("auth", &self.auth)
+            .field("tls", &self.tls)
             .finish()
     }
 }

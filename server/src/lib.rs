@@ -1,16 +1,17 @@
 //! `zhicha-server`: the sync server of 直查 — the HTTP API under `/api/v1` and the built PWA.
 
 pub mod auth;
-pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
-pub mod import;
+pub mod operator;
 pub mod photos;
 pub mod routes;
 pub mod rules;
-pub mod seed;
+pub mod scope;
+pub mod serve;
+pub mod tls;
 pub mod web;
 
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! `zhicha-server` entry point: parses the command line and runs the chosen command.
 
 use clap::Parser;
-use zhicha_server::cli::{Cli, run};
+use zhicha_server::operator::cli::{Cli, run};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

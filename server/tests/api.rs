@@ -600,7 +600,7 @@ async fn expired_tokens_and_changed_passwords_end_sessions(backend: Backend) {
     let (mut config, schema) = common::config_for(&backend, dir.path()).await;
     config.auth.token_ttl_hours = -1;
     let state = zhicha_server::AppState::open(config).await.unwrap();
-    zhicha_server::seed::demo(&state.store, &state.passwords)
+    zhicha_server::operator::seed::demo(&state.store, &state.passwords)
         .await
         .unwrap();
     let router = zhicha_server::app(state.clone());

@@ -95,7 +95,7 @@ async fn login(t: &TestApp, username: &str, device: DeviceId, next_seq: u64) -> 
         None,
         Some(json!({
             "username": username,
-            "password": zhicha_server::seed::DEMO_PASSWORD,
+            "password": zhicha_server::operator::seed::DEMO_PASSWORD,
             "device_id": device,
             "next_seq": next_seq,
         })),
@@ -130,7 +130,7 @@ async fn a_login_as_another_user_on_a_phone_holding_unsynced_work_is_refused(bac
             None,
             Some(json!({
                 "username": "inspector3",
-                "password": zhicha_server::seed::DEMO_PASSWORD,
+                "password": zhicha_server::operator::seed::DEMO_PASSWORD,
                 "device_id": phone.device_id,
             })),
         )

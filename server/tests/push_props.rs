@@ -71,7 +71,8 @@ use zhicha_core::protocol::{
 };
 use zhicha_core::push::{self, LastWrite, Step};
 use zhicha_core::revision::RevisionsResponse;
-use zhicha_server::{AppState, Config, app, seed};
+use zhicha_server::operator::seed;
+use zhicha_server::{AppState, Config, app};
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios

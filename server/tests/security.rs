@@ -254,7 +254,10 @@ async fn passwords_are_argon2id_and_tokens_are_stored_only_as_hashes(backend: Ba
     assert!(hashes.len() >= 5);
     for hash in &hashes {
         assert!(hash.starts_with("$argon2id$v=19$m="), "{hash}");
-        assert!(!hash.contains(zhicha_server::seed::DEMO_PASSWORD), "{hash}");
+        assert!(
+            !hash.contains(zhicha_server::operator::seed::DEMO_PASSWORD),
+            "{hash}"
+        );
     }
     // The stored hash is a real argon2id hash of the password (and of nothing else).
     use argon2::password_hash::PasswordVerifier as _;
@@ -262,7 +265,10 @@ async fn passwords_are_argon2id_and_tokens_are_stored_only_as_hashes(backend: Ba
     let argon2 = argon2::Argon2::default();
     assert!(
         argon2
-            .verify_password(zhicha_server::seed::DEMO_PASSWORD.as_bytes(), parsed)
+            .verify_password(
+                zhicha_server::operator::seed::DEMO_PASSWORD.as_bytes(),
+                parsed
+            )
             .is_ok()
     );
     assert!(argon2.verify_password(b"zhicha-demo2", parsed).is_err());
@@ -332,7 +338,10 @@ async fn the_login_rate_limit_stops_guessing_one_user_and_spares_the_others(back
         Method::POST,
         "/api/v1/auth/login",
         None,
-        Some(login("leader1", zhicha_server::seed::DEMO_PASSWORD)),
+        Some(login(
+            "leader1",
+            zhicha_server::operator::seed::DEMO_PASSWORD,
+        )),
     )
     .await
     .assert_error(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
@@ -342,7 +351,10 @@ async fn the_login_rate_limit_stops_guessing_one_user_and_spares_the_others(back
             Method::POST,
             "/api/v1/auth/login",
             None,
-            Some(login("inspector1", zhicha_server::seed::DEMO_PASSWORD)),
+            Some(login(
+                "inspector1",
+                zhicha_server::operator::seed::DEMO_PASSWORD,
+            )),
         )
         .await;
     assert_eq!(ok.status, StatusCode::OK);

@@ -415,7 +415,7 @@ async fn pull_is_scoped_to_the_users_team_or_subtree(backend: Backend) {
     let hash = t
         .state
         .passwords
-        .hash(zhicha_server::seed::DEMO_PASSWORD)
+        .hash(zhicha_server::operator::seed::DEMO_PASSWORD)
         .await
         .unwrap();
     assert!(t.state.store.insert_user(&chief, &hash).await.unwrap());

@@ -668,7 +668,7 @@ async fn a_bureau_out_of_device_codes_answers_503_not_500(backend: Backend) {
             None,
             Some(json!({
                 "username": "inspector2",
-                "password": zhicha_server::seed::DEMO_PASSWORD,
+                "password": zhicha_server::operator::seed::DEMO_PASSWORD,
                 "device_id": DeviceId::new(),
             })),
         )

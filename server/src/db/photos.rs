@@ -19,7 +19,7 @@ use zhicha_core::model::User;
 use super::sync::Tx;
 use super::users::parse_id;
 use super::{Backend, Store, now, placeholders};
-use crate::auth::Scope;
+use crate::scope::Scope;
 
 /// The condition on a `photo_refs` row `r` that makes it count (see the module docs).
 const REFERENCE_COUNTS: &str = "(r.checked = 1 OR EXISTS (SELECT 1 FROM photo_uploads u \

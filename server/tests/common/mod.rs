@@ -23,7 +23,8 @@ use zhicha_core::model::{
     Finding, FindingStatus, Inspection, InspectionKind, InspectorRef, Level, Measure, User,
 };
 use zhicha_core::protocol::{Mutation, MutationPayload, PushResponse};
-use zhicha_server::{AppState, Config, app, seed};
+use zhicha_server::operator::seed;
+use zhicha_server::{AppState, Config, app};
 
 pub const DEFAULT_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 

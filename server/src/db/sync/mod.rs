@@ -37,7 +37,7 @@ use self::apply::apply;
 use self::batch::{Batch, Rows};
 use super::users::parse_id;
 use super::{Backend, Store, is_unique_violation, now, placeholders};
-use crate::auth::{Scope, directory_scope};
+use crate::scope::{Scope, directory_scope};
 
 mod apply;
 mod batch;

@@ -21,8 +21,9 @@ use zhicha_core::protocol::{
 use zhicha_core::time::china_date;
 
 use crate::Store;
-use crate::auth::{Passwords, Scope};
+use crate::auth::Passwords;
 use crate::db::sync::Author;
+use crate::scope::Scope;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "zhicha-demo";

@@ -6,12 +6,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tokio::net::TcpListener;
 use zhicha_core::ids::{OrgId, UserId};
 use zhicha_core::model::{OrgUnit, Role, User};
 
+use super::{import, seed};
 use crate::auth::Passwords;
-use crate::{AppState, Config, Store, app, import, seed};
+use crate::{AppState, Config, Store};
 
 #[derive(Debug, Parser)]
 #[command(name = "zhicha-server", version, about = "直查 sync server")]
@@ -143,7 +143,7 @@ pub struct DemoArgs {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(config) => serve(config).await,
+        Command::Serve(config) => crate::serve::serve(config).await,
         Command::User(command) => user(command).await,
         Command::Org(command) => org(command).await,
         Command::Enterprise(EnterpriseCommand::Import { file, org, config }) => {
@@ -186,38 +186,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-/// Listens on `config.addr` until Ctrl-C or SIGTERM, then drains in-flight requests.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(config.addr).await?;
-    let addr = listener.local_addr()?;
-    if !config.dist.join("index.html").exists() {
-        tracing::warn!(dist = %config.dist.display(), "no built PWA found; run `trunk build` first");
-    }
-    tracing::info!(?config, "starting");
-    let demo = config.demo;
-    let state = AppState::open(config).await?;
-    if demo && state.store.is_empty().await? {
-        let summary = seed::demo(&state.store, &state.passwords).await?;
-        let findings = seed::demo_findings(&state.store, &summary).await?;
-        print!("{}", summary.accounts_text());
-        println!("演示隐患：{findings} 条");
-    } else if demo {
-        println!(
-            "演示账号（如未改动）：inspector1 inspector2 leader1 inspector3 admin，密码 {}",
-            seed::DEMO_PASSWORD
-        );
-    }
-    tracing::info!(%addr, backend = state.store.backend().name(), "直查 server listening");
-    println!("直查 zhicha: http://{addr}/");
-    let store = state.store.clone();
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    store.close().await;
-    tracing::info!("stopped");
-    Ok(())
 }
 
 async fn user(command: UserCommand) -> anyhow::Result<()> {
@@ -369,26 +337,6 @@ fn password_or_stdin(password: Option<String>) -> anyhow::Result<String> {
         bail!("密码至少 8 个字符");
     }
     Ok(password)
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut signal) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            signal.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }
 
 #[cfg(test)]
