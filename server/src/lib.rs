@@ -56,7 +56,11 @@ pub fn app(state: AppState) -> Router {
         .nest("/api/v1", routes::api())
         .route("/healthz", axum::routing::get(routes::health::healthz))
         .fallback_service(web::pwa(&state.config.dist))
-        .layer(axum::middleware::from_fn(web::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            web::security_headers,
+        ))
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -132,7 +132,11 @@ async fn pwa_headers(policy: Arc<PwaPolicy>, request: Request, next: Next) -> Re
 
 /// Headers on every response, API and PWA: no MIME sniffing, no referrer, no framing, and a
 /// default policy that the PWA replaces with its own.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+pub async fn security_headers(
+    axum::extract::State(_state): axum::extract::State<crate::AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     headers.insert(
