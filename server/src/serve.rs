@@ -14,7 +14,6 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
     let demo = config.demo;
     let state = AppState::open(config).await?;
-    crate::operator::seed::refuse_demo_password_off_loopback(&state, addr).await?;
     if demo && state.store.is_empty().await? {
         let summary = crate::operator::seed::demo(&state.store, &state.passwords).await?;
         let findings = crate::operator::seed::demo_findings(&state.store, &summary).await?;
@@ -26,6 +25,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             crate::operator::seed::DEMO_PASSWORD
         );
     }
+    crate::operator::seed::refuse_demo_password_off_loopback(&state, addr).await?;
     tracing::info!(%addr, backend = state.store.backend().name(), "直查 server listening");
     println!("直查 zhicha: http://{addr}/");
     let store = state.store.clone();
