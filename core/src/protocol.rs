@@ -55,6 +55,38 @@ pub struct LoginResponse {
     pub device_code: String,
 }
 
+/// `POST /api/v1/auth/password`: a user changes their own password. Every other session of the
+/// user ends; the one that asked stays. → 204.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Fewest characters of a password.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Most bytes of a password the server hashes.
+pub const MAX_PASSWORD_BYTES: usize = 1000;
+
+/// Why a new password is not taken, in Chinese, or None when it is fine.
+pub fn new_password_problem(password: &str, current: &str) -> Option<&'static str> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        Some("新密码至少 8 个字符")
+    } else if password.len() > MAX_PASSWORD_BYTES {
+        Some("新密码过长")
+    } else if password == current {
+        Some("新密码不能与原密码相同")
+    } else if password == crate::protocol::DEMO_PASSWORD {
+        Some("不能使用公开的演示密码")
+    } else {
+        None
+    }
+}
+
+/// The demo accounts' password, published in the README: never a real one.
+pub const DEMO_PASSWORD: &str = "zhicha-demo";
+
 /// One checklist pack version the device should hold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -2,6 +2,7 @@
 //! see is its [`Scope`](crate::scope::Scope).
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -12,31 +13,55 @@ use sha2::{Digest, Sha256};
 use zhicha_core::ids::{DeviceId, OrgId};
 use zhicha_core::model::{OrgUnit, Role, User};
 
+use crate::access::Gate;
 use crate::config::AuthConfig;
 pub use crate::scope::{Scope, directory_scope, subtree};
 use crate::{ApiError, AppState};
 
-/// Hashes and verifies passwords with argon2id at the configured cost.
+/// Hashes and verifies passwords with argon2id at the configured cost, a bounded number at once.
 #[derive(Clone)]
 pub struct Passwords {
     params: Params,
+    /// A hash of no one's password, made once: an unknown user name is checked against it, so
+    /// it costs exactly what a known one costs.
+    dummy: Arc<str>,
+    gate: Gate,
+}
+
+/// The outcome of a password check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    Match,
+    NoMatch,
+    /// Every hashing slot is taken and the queue is full: try again shortly.
+    Busy,
 }
 
 impl Passwords {
     pub fn new(config: &AuthConfig) -> anyhow::Result<Self> {
         let params = Params::new(config.argon2_m_kib, config.argon2_t, config.argon2_p, None)
             .map_err(|e| anyhow::anyhow!("invalid argon2 parameters: {e}"))?;
-        Ok(Self { params })
+        let dummy = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
+            .hash_password(new_token().as_bytes())
+            .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))?
+            .to_string();
+        let slots = config.hashing_slots.unwrap_or_else(crate::access::cores);
+        Ok(Self {
+            params,
+            dummy: dummy.into(),
+            gate: Gate::new(slots),
+        })
     }
 
     fn argon2(&self) -> Argon2<'static> {
         Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
     }
 
-    /// A PHC string (`$argon2id$v=19$m=…`), computed off the async threads.
+    /// A PHC string (`$argon2id$v=19$m=…`), computed off the async threads. Waits its turn.
     pub async fn hash(&self, password: &str) -> anyhow::Result<String> {
         let argon2 = self.argon2();
         let password = password.to_owned();
+        let _slot = self.gate.wait().await;
         tokio::task::spawn_blocking(move || {
             argon2
                 .hash_password(password.as_bytes())
@@ -46,23 +71,28 @@ impl Passwords {
         .await?
     }
 
-    /// True when `password` matches `hash`. With `hash` None (unknown user) the work is done
-    /// anyway against a dummy, so response time does not reveal which user names exist.
-    pub async fn verify(&self, password: &str, hash: Option<&str>) -> anyhow::Result<bool> {
+    /// Whether `password` matches `hash`. With `hash` None (unknown user) the same work is done
+    /// against the dummy, so response time does not reveal which user names exist. `Busy`
+    /// when the hashing slots and their queue are full.
+    pub async fn verify(&self, password: &str, hash: Option<&str>) -> anyhow::Result<Checked> {
+        let Some(_pass) = self.gate.enter().await else {
+            return Ok(Checked::Busy);
+        };
         let argon2 = self.argon2();
         let password = password.to_owned();
         let known = hash.is_some();
-        let hash = match hash {
-            Some(hash) => hash.to_owned(),
-            None => self.hash("zhicha-dummy-password").await?,
-        };
+        let hash = hash.map_or_else(|| self.dummy.to_string(), ToOwned::to_owned);
         let ok = tokio::task::spawn_blocking(move || {
             argon2
                 .verify_password(password.as_bytes(), hash.as_str())
                 .is_ok()
         })
         .await?;
-        Ok(ok && known)
+        Ok(if ok && known {
+            Checked::Match
+        } else {
+            Checked::NoMatch
+        })
     }
 }
 
@@ -170,13 +200,16 @@ mod tests {
         let passwords = Passwords::new(&AuthConfig::fast_for_tests()).unwrap();
         let hash = passwords.hash("zhicha-demo").await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(passwords.verify("zhicha-demo", Some(&hash)).await.unwrap());
-        assert!(!passwords.verify("wrong", Some(&hash)).await.unwrap());
-        assert!(
-            !passwords
-                .verify("zhicha-dummy-password", None)
-                .await
-                .unwrap()
+        let check = |password: &'static str, hash: Option<String>| {
+            let passwords = passwords.clone();
+            async move { passwords.verify(password, hash.as_deref()).await.unwrap() }
+        };
+        assert_eq!(
+            check("zhicha-demo", Some(hash.clone())).await,
+            Checked::Match
         );
+        assert_eq!(check("wrong", Some(hash)).await, Checked::NoMatch);
+        // The dummy's password is random: nothing matches an unknown user.
+        assert_eq!(check("", None).await, Checked::NoMatch);
     }
 }

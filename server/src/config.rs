@@ -13,9 +13,18 @@
 //! | `ZHICHA_S3_ACCESS_KEY_ID` / `ZHICHA_S3_SECRET_ACCESS_KEY` | unset | S3 credentials (secret redacted in logs) |
 //! | `ZHICHA_S3_ALLOW_HTTP` | `false` | allow a plain-http endpoint (a local MinIO) |
 //! | `ZHICHA_TOKEN_TTL_HOURS` | `720` | lifetime of a login token (an offline session lasts until then) |
-//! | `ZHICHA_LOGIN_MAX_FAILURES` | `5` | failed logins per user name within the window before 429 |
+//! | `ZHICHA_LOGIN_MAX_FAILURES` | `5` | failed logins for one user name from one client address within the window before 429 |
+//! | `ZHICHA_LOGIN_MAX_PER_ADDRESS` | `30` | failed logins from one client address (any user name) within the window before 429 |
 //! | `ZHICHA_LOGIN_WINDOW_SECS` | `900` | the login rate-limit window |
+//! | `ZHICHA_CLIENT_IP_HEADER` | unset | behind a reverse proxy: the header that carries the client address (`X-Forwarded-For`: its last entry; `X-Real-IP`); unset: the connection's peer address |
 //! | `ZHICHA_ARGON2_M_KIB` / `ZHICHA_ARGON2_T` / `ZHICHA_ARGON2_P` | `19456` / `2` / `1` | argon2id cost (the recommended defaults; tests lower them) |
+//! | `ZHICHA_HASHING_SLOTS` | the number of cores | password checks run at once; as many again may wait, more answer 503 |
+//! | `ZHICHA_PHOTO_QUOTA_MB` | `2048` | megabytes of new photos one user may upload within 24 hours (429 past it) |
+//! | `ZHICHA_MAX_UPLOADS` | `16` | photo uploads received at once (503 past it) |
+//! | `ZHICHA_BODY_TIMEOUT_SECS` | `30` | longest pause while a request body arrives (408 past it) |
+//! | `ZHICHA_REQUEST_TIMEOUT_SECS` | `120` | longest a handler may take to answer (503 past it) |
+//! | `ZHICHA_TLS_CERT` / `ZHICHA_TLS_KEY` | unset | PEM certificate chain and key: HTTPS on `ZHICHA_ADDR` |
+//! | `ZHICHA_REDIRECT_ADDR` | unset | with TLS: a plain-HTTP listener that redirects to HTTPS |
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -46,7 +55,37 @@ pub struct Config {
     #[command(flatten)]
     pub auth: AuthConfig,
     #[command(flatten)]
+    pub limits: LimitsConfig,
+    #[command(flatten)]
     pub tls: crate::tls::TlsConfig,
+}
+
+/// Bounds on what one user or one request may take of the server.
+#[derive(Clone, Debug, Args)]
+pub struct LimitsConfig {
+    /// Megabytes of new photos one user may upload within 24 hours.
+    #[arg(long, env = "ZHICHA_PHOTO_QUOTA_MB", default_value_t = 2048)]
+    pub photo_quota_mb: u64,
+    /// Photo uploads received at once.
+    #[arg(long, env = "ZHICHA_MAX_UPLOADS", default_value_t = 16)]
+    pub max_uploads: usize,
+    /// Longest pause, in seconds, while a request body arrives.
+    #[arg(long, env = "ZHICHA_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub body_timeout_secs: u64,
+    /// Longest a handler may take to answer, in seconds.
+    #[arg(long, env = "ZHICHA_REQUEST_TIMEOUT_SECS", default_value_t = 120)]
+    pub request_timeout_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            photo_quota_mb: 2048,
+            max_uploads: 16,
+            body_timeout_secs: 30,
+            request_timeout_secs: 120,
+        }
+    }
 }
 
 /// S3-compatible photo storage; used when `bucket` is set.
@@ -91,9 +130,18 @@ pub struct AuthConfig {
     /// Hours a login token stays valid.
     #[arg(long, env = "ZHICHA_TOKEN_TTL_HOURS", default_value_t = 720)]
     pub token_ttl_hours: i64,
-    /// Failed logins for one user name within the window before answering 429.
+    /// Failed logins for one user name from one client address within the window before 429.
     #[arg(long, env = "ZHICHA_LOGIN_MAX_FAILURES", default_value_t = 5)]
     pub login_max_failures: i64,
+    /// Failed logins from one client address, any user name, within the window before 429.
+    #[arg(long, env = "ZHICHA_LOGIN_MAX_PER_ADDRESS", default_value_t = 30)]
+    pub login_max_per_address: i64,
+    /// Behind a reverse proxy: the request header that carries the client's address.
+    #[arg(long, env = "ZHICHA_CLIENT_IP_HEADER")]
+    pub client_ip_header: Option<String>,
+    /// Password checks run at once (default: the number of cores).
+    #[arg(long, env = "ZHICHA_HASHING_SLOTS")]
+    pub hashing_slots: Option<usize>,
     /// Length of the login rate-limit window in seconds.
     #[arg(long, env = "ZHICHA_LOGIN_WINDOW_SECS", default_value_t = 900)]
     pub login_window_secs: i64,
@@ -113,6 +161,9 @@ impl Default for AuthConfig {
         Self {
             token_ttl_hours: 720,
             login_max_failures: 5,
+            login_max_per_address: 30,
+            client_ip_header: None,
+            hashing_slots: None,
             login_window_secs: 900,
             argon2_m_kib: argon2::Params::DEFAULT_M_COST,
             argon2_t: argon2::Params::DEFAULT_T_COST,
@@ -144,6 +195,7 @@ impl Config {
             demo: false,
             s3: S3Config::default(),
             auth: AuthConfig::fast_for_tests(),
+            limits: LimitsConfig::default(),
             tls: crate::tls::TlsConfig::default(),
         }
     }
@@ -179,6 +231,7 @@ impl fmt::Debug for Config {
             .field("demo", &self.demo)
             .field("s3", &self.s3)
             .field("auth", &self.auth)
+            .field("limits", &self.limits)
             .field("tls", &self.tls)
             .finish()
     }

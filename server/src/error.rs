@@ -38,6 +38,23 @@ pub enum ApiError {
     RateLimited { retry_after_secs: i64 },
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
+    /// Too much at once: 503 with `Retry-After`.
+    #[error("{message}")]
+    Busy {
+        code: &'static str,
+        message: String,
+        retry_after_secs: i64,
+    },
+    /// A quota spent: 429 with `Retry-After`.
+    #[error("{message}")]
+    QuotaExceeded {
+        code: &'static str,
+        message: String,
+        retry_after_secs: i64,
+    },
+    /// The request body stopped arriving.
+    #[error("请求数据传输超时，请在网络稳定时重试")]
+    BodyTimeout,
     #[error("服务器内部错误")]
     Internal(#[from] anyhow::Error),
 }
@@ -75,8 +92,9 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::RateLimited { .. } | Self::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable { .. } | Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -105,7 +123,10 @@ impl ApiError {
             Self::TooLarge { .. } => "too_large",
             Self::UnsupportedMediaType(_) => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
-            Self::Unavailable { code, .. } => code,
+            Self::Unavailable { code, .. }
+            | Self::Busy { code, .. }
+            | Self::QuotaExceeded { code, .. } => code,
+            Self::BodyTimeout => "body_timeout",
             Self::Internal(_) => "internal",
         }
     }
@@ -137,7 +158,13 @@ impl IntoResponse for ApiError {
         }
         let mut response = (status, Json(ErrorResponse::from(self.body()))).into_response();
         match &self {
-            Self::RateLimited { retry_after_secs } => {
+            Self::RateLimited { retry_after_secs }
+            | Self::Busy {
+                retry_after_secs, ..
+            }
+            | Self::QuotaExceeded {
+                retry_after_secs, ..
+            } => {
                 if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
                 }

@@ -38,6 +38,9 @@ impl<T: Serialize> IntoResponse for Json<T> {
 }
 
 fn json_rejection(rejection: &JsonRejection) -> ApiError {
+    if crate::access::is_body_timeout(rejection) {
+        return ApiError::BodyTimeout;
+    }
     match rejection {
         JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType(
             "请求须为 JSON（Content-Type: application/json）".to_owned(),

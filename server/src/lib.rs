@@ -1,5 +1,6 @@
 //! `zhicha-server`: the sync server of 直查 — the HTTP API under `/api/v1` and the built PWA.
 
+pub mod access;
 pub mod auth;
 pub mod config;
 pub mod db;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub store: Store,
     pub photos: PhotoStore,
     pub passwords: Passwords,
+    /// Photo uploads received at once.
+    pub uploads: access::Gate,
 }
 
 impl AppState {
@@ -41,27 +44,50 @@ impl AppState {
         let store = Store::open(&config).await?;
         let photos = PhotoStore::open(&config)?;
         let passwords = Passwords::new(&config.auth)?;
+        let uploads = access::Gate::new(config.limits.max_uploads);
         Ok(Self {
             config: Arc::new(config),
             store,
             photos,
             passwords,
+            uploads,
         })
     }
 }
 
-/// The whole HTTP application: the API, the health check and the PWA. Used by `serve` and tests.
+/// The whole HTTP application: the API, the health and readiness checks and the PWA, behind
+/// the access log (one INFO line per request, with its `x-request-id`), the body and handler
+/// timeouts, compression and the security headers. Used by `serve` and tests.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    use std::time::Duration;
+
+    use axum::http::HeaderName;
+    use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+    use tower_http::timeout::RequestBodyTimeoutLayer;
+
+    let request_id = HeaderName::from_static("x-request-id");
+    let limits = &state.config.limits;
+    let handler_timeout = Duration::from_secs(limits.request_timeout_secs);
+    let router = Router::new()
         .nest("/api/v1", routes::api())
         .route("/healthz", axum::routing::get(routes::health::healthz))
+        .route("/readyz", axum::routing::get(routes::health::readyz))
         .fallback_service(web::pwa(&state.config.dist))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             web::security_headers,
         ))
         .layer(tower_http::compression::CompressionLayer::new())
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn_with_state(
+            handler_timeout,
+            access::handler_timeout,
+        ))
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
+            limits.body_timeout_secs,
+        )));
+    access::with_access_log(router)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
         .with_state(state)
 }
 

@@ -88,6 +88,30 @@ impl PhotoStore {
         Ok(Self { objects, local })
     }
 
+    /// Answers when the store can be used: the local folder takes a file, or the bucket
+    /// answers a lookup (a missing probe object is an answer).
+    pub async fn ping(&self) -> Result<(), ApiError> {
+        if let Some(root) = &self.local {
+            let probe = root.join("photos").join(".ready-probe");
+            return tokio::task::spawn_blocking(move || {
+                std::fs::create_dir_all(probe.parent().unwrap_or(&probe))?;
+                std::fs::write(&probe, b"ok")?;
+                std::fs::remove_file(&probe)
+            })
+            .await
+            .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?
+            .map_err(ApiError::from);
+        }
+        match self
+            .objects
+            .head(&ObjectPath::from("zhicha-ready-probe"))
+            .await
+        {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// `photos/ab/cd/<sha>.jpg`: two fan-out levels keep folders small on a plain file system.
     pub fn key(hash: &PhotoHash) -> ObjectPath {
         let h = hash.as_str();
@@ -289,6 +313,9 @@ fn sync_folder(folder: &Path) -> std::io::Result<()> {
 
 /// The axum body limit reports itself as an error inside the stream.
 fn body_error(error: &axum::Error) -> ApiError {
+    if crate::access::is_body_timeout(error) {
+        return ApiError::BodyTimeout;
+    }
     let too_large = std::error::Error::source(error)
         .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
     if too_large {

@@ -646,7 +646,7 @@ async fn expired_tokens_and_changed_passwords_end_sessions(backend: Backend) {
     assert!(
         t.state
             .store
-            .set_password("inspector2", &hash)
+            .set_password("inspector2", &hash, None)
             .await
             .unwrap()
     );

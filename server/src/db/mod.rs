@@ -8,6 +8,7 @@
 
 pub mod directory;
 pub mod ledger;
+pub mod ledger_columns;
 pub mod photos;
 pub mod revisions;
 pub mod sync;
@@ -185,6 +186,13 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(count == 0)
+    }
+
+    /// Answers when both the reading pool and the writer can run a query.
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(&self.writer).await?;
+        Ok(())
     }
 
     /// Closes all connections (graceful shutdown, end of a test).

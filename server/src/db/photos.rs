@@ -181,6 +181,24 @@ impl Store {
         tx.commit().await
     }
 
+    /// Bytes of new photos `user` uploaded since `since` (stored time text), and the time of the
+    /// oldest of them.
+    pub async fn photo_bytes_since(
+        &self,
+        user: &User,
+        since: &str,
+    ) -> Result<(u64, Option<String>), sqlx::Error> {
+        let (bytes, oldest): (Option<i64>, Option<String>) = sqlx::query_as(
+            "SELECT SUM(size), MIN(created_at) FROM photos \
+             WHERE uploaded_by = $1 AND created_at >= $2",
+        )
+        .bind(user.id.to_string())
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((u64::try_from(bytes.unwrap_or(0)).unwrap_or(0), oldest))
+    }
+
     pub async fn photo_recorded(&self, hash: &PhotoHash) -> Result<bool, sqlx::Error> {
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE hash = $1")
             .bind(hash.as_str())

@@ -68,6 +68,15 @@ pub struct TokenOwner {
     pub device_id: DeviceId,
 }
 
+/// A session still valid, as the operator sees it.
+#[derive(Debug, FromRow)]
+pub struct SessionInfo {
+    pub device_id: String,
+    pub device_code: Option<String>,
+    pub created_at: String,
+    pub expires_at: String,
+}
+
 /// Why a device got no code at login.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoDeviceCode {
@@ -140,11 +149,13 @@ impl Store {
         }
     }
 
-    /// Replaces a password hash and revokes the user's tokens; `Ok(false)` for an unknown user.
+    /// Replaces a password hash and revokes the user's tokens but `keep` (the session that
+    /// changed it); `Ok(false)` for an unknown user.
     pub async fn set_password(
         &self,
         username: &str,
         password_hash: &str,
+        keep: Option<&str>,
     ) -> Result<bool, sqlx::Error> {
         let mut tx = self.writer.begin().await?;
         let id: Option<String> = sqlx::query_scalar(
@@ -155,13 +166,81 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         let Some(id) = id else { return Ok(false) };
-        sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
+        sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
+             AND token_hash <> $3",
+        )
+        .bind(now())
+        .bind(id)
+        .bind(keep.unwrap_or(""))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Enables or disables an account; disabling revokes every session. `Ok(false)` for an
+    /// unknown user.
+    pub async fn set_active(&self, username: &str, active: bool) -> Result<bool, sqlx::Error> {
+        let mut tx = self.writer.begin().await?;
+        let id: Option<String> =
+            sqlx::query_scalar("UPDATE users SET active = $1 WHERE username = $2 RETURNING id")
+                .bind(i32::from(active))
+                .bind(username)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(id) = id else { return Ok(false) };
+        if !active {
+            sqlx::query(
+                "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            )
             .bind(now())
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        }
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// A user's sessions still valid: device, its document code, when logged in, until when.
+    pub async fn sessions(&self, username: &str) -> Result<Vec<SessionInfo>, sqlx::Error> {
+        sqlx::query_as::<_, SessionInfo>(
+            "SELECT t.device_id, \
+             (SELECT MIN(c.code) FROM device_codes c WHERE c.device_id = t.device_id) AS device_code, \
+             t.created_at, t.expires_at FROM tokens t JOIN users u ON u.id = t.user_id \
+             WHERE u.username = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 \
+             ORDER BY t.created_at",
+        )
+        .bind(username)
+        .bind(now())
+        .fetch_all(&self.pool)
+        .await
+    }
+
+    /// Revokes a user's sessions, all of them or those of one device (its id or its code, as
+    /// `sessions` lists them); the number revoked, or None for an unknown user.
+    pub async fn revoke_sessions(
+        &self,
+        username: &str,
+        device: Option<&str>,
+    ) -> Result<Option<u64>, sqlx::Error> {
+        let id: Option<String> = sqlx::query_scalar("SELECT id FROM users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&self.writer)
+            .await?;
+        let Some(id) = id else { return Ok(None) };
+        let result = sqlx::query(
+            "UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL \
+             AND ($3 = '' OR device_id = $3 OR device_id IN \
+             (SELECT device_id FROM device_codes WHERE code = $3))",
+        )
+        .bind(now())
+        .bind(id)
+        .bind(device.unwrap_or(""))
+        .execute(&self.writer)
+        .await?;
+        Ok(Some(result.rows_affected()))
     }
 
     pub async fn users(&self) -> Result<Vec<User>, sqlx::Error> {
@@ -329,59 +408,92 @@ impl Store {
         Ok(())
     }
 
-    /// Failed logins for a user name since `since_ms` (Unix milliseconds).
-    pub async fn login_failures_since(
+    /// Records a login attempt before the password is checked and counts, with it, the
+    /// attempts still in the window for this user name from this address and from this address
+    /// alone. Each attempt counts itself and every attempt committed before it, so of N parallel
+    /// attempts at most `limit` see a count within the limit.
+    pub async fn begin_login_attempt(
         &self,
-        username: &str,
-        since_ms: i64,
-    ) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM login_failures WHERE username = $1 AND at_ms > $2")
-            .bind(username)
-            .bind(since_ms)
-            .fetch_one(&self.pool)
-            .await
-    }
-
-    /// The oldest failure still inside the window, to say when to retry.
-    pub async fn oldest_login_failure_since(
-        &self,
-        username: &str,
-        since_ms: i64,
-    ) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT MIN(at_ms) FROM login_failures WHERE username = $1 AND at_ms > $2",
+        attempt: &LoginAttempt<'_>,
+        window_start_ms: i64,
+    ) -> Result<AttemptCounts, sqlx::Error> {
+        sqlx::query("DELETE FROM login_attempts WHERE at_ms <= $1")
+            .bind(window_start_ms)
+            .execute(&self.writer)
+            .await?;
+        sqlx::query(
+            "INSERT INTO login_attempts (id, username, address, at_ms) VALUES ($1, $2, $3, $4)",
         )
-        .bind(username)
-        .bind(since_ms)
-        .fetch_one(&self.pool)
-        .await
+        .bind(attempt.id)
+        .bind(attempt.username)
+        .bind(attempt.address)
+        .bind(attempt.at_ms)
+        .execute(&self.writer)
+        .await?;
+        let (for_user, oldest_for_user): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(at_ms) FROM login_attempts \
+             WHERE username = $1 AND address = $2 AND at_ms > $3",
+        )
+        .bind(attempt.username)
+        .bind(attempt.address)
+        .bind(window_start_ms)
+        .fetch_one(&self.writer)
+        .await?;
+        let (for_address, oldest_for_address): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(at_ms) FROM login_attempts WHERE address = $1 AND at_ms > $2",
+        )
+        .bind(attempt.address)
+        .bind(window_start_ms)
+        .fetch_one(&self.writer)
+        .await?;
+        Ok(AttemptCounts {
+            for_user,
+            oldest_for_user: oldest_for_user.unwrap_or(attempt.at_ms),
+            for_address,
+            oldest_for_address: oldest_for_address.unwrap_or(attempt.at_ms),
+        })
     }
 
-    pub async fn record_login_failure(
+    /// Forgets one attempt: it was turned away before any password was checked.
+    pub async fn drop_login_attempt(&self, id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM login_attempts WHERE id = $1")
+            .bind(id)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// After a successful login: the failures of this user name from this address are forgiven.
+    pub async fn clear_login_attempts(
         &self,
         username: &str,
-        at_ms: i64,
-        prune_before_ms: i64,
+        address: &str,
     ) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM login_failures WHERE at_ms < $1")
-            .bind(prune_before_ms)
-            .execute(&self.writer)
-            .await?;
-        sqlx::query("INSERT INTO login_failures (username, at_ms) VALUES ($1, $2)")
+        sqlx::query("DELETE FROM login_attempts WHERE username = $1 AND address = $2")
             .bind(username)
-            .bind(at_ms)
+            .bind(address)
             .execute(&self.writer)
             .await?;
         Ok(())
     }
+}
 
-    pub async fn clear_login_failures(&self, username: &str) -> Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM login_failures WHERE username = $1")
-            .bind(username)
-            .execute(&self.writer)
-            .await?;
-        Ok(())
-    }
+/// One login attempt as recorded.
+#[derive(Debug)]
+pub struct LoginAttempt<'a> {
+    pub id: &'a str,
+    pub username: &'a str,
+    pub address: &'a str,
+    pub at_ms: i64,
+}
+
+/// Attempts within the window, this one included, and the oldest of each (Unix milliseconds).
+#[derive(Debug, Clone, Copy)]
+pub struct AttemptCounts {
+    pub for_user: i64,
+    pub oldest_for_user: i64,
+    pub for_address: i64,
+    pub oldest_for_address: i64,
 }
 
 #[cfg(test)]

@@ -72,6 +72,33 @@ pub enum UserCommand {
         #[command(flatten)]
         config: Config,
     },
+    /// Disable an account: it can no longer log in and every session of it ends at once.
+    Disable {
+        username: String,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        username: String,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// List a user's valid sessions (device id, device code, since, until).
+    Sessions {
+        username: String,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// End a user's sessions: all of them, or one device's (a lost phone).
+    Revoke {
+        username: String,
+        /// The device: its id or its code, as `user sessions` lists them.
+        #[arg(long)]
+        device: Option<String>,
+        #[command(flatten)]
+        config: Config,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -188,6 +215,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// `user enable` / `user disable`.
+async fn set_active(username: &str, config: &Config, active: bool) -> anyhow::Result<()> {
+    let store = Store::open(config).await?;
+    if !store.set_active(username, active).await? {
+        bail!("没有用户 {username}");
+    }
+    if active {
+        println!("已启用 {username}");
+    } else {
+        println!("已停用 {username}，其登录令牌均已失效");
+    }
+    store.close().await;
+    Ok(())
+}
+
 async fn user(command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Add {
@@ -232,10 +274,47 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             let passwords = Passwords::new(&config.auth)?;
             let password = password_or_stdin(password)?;
             let hash = passwords.hash(&password).await?;
-            if !store.set_password(&username, &hash).await? {
+            if !store.set_password(&username, &hash, None).await? {
                 bail!("没有用户 {username}");
             }
             println!("已修改 {username} 的密码，其登录令牌均已失效");
+            store.close().await;
+        }
+        UserCommand::Disable { username, config } => set_active(&username, &config, false).await?,
+        UserCommand::Enable { username, config } => set_active(&username, &config, true).await?,
+        UserCommand::Sessions { username, config } => {
+            let store = Store::open(&config).await?;
+            let sessions = store.sessions(&username).await?;
+            if sessions.is_empty() {
+                println!("{username} 没有有效的登录");
+            }
+            for session in sessions {
+                println!(
+                    "{}\t{}\t登录于 {}\t有效至 {}",
+                    session.device_id,
+                    session.device_code.as_deref().unwrap_or("-"),
+                    session.created_at,
+                    session.expires_at
+                );
+            }
+            store.close().await;
+        }
+        UserCommand::Revoke {
+            username,
+            device,
+            config,
+        } => {
+            let store = Store::open(&config).await?;
+            let Some(revoked) = store.revoke_sessions(&username, device.as_deref()).await? else {
+                bail!("没有用户 {username}");
+            };
+            match device {
+                Some(device) if revoked == 0 => {
+                    bail!("{username} 在设备 {device} 上没有有效的登录")
+                }
+                Some(device) => println!("已注销 {username} 在设备 {device} 上的 {revoked} 个登录"),
+                None => println!("已注销 {username} 的全部 {revoked} 个登录"),
+            }
             store.close().await;
         }
         UserCommand::List { config } => {
@@ -333,8 +412,8 @@ fn password_or_stdin(password: Option<String>) -> anyhow::Result<String> {
             line.trim_end_matches(['\r', '\n']).to_owned()
         }
     };
-    if password.chars().count() < 8 {
-        bail!("密码至少 8 个字符");
+    if let Some(problem) = zhicha_core::protocol::new_password_problem(&password, "") {
+        bail!("{problem}");
     }
     Ok(password)
 }

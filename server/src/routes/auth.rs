@@ -5,11 +5,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::post;
 use chrono::{Duration, SecondsFormat, Utc};
-use zhicha_core::protocol::{LoginRequest, LoginResponse};
+use zhicha_core::protocol::{
+    LoginRequest, LoginResponse, MAX_PASSWORD_BYTES, PasswordChange, new_password_problem,
+};
 use zhicha_core::push;
 
-use crate::auth::{Session, new_token, token_hash};
-use crate::db::users::NoDeviceCode;
+use crate::access::ClientAddress;
+use crate::auth::{Checked, Session, new_token, token_hash};
+use crate::db::users::{LoginAttempt, NoDeviceCode};
 use crate::extract::Json;
 use crate::{ApiError, AppState};
 
@@ -17,6 +20,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/login", post(login))
         .route("/auth/logout", post(logout))
+        .route("/auth/password", post(change_password))
 }
 
 /// Exchanges a user name and password for a bearer token bound to the device.
@@ -28,51 +32,66 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "logged in", body = LoginResponse),
         (status = 401, description = "wrong user name or password", body = zhicha_core::protocol::ErrorResponse),
-        (status = 429, description = "too many failed attempts", body = zhicha_core::protocol::ErrorResponse),
-        (status = 503, description = "no device code left for a new device (`device_codes_exhausted`), or too many devices registering at once (`busy`)", body = zhicha_core::protocol::ErrorResponse),
+        (status = 429, description = "too many failed attempts for this user name from this address, or from this address (`Retry-After`)", body = zhicha_core::protocol::ErrorResponse),
+        (status = 503, description = "no device code left for a new device (`device_codes_exhausted`), too many devices registering at once, or every password-checking slot taken (`busy`, with `Retry-After`)", body = zhicha_core::protocol::ErrorResponse),
     )
 )]
 pub async fn login(
     State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
     Json(request): Json<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let username = request.username.trim().to_owned();
     if username.is_empty()
         || username.len() > 100
         || username.contains('\0')
-        || request.password.len() > 1000
+        || request.password.len() > MAX_PASSWORD_BYTES
     {
         return Err(ApiError::BadCredentials);
     }
     let limits = &state.config.auth;
     let now_ms = Utc::now().timestamp_millis();
-    let window_start = now_ms - limits.login_window_secs * 1000;
-    let failures = state
+    let window_ms = limits.login_window_secs * 1000;
+    let attempt_id = uuid::Uuid::now_v7().to_string();
+    let attempt = LoginAttempt {
+        id: &attempt_id,
+        username: &username,
+        address: &address,
+        at_ms: now_ms,
+    };
+    let counts = state
         .store
-        .login_failures_since(&username, window_start)
+        .begin_login_attempt(&attempt, now_ms - window_ms)
         .await?;
-    if failures >= limits.login_max_failures {
-        let oldest = state
-            .store
-            .oldest_login_failure_since(&username, window_start)
-            .await?;
-        let retry_after_ms = oldest.map_or(0, |t| t + limits.login_window_secs * 1000 - now_ms);
+    let oldest = if counts.for_user > limits.login_max_failures {
+        Some(counts.oldest_for_user)
+    } else if counts.for_address > limits.login_max_per_address {
+        Some(counts.oldest_for_address)
+    } else {
+        None
+    };
+    if let Some(oldest) = oldest {
+        state.store.drop_login_attempt(&attempt_id).await?;
+        tracing::info!(%username, %address, "login refused: too many failures");
         return Err(ApiError::RateLimited {
-            retry_after_secs: (retry_after_ms / 1000).max(1),
+            retry_after_secs: ((oldest + window_ms - now_ms) / 1000).max(1),
         });
     }
     let credentials = state.store.credentials(&username).await?;
     let hash = credentials.as_ref().map(|c| c.password_hash.as_str());
-    let verified = state.passwords.verify(&request.password, hash).await?;
-    let Some(credentials) = credentials.filter(|_| verified) else {
-        state
-            .store
-            .record_login_failure(&username, now_ms, window_start)
-            .await?;
-        tracing::info!(%username, "failed login");
+    let checked = state.passwords.verify(&request.password, hash).await?;
+    if checked == Checked::Busy {
+        state.store.drop_login_attempt(&attempt_id).await?;
+        return Err(busy());
+    }
+    let Some(credentials) = credentials.filter(|_| checked == Checked::Match) else {
+        tracing::info!(%username, %address, "failed login");
         return Err(ApiError::BadCredentials);
     };
-    state.store.clear_login_failures(&username).await?;
+    state
+        .store
+        .clear_login_attempts(&username, &address)
+        .await?;
     let user = credentials.user;
     // A phone that still holds another user's unsynced mutations is not handed to this user:
     // they would be lost, or pushed under this user's name.
@@ -145,4 +164,58 @@ pub async fn logout(
 ) -> Result<StatusCode, ApiError> {
     state.store.revoke_token(&session.token_hash).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The caller changes their own password; their other sessions end, this one stays.
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/password",
+    tag = "auth",
+    security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "changed; every other session of the user is revoked"),
+        (status = 400, description = "the new password is not acceptable (`invalid`, field `new_password`)", body = zhicha_core::protocol::ErrorResponse),
+        (status = 401, description = "no valid token, or the current password is wrong", body = zhicha_core::protocol::ErrorResponse),
+        (status = 503, description = "every password-checking slot taken (`busy`, `Retry-After`)", body = zhicha_core::protocol::ErrorResponse),
+    )
+)]
+pub async fn change_password(
+    State(state): State<AppState>,
+    session: Session,
+    Json(request): Json<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    if let Some(problem) = new_password_problem(&request.new_password, &request.current_password) {
+        return Err(ApiError::invalid_field("new_password", problem));
+    }
+    if request.current_password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::BadCredentials);
+    }
+    let credentials = state.store.credentials(&session.user.username).await?;
+    let hash = credentials.as_ref().map(|c| c.password_hash.as_str());
+    match state
+        .passwords
+        .verify(&request.current_password, hash)
+        .await?
+    {
+        Checked::Match => {}
+        Checked::NoMatch => return Err(ApiError::BadCredentials),
+        Checked::Busy => return Err(busy()),
+    }
+    let new_hash = state.passwords.hash(&request.new_password).await?;
+    state
+        .store
+        .set_password(&session.user.username, &new_hash, Some(&session.token_hash))
+        .await?;
+    tracing::info!(username = %session.user.username, "password changed");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every password-checking slot is taken: come back in a second.
+fn busy() -> ApiError {
+    ApiError::Busy {
+        code: "busy",
+        message: "登录请求较多，请稍后重试".to_owned(),
+        retry_after_secs: 1,
+    }
 }

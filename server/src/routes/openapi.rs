@@ -14,6 +14,7 @@ use crate::extract::Json;
     paths(
         super::auth::login,
         super::auth::logout,
+        super::auth::change_password,
         super::bootstrap::bootstrap,
         super::checklists::pack,
         super::sync::push,

@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use zhicha_core::ids::PhotoHash;
 use zhicha_core::protocol::{MAX_PHOTO_BYTES, PhotoUploadResponse};
 
@@ -63,6 +64,8 @@ pub async fn exists(
         (status = 400, description = "hash mismatch or malformed hash", body = zhicha_core::protocol::ErrorResponse),
         (status = 413, description = "larger than 10 MB", body = zhicha_core::protocol::ErrorResponse),
         (status = 415, description = "not an image", body = zhicha_core::protocol::ErrorResponse),
+        (status = 429, description = "the user's photo quota for 24 hours is spent (`photo_quota`, `Retry-After`)", body = zhicha_core::protocol::ErrorResponse),
+        (status = 503, description = "too many uploads at once (`busy`, `Retry-After`)", body = zhicha_core::protocol::ErrorResponse),
     )
 )]
 pub async fn upload(
@@ -73,6 +76,13 @@ pub async fn upload(
     body: Body,
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(&sha256)?;
+    let Some(_slot) = state.uploads.enter().await else {
+        return Err(ApiError::Busy {
+            code: "busy",
+            message: "同时上传照片的设备较多，请稍后重试".to_owned(),
+            retry_after_secs: 5,
+        });
+    };
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -82,10 +92,16 @@ pub async fn upload(
             limit: MAX_PHOTO_BYTES,
         });
     }
+    // A photo the server holds costs no quota: its bytes are stored once.
+    let recorded = state.store.photo_recorded(&hash).await?;
+    if !recorded {
+        check_quota(&state, &session, declared.unwrap_or(0)).await?;
+    }
     let bytes = state.photos.receive(&hash, declared, body).await?;
     let size = bytes.len() as u64;
-    // Asked before writing: a row that appears meanwhile only makes the write more careful.
-    let recorded = state.store.photo_recorded(&hash).await?;
+    if !recorded && declared.is_none() {
+        check_quota(&state, &session, size).await?;
+    }
     let stored = state.photos.put(&hash, bytes, recorded).await?;
     state.store.record_photo(&hash, size, &session.user).await?;
     let status = match stored {
@@ -98,6 +114,36 @@ pub async fn upload(
         created: stored == Stored::Created,
     };
     Ok((status, Json(body)).into_response())
+}
+
+/// 429 when `adding` more bytes would take the user past their quota of new photos within
+/// 24 hours; `Retry-After` says when the oldest upload of the window leaves it.
+async fn check_quota(state: &AppState, session: &Session, adding: u64) -> Result<(), ApiError> {
+    let quota = state
+        .config
+        .limits
+        .photo_quota_mb
+        .saturating_mul(1024 * 1024);
+    let now = Utc::now();
+    let since = (now - Duration::hours(24)).to_rfc3339_opts(SecondsFormat::Millis, true);
+    let (used, oldest) = state.store.photo_bytes_since(&session.user, &since).await?;
+    if used.saturating_add(adding) <= quota {
+        return Ok(());
+    }
+    let frees_at = oldest
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map_or(now + Duration::hours(24), |t| {
+            t.with_timezone(&Utc) + Duration::hours(24)
+        });
+    tracing::info!(user = %session.user.username, used, quota, "photo quota spent");
+    Err(ApiError::QuotaExceeded {
+        code: "photo_quota",
+        message: format!(
+            "24 小时内上传的新照片已达上限（{} MB），照片仍保存在本机，稍后自动续传；如确需更多，请联系管理员调整",
+            state.config.limits.photo_quota_mb
+        ),
+        retry_after_secs: (frees_at - now).num_seconds().max(1),
+    })
 }
 
 /// The bytes, for users who may see a record that references the photo.
