@@ -1,7 +1,11 @@
-//! Serving the built PWA: cache headers that make updates safe, and the index.html fallback.
+//! Serving the built PWA: cache headers that make updates safe, precompressed files, and the
+//! index.html fallback.
 //!
 //! `index.html` and `sw.js` must always be revalidated, or a phone keeps an old app forever;
 //! Trunk's hashed assets never change under their name, so they are cached for a year.
+//! The build writes a brotli (`.br`) and a gzip (`.gz`) copy next to every compressible file of
+//! `dist/`; the one the browser's `Accept-Encoding` names first is sent, so the wasm is compressed
+//! once at the highest level at build time instead of on every request.
 //!
 //! Every response carries security headers. The PWA's Content-Security-Policy allows only what a
 //! Trunk-built Leptos app needs: its own files, `'wasm-unsafe-eval'` to compile the wasm, and the
@@ -24,12 +28,19 @@ use tower_http::services::{ServeDir, ServeFile};
 
 const REVALIDATE: &str = "no-cache";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+/// On HTTPS the browser is told to use nothing else for a year (ignored on plain HTTP).
+const HSTS: &str = "max-age=31536000";
 
-/// The PWA from `dist`: files as they are, any other path gets `index.html` (client routes).
+/// The PWA from `dist`: files as they are (or their precompressed copy), any other path gets
+/// `index.html` (client routes).
 pub fn pwa(dist: &Path) -> Router {
-    let index = ServeFile::new(dist.join("index.html"));
+    let index = ServeFile::new(dist.join("index.html"))
+        .precompressed_br()
+        .precompressed_gzip();
     let files = ServeDir::new(dist)
         .append_index_html_on_directories(true)
+        .precompressed_br()
+        .precompressed_gzip()
         .fallback(index);
     let policy = Arc::new(PwaPolicy::new(dist.join("index.html")));
     Router::new()
@@ -130,10 +141,10 @@ async fn pwa_headers(policy: Arc<PwaPolicy>, request: Request, next: Next) -> Re
     response
 }
 
-/// Headers on every response, API and PWA: no MIME sniffing, no referrer, no framing, and a
-/// default policy that the PWA replaces with its own.
+/// Headers on every response, API and PWA: no MIME sniffing, no referrer, no framing, a
+/// default policy that the PWA replaces with its own, and HSTS when the server speaks HTTPS.
 pub async fn security_headers(
-    axum::extract::State(_state): axum::extract::State<crate::AppState>,
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -155,6 +166,12 @@ pub async fn security_headers(
         HeaderName::from_static("cross-origin-opener-policy"),
         HeaderValue::from_static("same-origin"),
     );
+    if state.config.tls.enabled() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     response
 }
 
@@ -166,9 +183,12 @@ async fn cache_headers(request: Request, next: Next) -> Response {
     } else {
         REVALIDATE
     };
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    let headers = response.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    // The same URL is sent brotli, gzip or plain: shared caches must keep them apart.
+    if !headers.contains_key(header::VARY) {
+        headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     response
 }
 
@@ -183,7 +203,51 @@ pub fn is_hashed_asset(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{inline_scripts, is_hashed_asset, pwa_csp};
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use tower::ServiceExt as _;
+
+    use super::{inline_scripts, is_hashed_asset, pwa, pwa_csp};
+
+    async fn get(dist: &std::path::Path, path: &str, accept: &str) -> axum::response::Response {
+        let request = Request::get(path)
+            .header(header::ACCEPT_ENCODING, accept)
+            .body(Body::empty())
+            .unwrap();
+        pwa(dist).oneshot(request).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_precompressed_copy_the_browser_accepts_is_sent() {
+        let dist = tempfile::tempdir().unwrap();
+        let wasm = "/zhicha-1a2b3c4d5e6f7a8b_bg.wasm";
+        std::fs::write(dist.path().join(&wasm[1..]), b"plain").unwrap();
+        std::fs::write(dist.path().join(format!("{}.br", &wasm[1..])), b"brotli").unwrap();
+        std::fs::write(dist.path().join(format!("{}.gz", &wasm[1..])), b"gzip").unwrap();
+        std::fs::write(dist.path().join("index.html"), b"<html></html>").unwrap();
+        std::fs::write(dist.path().join("index.html.br"), b"brotli index").unwrap();
+
+        let response = get(dist.path(), wasm, "gzip, deflate, br, zstd").await;
+        assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "application/wasm");
+        assert_eq!(response.headers()[header::VARY], "accept-encoding");
+        assert!(
+            response.headers()[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+
+        let response = get(dist.path(), wasm, "gzip").await;
+        assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+        let response = get(dist.path(), wasm, "identity").await;
+        assert!(response.headers().get(header::CONTENT_ENCODING).is_none());
+
+        // A client route gets index.html, precompressed too.
+        let response = get(dist.path(), "/inspections/new", "br").await;
+        assert_eq!(response.headers()[header::CONTENT_ENCODING], "br");
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
+    }
 
     #[test]
     fn inline_scripts_are_found_and_external_ones_skipped() {
