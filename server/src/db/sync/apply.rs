@@ -21,7 +21,7 @@ use super::batch::{
 };
 use super::{Applied, Author, ChangeRow, Rejection, Tx, reject, to_json};
 use crate::db::photos::PhotoUse;
-use crate::db::{ledger, now};
+use crate::db::{ledger_columns, now};
 use crate::rules;
 
 /// Validates and applies one mutation (`payload` is its decoded payload) to `batch`.
@@ -321,7 +321,7 @@ async fn save_finding(
     let enterprise = batch
         .enterprise(tx, &finding.enterprise_id.to_string(), "")
         .await?;
-    let context = ledger::finding_context(
+    let context = ledger_columns::finding_context(
         &finding,
         &inspection,
         enterprise.as_ref().map(|(_, e)| &**e),

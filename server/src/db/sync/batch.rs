@@ -20,10 +20,11 @@ use zhicha_core::ids::{InspectionId, OrgId, PhotoHash};
 use zhicha_core::model::{Enterprise, EnterpriseSignature, Finding, Inspection, PhotoOwner};
 use zhicha_core::protocol::{Ack, EntityKind, Mutation, MutationPayload};
 use zhicha_core::push::LastWrite;
+use zhicha_core::time::china_date;
 use zhicha_core::wire::WireName;
 
 use super::{Author, ChangeRow, Tx, from_json, to_json};
-use crate::db::ledger::{self, FindingContext};
+use crate::db::ledger_columns::{self, FindingContext};
 use crate::db::photos::{self, PhotoUse};
 use crate::db::{Backend, now};
 
@@ -506,7 +507,7 @@ impl Batch {
         // After the findings: their enterprise columns follow the enterprise's last version.
         for id in &self.refreshed {
             if let Some((_, enterprise)) = self.enterprises.get(id) {
-                ledger::refresh_enterprise(tx, &enterprise).await?;
+                ledger_columns::refresh_enterprise(tx, &enterprise).await?;
             }
         }
 
@@ -603,7 +604,7 @@ impl Batch {
         .await?;
         let mut rows = Rows::new(5);
         for (id, r) in new.iter().chain(&old) {
-            let day = ledger::china_day(r.value.started_at).to_string();
+            let day = china_date(r.value.started_at).to_string();
             for person in &r.value.inspectors {
                 rows.push([
                     (*id).into(),
@@ -644,7 +645,7 @@ impl Batch {
             let mut rows = Rows::new(23);
             for (id, r) in records {
                 let f = &r.value.finding;
-                let c = ledger::finding_columns(f);
+                let c = ledger_columns::finding_columns(f);
                 let context = &r.value.context;
                 rows.push([
                     (*id).into(),
