@@ -189,7 +189,7 @@ impl Store {
         since: &str,
     ) -> Result<(u64, Option<String>), sqlx::Error> {
         let (bytes, oldest): (Option<i64>, Option<String>) = sqlx::query_as(
-            "SELECT SUM(size), MIN(created_at) FROM photos \
+            "SELECT CAST(SUM(size) AS BIGINT), MIN(created_at) FROM photos \
              WHERE uploaded_by = $1 AND created_at >= $2",
         )
         .bind(user.id.to_string())

@@ -194,8 +194,14 @@ impl Reply {
 
 impl TestApp {
     pub async fn start(backend: Backend) -> Self {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Like `start`, with the configuration changed by `adjust` first.
+    pub async fn start_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let (config, schema) = config_for(&backend, dir.path()).await;
+        let (mut config, schema) = config_for(&backend, dir.path()).await;
+        adjust(&mut config);
         let state = AppState::open(config).await.expect("open the server state");
         seed::demo(&state.store, &state.passwords)
             .await
