@@ -2,8 +2,10 @@
 //! redirect), the demo seed on an empty database, and a graceful stop.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt as _;
 use futures_util::FutureExt as _;
 use rustls::ServerConfig;
 use tokio::net::TcpListener;
@@ -82,14 +84,18 @@ pub async fn run(
         }
         None => None,
     };
+    // Handlers see the peer's address as `ConnectInfo<SocketAddr>` (login limits per address).
+    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
     match tls {
         Some(config) => {
-            axum::serve(TlsListener::new(listener, config)?, app(state))
+            // `tap_io` only so that axum's `ConnectInfo<SocketAddr>` applies to this listener.
+            let listener = TlsListener::new(listener, config)?.tap_io(|_| {});
+            axum::serve(listener, service)
                 .with_graceful_shutdown(shutdown)
                 .await?;
         }
         None => {
-            axum::serve(listener, app(state))
+            axum::serve(listener, service)
                 .with_graceful_shutdown(shutdown)
                 .await?;
         }
