@@ -404,7 +404,7 @@ fn csv_error(error: csv::Error) -> ApiError {
     security(("bearer" = [])),
     params(FindingsQuery),
     responses(
-        (status = 200, description = "the workbook (cursor and limit are ignored: every matching row)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 200, description = "the workbook (cursor and limit are ignored: every matching row; past 1,048,575 rows on further sheets 隐患台账（2）, （3）, …; a cell past Excel's 32,767 UTF-16 units is cut with a marker; a date outside 1900-9999 is text)", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         (status = 400, body = zhicha_core::protocol::ErrorResponse),
         (status = 401, body = zhicha_core::protocol::ErrorResponse),
         (status = 403, body = zhicha_core::protocol::ErrorResponse),
@@ -418,7 +418,12 @@ pub async fn xlsx(
     let filters = ledger_filters(&session, &query)?;
     let mut pages = state.store.ledger_pages(filters, session.orgs, Utc::now());
     let folder = state.config.data.join(TEMP_FOLDER);
-    let file = TempFile::new(&folder)?;
+    let file = {
+        let folder = folder.clone();
+        tokio::task::spawn_blocking(move || TempFile::new(&folder))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))??
+    };
     let mut book = blocking(move || LedgerBook::new(&folder, ROWS_PER_SHEET)).await?;
     while let Some(rows) = pages.next().await? {
         book = blocking(move || {
@@ -454,7 +459,7 @@ pub async fn xlsx(
     security(("bearer" = [])),
     params(FindingsQuery),
     responses(
-        (status = 200, description = "UTF-8 CSV with a byte-order mark, same columns as the workbook", content_type = "text/csv"),
+        (status = 200, description = "UTF-8 CSV with a byte-order mark, same columns as the workbook; a text cell starting with =, +, -, @, tab or carriage return is prefixed with '", content_type = "text/csv"),
         (status = 400, body = zhicha_core::protocol::ErrorResponse),
         (status = 401, body = zhicha_core::protocol::ErrorResponse),
         (status = 403, body = zhicha_core::protocol::ErrorResponse),
@@ -501,4 +506,43 @@ pub async fn csv(
         body,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_that_starts_like_a_formula_gets_a_quote_in_csv() {
+        for text in ["=1+1", "+x", "-x", "@SUM(1)", "\tx", "\rx"] {
+            assert_eq!(csv_text(text), format!("'{text}"));
+        }
+        for text in ["", "安全出口", "x=1", " =1", "'=1"] {
+            assert_eq!(csv_text(text), text);
+        }
+    }
+
+    #[test]
+    fn excel_text_is_cut_at_whole_characters_within_the_limit() {
+        let fits = "字".repeat(CELL_UNITS);
+        assert_eq!(excel_text(&fits), fits);
+        // A character of two units straddles the limit after the odd `a`.
+        let long = format!("a{}", "𠀀".repeat(20_000));
+        let cut = excel_text(&long);
+        assert!(cut.ends_with(CUT_MARKER));
+        assert!(cut.encode_utf16().count() <= CELL_UNITS);
+        assert!(cut.encode_utf16().count() >= CELL_UNITS - 1);
+        assert!(long.starts_with(cut.strip_suffix(CUT_MARKER).unwrap()));
+    }
+
+    #[test]
+    fn dates_outside_excels_range_are_not_excel_dates() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        assert!(excel_date(day(1899, 12, 31)).is_none());
+        assert!(excel_date(day(1800, 6, 1)).is_none());
+        assert!(excel_date(day(-44, 3, 15)).is_none());
+        assert!(excel_date(day(10_000, 1, 1)).is_none());
+        assert!(excel_date(day(1900, 1, 1)).is_some());
+        assert!(excel_date(day(9999, 12, 31)).is_some());
+    }
 }
