@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use zhicha_core::ids::{DeviceId, OrgId};
 use zhicha_core::model::{OrgUnit, Role, User};
 
-use crate::access::Gate;
+use crate::access::{Gate, Workers};
 use crate::config::AuthConfig;
 pub use crate::scope::{Scope, directory_scope, subtree};
 use crate::{ApiError, AppState};
@@ -26,6 +26,8 @@ pub struct Passwords {
     /// it costs exactly what a known one costs.
     dummy: Arc<str>,
     gate: Gate,
+    /// As many threads as slots: the argon2 memory is bounded by them.
+    workers: Workers,
 }
 
 /// The outcome of a password check.
@@ -45,11 +47,15 @@ impl Passwords {
             .hash_password(new_token().as_bytes())
             .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))?
             .to_string();
-        let slots = config.hashing_slots.unwrap_or_else(crate::access::cores);
+        // One core is left to answer everything else while logins are being checked.
+        let slots = config
+            .hashing_slots
+            .unwrap_or_else(|| crate::access::cores().saturating_sub(1).max(1));
         Ok(Self {
             params,
             dummy: dummy.into(),
             gate: Gate::new(slots),
+            workers: Workers::new(slots, "argon2")?,
         })
     }
 
@@ -62,13 +68,14 @@ impl Passwords {
         let argon2 = self.argon2();
         let password = password.to_owned();
         let _slot = self.gate.wait().await;
-        tokio::task::spawn_blocking(move || {
-            argon2
-                .hash_password(password.as_bytes())
-                .map(|hash| hash.to_string())
-                .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
-        })
-        .await?
+        self.workers
+            .run(move || {
+                argon2
+                    .hash_password(password.as_bytes())
+                    .map(|hash| hash.to_string())
+                    .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))
+            })
+            .await?
     }
 
     /// Whether `password` matches `hash`. With `hash` None (unknown user) the same work is done
@@ -82,12 +89,14 @@ impl Passwords {
         let password = password.to_owned();
         let known = hash.is_some();
         let hash = hash.map_or_else(|| self.dummy.to_string(), ToOwned::to_owned);
-        let ok = tokio::task::spawn_blocking(move || {
-            argon2
-                .verify_password(password.as_bytes(), hash.as_str())
-                .is_ok()
-        })
-        .await?;
+        let ok = self
+            .workers
+            .run(move || {
+                argon2
+                    .verify_password(password.as_bytes(), hash.as_str())
+                    .is_ok()
+            })
+            .await?;
         Ok(if ok && known {
             Checked::Match
         } else {

@@ -18,7 +18,7 @@
 //! | `ZHICHA_LOGIN_WINDOW_SECS` | `900` | the login rate-limit window |
 //! | `ZHICHA_CLIENT_IP_HEADER` | unset | behind a reverse proxy: the header that carries the client address (`X-Forwarded-For`: its last entry; `X-Real-IP`); unset: the connection's peer address |
 //! | `ZHICHA_ARGON2_M_KIB` / `ZHICHA_ARGON2_T` / `ZHICHA_ARGON2_P` | `19456` / `2` / `1` | argon2id cost (the recommended defaults; tests lower them) |
-//! | `ZHICHA_HASHING_SLOTS` | the number of cores | password checks run at once; as many again may wait, more answer 503 |
+//! | `ZHICHA_HASHING_SLOTS` | cores − 1 (at least 1) | password checks run at once, each on its own thread with one argon2 block; as many again may wait, more answer 503 |
 //! | `ZHICHA_PHOTO_QUOTA_MB` | `2048` | megabytes of new photos one user may upload within 24 hours (429 past it) |
 //! | `ZHICHA_MAX_UPLOADS` | `16` | photo uploads received at once (503 past it) |
 //! | `ZHICHA_BODY_TIMEOUT_SECS` | `30` | longest pause while a request body arrives (408 past it) |
@@ -139,7 +139,7 @@ pub struct AuthConfig {
     /// Behind a reverse proxy: the request header that carries the client's address.
     #[arg(long, env = "ZHICHA_CLIENT_IP_HEADER")]
     pub client_ip_header: Option<String>,
-    /// Password checks run at once (default: the number of cores).
+    /// Password checks run at once (default: one fewer than the cores, at least one).
     #[arg(long, env = "ZHICHA_HASHING_SLOTS")]
     pub hashing_slots: Option<usize>,
     /// Length of the login rate-limit window in seconds.

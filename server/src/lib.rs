@@ -63,6 +63,7 @@ pub fn app(state: AppState) -> Router {
 
     use axum::http::HeaderName;
     use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+    use tower_http::compression::Predicate as _;
     use tower_http::timeout::RequestBodyTimeoutLayer;
 
     let request_id = HeaderName::from_static("x-request-id");
@@ -77,7 +78,16 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             web::security_headers,
         ))
-        .layer(tower_http::compression::CompressionLayer::new())
+        .layer(
+            // An xlsx is a zip already; compressing it again only costs time.
+            tower_http::compression::CompressionLayer::new().compress_when(
+                tower_http::compression::DefaultPredicate::new().and(
+                    tower_http::compression::predicate::NotForContentType::const_new(
+                        "application/vnd.openxmlformats",
+                    ),
+                ),
+            ),
+        )
         .layer(axum::middleware::from_fn_with_state(
             handler_timeout,
             access::handler_timeout,

@@ -60,7 +60,7 @@ impl Store {
             detail: None,
         };
         append_changes(&mut tx, self.backend, &[change]).await?;
-        super::ledger::refresh_enterprise(&mut tx, enterprise).await?;
+        super::ledger_columns::refresh_enterprise(&mut tx, enterprise).await?;
         tx.commit().await
     }
 

@@ -211,10 +211,6 @@ fn parse_time(text: &str) -> Result<DateTime<Utc>, sqlx::Error> {
 /// The China date of a time.
 pub use zhicha_core::time::china_date as china_day;
 
-/// Kept where the directory calls it (an enterprise's columns on its findings); it lives with
-/// the other write-side columns.
-pub(crate) use super::ledger_columns::refresh_enterprise;
-
 #[derive(FromRow)]
 struct PageRow {
     rev: i64,
