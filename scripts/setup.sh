@@ -83,9 +83,16 @@ ensure_node() {
   wasm-opt --version | grep -q "version_$BINARYEN_VERSION" || die "wasm-opt is not version $BINARYEN_VERSION"
 }
 
+# Chromium and chromedriver, plus what the HTTPS end-to-end test needs to make its own certificate
+# authority (openssl) and have a Chromium profile trust it (certutil, from libnss3-tools).
 ensure_chromium() {
-  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then return; fi
-  apt_install chromium chromium-driver
+  local missing=()
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    missing+=(chromium chromium-driver)
+  fi
+  command -v certutil >/dev/null || missing+=(libnss3-tools)
+  command -v openssl >/dev/null || missing+=(openssl)
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
 # PostgreSQL on 127.0.0.1:5432 with trust auth and a database `test`, as the tests expect.
@@ -114,18 +121,25 @@ ensure_postgres() {
 }
 
 # Builds dist/ in release and checks that Trunk really ran wasm-opt $BINARYEN_VERSION on it.
+# The wasm is built with the size-optimised cargo profile `wasm-release` (Cargo.toml); Trunk's
+# post_build hook (scripts/precache.mjs) fills the service worker's precache list and writes the
+# brotli and gzip copies of dist/ that the server sends.
 build_pwa() {
   say "building the PWA (release, wasm-opt $BINARYEN_VERSION)"
   local log="${CARGO_TARGET_DIR:-$ROOT/target}/trunk-build.log"
   mkdir -p "$(dirname "$log")"
   (cd "$ROOT" && cargo fetch --locked >/dev/null) || return 1
-  if ! (cd "$ROOT" && RUST_LOG="trunk=debug,info" trunk build --release --offline >"$log" 2>&1); then
+  if ! (cd "$ROOT" && RUST_LOG="trunk=debug,info" trunk build --release --cargo-profile wasm-release --offline >"$log" 2>&1); then
     grep -v ' DEBUG ' "$log" | tail -40 >&2
     return 1
   fi
   grep -v ' DEBUG ' "$log" | grep -E 'hook|success' >&2 || true
   if ! grep -q "wasm-opt detected_version=version_$BINARYEN_VERSION" "$log" || ! grep -q "calling wasm-opt" "$log"; then
     echo "error: trunk did not run wasm-opt version_$BINARYEN_VERSION (see $log)" >&2
+    return 1
+  fi
+  if ! compgen -G "$ROOT/dist/*_bg.wasm.br" >/dev/null || ! [ -f "$ROOT/dist/index.html.gz" ]; then
+    echo "error: dist/ has no precompressed copies (scripts/precache.mjs did not run; see $log)" >&2
     return 1
   fi
 }

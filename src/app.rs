@@ -5,6 +5,7 @@ use leptos_router::components::Router;
 use leptos_router::hooks::use_location;
 use leptos_router::location::{BrowserUrl, LocationProvider};
 
+use crate::components::secure_context::SecureContextNotice;
 use crate::components::update_banner::UpdateBanner;
 use crate::pages::view_for_path;
 use crate::{pwa, state, sync};
@@ -18,11 +19,16 @@ pub fn App() -> impl IntoView {
     let unsynced = state::provide_unsynced();
     sync::engine::provide_sync_engine(unsynced);
     let (update_ready, set_update_ready) = signal(false);
-    leptos::task::spawn_local(async move {
-        if let Err(error) = pwa::register_service_worker(move || set_update_ready.set(true)).await {
-            leptos::logging::warn!("{error}");
-        }
-    });
+    // On plain HTTP there is no service worker to register: SecureContextNotice says why.
+    if pwa::is_secure_context() {
+        leptos::task::spawn_local(async move {
+            if let Err(error) =
+                pwa::register_service_worker(move || set_update_ready.set(true)).await
+            {
+                leptos::logging::warn!("{error}");
+            }
+        });
+    }
     gloo::timers::callback::Interval::new(UPDATE_CHECK_MS, || {
         leptos::task::spawn_local(pwa::check_for_update());
     })
@@ -33,6 +39,7 @@ pub fn App() -> impl IntoView {
                 <span class="app-bar__title">{zhicha_core::APP_NAME}</span>
                 <span class="app-bar__subtitle">"安全生产现场检查"</span>
             </header>
+            <SecureContextNotice />
             <UpdateBanner ready=update_ready />
             <main class="app-main">
                 <CurrentPage />

@@ -15,6 +15,12 @@ const SKIP_WAITING: &str = "zhicha:skip-waiting";
 /// How often the page looks for an installed, waiting new version.
 const WAITING_POLL_MS: u32 = 2_000;
 
+/// False on plain HTTP to anything but this device itself: the browser then gives no service
+/// worker, no install, no persistent storage and no `crypto.subtle`.
+pub fn is_secure_context() -> bool {
+    web_sys::window().is_some_and(|window| window.is_secure_context())
+}
+
 fn container() -> Option<ServiceWorkerContainer> {
     let navigator = web_sys::window()?.navigator();
     // Absent on insecure origins and in some embedded browsers: the app then runs online only.
