@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use crate::pwa::{self, StorageStatus};
 use crate::state::{self, logout_refusal, use_unsynced};
+use crate::sync;
 
 fn megabytes(bytes: f64) -> String {
     format!("{:.1} MB", bytes / 1_048_576.0)
@@ -21,9 +22,18 @@ pub fn StorageGuardian() -> impl IntoView {
                 Err(e) => e.to_string(),
                 Ok(counts) => match logout_refusal(counts) {
                     Some(refusal) => refusal,
-                    None => match async { state::db().await?.clear_session().await }.await {
-                        Ok(()) => "已退出登录。".to_owned(),
+                    None => match state::db().await {
                         Err(e) => e.to_string(),
+                        Ok(db) => match db.clear_session().await {
+                            Err(e) => e.to_string(),
+                            // The phone is logged out either way; the server is told now, or
+                            // on the next connection.
+                            Ok(()) if sync::revoke_pending(&db).await => {
+                                "已退出登录，服务器上的登录令牌已注销。".to_owned()
+                            }
+                            Ok(()) => "已退出登录。本机暂未联网，登录令牌将在下次联网时在服务器上注销。"
+                                .to_owned(),
+                        },
                     },
                 },
             };

@@ -27,6 +27,8 @@ pub(crate) const SCHEMA_VERSION_KEY: &str = "schema_version";
 const DEVICE_ID_KEY: &str = "device_id";
 /// The signed-in session (token, user, expiry), kept so the app opens offline.
 pub(crate) const SESSION_KEY: &str = "session";
+/// Tokens of sessions logged out on this device, still to be revoked on the server.
+const REVOKE_KEY: &str = "revoke_tokens";
 /// The device's document-number counters (`documents::DocumentCounter`).
 const DOC_COUNTER_KEY: &str = "doc_counter";
 
@@ -147,13 +149,38 @@ impl Db {
         self.put_meta(SESSION_KEY, session).await
     }
 
-    /// Forgets the signed-in session. Callers check first that nothing is unsynced.
+    /// Forgets the signed-in session. Callers check first that nothing is unsynced. Its token
+    /// joins the tokens still to be revoked on the server, in the same transaction, so a
+    /// logout offline is finished (`revoke_pending`) on the next connection.
     pub async fn clear_session(&self) -> Result<(), StorageError> {
+        let Some(session) = self.session().await? else {
+            return Ok(());
+        };
+        let mut pending = self.pending_revocations().await?;
+        if !pending.contains(&session.token) {
+            pending.push(session.token);
+        }
+        let pending = to_js(&pending)?;
         let tx = self.write(&[META])?;
         write_all(tx, async |tx| {
-            Ok(tx.store(META)?.delete(key(SESSION_KEY)).await?)
+            let store = tx.store(META)?;
+            store.delete(key(SESSION_KEY)).await?;
+            store.put(&pending, Some(&key(REVOKE_KEY))).await?;
+            Ok(())
         })
         .await
+    }
+
+    /// Tokens of sessions logged out here that the server has not yet been told of.
+    pub async fn pending_revocations(&self) -> Result<Vec<String>, StorageError> {
+        Ok(self.get_meta(REVOKE_KEY).await?.unwrap_or_default())
+    }
+
+    /// The server revoked (or no longer knows) `token`.
+    pub async fn revocation_done(&self, token: &str) -> Result<(), StorageError> {
+        let mut pending = self.pending_revocations().await?;
+        pending.retain(|t| t != token);
+        self.put_meta(REVOKE_KEY, &pending).await
     }
 
     // ----- reference data from the server (no outbox) -----

@@ -5,8 +5,8 @@ use serde::de::DeserializeOwned;
 use web_sys::Blob;
 use zhicha_core::ids::{DeviceId, InspectionId, PhotoHash};
 use zhicha_core::protocol::{
-    BootstrapResponse, ErrorBody, ErrorResponse, LoginRequest, LoginResponse, PullResponse,
-    PushRequest, PushResponse, ReceiptResponse,
+    BootstrapResponse, ErrorBody, ErrorResponse, LoginRequest, LoginResponse, PasswordChange,
+    PullResponse, PushRequest, PushResponse, ReceiptResponse,
 };
 
 pub(super) const API: &str = "/api/v1";
@@ -49,7 +49,7 @@ impl SyncError {
             Self::Offline
                 | Self::Server(_)
                 | Self::Refused {
-                    status: 408 | 429,
+                    status: 408 | 429 | 503,
                     ..
                 }
         )
@@ -66,7 +66,7 @@ impl SyncError {
                 status,
                 code,
                 message,
-            } if !matches!(status, 401 | 403 | 404 | 405 | 408 | 429) && code != HTTP_CODE => {
+            } if !matches!(status, 401 | 403 | 404 | 405 | 408 | 429 | 503) && code != HTTP_CODE => {
                 Some(ErrorBody::new(code.clone(), message.clone()))
             }
             _ => None,
@@ -96,6 +96,18 @@ async fn check(response: Response) -> Result<Response, SyncError> {
     match response.status() {
         200..=299 => Ok(response),
         401 => Err(SyncError::Unauthorized),
+        // The server itself is busy (its JSON error says so): retried, its message shown.
+        503 if is_json(&response) => {
+            let body = response
+                .json::<ErrorResponse>()
+                .await
+                .map_err(|e| SyncError::Protocol(e.to_string()))?;
+            Err(SyncError::Refused {
+                status: 503,
+                code: body.error.code,
+                message: body.error.message,
+            })
+        }
         // A proxy or the dev server answering for a dead backend.
         502..=504 => Err(SyncError::Offline),
         status @ 500..=599 => Err(SyncError::Server(status)),
@@ -111,6 +123,13 @@ async fn check(response: Response) -> Result<Response, SyncError> {
             })
         }
     }
+}
+
+fn is_json(response: &Response) -> bool {
+    response
+        .headers()
+        .get("content-type")
+        .is_some_and(|t| t.starts_with("application/json"))
 }
 
 pub(super) async fn json<T: DeserializeOwned>(response: Response) -> Result<T, SyncError> {
@@ -141,6 +160,29 @@ pub async fn login(
             message: "用户名或密码错误".to_owned(),
         }),
         other => json(other?).await,
+    }
+}
+
+/// `POST /auth/logout`: the server revokes the token. A token it no longer takes (expired,
+/// revoked already) is as good as revoked.
+pub async fn logout(token: &str) -> Result<(), SyncError> {
+    match send(authorized(Request::post(&format!("{API}/auth/logout")), token).build()).await {
+        Ok(_) | Err(SyncError::Unauthorized) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `POST /auth/password`: the signed-in user's new password; their other sessions end.
+pub async fn change_password(token: &str, change: &PasswordChange) -> Result<(), SyncError> {
+    let request = authorized(Request::post(&format!("{API}/auth/password")), token).json(change);
+    match send(request).await {
+        Ok(_) => Ok(()),
+        Err(SyncError::Unauthorized) => Err(SyncError::Refused {
+            status: 401,
+            code: "bad_credentials".to_owned(),
+            message: "原密码不正确，或登录已过期".to_owned(),
+        }),
+        Err(e) => Err(e),
     }
 }
 

@@ -38,6 +38,7 @@ pub async fn live_session(db: &Db) -> Result<Session, SyncError> {
 /// One full round: records first, then their photos, then what changed on the server, then
 /// the receipts that tell the inspector the evidence is complete.
 pub async fn sync_once(db: &Db) -> Result<SyncReport, SyncError> {
+    revoke_pending(db).await;
     let session = live_session(db).await?;
     let token = session.token.as_str();
     let mut report = SyncReport::default();
@@ -47,6 +48,21 @@ pub async fn sync_once(db: &Db) -> Result<SyncReport, SyncError> {
     pull_changes(db, token, &mut report).await?;
     check_receipts(db, &session).await?;
     Ok(report)
+}
+
+/// Tells the server of sessions logged out on this device while it was offline. What fails
+/// stays pending for the next round; it never holds up the sync itself. True when none is left.
+pub async fn revoke_pending(db: &Db) -> bool {
+    let Ok(pending) = db.pending_revocations().await else {
+        return false;
+    };
+    let mut left = pending.len();
+    for token in pending {
+        if api::logout(&token).await.is_ok() && db.revocation_done(&token).await.is_ok() {
+            left -= 1;
+        }
+    }
+    left == 0
 }
 
 /// Pushes the queue in batches, each step decided by core: what goes out (`cut_batch`), what
