@@ -1,6 +1,7 @@
 // End-to-end harness: the real zhicha-server binary serving the built PWA, and headless Chromium.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -24,21 +25,38 @@ async function freePort() {
   });
 }
 
-/** A running zhicha-server over a fresh data folder. `stop()` kills it; `start()` runs it again. */
+/**
+ * A running zhicha-server over a fresh data folder. `stop()` kills it; `start()` runs it again.
+ * With `tls` ({ cert, key, ca, host }: PEM file paths, the CA's PEM text and the name the
+ * certificate is for) it speaks HTTPS and `url` is `https://<host>:<port>`; the browser must map
+ * that name to 127.0.0.1 (see `hostResolverArgs`).
+ */
 export class Server {
-  static async start(extraArgs = [], env = {}) {
-    const server = new Server(await freePort(), mkdtempSync(join(tmpdir(), 'zhicha-e2e-')), extraArgs, env);
+  static async start(extraArgs = [], env = {}, tls = null) {
+    const server = new Server(await freePort(), mkdtempSync(join(tmpdir(), 'zhicha-e2e-')), extraArgs, env, tls);
     await server.start();
     return server;
   }
 
-  constructor(port, data, extraArgs, env = {}) {
+  constructor(port, data, extraArgs, env = {}, tls = null) {
     this.port = port;
-    this.env = env;
+    this.env = tls ? { ...env, ZHICHA_TLS_CERT: tls.cert, ZHICHA_TLS_KEY: tls.key } : env;
+    this.tls = tls;
     this.data = data;
     this.extraArgs = extraArgs;
-    this.url = `http://127.0.0.1:${port}`;
+    this.url = tls ? `https://${tls.host}:${port}` : `http://127.0.0.1:${port}`;
     this.log = '';
+  }
+
+  /** True once /healthz answers 200 (over HTTPS trusting only the test's own CA). */
+  healthy() {
+    if (!this.tls) return fetch(`${this.url}/healthz`).then((r) => r.ok, () => false);
+    return new Promise((ok) => {
+      const request = httpsGet({
+        host: '127.0.0.1', port: this.port, path: '/healthz', servername: this.tls.host, ca: this.tls.ca,
+      }, (response) => { response.resume(); ok(response.statusCode === 200); });
+      request.on('error', () => ok(false));
+    });
   }
 
   async start() {
@@ -56,7 +74,7 @@ export class Server {
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
       const up = await Promise.race([
-        fetch(`${this.url}/healthz`).then((r) => r.ok, () => false),
+        this.healthy(),
         exited,
       ]);
       if (up) return;
@@ -91,14 +109,20 @@ export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, env: BROWSER_ENV });
 }
 
+/** Chromium arguments that make `host` resolve to 127.0.0.1 (a name, not localhost: a real origin). */
+export const hostResolverArgs = (host) => [`--host-resolver-rules=MAP ${host} 127.0.0.1`];
+
 /**
  * A browser with a real profile on disk (not incognito), as an installed app has. Returns the
- * context; `dispose()` closes it and removes the profile.
+ * context; `dispose()` closes it and removes the profile. `home` sets `$HOME` for the browser
+ * (Chromium on Linux reads the certificate authorities a user trusts from `$HOME/.pki/nssdb`);
+ * `args` are added to the usual flags; `options` go to the context (geolocation, permissions).
  */
-export async function launchProfile() {
+export async function launchProfile({ home, args = [], options = {} } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'zhicha-profile-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, args: CHROMIUM_ARGS, env: BROWSER_ENV, viewport: { width: 390, height: 844 }, locale: 'zh-CN',
+    executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...args], env: home ? { ...BROWSER_ENV, HOME: home } : BROWSER_ENV,
+    viewport: { width: 390, height: 844 }, locale: 'zh-CN', ...options,
   });
   context.dispose = async () => {
     await context.close();
