@@ -1,5 +1,5 @@
 //! The authorization matrix: every endpoint × role × org relation against an expected status
-//! table, on SQLite and PostgreSQL. The records belong to team 1 (执法一中队, made by
+//! table, and crafted pushes against the outcome each caller must get, on SQLite and PostgreSQL. The records belong to team 1 (执法一中队, made by
 //! `inspector1`); the callers are nobody, a forged token, the owner, a teammate, the team's
 //! leader, an inspector of team 2 and the bureau's admin.
 
@@ -75,9 +75,75 @@ const MATRIX: &[(&str, [u16; 7])] = &[
         "GET /api/v1/findings/{team 1 finding}/revisions",
         [401, 401, 200, 200, 200, 403, 200],
     ),
+    ("GET /healthz", [200, 200, 200, 200, 200, 200, 200]),
+    ("GET /readyz", [200, 200, 200, 200, 200, 200, 200]),
+    ("GET /api/v1/findings", [401, 401, 403, 403, 200, 403, 200]),
+    (
+        "GET /api/v1/findings?team={team 2}",
+        [401, 401, 403, 403, 403, 403, 200],
+    ),
+    ("GET /api/v1/stats", [401, 401, 403, 403, 200, 403, 200]),
+    (
+        "GET /api/v1/stats?team={team 2}",
+        [401, 401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "GET /api/v1/ledger.csv",
+        [401, 401, 403, 403, 200, 403, 200],
+    ),
+    (
+        "GET /api/v1/ledger.xlsx",
+        [401, 401, 403, 403, 200, 403, 200],
+    ),
+    (
+        "GET /api/v1/ledger.csv?team={team 2}",
+        [401, 401, 403, 403, 403, 403, 200],
+    ),
+    // Five wrong passwords for one name from one address, then the limit.
+    (
+        "POST /api/v1/auth/login (inspector1, wrong password)",
+        [401, 401, 401, 401, 401, 429, 429],
+    ),
+    (
+        "POST /api/v1/auth/password (wrong current password)",
+        [401, 401, 401, 401, 401, 401, 401],
+    ),
     (
         "POST /api/v1/auth/logout",
         [401, 401, 204, 204, 204, 204, 204],
+    ),
+];
+
+/// Crafted pushes, as each signed-in caller (owner, teammate, team leader, other team, admin):
+/// what the server does with the one mutation (`applied`, or the rejection's code).
+const CRAFTED: &[(&str, [&str; 5])] = &[
+    // A leader reviews findings but does not write the inspector's fields.
+    (
+        "finding.save of team 1's finding, text changed",
+        ["applied", "applied", "forbidden", "forbidden", "applied"],
+    ),
+    // The team in a payload is never taken: the finding stays where it is stored.
+    (
+        "finding.save of team 1's finding, moved to team 2",
+        [
+            "applied, still in team 1",
+            "applied, still in team 1",
+            "forbidden",
+            "forbidden",
+            "applied, still in team 1",
+        ],
+    ),
+    // Scope does not stop the admin; an inspection needs its inspectors' 执法证号, which the
+    // demo admin lacks.
+    (
+        "inspection.save of a new inspection in team 2",
+        [
+            "forbidden",
+            "forbidden",
+            "forbidden",
+            "applied",
+            "validation",
+        ],
     ),
 ];
 
@@ -92,12 +158,16 @@ struct Fixture {
     unreferenced: PhotoHash,
     pack: String,
     owner_device: DeviceId,
+    finding_record: zhicha_core::model::Finding,
+    other_team: String,
+    enterprise: zhicha_core::ids::EnterpriseId,
 }
 
 /// Team 1's inspection with a finding and an uploaded evidence photo, plus a photo uploaded by
 /// inspector3 that no record references.
 async fn fixture(t: &TestApp, owner: &Device, stranger: &Device) -> Fixture {
-    let inspection = owner.inspection(t.some_enterprise(owner).await);
+    let enterprise = t.some_enterprise(owner).await;
+    let inspection = owner.inspection(enterprise);
     let photo_bytes = jpeg(20_000, 7);
     let photo = PhotoHash::of_bytes(&photo_bytes);
     let mut finding = owner.finding(&inspection);
@@ -156,6 +226,9 @@ async fn fixture(t: &TestApp, owner: &Device, stranger: &Device) -> Fixture {
         unreferenced,
         pack,
         owner_device: owner.device_id,
+        finding_record: finding,
+        other_team: stranger.user.org_id.to_string(),
+        enterprise,
     }
 }
 
@@ -229,6 +302,45 @@ async fn check(t: &TestApp, f: &Fixture, row: &str, token: Option<&str>, device:
             None,
         ),
         "POST /api/v1/auth/logout" => (Method::POST, "/api/v1/auth/logout".into(), None),
+        "GET /healthz" => (Method::GET, "/healthz".into(), None),
+        "GET /readyz" => (Method::GET, "/readyz".into(), None),
+        "GET /api/v1/findings" => (Method::GET, "/api/v1/findings".into(), None),
+        "GET /api/v1/findings?team={team 2}" => (
+            Method::GET,
+            format!("/api/v1/findings?team={}", f.other_team),
+            None,
+        ),
+        "GET /api/v1/stats" => (Method::GET, "/api/v1/stats".into(), None),
+        "GET /api/v1/stats?team={team 2}" => (
+            Method::GET,
+            format!("/api/v1/stats?team={}", f.other_team),
+            None,
+        ),
+        "GET /api/v1/ledger.csv" => (Method::GET, "/api/v1/ledger.csv".into(), None),
+        "GET /api/v1/ledger.xlsx" => (Method::GET, "/api/v1/ledger.xlsx".into(), None),
+        "GET /api/v1/ledger.csv?team={team 2}" => (
+            Method::GET,
+            format!("/api/v1/ledger.csv?team={}", f.other_team),
+            None,
+        ),
+        "POST /api/v1/auth/login (inspector1, wrong password)" => (
+            Method::POST,
+            "/api/v1/auth/login".into(),
+            Some(
+                json!({"username": "inspector1", "password": "guess", "device_id": device})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        ),
+        "POST /api/v1/auth/password (wrong current password)" => (
+            Method::POST,
+            "/api/v1/auth/password".into(),
+            Some(
+                json!({"current_password": "guess", "new_password": "a-new-password-1"})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        ),
         other => panic!("no request for row {other}"),
     };
     let mut request = Request::builder().method(method.clone()).uri(&path);
@@ -261,6 +373,58 @@ async fn check(t: &TestApp, f: &Fixture, row: &str, token: Option<&str>, device:
     status.as_u16()
 }
 
+/// Pushes the row's crafted mutation from `device` and returns `applied` or the rejection code.
+async fn crafted(t: &TestApp, f: &Fixture, row: &str, device: &Device) -> String {
+    let stored_rev = || async {
+        let mut db = t.database().await;
+        let rev: i64 = sqlx::query_scalar("SELECT rev FROM findings WHERE id = $1")
+            .bind(&f.finding)
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        rev
+    };
+    let mutation = match row {
+        "finding.save of team 1's finding, text changed" => {
+            let mut finding = f.finding_record.clone();
+            finding.description =
+                format!("{} 由 {} 修改", finding.description, device.user.username);
+            device.save_finding(&finding, Some(stored_rev().await))
+        }
+        "finding.save of team 1's finding, moved to team 2" => {
+            let mut finding = f.finding_record.clone();
+            finding.org_id = f.other_team.parse().unwrap();
+            device.save_finding(&finding, Some(stored_rev().await))
+        }
+        "inspection.save of a new inspection in team 2" => {
+            let mut inspection = device.inspection(f.enterprise);
+            inspection.org_id = f.other_team.parse().unwrap();
+            device.save_inspection(&inspection, None)
+        }
+        other => panic!("no mutation for row {other}"),
+    };
+    let reply = t.push_raw(device, &[mutation]).await;
+    assert_eq!(reply.status, StatusCode::OK, "{row}: {}", reply.json());
+    let ack = &reply.json()["acks"][0];
+    match ack["status"].as_str() {
+        Some("applied") if row.contains("moved to team 2") => {
+            let mut db = t.database().await;
+            let org: String = sqlx::query_scalar("SELECT org_id FROM findings WHERE id = $1")
+                .bind(&f.finding)
+                .fetch_one(&mut db)
+                .await
+                .unwrap();
+            if org == f.other_team {
+                "applied, moved".to_owned()
+            } else {
+                "applied, still in team 1".to_owned()
+            }
+        }
+        Some("applied") => "applied".to_owned(),
+        _ => ack["error"]["code"].as_str().unwrap_or("?").to_owned(),
+    }
+}
+
 async fn every_endpoint_answers_every_caller_as_the_table_says(backend: Backend) {
     let t = TestApp::start(backend).await;
     let mut devices = Vec::new();
@@ -270,6 +434,19 @@ async fn every_endpoint_answers_every_caller_as_the_table_says(backend: Backend)
     let f = fixture(&t, &devices[0], &devices[3]).await;
     let forged = "0".repeat(64);
     let mut mismatches = Vec::new();
+    // Crafted pushes first: the table ends with every caller logging out.
+    for (row, expected) in CRAFTED {
+        for (column, device) in devices.iter().enumerate() {
+            let got = crafted(&t, &f, row, device).await;
+            if got != expected[column] {
+                mismatches.push(format!(
+                    "crafted {row} as {}: expected {}, got {got}",
+                    CALLERS[column + 2],
+                    expected[column]
+                ));
+            }
+        }
+    }
     for (row, expected) in MATRIX {
         for (column, caller) in CALLERS.iter().enumerate() {
             let (token, device) = match column {
