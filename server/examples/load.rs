@@ -50,15 +50,29 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 
 async fn login(client: &reqwest::Client, base: &str, username: &str) -> Device {
     let device_id = DeviceId::new();
-    let body: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({ "username": username, "password": "zhicha-demo", "device_id": device_id }))
-        .send()
-        .await
-        .expect("login")
-        .json()
-        .await
-        .expect("login answer");
+    // The server checks a bounded number of passwords at once and asks the rest to come back
+    // (503 with Retry-After), as the app does.
+    let body: Value = loop {
+        let response = client
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(
+                &json!({ "username": username, "password": "zhicha-demo", "device_id": device_id }),
+            )
+            .send()
+            .await
+            .expect("login");
+        if response.status() == reqwest::StatusCode::SERVICE_UNAVAILABLE {
+            let after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1);
+            tokio::time::sleep(Duration::from_millis(after * 1000 / 4 + 50)).await;
+            continue;
+        }
+        break response.json().await.expect("login answer");
+    };
     let user: User = serde_json::from_value(body["user"].clone()).expect("user in login answer");
     Device {
         token: body["token"].as_str().expect("token").to_owned(),
