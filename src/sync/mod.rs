@@ -44,9 +44,17 @@ pub async fn sync_once(db: &Db) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
     db.prune_sent_log(Utc::now()).await?;
     push_outbox(db, &session, &mut report).await?;
-    upload_photos(db, token, &mut report).await?;
+    // A photo the server will take later (its quota for the day spent, too busy now) must not
+    // keep the phone from hearing what changed: pull anyway, then report it.
+    let photos = upload_photos(db, token, &mut report).await;
+    if let Err(error) = &photos
+        && !error.is_transient()
+    {
+        return Err(error.clone());
+    }
     pull_changes(db, token, &mut report).await?;
     check_receipts(db, &session).await?;
+    photos?;
     Ok(report)
 }
 
