@@ -15,6 +15,7 @@ const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
 // more is better, and the target (a minimum advantage over the peer, or an absolute budget).
 const ROWS = [
   { what: 'First load, gzip -9', z: 'first-load/zhicha', peer: 'first-load/odk-web-forms', peerName: 'ODK Web Forms bundle', budget: 350 },
+  { what: 'First visit, bytes received from the server', z: 'first-visit/zhicha', peer: null, peerName: 'page + service-worker precache, as sent (CDP)' },
   { what: '1,000 findings stored (bulk)', z: 'findings-write/zhicha', peer: 'findings-write/pouchdb', peerName: 'PouchDB bulkDocs', floor: 'findings-write/raw-idb', target: 2 },
   { what: '1,000 findings read back', z: 'findings-read/zhicha', peer: 'findings-read/pouchdb', peerName: 'PouchDB allDocs', floor: 'findings-read/raw-idb' },
   { what: '100 photos of 270 KB stored (bulk)', z: 'photos-write/zhicha', peer: 'photos-write/pouchdb', peerName: 'PouchDB bulkDocs + attachments', floor: 'photos-write/raw-idb', target: 3 },
@@ -90,7 +91,7 @@ BENCH_RUNS=5 scripts/bench # more runs per figure (default ${meta.runs})
 
 It needs nothing but a Debian machine that reaches crates.io, npm and Debian's packages: it
 sources \`scripts/setup.sh\` (Rust, Trunk, wasm-bindgen, binaryen, Chromium, PostgreSQL), builds the
-release PWA and the server binary (\`cargo build --profile server -p zhicha-server\`), and installs
+release PWA and the server binary (\`cargo build --release -p zhicha-server\`), and installs
 the peers with \`npm ci --ignore-scripts\` in \`bench/\` (pinned in \`bench/package-lock.json\`).
 PostgreSQL is \`ZHICHA_BENCH_PG_URL\` (default \`postgres://postgres@127.0.0.1:5432/test\`; a fresh
 database is created and dropped per run); without it the PostgreSQL rows say "not measured".

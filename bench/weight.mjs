@@ -14,10 +14,10 @@ const walk = (dir) => readdirSync(dir).flatMap((name) => {
   return statSync(path).isDirectory() ? walk(path) : [path];
 });
 
-// zhicha: every file of dist/. The page loads index.html, the JS glue, the wasm, the CSS, the
-// manifest and icons; the service worker then precaches the whole shell, so everything in dist/
-// is downloaded by the first visit.
-const files = walk(dist);
+// zhicha: every file of dist/ (not the .br/.gz copies the server sends in their place). The page
+// loads index.html, the JS glue, the wasm, the CSS, the manifest and icons; the service worker
+// then precaches the whole shell. What the browser really receives is first-visit.mjs's figure.
+const files = walk(dist).filter((file) => !/\.(br|gz)$/.test(file));
 let total = 0;
 const parts = files.map((file) => {
   const size = gz(file);
