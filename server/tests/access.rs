@@ -4,13 +4,11 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
-use common::{Backend, Reply, TestApp, jpeg};
+use common::{Backend, Reply, TestApp, jpeg, login_from};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use zhicha_core::ids::DeviceId;
@@ -24,20 +22,6 @@ on_both_backends!(
     the_photo_quota_stops_new_photos_but_not_held_ones,
     readiness_checks_the_database_and_the_photo_store,
 );
-
-/// A login request from `address` (as the connection's peer).
-fn login_from(address: &str, username: &str, password: &str) -> Request<Body> {
-    let mut request = Request::post("/api/v1/auth/login")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            json!({ "username": username, "password": password, "device_id": DeviceId::new() })
-                .to_string(),
-        ))
-        .unwrap();
-    let peer: SocketAddr = format!("{address}:40000").parse().unwrap();
-    request.extensions_mut().insert(ConnectInfo(peer));
-    request
-}
 
 fn retry_after(reply: &Reply) -> i64 {
     reply

@@ -4,28 +4,10 @@
 
 mod common;
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
-use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{Request, StatusCode, header};
-use common::{Backend, TestApp};
-use serde_json::json;
-use zhicha_core::ids::DeviceId;
-
-fn login(username: &str, password: &str) -> Request<Body> {
-    let mut request = Request::post("/api/v1/auth/login")
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            json!({ "username": username, "password": password, "device_id": DeviceId::new() })
-                .to_string(),
-        ))
-        .unwrap();
-    let peer: SocketAddr = "192.0.2.20:40000".parse().unwrap();
-    request.extensions_mut().insert(ConnectInfo(peer));
-    request
-}
+use axum::http::StatusCode;
+use common::{Backend, TestApp, login_from};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_user_name_takes_as_long_as_a_known_one() {
@@ -49,7 +31,9 @@ async fn an_unknown_user_name_takes_as_long_as_a_known_one_on(backend: Backend) 
     for i in 0..15 {
         for (name, times) in [("leader1", &mut known), ("no-such-user", &mut unknown)] {
             let started = Instant::now();
-            let reply = t.send(login(name, &format!("wrong-{i}"))).await;
+            let reply = t
+                .send(login_from("192.0.2.20", name, &format!("wrong-{i}")))
+                .await;
             times.push(started.elapsed());
             reply.assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
         }

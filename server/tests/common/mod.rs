@@ -457,6 +457,23 @@ impl Device {
     }
 }
 
+/// A login request as if from `address` (the connection's peer, which the per-address login
+/// limit counts).
+pub fn login_from(address: &str, username: &str, password: &str) -> Request<Body> {
+    let mut request = Request::post("/api/v1/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({ "username": username, "password": password, "device_id": DeviceId::new() })
+                .to_string(),
+        ))
+        .unwrap();
+    let peer: std::net::SocketAddr = format!("{address}:40000").parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    request
+}
+
 /// Bytes that look like a JPEG (magic number) followed by `n` bytes of `fill`.
 pub fn jpeg(n: usize, fill: u8) -> Vec<u8> {
     let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
