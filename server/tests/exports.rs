@@ -251,7 +251,7 @@ async fn the_workbook_writes_dates_outside_excels_range_as_text(backend: Backend
             .find(|&r| {
                 sheet
                     .get((r, DESCRIPTION))
-                    .is_some_and(|d| *d == Data::String(description.to_owned()))
+                    .is_some_and(|d| matches!(d, Data::String(s) if s == description))
             })
             .unwrap_or_else(|| panic!("a row for {description}"))
     };
