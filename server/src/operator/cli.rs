@@ -144,8 +144,8 @@ pub enum OrgCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum EnterpriseCommand {
-    /// Import a CSV file (columns documented in `import`): bad rows are reported by line
-    /// number, good rows are kept.
+    /// Import the bureau's list: an .xlsx workbook or CSV in UTF-8 or GBK, Chinese or English
+    /// headers (documented in `import`); bad rows are reported by line, good rows are kept.
     Import {
         file: PathBuf,
         /// The authority whose directory it is: id or exact name (defaults to the only root unit).
@@ -186,9 +186,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                 }
             };
-            let input = std::fs::File::open(&file)
-                .with_context(|| format!("opening {}", file.display()))?;
-            let report = import::import(&store, org, input).await?;
+            let input =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let report = import::import(&store, org, &input).await?;
             for (line, message) in &report.errors {
                 eprintln!("{}:{line}: {message}", file.display());
             }

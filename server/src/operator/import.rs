@@ -1,25 +1,26 @@
-//! `enterprise import FILE.csv`: loads the enterprise directory from a spreadsheet export.
+//! `enterprise import FILE`: loads the enterprise directory from the bureau's own list.
 //!
-//! The file is UTF-8 CSV with a header row naming these columns (order free; unknown columns
-//! are ignored):
+//! The file is an Excel workbook (`.xlsx`, its first sheet) or CSV in UTF-8 or GBK (what Excel
+//! on Chinese Windows saves), with a header row naming these columns in Chinese or English
+//! (order free; unknown columns are ignored):
 //!
-//! | column | required | content |
-//! | --- | --- | --- |
-//! | `name` | yes | 单位名称 |
-//! | `credit_code` | no | 统一社会信用代码 (18 digits / capitals); a row with a code already in the directory updates that entry |
-//! | `county` | no | 旗县, e.g. 达拉特旗 |
-//! | `township` | yes | 苏木镇 / 街道 / 园区, e.g. 树林召镇 |
-//! | `address` | no | 地址 |
-//! | `sectors` | yes | one or more of 煤矿, 非煤矿山, 危险化学品, 消防, 城镇燃气, 建筑施工, 工贸 (or their wire names `coal`, `non_coal_mine`, …), separated by `;` or `、` |
-//! | `subsectors` | no | 井工煤矿, 露天煤矿, 地下矿山, 露天矿山, 尾矿库 (or wire names), same separators |
-//! | `legal_representative` | no | 法定代表人 / 负责人 |
-//! | `contact_phone` | no | 联系电话 |
-//! | `lat`, `lon` | no | WGS-84 position |
+//! | column | Chinese headers taken | required | content |
+//! | --- | --- | --- | --- |
+//! | `name` | 单位名称, 企业名称, 名称 | yes | 单位名称 |
+//! | `credit_code` | 统一社会信用代码, 信用代码 | no | 18 digits / capitals; a row with a code already in the directory updates that entry |
+//! | `county` | 旗县, 旗县区, 所属旗县 | no | e.g. 达拉特旗 |
+//! | `township` | 苏木镇, 苏木乡镇, 乡镇, 街道, 乡镇街道, 苏木镇街道, 所属乡镇, 园区 | yes | 苏木镇 / 街道 / 园区, e.g. 树林召镇 |
+//! | `address` | 地址, 详细地址, 单位地址 | no | 地址 |
+//! | `sectors` | 行业领域, 行业, 行业类别 | yes | one or more of 煤矿, 非煤矿山, 危险化学品, 消防, 城镇燃气, 建筑施工, 工贸 (or their wire names `coal`, `non_coal_mine`, …), separated by `;`, `；`, `、` or `|` |
+//! | `subsectors` | 行业细分, 细分行业 | no | 井工煤矿, 露天煤矿, 地下矿山, 露天矿山, 尾矿库 (or wire names), same separators |
+//! | `legal_representative` | 法定代表人, 负责人, 法人 | no | 法定代表人 / 负责人 |
+//! | `contact_phone` | 联系电话, 电话, 联系方式 | no | 联系电话 |
+//! | `lat`, `lon` | 纬度, 经度 | no | WGS-84 position |
 //!
-//! A bad row is reported with its line number and skipped; the good rows are kept.
+//! A bad row is reported with its line (the spreadsheet's row number) and skipped; the good
+//! rows are kept.
 
 use std::collections::HashMap;
-use std::io::Read;
 
 use zhicha_core::ids::{EnterpriseId, OrgId};
 use zhicha_core::model::{Enterprise, GeoPoint, Sector, Subsector};
@@ -39,14 +40,14 @@ pub struct ImportReport {
 /// entry's id when the credit code is known).
 pub fn parse_row(
     columns: &HashMap<String, usize>,
-    record: &csv::StringRecord,
+    record: &[String],
     org: OrgId,
 ) -> Result<Enterprise, String> {
     let get = |name: &str| -> String {
         columns
             .get(name)
             .and_then(|&i| record.get(i))
-            .unwrap_or_default()
+            .map_or("", String::as_str)
             .trim()
             .to_owned()
     };
@@ -148,35 +149,162 @@ fn parse_subsector(text: &str) -> Option<Subsector> {
         .find(|s| s.label_zh() == text || wire_name(s) == text)
 }
 
-/// Imports every good row of `input` into the directory of `org`.
-pub async fn import(store: &Store, org: OrgId, input: impl Read) -> anyhow::Result<ImportReport> {
+/// The column a header names, in English or in one of the Chinese spellings bureaus use.
+pub fn column_of(header: &str) -> Option<&'static str> {
+    let header: String = header
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase();
+    const COLUMNS: [(&str, &[&str]); 11] = [
+        ("name", &["单位名称", "企业名称", "名称"]),
+        ("credit_code", &["统一社会信用代码", "信用代码"]),
+        ("county", &["旗县", "旗县区", "所属旗县"]),
+        (
+            "township",
+            &[
+                "苏木镇",
+                "苏木乡镇",
+                "乡镇",
+                "街道",
+                "乡镇街道",
+                "苏木镇街道",
+                "所属乡镇",
+                "园区",
+            ],
+        ),
+        ("address", &["地址", "详细地址", "单位地址"]),
+        ("sectors", &["行业领域", "行业", "行业类别"]),
+        ("subsectors", &["行业细分", "细分行业"]),
+        ("legal_representative", &["法定代表人", "负责人", "法人"]),
+        ("contact_phone", &["联系电话", "电话", "联系方式"]),
+        ("lat", &["纬度"]),
+        ("lon", &["经度"]),
+    ];
+    COLUMNS
+        .iter()
+        .find(|(name, chinese)| *name == header || chinese.contains(&header.as_str()))
+        .map(|(name, _)| *name)
+}
+
+/// A table read from a file: its header and its rows, each with its line number.
+#[derive(Debug, Default)]
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<(u64, Vec<String>)>,
+    /// Lines that could not be read at all.
+    pub unreadable: Vec<(u64, String)>,
+}
+
+/// Reads `bytes` as an xlsx workbook (by its zip signature) or as CSV in UTF-8 or GBK.
+pub fn read_table(bytes: &[u8]) -> anyhow::Result<Table> {
+    if bytes.starts_with(b"PK\x03\x04") {
+        read_xlsx(bytes)
+    } else {
+        Ok(read_csv(&decode_text(bytes)))
+    }
+}
+
+/// UTF-8 (with or without a byte-order mark) when the bytes are valid UTF-8, else GBK (read
+/// as GB 18030, its superset): what Excel on Chinese Windows writes as "CSV".
+pub fn decode_text(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    }
+}
+
+fn read_csv(text: &str) -> Table {
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
+        .has_headers(false)
         .trim(csv::Trim::All)
-        .from_reader(input);
-    let headers = reader.headers()?.clone();
-    let columns: HashMap<String, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.trim_start_matches('\u{feff}').trim().to_lowercase(), i))
-        .collect();
-    for required in ["name", "township", "sectors"] {
-        if !columns.contains_key(required) {
-            anyhow::bail!("第 1 行（表头）缺少列 {required}");
-        }
-    }
-    let mut report = ImportReport::default();
-    for record in reader.records() {
-        let record = match record {
-            Ok(record) => record,
+        .from_reader(text.as_bytes());
+    let mut table = Table::default();
+    for (index, record) in reader.records().enumerate() {
+        match record {
+            Ok(record) => {
+                let line = record
+                    .position()
+                    .map_or(index as u64 + 1, csv::Position::line);
+                let cells = record.iter().map(str::to_owned).collect();
+                if index == 0 {
+                    table.header = cells;
+                } else {
+                    table.rows.push((line, cells));
+                }
+            }
             Err(error) => {
                 let line = error.position().map_or(0, csv::Position::line);
-                report.errors.push((line, format!("无法解析：{error}")));
-                continue;
+                table.unreadable.push((line, format!("无法解析：{error}")));
             }
-        };
-        let line = record.position().map_or(0, csv::Position::line);
-        match parse_row(&columns, &record, org) {
+        }
+    }
+    table
+}
+
+fn read_xlsx(bytes: &[u8]) -> anyhow::Result<Table> {
+    use calamine::{Data, Reader as _};
+    let mut workbook = calamine::Xlsx::new(std::io::Cursor::new(bytes))
+        .map_err(|e| anyhow::anyhow!("无法读取 Excel 文件：{e}"))?;
+    let sheet = workbook
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("Excel 文件中没有工作表"))?;
+    let range = workbook
+        .worksheet_range(&sheet)
+        .map_err(|e| anyhow::anyhow!("无法读取工作表“{sheet}”：{e}"))?;
+    let first_row = range.start().map_or(0, |(row, _)| u64::from(row));
+    let text = |cell: &Data| match cell {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        // Phone numbers and codes typed as numbers: no ".0".
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => b.to_string(),
+        other => other.to_string(),
+    };
+    let mut table = Table::default();
+    for (index, row) in range.rows().enumerate() {
+        let cells: Vec<String> = row.iter().map(text).collect();
+        if index == 0 {
+            table.header = cells;
+        } else if cells.iter().any(|c| !c.trim().is_empty()) {
+            table.rows.push((first_row + index as u64 + 1, cells));
+        }
+    }
+    Ok(table)
+}
+
+/// Imports every good row of `bytes` (xlsx, or CSV in UTF-8 or GBK) into the directory of
+/// `org`.
+pub async fn import(store: &Store, org: OrgId, bytes: &[u8]) -> anyhow::Result<ImportReport> {
+    let table = read_table(bytes)?;
+    let columns: HashMap<String, usize> = table
+        .header
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| column_of(h).map(|name| (name.to_owned(), i)))
+        .collect();
+    for (required, chinese) in [
+        ("name", "单位名称"),
+        ("township", "苏木镇"),
+        ("sectors", "行业领域"),
+    ] {
+        if !columns.contains_key(required) {
+            anyhow::bail!("第 1 行（表头）缺少列“{chinese}”（{required}）");
+        }
+    }
+    let mut report = ImportReport {
+        errors: table.unreadable.clone(),
+        ..ImportReport::default()
+    };
+    for (line, record) in &table.rows {
+        match parse_row(&columns, record, org) {
             Ok(mut enterprise) => {
                 if let Some(code) = &enterprise.credit_code
                     && let Some(existing) = store.enterprise_id_by_credit_code(code).await?
@@ -186,9 +314,10 @@ pub async fn import(store: &Store, org: OrgId, input: impl Read) -> anyhow::Resu
                 store.upsert_enterprise(&enterprise).await?;
                 report.imported += 1;
             }
-            Err(message) => report.errors.push((line, message)),
+            Err(message) => report.errors.push((*line, message)),
         }
     }
+    report.errors.sort_by_key(|(line, _)| *line);
     Ok(report)
 }
 
@@ -197,17 +326,42 @@ mod tests {
     use super::*;
 
     fn row(header: &str, line: &str) -> Result<Enterprise, String> {
-        let data = format!("{header}\n{line}\n");
-        let mut reader = csv::Reader::from_reader(data.as_bytes());
-        let columns = reader
-            .headers()
-            .unwrap()
+        let table = read_table(format!("{header}\n{line}\n").as_bytes()).unwrap();
+        let columns = table
+            .header
             .iter()
             .enumerate()
-            .map(|(i, h)| (h.to_owned(), i))
+            .filter_map(|(i, h)| column_of(h).map(|c| (c.to_owned(), i)))
             .collect();
-        let record = reader.records().next().unwrap().unwrap();
-        parse_row(&columns, &record, OrgId::new())
+        parse_row(&columns, &table.rows[0].1, OrgId::new())
+    }
+
+    #[test]
+    fn chinese_headers_name_the_columns() {
+        let e = row(
+            "单位名称,统一社会信用代码,所属旗县,苏木镇,行业领域,联系电话",
+            "某煤业有限公司,91150621DEMO000999,达拉特旗,树林召镇,煤矿、消防,13800000000",
+        )
+        .unwrap();
+        assert_eq!(e.name, "某煤业有限公司");
+        assert_eq!(e.county, "达拉特旗");
+        assert_eq!(e.contact_phone, "13800000000");
+        assert_eq!(e.sectors, vec![Sector::Coal, Sector::Fire]);
+        assert_eq!(column_of(" 单位 名称 "), Some("name"));
+        assert_eq!(column_of("\u{feff}NAME"), Some("name"));
+        assert_eq!(column_of("备注"), None);
+    }
+
+    #[test]
+    fn gbk_csv_reads_like_utf8() {
+        let text = "单位名称,苏木镇,行业领域\n某化工有限公司,树林召镇,危险化学品\n";
+        let (gbk, _, lossy) = encoding_rs::GBK.encode(text);
+        assert!(!lossy);
+        assert!(std::str::from_utf8(&gbk).is_err(), "really GBK bytes");
+        assert_eq!(decode_text(&gbk), text);
+        let mut bom = b"\xef\xbb\xbf".to_vec();
+        bom.extend_from_slice(text.as_bytes());
+        assert_eq!(decode_text(&bom), text);
     }
 
     #[test]
