@@ -226,9 +226,8 @@ fn read_csv(text: &str) -> Table {
     for (index, record) in reader.records().enumerate() {
         match record {
             Ok(record) => {
-                let line = record
-                    .position()
-                    .map_or(index as u64 + 1, csv::Position::line);
+                // The row number a spreadsheet shows (a quoted cell spanning lines counts once).
+                let line = index as u64 + 1;
                 let cells = record.iter().map(str::to_owned).collect();
                 if index == 0 {
                     table.header = cells;
@@ -237,7 +236,7 @@ fn read_csv(text: &str) -> Table {
                 }
             }
             Err(error) => {
-                let line = error.position().map_or(0, csv::Position::line);
+                let line = index as u64 + 1;
                 table.unreadable.push((line, format!("无法解析：{error}")));
             }
         }
