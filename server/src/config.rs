@@ -12,6 +12,7 @@
 //! | `ZHICHA_S3_REGION` | `us-east-1` | S3 region |
 //! | `ZHICHA_S3_ACCESS_KEY_ID` / `ZHICHA_S3_SECRET_ACCESS_KEY` | unset | S3 credentials (secret redacted in logs) |
 //! | `ZHICHA_S3_ALLOW_HTTP` | `false` | allow a plain-http endpoint (a local MinIO) |
+//! | `ZHICHA_S3_CREATE_ONLY` | `true` | write photos create-only (`If-None-Match: *`); `false` for stores that reject or ignore that header (Aliyun OSS, Tencent COS): a lookup, then a plain write when the photo is absent — safe because a photo's name is its content hash |
 //! | `ZHICHA_TOKEN_TTL_HOURS` | `720` | lifetime of a login token (an offline session lasts until then) |
 //! | `ZHICHA_LOGIN_MAX_FAILURES` | `5` | failed logins for one user name from one client address within the window before 429 |
 //! | `ZHICHA_LOGIN_MAX_PER_ADDRESS` | `30` | failed logins from one client address (any user name) within the window before 429 |
@@ -20,7 +21,7 @@
 //! | `ZHICHA_ARGON2_M_KIB` / `ZHICHA_ARGON2_T` / `ZHICHA_ARGON2_P` | `19456` / `2` / `1` | argon2id cost (the recommended defaults; tests lower them) |
 //! | `ZHICHA_HASHING_SLOTS` | cores − 1 (at least 1) | password checks run at once, each on its own thread with one argon2 block; as many again may wait, more answer 503 |
 //! | `ZHICHA_PHOTO_QUOTA_MB` | `2048` | megabytes of new photos one user may upload within 24 hours (429 past it) |
-//! | `ZHICHA_MAX_UPLOADS` | `16` | photo uploads received at once (503 past it) |
+//! | `ZHICHA_MAX_UPLOADS` | `16` | photo uploads received at once; 16 times as many wait their turn, more answer 503 |
 //! | `ZHICHA_BODY_TIMEOUT_SECS` | `30` | longest pause while a request body arrives (408 past it) |
 //! | `ZHICHA_REQUEST_TIMEOUT_SECS` | `120` | longest a handler may take to answer (503 past it) |
 //! | `ZHICHA_TLS_CERT` / `ZHICHA_TLS_KEY` | unset | PEM certificate chain and key: HTTPS on `ZHICHA_ADDR` |
@@ -89,7 +90,7 @@ impl Default for LimitsConfig {
 }
 
 /// S3-compatible photo storage; used when `bucket` is set.
-#[derive(Clone, Default, Args)]
+#[derive(Clone, Args)]
 pub struct S3Config {
     #[arg(id = "s3_bucket", long = "s3-bucket", env = "ZHICHA_S3_BUCKET")]
     pub bucket: Option<String>,
@@ -122,6 +123,32 @@ pub struct S3Config {
         value_parser = clap::builder::FalseyValueParser::new()
     )]
     pub allow_http: bool,
+    /// Write photos create-only (`If-None-Match: *`). Off for stores that reject or ignore the
+    /// header: the photo is looked up and written plainly when absent, which is safe because
+    /// its name is the hash of its bytes (two writers of one name write the same bytes).
+    #[arg(
+        id = "s3_create_only",
+        long = "s3-create-only",
+        env = "ZHICHA_S3_CREATE_ONLY",
+        default_value = "true",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::FalseyValueParser::new()
+    )]
+    pub create_only: bool,
+}
+
+impl Default for S3Config {
+    fn default() -> Self {
+        Self {
+            bucket: None,
+            endpoint: None,
+            region: "us-east-1".to_owned(),
+            access_key_id: None,
+            secret_access_key: None,
+            allow_http: false,
+            create_only: true,
+        }
+    }
 }
 
 /// Sessions, the login rate limit and the password hash cost.
@@ -252,6 +279,7 @@ impl fmt::Debug for S3Config {
                 &redact(self.secret_access_key.as_deref()),
             )
             .field("allow_http", &self.allow_http)
+            .field("create_only", &self.create_only)
             .finish()
     }
 }

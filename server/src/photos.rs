@@ -1,6 +1,11 @@
 //! Photo bytes in object storage (a local folder or S3-compatible), content-addressed by
 //! SHA-256 and written create-only; and the verified upload path that gets them there.
 //!
+//! Some S3-compatible stores (Aliyun OSS, Tencent COS) reject or ignore the create-only header
+//! `If-None-Match: *`. With `ZHICHA_S3_CREATE_ONLY=false` a photo is looked up first and
+//! written plainly when absent: two uploads of one name may then both write, but a name is the
+//! hash of its bytes, so both write the same bytes and either outcome is the photo.
+//!
 //! A local photo is written by [`write_local`] rather than through `object_store`: the same
 //! staging file published by a hard link, but linked *before* its data is flushed, so that one
 //! flush of the file (which on a journalling file system commits the new names with it) and a
@@ -36,6 +41,8 @@ pub struct PhotoStore {
     /// The data folder when photos are stored locally (under `photos/`): they are then written
     /// by [`write_local`], and read through `objects`.
     local: Option<PathBuf>,
+    /// Write to the bucket with the create-only header; otherwise look up, then write.
+    create_only: bool,
 }
 
 /// The outcome of a create-only write.
@@ -85,7 +92,11 @@ impl PhotoStore {
                 Arc::new(LocalFileSystem::new_with_prefix(root)?)
             }
         };
-        Ok(Self { objects, local })
+        Ok(Self {
+            objects,
+            local,
+            create_only: config.s3.create_only,
+        })
     }
 
     /// Answers when the store can be used: the local folder takes a file, or the bucket
@@ -138,7 +149,8 @@ impl PhotoStore {
     /// Writes create-only; "already exists" is success (the bytes are the same by their hash).
     /// When this returns, the bytes survive a power cut: a photo the receipt reports as held
     /// may then be pruned from the device. `recorded` says whether the photo's database row
-    /// existed before this upload: only then may a file already at its name be trusted.
+    /// existed before this upload: only then may a local file already at its name be trusted
+    /// (an object in a bucket exists only once its write has completed).
     pub async fn put(
         &self,
         hash: &PhotoHash,
@@ -153,6 +165,9 @@ impl PhotoStore {
                 .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?
                 .map_err(ApiError::from);
         }
+        if !self.create_only {
+            return self.check_then_put(&key, bytes).await;
+        }
         let options = PutOptions {
             mode: PutMode::Create,
             ..PutOptions::default()
@@ -166,6 +181,19 @@ impl PhotoStore {
             Err(object_store::Error::AlreadyExists { .. }) => Ok(Stored::AlreadyHeld),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// For stores without create-only writes: a lookup, then a plain write when absent. Safe
+    /// without the header because a name is the hash of its bytes: a concurrent writer of the
+    /// same name writes the same bytes.
+    async fn check_then_put(&self, key: &ObjectPath, bytes: Bytes) -> Result<Stored, ApiError> {
+        match self.objects.head(key).await {
+            Ok(_) => return Ok(Stored::AlreadyHeld),
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.objects.put(key, PutPayload::from(bytes)).await?;
+        Ok(Stored::Created)
     }
 
     /// Takes in an upload while hashing it, then checks size, hash and image type before
@@ -390,6 +418,27 @@ mod tests {
             store.objects
         );
         assert!(!dir.path().join("data").join("photos").exists());
+    }
+
+    #[test]
+    fn create_only_is_on_unless_turned_off() {
+        #[derive(clap::Parser)]
+        struct Settings {
+            #[command(flatten)]
+            s3: crate::config::S3Config,
+        }
+        let parse = |args: &[&str]| {
+            <Settings as clap::Parser>::try_parse_from(
+                std::iter::once("zhicha").chain(args.iter().copied()),
+            )
+            .unwrap()
+            .s3
+            .create_only
+        };
+        assert!(parse(&[]));
+        assert!(crate::config::S3Config::default().create_only);
+        assert!(!parse(&["--s3-create-only", "false"]));
+        assert!(parse(&["--s3-create-only", "true"]));
     }
 
     #[test]

@@ -508,3 +508,105 @@ pub async fn recorded(t: &TestApp, device: &Device) -> (Inspection, Finding) {
     assert_applied(&response);
     (inspection, finding)
 }
+
+/// The test S3 store: `ZHICHA_TEST_S3_ENDPOINT` (a SeaweedFS that `scripts/test` starts). When
+/// it is unset or does not answer, S3 tests say so loudly and pass, unless `ZHICHA_REQUIRE_S3=1`
+/// (set by `scripts/test`), in which case they fail.
+pub async fn s3_endpoint() -> Option<String> {
+    let required = std::env::var("ZHICHA_REQUIRE_S3").is_ok_and(|v| v == "1");
+    let problem = match std::env::var("ZHICHA_TEST_S3_ENDPOINT") {
+        Err(_) => "ZHICHA_TEST_S3_ENDPOINT is not set".to_owned(),
+        Ok(endpoint) => match reqwest::get(format!("{endpoint}/")).await {
+            Ok(_) => return Some(endpoint.trim_end_matches('/').to_owned()),
+            Err(error) => format!("S3 at {endpoint} unreachable ({error})"),
+        },
+    };
+    assert!(!required, "ZHICHA_REQUIRE_S3=1 but {problem}");
+    eprintln!(
+        "!!! {problem}: S3 test NOT run; scripts/test starts SeaweedFS for it \
+         (set ZHICHA_REQUIRE_S3=1 to make this a failure)"
+    );
+    None
+}
+
+/// Creates a fresh bucket in the test store and returns its name. SeaweedFS without configured
+/// identities takes an unsigned request.
+pub async fn create_bucket(endpoint: &str) -> String {
+    let bucket = format!("zt-{}", Uuid::now_v7().simple());
+    let client = reqwest::Client::new();
+    let mut last = String::new();
+    // Just after start-up SeaweedFS may answer 5xx for a moment.
+    for _ in 0..50 {
+        match client.put(format!("{endpoint}/{bucket}")).send().await {
+            Ok(r) if r.status().is_success() => return bucket,
+            Ok(r) => last = format!("{}: {}", r.status(), r.text().await.unwrap_or_default()),
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("could not create bucket {bucket} at {endpoint}: {last}");
+}
+
+/// Points `config`'s photo store at `bucket` of the test store.
+pub fn use_s3(config: &mut Config, endpoint: &str, bucket: &str, create_only: bool) {
+    config.s3.bucket = Some(bucket.to_owned());
+    config.s3.endpoint = Some(endpoint.to_owned());
+    config.s3.region = "us-east-1".to_owned();
+    config.s3.access_key_id = Some("zhicha-test".to_owned());
+    config.s3.secret_access_key = Some("zhicha-test".to_owned());
+    config.s3.allow_http = true;
+    config.s3.create_only = create_only;
+}
+
+/// The same settings as environment variables, for the real binary.
+pub fn s3_env(endpoint: &str, bucket: &str, create_only: bool) -> Vec<(&'static str, String)> {
+    vec![
+        ("ZHICHA_S3_BUCKET", bucket.to_owned()),
+        ("ZHICHA_S3_ENDPOINT", endpoint.to_owned()),
+        ("ZHICHA_S3_REGION", "us-east-1".to_owned()),
+        ("ZHICHA_S3_ACCESS_KEY_ID", "zhicha-test".to_owned()),
+        ("ZHICHA_S3_SECRET_ACCESS_KEY", "zhicha-test".to_owned()),
+        ("ZHICHA_S3_ALLOW_HTTP", "true".to_owned()),
+        ("ZHICHA_S3_CREATE_ONLY", create_only.to_string()),
+    ]
+}
+
+/// A client of `bucket` in the test store, to look at what the server wrote.
+pub fn bucket_client(endpoint: &str, bucket: &str) -> object_store::aws::AmazonS3 {
+    object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name(bucket)
+        .with_endpoint(endpoint)
+        .with_region("us-east-1")
+        .with_access_key_id("zhicha-test")
+        .with_secret_access_key("zhicha-test")
+        .with_allow_http(true)
+        .build()
+        .expect("an S3 client for the test bucket")
+}
+
+/// Every object in `bucket` with its bytes, by key.
+pub async fn bucket_objects(
+    endpoint: &str,
+    bucket: &str,
+) -> std::collections::BTreeMap<String, Bytes> {
+    use futures_util::TryStreamExt as _;
+    use object_store::{ObjectStore as _, ObjectStoreExt as _};
+    let client = bucket_client(endpoint, bucket);
+    let metas: Vec<_> = client
+        .list(None)
+        .try_collect()
+        .await
+        .expect("list the bucket");
+    let mut objects = std::collections::BTreeMap::new();
+    for meta in metas {
+        let bytes = client
+            .get(&meta.location)
+            .await
+            .expect("get an object")
+            .bytes()
+            .await
+            .expect("read an object");
+        objects.insert(meta.location.to_string(), bytes);
+    }
+    objects
+}
