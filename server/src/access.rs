@@ -32,10 +32,15 @@ pub struct Pass {
 
 impl Gate {
     pub fn new(slots: usize) -> Self {
+        Self::with_queue(slots, slots)
+    }
+
+    /// `slots` holders at once and up to `waiting` more in line.
+    pub fn with_queue(slots: usize, waiting: usize) -> Self {
         let slots = slots.max(1);
         Self {
             work: Arc::new(Semaphore::new(slots)),
-            admit: Arc::new(Semaphore::new(slots * 2)),
+            admit: Arc::new(Semaphore::new(slots + waiting)),
         }
     }
 

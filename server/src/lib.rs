@@ -44,7 +44,10 @@ impl AppState {
         let store = Store::open(&config).await?;
         let photos = PhotoStore::open(&config)?;
         let passwords = Passwords::new(&config.auth)?;
-        let uploads = access::Gate::new(config.limits.max_uploads);
+        // An upload waiting its turn has read none of its body yet: it costs a connection, not
+        // memory, so many may wait; only the ones receiving hold their bytes.
+        let uploads =
+            access::Gate::with_queue(config.limits.max_uploads, config.limits.max_uploads * 16);
         Ok(Self {
             config: Arc::new(config),
             store,
@@ -62,8 +65,8 @@ pub fn app(state: AppState) -> Router {
     use std::time::Duration;
 
     use axum::http::HeaderName;
-    use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
     use tower_http::compression::Predicate as _;
+    use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
     use tower_http::timeout::RequestBodyTimeoutLayer;
 
     let request_id = HeaderName::from_static("x-request-id");
