@@ -223,3 +223,70 @@ fn placeholders(from: usize, n: usize) -> String {
 fn is_unique_violation(error: &sqlx::Error) -> bool {
     matches!(error, sqlx::Error::Database(e) if e.is_unique_violation())
 }
+
+/// Copies of a SQLite database, for `backup` and `restore` (`operator::backup`). Each opens its
+/// own connection to the file and neither migrates nor writes the database it reads, so a newer
+/// binary may back up the database of an older server while it serves.
+impl Store {
+    /// The SQLite database file the configuration names; None on PostgreSQL.
+    pub fn sqlite_file(config: &Config) -> anyhow::Result<Option<std::path::PathBuf>> {
+        if config.uses_postgres() {
+            return Ok(None);
+        }
+        match config.database_url.as_deref() {
+            Some(url) if url.starts_with("sqlite:") => {
+                let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+                    .context("parsing the SQLite URL")?;
+                Ok(Some(options.get_filename().to_owned()))
+            }
+            _ => Ok(Some(config.data.join("zhicha.db"))),
+        }
+    }
+
+    /// Writes a consistent copy of the SQLite database `from` to the new file `to` with
+    /// `VACUUM INTO`: one read transaction, so the copy holds every transaction committed
+    /// before it began, what is still in the WAL included, and none after. In WAL mode the
+    /// server's writer goes on meanwhile. The copy is flushed to disk before this returns.
+    pub async fn sqlite_snapshot(
+        from: &std::path::Path,
+        to: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        use sqlx::Connection as _;
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(from)
+            .create_if_missing(false)
+            .busy_timeout(Duration::from_secs(30));
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .with_context(|| format!("opening {}", from.display()))?;
+        let path = to
+            .to_str()
+            .context("the backup folder's path is not valid UTF-8")?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(path)
+            .execute(&mut conn)
+            .await
+            .context("copying the database (VACUUM INTO)")?;
+        conn.close().await?;
+        std::fs::File::open(to)?.sync_all()?;
+        Ok(())
+    }
+
+    /// `PRAGMA integrity_check` of a SQLite database file that no server uses: `["ok"]` when
+    /// it is sound, else the problems found.
+    pub async fn sqlite_integrity_check(file: &std::path::Path) -> anyhow::Result<Vec<String>> {
+        use sqlx::Connection as _;
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(file)
+            .create_if_missing(false);
+        let mut conn = sqlx::SqliteConnection::connect_with(&options)
+            .await
+            .with_context(|| format!("opening {}", file.display()))?;
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&mut conn)
+            .await
+            .context("checking the database")?;
+        conn.close().await?;
+        Ok(rows)
+    }
+}

@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use zhicha_core::ids::{OrgId, UserId};
 use zhicha_core::model::{OrgUnit, Role, User};
 
-use super::{import, seed};
+use super::{backup, import, seed};
 use crate::auth::Passwords;
 use crate::{AppState, Config, Store};
 
@@ -36,6 +36,21 @@ pub enum Command {
     /// Demo data.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Back up the database (SQLite) and the local photos into a new folder, while the server
+    /// serves (PostgreSQL: `pg_dump`; S3: the bucket's versioning, see the README).
+    Backup {
+        /// A new or empty folder, e.g. /var/backups/zhicha/2026-12-04.
+        dir: PathBuf,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Restore a backup into an empty data folder, checking every file against its manifest.
+    Restore {
+        /// The backup folder (holding SHA256SUMS).
+        dir: PathBuf,
+        #[command(flatten)]
+        config: Config,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +227,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             state.store.close().await;
             Ok(())
         }
+        Command::Backup { dir, config } => backup::backup_command(&config, &dir).await,
+        Command::Restore { dir, config } => backup::restore_command(&config, &dir).await,
     }
 }
 

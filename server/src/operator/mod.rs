@@ -1,5 +1,7 @@
-//! What the operator runs by hand: the command line, the demo seed and the enterprise import.
+//! What the operator runs by hand: the command line, the demo seed, the enterprise import and
+//! backups.
 
+pub mod backup;
 pub mod cli;
 pub mod import;
 pub mod seed;
