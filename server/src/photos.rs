@@ -100,7 +100,7 @@ impl PhotoStore {
     }
 
     /// Answers when the store can be used: the local folder takes a file, or the bucket
-    /// answers a lookup (a missing probe object is an answer).
+    /// answers a lookup (a missing probe object is an answer; a missing bucket is not).
     pub async fn ping(&self) -> Result<(), ApiError> {
         if let Some(root) = &self.local {
             let probe = root.join("photos").join(".ready-probe");
@@ -113,12 +113,16 @@ impl PhotoStore {
             .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?
             .map_err(ApiError::from);
         }
+        // A GET rather than a HEAD: only the body of its 404 tells a missing probe object
+        // (`NoSuchKey`) from a missing bucket (`NoSuchBucket`), which would otherwise look
+        // ready until the first upload failed.
         match self
             .objects
-            .head(&ObjectPath::from("zhicha-ready-probe"))
+            .get(&ObjectPath::from("zhicha-ready-probe"))
             .await
         {
-            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Ok(_) => Ok(()),
+            Err(e @ object_store::Error::NotFound { .. }) if !names_missing_bucket(&e) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
@@ -337,6 +341,18 @@ fn create_folders(folder: &Path) -> std::io::Result<Vec<PathBuf>> {
 /// Makes a change to `folder`'s entries durable.
 fn sync_folder(folder: &Path) -> std::io::Result<()> {
     File::open(folder)?.sync_all()
+}
+
+/// True when an S3 error (or one of its causes) says the bucket does not exist.
+fn names_missing_bucket(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if e.to_string().contains("NoSuchBucket") {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// The axum body limit reports itself as an error inside the stream.

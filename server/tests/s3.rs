@@ -295,6 +295,33 @@ async fn readiness_follows_the_bucket(backend: Backend) {
     assert_eq!(body["database"]["ok"], true, "{body}");
     t.finish().await;
 
+    // A bucket that does not exist (a typo in ZHICHA_S3_BUCKET) is not ready either.
+    let Some((t, _, _)) = start(backend.clone(), true).await else {
+        return;
+    };
+    let config = {
+        let mut config = (*t.state.config).clone();
+        config.s3.bucket = Some(format!("zt-missing-{}", uuid::Uuid::now_v7().simple()));
+        config
+    };
+    let missing = app(AppState::open(config).await.unwrap());
+    let response = tower::ServiceExt::oneshot(
+        missing,
+        Request::get("/readyz").body(Body::empty()).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = serde_json::from_slice(
+        &axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(body["photos"]["ok"], false, "{body}");
+    assert_eq!(body["database"]["ok"], true, "{body}");
+    t.finish().await;
+
     // The same server with an endpoint nothing answers on.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_endpoint = format!("http://{}", dead.local_addr().unwrap());
