@@ -1,9 +1,10 @@
 // Sessions end where the user ends them (built PWA, real server, Chromium): 退出登录 in the app
 // revokes the token on the server, at once when online and on the next connection when the
-// phone logged out offline; a password changed in the app ends the user's other sessions.
+// phone logged out offline; a password changed in the app ends the user's other sessions; a
+// spent photo quota is said in Chinese, the records still go and the photos stay on the phone.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { installedPage, loginInApp } from './device.mjs';
+import { ApiClient, installedPage, loginInApp, readStore, recordOffline } from './device.mjs';
 import { Server, launchBrowser, until, waitForText } from './harness.mjs';
 
 let browser;
@@ -90,6 +91,27 @@ test('a password changed in the app ends the other sessions and keeps this one',
     assert.equal(await tokenStatus(server, await appToken(page)), 200, 'this one goes on');
     assert.equal((await login('zhicha-demo')).status, 401);
     assert.equal((await login('mine-shaft-42')).status, 200);
+    await context.close();
+  } finally {
+    await server.dispose();
+  }
+});
+
+test('a spent photo quota is shown in Chinese; the records arrive and the photos wait on the phone', async () => {
+  // A quota of 0 MB: the server takes no new photo at all.
+  const server = await Server.start(['--demo'], { ZHICHA_PHOTO_QUOTA_MB: '0' });
+  try {
+    const { context, page } = await installedPage(browser, server);
+    const ids = await recordOffline(page, { findings: 1, photos: 2 });
+    await page.locator('.sync button').click();
+    await waitForText(page, '24 小时内上传的新照片已达上限');
+    await until('the records pushed', async () => (await readStore(page, 'outbox')).length === 0);
+    const photos = await readStore(page, 'photos');
+    assert.equal(photos.length, 2);
+    assert.ok(photos.every((p) => p.pending === 1), 'the photos are kept, still to upload');
+    const leader = await ApiClient.login(server.url, 'leader1');
+    const receipt = await leader.get(`/sync/receipt?inspection=${ids.inspection}`);
+    assert.equal(receipt.complete, false, 'the server knows photos are missing');
     await context.close();
   } finally {
     await server.dispose();
