@@ -180,7 +180,7 @@ impl FromRequestParts<AppState> for Session {
             .await?
             .ok_or(ApiError::Unauthorized)?;
         let orgs = state.store.orgs().await?;
-        let scope = Scope::of(&owner.user, &orgs);
+        let scope = Scope::of(&owner.user, &orgs, owner.superuser);
         Ok(Self {
             user: owner.user,
             device_id: owner.device_id,

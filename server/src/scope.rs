@@ -14,10 +14,14 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// Inspector: own team; leader: own org unit and everything under it; admin: all.
-    pub fn of(user: &User, orgs: &[OrgUnit]) -> Self {
+    /// Inspector: own team; leader and admin: own org unit and everything under it (an admin
+    /// manages his bureau); a superuser (made only from the command line): all.
+    pub fn of(user: &User, orgs: &[OrgUnit], superuser: bool) -> Self {
+        if superuser {
+            return Self::All;
+        }
         match user.role {
-            Role::Admin => Self::All,
+            Role::Admin => Self::Orgs(subtree(user.org_id, orgs)),
             Role::Inspector => Self::Orgs(BTreeSet::from([user.org_id])),
             Role::Leader => Self::Orgs(subtree(user.org_id, orgs)),
         }
@@ -87,15 +91,27 @@ mod tests {
             org(team1, Some(bureau)),
             org(team2, Some(bureau)),
         ];
-        let inspector = Scope::of(&user(Role::Inspector, team1), &orgs);
+        let inspector = Scope::of(&user(Role::Inspector, team1), &orgs, false);
         assert!(
             inspector.contains(team1) && !inspector.contains(team2) && !inspector.contains(bureau)
         );
-        let team_leader = Scope::of(&user(Role::Leader, team1), &orgs);
+        let team_leader = Scope::of(&user(Role::Leader, team1), &orgs, false);
         assert!(team_leader.contains(team1) && !team_leader.contains(team2));
-        let bureau_leader = Scope::of(&user(Role::Leader, bureau), &orgs);
+        let bureau_leader = Scope::of(&user(Role::Leader, bureau), &orgs, false);
         assert!(bureau_leader.contains(team1) && bureau_leader.contains(team2));
-        assert_eq!(Scope::of(&user(Role::Admin, team2), &orgs), Scope::All);
+        let admin = Scope::of(&user(Role::Admin, bureau), &orgs, false);
+        assert!(admin.contains(team1) && admin.contains(team2) && admin.contains(bureau));
+        let other = OrgId::new();
+        let two_bureaus = [&orgs[..], &[org(other, None)]].concat();
+        let admin = Scope::of(&user(Role::Admin, bureau), &two_bureaus, false);
+        assert!(
+            !admin.contains(other),
+            "an admin manages his own bureau only"
+        );
+        assert_eq!(
+            Scope::of(&user(Role::Admin, bureau), &two_bureaus, true),
+            Scope::All
+        );
         assert_eq!(ancestors(team2, &orgs), vec![team2, bureau]);
     }
 }

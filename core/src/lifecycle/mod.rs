@@ -198,7 +198,9 @@ impl LifecycleError {
 fn check_role(action: &FindingAction, actor: &Actor) -> Result<(), LifecycleError> {
     let name = action.label_zh();
     match (actor.role, action.owner()) {
-        (Role::Admin, _) => Ok(()),
+        // The admin of a bureau acts within its subtree; a region-wide superuser's scope is all.
+        (Role::Admin, _) if actor.in_scope => Ok(()),
+        (Role::Admin, _) => Err(LifecycleError::OutOfScope),
         (Role::Inspector, Owner::Team) => {
             if actor.same_team {
                 Ok(())
@@ -365,7 +367,7 @@ mod tests {
     }
 
     pub(super) fn admin() -> Actor {
-        actor(Role::Admin, false, false)
+        actor(Role::Admin, false, true)
     }
 
     pub(super) fn at(status: FindingStatus) -> Finding {
@@ -734,6 +736,19 @@ mod tests {
             FindingAction::from_payload(&MutationPayload::FindingSave(Box::new(finding()))),
             Some(FindingAction::Edit)
         );
+    }
+
+    #[test]
+    fn an_admin_acts_only_within_his_bureau() {
+        let outside = actor(Role::Admin, false, false);
+        for action in actions() {
+            assert_eq!(
+                check_role(&action, &outside),
+                Err(LifecycleError::OutOfScope),
+                "{action:?}"
+            );
+            assert_eq!(check_role(&action, &admin()), Ok(()), "{action:?}");
+        }
     }
 
     #[test]

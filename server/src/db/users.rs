@@ -66,6 +66,8 @@ pub struct Credentials {
 pub struct TokenOwner {
     pub user: User,
     pub device_id: DeviceId,
+    /// A region-wide admin (see `Scope::of`).
+    pub superuser: bool,
 }
 
 /// A session still valid, as the operator sees it.
@@ -177,6 +179,18 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    /// Makes an admin region-wide (or no longer); `Ok(false)` for an unknown user or one who is
+    /// not an admin. Only the command line does this.
+    pub async fn set_superuser(&self, username: &str, on: bool) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query("UPDATE users SET superuser = $1 WHERE username = $2 AND role = $3")
+            .bind(i32::from(on))
+            .bind(username)
+            .bind(Role::Admin.wire_name())
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Enables or disables an account; disabling revokes every session. `Ok(false)` for an
@@ -377,10 +391,11 @@ impl Store {
             #[sqlx(flatten)]
             user: UserRow,
             device_id: String,
+            superuser: i32,
         }
         let row = sqlx::query_as::<_, Row>(
             "SELECT u.id, u.username, u.display_name, u.role, u.org_id, u.certificate_no, \
-             t.device_id FROM tokens t JOIN users u ON u.id = t.user_id \
+             t.device_id, u.superuser FROM tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 \
              AND u.active = 1",
         )
@@ -392,6 +407,7 @@ impl Store {
             Ok(TokenOwner {
                 user: row.user.into_user()?,
                 device_id: parse_id(&row.device_id)?,
+                superuser: row.superuser != 0,
             })
         })
         .transpose()

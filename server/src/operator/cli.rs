@@ -87,6 +87,15 @@ pub enum UserCommand {
         #[command(flatten)]
         config: Config,
     },
+    /// Make an admin region-wide: he then manages every bureau, not only his own subtree
+    /// (`--off` makes him a bureau admin again). Only here, never from the web.
+    Superuser {
+        username: String,
+        #[arg(long)]
+        off: bool,
+        #[command(flatten)]
+        config: Config,
+    },
     /// Disable an account: it can no longer log in and every session of it ends at once.
     Disable {
         username: String,
@@ -295,6 +304,22 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                 bail!("没有用户 {username}");
             }
             println!("已修改 {username} 的密码，其登录令牌均已失效");
+            store.close().await;
+        }
+        UserCommand::Superuser {
+            username,
+            off,
+            config,
+        } => {
+            let store = Store::open(&config).await?;
+            if !store.set_superuser(&username, !off).await? {
+                bail!("没有管理员账号 {username}（只有管理员可设为全区管理员）");
+            }
+            if off {
+                println!("{username} 不再是全区管理员，只管理本单位及下级单位");
+            } else {
+                println!("{username} 已设为全区管理员，可管理所有单位");
+            }
             store.close().await;
         }
         UserCommand::Disable { username, config } => set_active(&username, &config, false).await?,

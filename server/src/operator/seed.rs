@@ -507,7 +507,7 @@ async fn push_all(
     device: &mut DemoDevice<'_>,
     mutations: Vec<Mutation>,
 ) -> anyhow::Result<()> {
-    let scope = Scope::of(device.user, orgs);
+    let scope = Scope::of(device.user, orgs, false);
     let author = Author::new(device.user, &scope, orgs);
     let response = store
         .push(&author, device.id, &mutations, None, &[])

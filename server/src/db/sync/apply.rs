@@ -70,12 +70,11 @@ fn insert_or_update(sql: &'static str, new: bool) -> &'static str {
 }
 
 /// Who may write an inspection of `org`, and add findings to it: an inspector of its team, a
-/// leader whose scope holds it, an admin.
+/// leader or an admin whose scope holds it.
 fn may_write_inspection(author: &Author<'_>, org: OrgId) -> bool {
     match author.user.role {
-        Role::Admin => true,
         Role::Inspector => author.user.org_id == org,
-        Role::Leader => author.scope.contains(org),
+        Role::Leader | Role::Admin => author.scope.contains(org),
     }
 }
 
@@ -453,7 +452,13 @@ async fn save_enterprise(
     let stored = batch.enterprise(tx, &id, author.row_lock).await?;
     let admin = author.user.role == Role::Admin;
     let allowed = match &stored {
-        _ if admin => true,
+        // The directory is the admin's, within his bureau.
+        _ if admin => {
+            author.scope.contains(enterprise.org_id)
+                && stored
+                    .as_ref()
+                    .is_none_or(|(_, old)| author.scope.contains(old.org_id))
+        }
         // Inspectors and leaders add unlicensed operations found on site, and may correct
         // those; the directory itself is the admin's.
         None => enterprise.ad_hoc && visible.contains(enterprise.org_id),

@@ -71,7 +71,8 @@ impl<'a> Author<'a> {
         Actor {
             user_id: self.user.id,
             role: self.user.role,
-            same_team: self.user.org_id == org || self.user.role == Role::Admin,
+            same_team: self.user.org_id == org
+                || (self.user.role == Role::Admin && self.scope.contains(org)),
             in_scope: self.scope.contains(org),
         }
     }
