@@ -31,8 +31,10 @@ pub fn StorageGuardian() -> impl IntoView {
                             Ok(()) if sync::revoke_pending(&db).await => {
                                 "已退出登录，服务器上的登录令牌已注销。".to_owned()
                             }
-                            Ok(()) => "已退出登录。本机暂未联网，登录令牌将在下次联网时在服务器上注销。"
-                                .to_owned(),
+                            Ok(()) => {
+                                "已退出登录。本机暂未联网，登录令牌将在下次联网时在服务器上注销。"
+                                    .to_owned()
+                            }
                         },
                     },
                 },

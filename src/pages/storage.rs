@@ -75,7 +75,10 @@ fn PasswordForm() -> impl IntoView {
                     set_current.set(String::new());
                     set_new.set(String::new());
                     set_again.set(String::new());
-                    (true, "密码已修改。其他设备上的登录已失效，需用新密码重新登录。".to_owned())
+                    (
+                        true,
+                        "密码已修改。其他设备上的登录已失效，需用新密码重新登录。".to_owned(),
+                    )
                 }
                 Err(e) => (false, e),
             }));

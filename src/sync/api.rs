@@ -66,7 +66,9 @@ impl SyncError {
                 status,
                 code,
                 message,
-            } if !matches!(status, 401 | 403 | 404 | 405 | 408 | 429 | 503) && code != HTTP_CODE => {
+            } if !matches!(status, 401 | 403 | 404 | 405 | 408 | 429 | 503)
+                && code != HTTP_CODE =>
+            {
                 Some(ErrorBody::new(code.clone(), message.clone()))
             }
             _ => None,
