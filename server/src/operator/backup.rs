@@ -147,8 +147,8 @@ pub async fn backup_command(config: &Config, dir: &Path) -> anyhow::Result<()> {
         println!("已备份数据库：{}", dir.join(DATABASE).display());
     } else {
         println!(
-            "数据库为 PostgreSQL，未包含在本备份中：请用 pg_dump 备份，例如\n  pg_dump --format=custom --file {} \"$DATABASE_URL\"",
-            dir.join("zhicha.pgdump").display()
+            "数据库为 PostgreSQL，未包含在本备份中：请每次在运行 backup 之前用 pg_dump 备份数据库，例如\n  pg_dump --format=custom --file {}.pgdump \"$DATABASE_URL\"",
+            dir.components().collect::<PathBuf>().display()
         );
     }
     match &config.s3.bucket {
