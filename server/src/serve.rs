@@ -44,7 +44,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             crate::operator::seed::DEMO_PASSWORD
         );
     }
-    crate::operator::seed::refuse_demo_password_off_loopback(&state, addr).await?;
+    crate::operator::demo_guard::refuse_demo_password_off_loopback(&state, addr).await?;
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(%addr, scheme, backend = state.store.backend().name(), "直查 server listening");
     println!("直查 zhicha: {scheme}://{addr}/");

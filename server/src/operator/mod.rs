@@ -3,5 +3,6 @@
 
 pub mod backup;
 pub mod cli;
+pub mod demo_guard;
 pub mod import;
 pub mod seed;
