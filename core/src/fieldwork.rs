@@ -372,6 +372,7 @@ mod tests {
             contact_phone: String::new(),
             location: None,
             ad_hoc: false,
+            merged_into: None,
         }
     }
 

@@ -14,7 +14,9 @@
 //! - `time`: China Standard Time and every way a time is shown.
 //! - `wire`: the one spelling of each enum stored as text.
 //! - `ledger`: the leader's ledger and statistics query/answer types.
+//! - `admin`: the web admin's wire types (accounts, org units, directory import and merge).
 
+pub mod admin;
 pub mod documents;
 pub mod fieldwork;
 pub mod ids;

@@ -210,9 +210,13 @@ pub struct Enterprise {
     pub contact_phone: String,
     #[serde(default)]
     pub location: Option<GeoPoint>,
-    /// Made on site by an inspector (not from the directory); a leader may later merge it.
+    /// Made on site by an inspector (not from the directory); an admin may later merge it.
     #[serde(default)]
     pub ad_hoc: bool,
+    /// Set when an admin merged this on-site entry into a directory entry: its inspections and
+    /// findings now name that entry, and pickers no longer offer this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<EnterpriseId>,
 }
 
 /// 检查类型.

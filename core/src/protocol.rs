@@ -685,6 +685,7 @@ pub(crate) mod tests {
                 accuracy_m: Some(8.0),
             }),
             ad_hoc: false,
+            merged_into: None,
         }
     }
 

@@ -715,6 +715,7 @@ mod tests {
             contact_phone: "0477-0000000".into(),
             location: None,
             ad_hoc: false,
+            merged_into: None,
         }
     }
 

@@ -428,6 +428,7 @@ fn ad_hoc(device: &Device, name: &str, township: &str) -> Enterprise {
         contact_phone: String::new(),
         location: None,
         ad_hoc: true,
+        merged_into: None,
     }
 }
 

@@ -42,6 +42,7 @@ pub fn enterprise() -> Enterprise {
         contact_phone: "0477-0000000".to_owned(),
         location: None,
         ad_hoc: false,
+        merged_into: None,
     }
 }
 

@@ -112,6 +112,7 @@ pub fn parse_row(
         contact_phone: get("contact_phone"),
         location,
         ad_hoc: false,
+        merged_into: None,
     };
     // The same limits as a pushed enterprise: a row either database would refuse is skipped.
     if let Err(errors) = validation::storable_enterprise(&enterprise) {

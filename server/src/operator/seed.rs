@@ -293,6 +293,7 @@ pub async fn demo(store: &Store, passwords: &Passwords) -> anyhow::Result<DemoSu
                 accuracy_m: None,
             }),
             ad_hoc: false,
+            merged_into: None,
         };
         store.upsert_enterprise(&enterprise).await?;
     }

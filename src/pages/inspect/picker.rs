@@ -131,6 +131,7 @@ fn AdHocEnterprise() -> impl IntoView {
                     contact_phone: phone.get_untracked().trim().to_owned(),
                     location: None,
                     ad_hoc: true,
+                    merged_into: None,
                 };
                 fieldwork::validate_enterprise(&enterprise).map_err(|e| messages(&e))?;
                 db.save_enterprise(&enterprise)
