@@ -6,6 +6,7 @@
 //! and how writes are serialized — SQLite has one writer connection, PostgreSQL relies on the
 //! row lock of the change counter (see `sync`).
 
+pub mod admin;
 pub mod directory;
 pub mod ledger;
 pub mod ledger_columns;

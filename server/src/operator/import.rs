@@ -18,10 +18,13 @@
 //! | `lat`, `lon` | 纬度, 经度 | no | WGS-84 position |
 //!
 //! A bad row is reported with its line (the spreadsheet's row number) and skipped; the good
-//! rows are kept.
+//! rows are kept. A credit code repeated within the file is a bad row. `parse` reads and checks
+//! a file without writing (the web admin's preview), `write` writes its good rows; the operator's
+//! command and the web admin (`POST /admin/enterprises/import`) both use them.
 
 use std::collections::HashMap;
 
+use zhicha_core::admin::{ImportRow, ImportRowError};
 use zhicha_core::ids::{EnterpriseId, OrgId};
 use zhicha_core::model::{Enterprise, GeoPoint, Sector, Subsector};
 use zhicha_core::validation;
@@ -280,10 +283,29 @@ fn read_xlsx(bytes: &[u8]) -> anyhow::Result<Table> {
     Ok(table)
 }
 
-/// Imports every good row of `bytes` (xlsx, or CSV in UTF-8 or GBK) into the directory of
-/// `org`.
-pub async fn import(store: &Store, org: OrgId, bytes: &[u8]) -> anyhow::Result<ImportReport> {
-    let table = read_table(bytes)?;
+/// The directory's 统一社会信用代码, each with its entry and that entry's org unit
+/// (`Store::credit_codes`).
+pub type CreditCodes = HashMap<String, (EnterpriseId, OrgId)>;
+
+/// A file read and checked, nothing written: the good rows (each a directory entry of the
+/// import's org unit; one whose credit code is known keeps that entry's id) and the bad ones.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub rows: Vec<ImportRow>,
+    pub errors: Vec<ImportRowError>,
+}
+
+/// Reads `bytes` (xlsx, or CSV in UTF-8 or GBK) as the directory of `org`. A row whose credit
+/// code is in `known` updates that entry when `may_update` allows its org unit, and is a bad row
+/// otherwise (another bureau's entry is never touched). Err: the file as a whole cannot be used
+/// (unreadable, or a required column missing), with the message in Chinese.
+pub fn parse(
+    bytes: &[u8],
+    org: OrgId,
+    known: &CreditCodes,
+    may_update: &dyn Fn(OrgId) -> bool,
+) -> Result<Parsed, String> {
+    let table = read_table(bytes).map_err(|e| e.to_string())?;
     let columns: HashMap<String, usize> = table
         .header
         .iter()
@@ -296,29 +318,86 @@ pub async fn import(store: &Store, org: OrgId, bytes: &[u8]) -> anyhow::Result<I
         ("sectors", "行业领域"),
     ] {
         if !columns.contains_key(required) {
-            anyhow::bail!("第 1 行（表头）缺少列“{chinese}”（{required}）");
+            return Err(format!("第 1 行（表头）缺少列“{chinese}”（{required}）"));
         }
     }
-    let mut report = ImportReport {
-        errors: table.unreadable.clone(),
-        ..ImportReport::default()
+    let mut parsed = Parsed {
+        errors: table
+            .unreadable
+            .iter()
+            .map(|(line, message)| ImportRowError {
+                line: *line,
+                message: message.clone(),
+            })
+            .collect(),
+        ..Parsed::default()
     };
+    // Credit codes of earlier rows of this file: a repeat is a mistake in the list.
+    let mut seen: HashMap<String, u64> = HashMap::new();
     for (line, record) in &table.rows {
-        match parse_row(&columns, record, org) {
-            Ok(mut enterprise) => {
-                if let Some(code) = &enterprise.credit_code
-                    && let Some(existing) = store.enterprise_id_by_credit_code(code).await?
-                {
-                    enterprise.id = existing.parse()?;
-                }
-                store.upsert_enterprise(&enterprise).await?;
-                report.imported += 1;
+        let line = *line;
+        let mut enterprise = match parse_row(&columns, record, org) {
+            Ok(enterprise) => enterprise,
+            Err(message) => {
+                parsed.errors.push(ImportRowError { line, message });
+                continue;
             }
-            Err(message) => report.errors.push((*line, message)),
+        };
+        let mut updates = false;
+        if let Some(code) = &enterprise.credit_code {
+            if let Some(first) = seen.get(code) {
+                parsed.errors.push(ImportRowError {
+                    line,
+                    message: format!("统一社会信用代码 {code} 与第 {first} 行重复"),
+                });
+                continue;
+            }
+            if let Some((id, holder)) = known.get(code) {
+                if !may_update(*holder) {
+                    parsed.errors.push(ImportRowError {
+                        line,
+                        message: format!(
+                            "统一社会信用代码 {code} 已登记在其他单位的企业名录中，不能在此导入"
+                        ),
+                    });
+                    continue;
+                }
+                enterprise.id = *id;
+                updates = true;
+            }
+            seen.insert(code.clone(), line);
         }
+        parsed.rows.push(ImportRow {
+            line,
+            enterprise,
+            updates,
+        });
     }
-    report.errors.sort_by_key(|(line, _)| *line);
-    Ok(report)
+    parsed.errors.sort_by_key(|e| e.line);
+    Ok(parsed)
+}
+
+/// Writes the good rows of a parsed file into the directory, in one transaction; the number
+/// written.
+pub async fn write(store: &Store, rows: &[ImportRow]) -> Result<u64, sqlx::Error> {
+    let enterprises: Vec<Enterprise> = rows.iter().map(|r| r.enterprise.clone()).collect();
+    store.upsert_enterprises(&enterprises).await
+}
+
+/// Imports every good row of `bytes` (xlsx, or CSV in UTF-8 or GBK) into the directory of
+/// `org` (the operator's command: any entry may be updated).
+pub async fn import(store: &Store, org: OrgId, bytes: &[u8]) -> anyhow::Result<ImportReport> {
+    let known = store.credit_codes().await?;
+    let parsed = parse(bytes, org, &known, &|_| true).map_err(anyhow::Error::msg)?;
+    let imported = write(store, &parsed.rows).await?;
+    Ok(ImportReport {
+        imported: usize::try_from(imported).unwrap_or(usize::MAX),
+        errors: parsed
+            .errors
+            .into_iter()
+            .map(|e| (e.line, e.message))
+            .collect(),
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The `/api/v1` routes, one module per resource, merged here.
 
+pub mod admin;
 pub mod auth;
 pub mod bootstrap;
 pub mod checklists;
@@ -19,7 +20,8 @@ use crate::{ApiError, AppState};
 
 /// Every `/api/v1` route; unknown API paths answer a JSON 404, never the PWA.
 ///
-/// JSON bodies are limited to 1 MB; photo uploads stream and count their own 10 MB limit.
+/// JSON bodies are limited to 1 MB; photo uploads stream and count their own 10 MB limit; an
+/// enterprise import file has its own limit (`MAX_IMPORT_BYTES`).
 pub fn api() -> Router<AppState> {
     Router::new()
         .merge(health::router())
@@ -30,9 +32,11 @@ pub fn api() -> Router<AppState> {
         .merge(findings::router())
         .merge(stats::router())
         .merge(ledger::router())
+        .merge(admin::router())
         .merge(openapi::router())
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .merge(photos::router())
+        .merge(admin::directory::import_router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }

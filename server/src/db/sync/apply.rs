@@ -158,14 +158,24 @@ async fn save_inspection(
     }
     // The enterprise it names must be one the author may inspect: its name and region go into
     // the team's ledger rows. (An enterprise added on site is pushed before its inspection.)
-    let changed_enterprise = stored
+    let mut changed_enterprise = stored
         .as_ref()
         .is_none_or(|(_, old)| old.enterprise_id != inspection.enterprise_id);
     if changed_enterprise {
-        let enterprise = batch
+        let mut enterprise = batch
             .enterprise(tx, &inspection.enterprise_id.to_string(), "")
             .await?;
+        // An enterprise added on site that an admin merged into a directory entry: the
+        // inspection names that entry (a phone offline during the merge must not undo it).
+        if let Some(target) = enterprise.as_ref().and_then(|(_, e)| e.merged_into) {
+            inspection.enterprise_id = target;
+            changed_enterprise = stored
+                .as_ref()
+                .is_none_or(|(_, old)| old.enterprise_id != target);
+            enterprise = batch.enterprise(tx, &target.to_string(), "").await?;
+        }
         match enterprise {
+            _ if !changed_enterprise => {}
             None => {
                 return Ok(Err(reject(
                     "enterprise_missing",
@@ -440,7 +450,7 @@ async fn save_enterprise(
     tx: &mut Tx,
     batch: &mut Batch,
     author: &Author<'_>,
-    enterprise: Enterprise,
+    mut enterprise: Enterprise,
 ) -> Result<Result<Applied, Rejection>, sqlx::Error> {
     let id = enterprise.id.to_string();
     if !author.orgs.iter().any(|o| o.id == enterprise.org_id) {
@@ -472,6 +482,13 @@ async fn save_enterprise(
     if !allowed {
         return Ok(Err(reject("forbidden", "只能新增或修改现场新建的企业")));
     }
+    // A merge is made only through the admin API (`db::admin`): a push keeps it as stored, and
+    // an entry merged into the directory is no longer edited from the field.
+    let merged_into = stored.as_ref().and_then(|(_, old)| old.merged_into);
+    if merged_into.is_some() && !admin {
+        return Ok(Err(reject("forbidden", "该企业已合并到名录，不能再修改")));
+    }
+    enterprise.merged_into = merged_into;
     if let Err(error) = rules::check_enterprise(&enterprise) {
         return Ok(Err(error));
     }
