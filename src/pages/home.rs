@@ -113,6 +113,9 @@ pub fn HomePage() -> impl IntoView {
                                     <a class="button button--secondary" href=Page::Ledger.path()>"隐患台账"</a>
                                     <a class="button button--secondary" href=Page::Stats.path()>"统计分析"</a>
                                 })}
+                                {(role == Role::Admin).then(|| view! {
+                                    <a class="button button--secondary" href=Page::AdminUsers.path()>"系统管理"</a>
+                                })}
                             </nav>
                         })}
                         <h1 class="page__title">"检查记录"</h1>

@@ -1,5 +1,6 @@
 //! Routed pages, one per file. `Page` owns every path so no other code spells one out.
 
+pub mod admin;
 pub mod home;
 pub mod inspect;
 pub mod leader;
@@ -49,6 +50,12 @@ pub enum Page {
     Stats,
     /// An enterprise's dossier: past inspections and open findings.
     Dossier(EnterpriseId),
+    /// Admin (online): the bureau's accounts.
+    AdminUsers,
+    /// Admin (online): the bureau's org units.
+    AdminOrgs,
+    /// Admin (online): the enterprise directory, its import and merges.
+    AdminDirectory,
 }
 
 impl Page {
@@ -81,6 +88,9 @@ impl Page {
             Self::Ledger => "/leader/ledger".to_owned(),
             Self::Stats => "/leader/stats".to_owned(),
             Self::Dossier(id) => format!("/enterprises/{}", id.0),
+            Self::AdminUsers => "/admin/users".to_owned(),
+            Self::AdminOrgs => "/admin/orgs".to_owned(),
+            Self::AdminDirectory => "/admin/enterprises".to_owned(),
         }
     }
 }
@@ -110,6 +120,7 @@ fn parse_id<T>(raw: &str, wrap: impl FnOnce(uuid::Uuid) -> T) -> Option<T> {
 /// wasm. A page whose id segment is not a uuid still opens and says that the link is wrong.
 /// The query (`?item=` of a new finding) is read by the page itself.
 pub fn view_for_path(path: &str) -> AnyView {
+    use admin::{AdminDirectoryPage, AdminOrgsPage, AdminUsersPage};
     use inspect::{
         DocumentsPage, FindingPage, FinishPage, InspectionPage, NewFindingPage, PickEnterprisePage,
         StartInspectionPage,
@@ -159,6 +170,9 @@ pub fn view_for_path(path: &str) -> AnyView {
         ["leader", "ledger"] => view! { <LedgerPage /> }.into_any(),
         ["leader", "stats"] => view! { <StatsPage /> }.into_any(),
         ["enterprises", id] => view! { <DossierPage id=parse_id(id, EnterpriseId) /> }.into_any(),
+        ["admin"] | ["admin", "users"] => view! { <AdminUsersPage /> }.into_any(),
+        ["admin", "orgs"] => view! { <AdminOrgsPage /> }.into_any(),
+        ["admin", "enterprises"] => view! { <AdminDirectoryPage /> }.into_any(),
         _ => view! { <NotFoundPage /> }.into_any(),
     }
 }

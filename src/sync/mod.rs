@@ -1,6 +1,7 @@
 //! The only code that talks HTTP: pushes the outbox, uploads photos, pulls changes, reads
 //! receipts. One round is `sync_once`; `engine` decides when rounds run.
 
+pub mod admin;
 pub mod api;
 pub mod engine;
 pub mod leader;

@@ -21,6 +21,11 @@ async fn search(text: String) -> Result<(Vec<Enterprise>, usize), String> {
         .search_enterprises(&EnterpriseSearch { text })
         .await
         .map_err(|e| e.to_string())?;
+    // An on-site entry an admin merged into the directory is offered as the directory entry.
+    let list: Vec<_> = list
+        .into_iter()
+        .filter(|e| e.merged_into.is_none())
+        .collect();
     let total = list.len();
     Ok((list.into_iter().take(SHOWN).collect(), total))
 }
