@@ -1,7 +1,8 @@
 //! The authorization matrix: every endpoint × role × org relation against an expected status
 //! table, and crafted pushes against the outcome each caller must get, on SQLite and PostgreSQL. The records belong to team 1 (执法一中队, made by
 //! `inspector1`); the callers are nobody, a forged token, the owner, a teammate, the team's
-//! leader, an inspector of team 2 and the bureau's admin.
+//! leader, an inspector of team 2 and the bureau's admin. The web admin's routes answer the
+//! admin only.
 
 mod common;
 
@@ -99,6 +100,57 @@ const MATRIX: &[(&str, [u16; 7])] = &[
         "GET /api/v1/ledger.csv?team={team 2}",
         [401, 401, 403, 403, 403, 403, 200],
     ),
+    // The web admin: the admin only, within his bureau; the account changed is a spare one of
+    // team 2 (not a caller, so every caller's session lives on).
+    (
+        "GET /api/v1/admin/users",
+        [401, 401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/v1/admin/users",
+        [401, 401, 403, 403, 403, 403, 201],
+    ),
+    (
+        "PATCH /api/v1/admin/users/{spare}",
+        [401, 401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/v1/admin/users/{spare}/password",
+        [401, 401, 403, 403, 403, 403, 204],
+    ),
+    (
+        "GET /api/v1/admin/users/{spare}/sessions",
+        [401, 401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/v1/admin/users/{spare}/revoke",
+        [401, 401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "GET /api/v1/admin/orgs",
+        [401, 401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/v1/admin/orgs",
+        [401, 401, 403, 403, 403, 403, 201],
+    ),
+    (
+        "PATCH /api/v1/admin/orgs/{team 2}",
+        [401, 401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "GET /api/v1/admin/enterprises",
+        [401, 401, 403, 403, 403, 403, 200],
+    ),
+    (
+        "POST /api/v1/admin/enterprises/import (preview)",
+        [401, 401, 403, 403, 403, 403, 200],
+    ),
+    // A directory entry is no on-site enterprise: the admin's merge is refused as invalid.
+    (
+        "POST /api/v1/admin/enterprises/{directory entry}/merge",
+        [401, 401, 403, 403, 403, 403, 400],
+    ),
     // Five wrong passwords for one name from one address, then the limit.
     (
         "POST /api/v1/auth/login (inspector1, wrong password)",
@@ -161,6 +213,8 @@ struct Fixture {
     finding_record: zhicha_core::model::Finding,
     other_team: String,
     enterprise: zhicha_core::ids::EnterpriseId,
+    /// An account of team 2 that is none of the callers.
+    spare: String,
 }
 
 /// Team 1's inspection with a finding and an uploaded evidence photo, plus a photo uploaded by
@@ -218,7 +272,17 @@ async fn fixture(t: &TestApp, owner: &Device, stranger: &Device) -> Fixture {
         bootstrap["packs"][0]["id"].as_str().unwrap(),
         bootstrap["packs"][0]["version"]
     );
+    let spare = zhicha_core::model::User {
+        id: zhicha_core::ids::UserId::new(),
+        username: "inspector8".into(),
+        display_name: "备用账号".into(),
+        role: zhicha_core::model::Role::Inspector,
+        org_id: stranger.user.org_id,
+        certificate_no: None,
+    };
+    assert!(t.state.store.insert_user(&spare, "x").await.unwrap());
     Fixture {
+        spare: spare.id.to_string(),
         inspection: inspection.id.to_string(),
         finding: finding.id.to_string(),
         photo,
@@ -322,6 +386,68 @@ async fn check(t: &TestApp, f: &Fixture, row: &str, token: Option<&str>, device:
             Method::GET,
             format!("/api/v1/ledger.csv?team={}", f.other_team),
             None,
+        ),
+        "GET /api/v1/admin/users" => (Method::GET, "/api/v1/admin/users".into(), None),
+        "POST /api/v1/admin/users" => (
+            Method::POST,
+            "/api/v1/admin/users".into(),
+            Some(
+                json!({"username": "new-inspector", "role": "inspector", "org_id": f.other_team, "password": "a-new-password-1"})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        ),
+        "PATCH /api/v1/admin/users/{spare}" => (
+            Method::PATCH,
+            format!("/api/v1/admin/users/{}", f.spare),
+            Some(json!({"display_name": "改名"}).to_string().into_bytes()),
+        ),
+        "POST /api/v1/admin/users/{spare}/password" => (
+            Method::POST,
+            format!("/api/v1/admin/users/{}/password", f.spare),
+            Some(
+                json!({"password": "a-new-password-1"})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        ),
+        "GET /api/v1/admin/users/{spare}/sessions" => (
+            Method::GET,
+            format!("/api/v1/admin/users/{}/sessions", f.spare),
+            None,
+        ),
+        "POST /api/v1/admin/users/{spare}/revoke" => (
+            Method::POST,
+            format!("/api/v1/admin/users/{}/revoke", f.spare),
+            Some(b"{}".to_vec()),
+        ),
+        "GET /api/v1/admin/orgs" => (Method::GET, "/api/v1/admin/orgs".into(), None),
+        "POST /api/v1/admin/orgs" => (
+            Method::POST,
+            "/api/v1/admin/orgs".into(),
+            Some(
+                json!({"parent_id": f.other_team, "name": "新建小组"})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        ),
+        "PATCH /api/v1/admin/orgs/{team 2}" => (
+            Method::PATCH,
+            format!("/api/v1/admin/orgs/{}", f.other_team),
+            Some(json!({"region": "达拉特旗"}).to_string().into_bytes()),
+        ),
+        "GET /api/v1/admin/enterprises" => {
+            (Method::GET, "/api/v1/admin/enterprises".into(), None)
+        }
+        "POST /api/v1/admin/enterprises/import (preview)" => (
+            Method::POST,
+            format!("/api/v1/admin/enterprises/import?org_id={}", f.other_team),
+            Some("单位名称,苏木镇,行业领域\n某公司,树林召镇,工贸\n".as_bytes().to_vec()),
+        ),
+        "POST /api/v1/admin/enterprises/{directory entry}/merge" => (
+            Method::POST,
+            format!("/api/v1/admin/enterprises/{}/merge", f.enterprise),
+            Some(json!({"into": f.enterprise}).to_string().into_bytes()),
         ),
         "POST /api/v1/auth/login (inspector1, wrong password)" => (
             Method::POST,
