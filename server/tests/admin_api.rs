@@ -18,7 +18,42 @@ on_both_backends!(
     sessions_end_when_an_account_is_disabled_reset_or_revoked,
     a_bureau_admin_stays_in_his_bureau,
     inspectors_and_leaders_are_refused_everywhere,
+    openapi_describes_the_admin_calls,
 );
+
+async fn openapi_describes_the_admin_calls(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let doc = t
+        .call(Method::GET, "/api/v1/openapi.json", None, None)
+        .await
+        .json();
+    for (path, method) in [
+        ("/api/v1/admin/users", "get"),
+        ("/api/v1/admin/users", "post"),
+        ("/api/v1/admin/users/{id}", "patch"),
+        ("/api/v1/admin/users/{id}/password", "post"),
+        ("/api/v1/admin/users/{id}/sessions", "get"),
+        ("/api/v1/admin/users/{id}/revoke", "post"),
+        ("/api/v1/admin/orgs", "get"),
+        ("/api/v1/admin/orgs", "post"),
+        ("/api/v1/admin/orgs/{id}", "patch"),
+        ("/api/v1/admin/enterprises", "get"),
+        ("/api/v1/admin/enterprises/import", "post"),
+        ("/api/v1/admin/enterprises/{id}/merge", "post"),
+    ] {
+        assert!(doc["paths"][path][method].is_object(), "{method} {path}");
+    }
+    for schema in [
+        "AdminUser",
+        "NewUser",
+        "UserUpdate",
+        "ImportReport",
+        "MergeRequest",
+    ] {
+        assert!(doc["components"]["schemas"][schema].is_object(), "{schema}");
+    }
+    t.finish().await;
+}
 
 async fn accounts_are_managed_over_http(backend: Backend) {
     let t = TestApp::start(backend).await;
