@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { ApiClient, installedPage, loginInApp } from './device.mjs';
+import { ApiClient, installedPage, loginInApp, readStore } from './device.mjs';
 import { Server, launchBrowser, until, waitForText, waitForServiceWorker } from './harness.mjs';
 import { phoneAtTheMine } from './screens.mjs';
 
@@ -155,8 +155,9 @@ test('an admin imports the bureau list as GBK CSV with a preview, and merges an 
     const inspector = await ApiClient.login(server.url, 'inspector1');
     let inspectionId;
     await until('the on-site inspection reached the server', async () => {
-      const all = await inspector.everything();
-      const inspection = [...all.values()].find((c) => c.entity === 'inspection');
+      const all = [...(await inspector.everything()).values()];
+      const onSite = all.find((c) => c.entity === 'enterprise' && c.data?.name === '恒泰建材（现场）');
+      const inspection = onSite && all.find((c) => c.entity === 'inspection' && c.data?.enterprise_id === onSite.id);
       inspectionId = inspection?.id;
       return Boolean(inspection);
     }, 60_000);
@@ -196,9 +197,15 @@ test('an admin imports the bureau list as GBK CSV with a preview, and merges an 
     const entry = [...after.values()].find((c) => c.entity === 'enterprise' && c.data?.name === '达拉特旗恒泰建材有限公司');
     assert.ok(entry, 'the imported entry reaches the inspector');
     assert.equal(inspection.data.enterprise_id, entry.id);
+    // Opening the app starts a sync round; reopened now and then until the merge is pulled.
+    let checks = 0;
+    await until('the phone pulled the merge', async () => {
+      if (checks++ % 20 === 0) await field.page.goto(server.url + '/');
+      const stored = await readStore(field.page, 'inspections');
+      return stored.some((i) => i.id === inspectionId && i.enterprise_id === entry.id);
+    }, 90_000);
     await field.page.goto(server.url + '/');
-    await until('the phone pulled the merge', async () =>
-      (await field.page.locator('.inspections').textContent().catch(() => '')).includes('达拉特旗恒泰建材有限公司'), 60_000);
+    await waitForText(field.page, '达拉特旗恒泰建材有限公司');
     await field.page.getByTestId('new-inspection').click();
     await field.page.getByTestId('enterprise-search').fill('恒泰');
     await field.page.getByTestId('enterprise-option').first().waitFor();
