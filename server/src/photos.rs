@@ -11,11 +11,19 @@
 //! flush of the file (which on a journalling file system commits the new names with it) and a
 //! folder sync that then finds nothing left to write make it durable — about half the disk
 //! flushes of syncing the file, then publishing it, then syncing the folder.
+//!
+//! A photo may also arrive in parts (`Content-Range`), resumable after a cut: each uploader's
+//! received bytes wait in a staging file `<data>/uploads/<sha256>.<user-id>.part`, written
+//! chunk by chunk as they arrive, so what reached the server before a cut is kept. Once the
+//! file holds the whole photo it is verified like a whole upload and stored the same way. A
+//! staging file untouched for [`STAGING_KEPT`] goes (at start-up, and whenever an upload
+//! begins), and a user keeps at most [`STAGING_PER_USER`] (beyond that the oldest goes).
 
-use std::fs::{File, OpenOptions};
-use std::io::{ErrorKind, Write as _};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{ErrorKind, Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
 use axum::body::Body;
@@ -26,18 +34,25 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt as _, PutMode, PutOptions, PutPayload};
 use sha2::{Digest, Sha256};
-use zhicha_core::ids::PhotoHash;
-use zhicha_core::protocol::MAX_PHOTO_BYTES;
+use zhicha_core::ids::{PhotoHash, UserId};
+use zhicha_core::protocol::{ContentRange, MAX_PHOTO_BYTES};
 
 use crate::{ApiError, Config};
 
 /// The most an upload's buffer reserves before its bytes arrive.
 const RESERVE_AT_MOST: usize = 1024 * 1024;
 
+/// An unfinished upload's staging file is removed once untouched this long.
+pub const STAGING_KEPT: Duration = Duration::from_secs(24 * 60 * 60);
+/// Unfinished uploads one user may have at once; a new one beyond this replaces the oldest.
+pub const STAGING_PER_USER: usize = 8;
+
 /// Where photo bytes live.
 #[derive(Clone)]
 pub struct PhotoStore {
     objects: Arc<dyn ObjectStore>,
+    /// `<data>/uploads`: the staging files of unfinished uploads in parts (whatever the store).
+    staging: PathBuf,
     /// The data folder when photos are stored locally (under `photos/`): they are then written
     /// by [`write_local`], and read through `objects`.
     local: Option<PathBuf>,
@@ -62,6 +77,11 @@ impl PhotoStore {
             if entry.file_name().to_string_lossy().ends_with(".part") {
                 let _ = std::fs::remove_file(entry.path());
             }
+        }
+        let staging = config.data.join("uploads");
+        let swept = sweep_staging(&staging, None);
+        if swept > 0 {
+            tracing::info!(files = swept, "removed stale unfinished uploads");
         }
         let mut local = None;
         let objects: Arc<dyn ObjectStore> = match &config.s3.bucket {
@@ -94,6 +114,7 @@ impl PhotoStore {
         };
         Ok(Self {
             objects,
+            staging,
             local,
             create_only: config.s3.create_only,
         })
@@ -229,20 +250,228 @@ impl PhotoStore {
             bytes.extend_from_slice(&chunk);
         }
         let actual = PhotoHash::from_digest(hasher.finalize().into());
-        if &actual != claimed {
-            return Err(ApiError::BadRequest {
-                code: "hash_mismatch",
-                message: format!("照片内容与哈希不符：收到内容的 SHA-256 为 {actual}"),
-                field: Some("sha256".to_owned()),
-            });
-        }
-        if image_type(&bytes).is_none() {
-            return Err(ApiError::UnsupportedMediaType(
-                "只接受 JPEG、PNG 或 WebP 图片".to_owned(),
-            ));
-        }
+        verify(claimed, &actual, &bytes)?;
         Ok(bytes.freeze())
     }
+
+    fn staging_path(&self, hash: &PhotoHash, user: UserId) -> PathBuf {
+        self.staging.join(format!("{hash}.{user}.part"))
+    }
+
+    /// Bytes of `user`'s unfinished upload of the photo the server holds (0 when none).
+    pub async fn staged_offset(&self, hash: &PhotoHash, user: UserId) -> Result<u64, ApiError> {
+        match tokio::fs::metadata(self.staging_path(hash, user)).await {
+            Ok(meta) => Ok(meta.len()),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(0),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Drops `user`'s unfinished upload of the photo, if any (the photo arrived whole).
+    pub async fn remove_staged(&self, hash: &PhotoHash, user: UserId) {
+        let _ = tokio::fs::remove_file(self.staging_path(hash, user)).await;
+    }
+
+    /// Appends one part of `user`'s upload to its staging file, each chunk written as it
+    /// arrives: a cut or a body error keeps every chunk received before it. The part must
+    /// start at the bytes already staged, or at 0 (which starts the upload over). When the
+    /// file then holds `range.total` bytes, they are read back and verified like a whole
+    /// upload (a failure removes the file).
+    pub async fn receive_part(
+        &self,
+        claimed: &PhotoHash,
+        user: UserId,
+        range: ContentRange,
+        body: Body,
+    ) -> Result<Part, PartError> {
+        let path = self.staging_path(claimed, user);
+        let (folder, mine) = (self.staging.clone(), format!(".{user}.part"));
+        let opening = {
+            let path = path.clone();
+            blocking(move || open_staging(&folder, &path, &mine, range.start)).await?
+        };
+        let mut file = match opening {
+            Opening::Ready(file) => file,
+            Opening::Offset(held) => return Err(PartError::Offset(held)),
+            Opening::Locked => {
+                return Err(PartError::Api(ApiError::Busy {
+                    code: "upload_in_progress",
+                    message: "这张照片的上一次上传仍在进行，请稍后重试".to_owned(),
+                    retry_after_secs: 5,
+                }));
+            }
+        };
+        let mut received = 0u64;
+        let mut stream = body.into_data_stream();
+        while let Some(chunk) = stream.try_next().await.map_err(|e| body_error(&e))? {
+            received += chunk.len() as u64;
+            if received > range.bytes() {
+                return Err(PartError::Api(ApiError::bad_request(
+                    "bad_range",
+                    "上传内容长于 Content-Range 所述范围",
+                )));
+            }
+            // Moved to the blocking pool and back: if this request is dropped meanwhile (the
+            // client went away), the write still completes and the file closes (unlocks) after.
+            file = blocking(move || {
+                file.write_all(&chunk)?;
+                Ok(file)
+            })
+            .await?;
+        }
+        let offset = range.start + received;
+        if offset < range.total {
+            return Ok(Part::Partial(offset));
+        }
+        let (file, bytes) = blocking(move || {
+            let mut bytes = Vec::with_capacity(usize::try_from(range.total).unwrap_or(0));
+            file.seek(SeekFrom::Start(0))?;
+            file.read_to_end(&mut bytes)?;
+            Ok((file, bytes))
+        })
+        .await?;
+        let staged = Staged { path, _file: file };
+        let actual = PhotoHash::of_bytes(&bytes);
+        if let Err(error) = verify(claimed, &actual, &bytes) {
+            staged.remove().await;
+            return Err(PartError::Api(error));
+        }
+        Ok(Part::Complete(staged, Bytes::from(bytes)))
+    }
+}
+
+/// What a part of an upload came to.
+#[derive(Debug)]
+pub enum Part {
+    /// Stored; the next part starts at this offset.
+    Partial(u64),
+    /// The photo is whole and verified; its staging file (still locked) goes once stored.
+    Complete(Staged, Bytes),
+}
+
+/// Why a part was not taken.
+#[derive(Debug)]
+pub enum PartError {
+    /// It does not start where the staged bytes end (nor at 0): the next part starts here.
+    Offset(u64),
+    Api(ApiError),
+}
+
+impl From<ApiError> for PartError {
+    fn from(error: ApiError) -> Self {
+        Self::Api(error)
+    }
+}
+
+/// A completed staging file, locked against other requests until it is removed.
+#[derive(Debug)]
+pub struct Staged {
+    path: PathBuf,
+    _file: File,
+}
+
+impl Staged {
+    pub async fn remove(self) {
+        let _ = tokio::fs::remove_file(&self.path).await;
+    }
+}
+
+/// The staging file of one request, or why not.
+enum Opening {
+    /// Locked, positioned at the part's start.
+    Ready(File),
+    /// Another request of the same upload holds it.
+    Locked,
+    /// The part does not start at the staged length, which is this.
+    Offset(u64),
+}
+
+/// Opens (or creates) a staging file for a part starting at `start` and locks it. A new one
+/// first sweeps the folder: stale files, and the oldest of this user's (`mine`: the file name
+/// ending) beyond the limit. A part starting at 0 truncates what was staged.
+fn open_staging(folder: &Path, path: &Path, mine: &str, start: u64) -> std::io::Result<Opening> {
+    std::fs::create_dir_all(folder)?;
+    if !path.exists() {
+        sweep_staging(folder, Some(mine));
+    }
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(TryLockError::WouldBlock) => return Ok(Opening::Locked),
+        Err(TryLockError::Error(e)) => return Err(e),
+    }
+    let held = file.metadata()?.len();
+    if start == 0 {
+        file.set_len(0)?;
+    } else if start != held {
+        return Ok(Opening::Offset(held));
+    }
+    file.seek(SeekFrom::Start(start))?;
+    Ok(Opening::Ready(file))
+}
+
+/// Removes staging files untouched for [`STAGING_KEPT`]; with `mine` (a user's file name
+/// ending), also that user's oldest so that a new one keeps them within [`STAGING_PER_USER`].
+/// Returns how many went.
+fn sweep_staging(folder: &Path, mine: Option<&str>) -> usize {
+    let now = SystemTime::now();
+    let mut swept = 0;
+    let mut theirs = Vec::new();
+    for entry in std::fs::read_dir(folder).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".part") {
+            continue;
+        }
+        let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else {
+            continue;
+        };
+        let stale = now
+            .duration_since(modified)
+            .is_ok_and(|age| age > STAGING_KEPT);
+        if stale {
+            swept += usize::from(std::fs::remove_file(entry.path()).is_ok());
+        } else if mine.is_some_and(|mine| name.ends_with(mine)) {
+            theirs.push((modified, entry.path()));
+        }
+    }
+    theirs.sort();
+    let over = (theirs.len() + 1).saturating_sub(STAGING_PER_USER);
+    for (_, path) in theirs.into_iter().take(over) {
+        swept += usize::from(std::fs::remove_file(path).is_ok());
+    }
+    swept
+}
+
+/// Runs file work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?
+        .map_err(ApiError::from)
+}
+
+/// The checks of a received photo before it reaches storage: its hash, and an image type.
+fn verify(claimed: &PhotoHash, actual: &PhotoHash, bytes: &[u8]) -> Result<(), ApiError> {
+    if actual != claimed {
+        return Err(ApiError::BadRequest {
+            code: "hash_mismatch",
+            message: format!("照片内容与哈希不符：收到内容的 SHA-256 为 {actual}"),
+            field: Some("sha256".to_owned()),
+        });
+    }
+    if image_type(bytes).is_none() {
+        return Err(ApiError::UnsupportedMediaType(
+            "只接受 JPEG、PNG 或 WebP 图片".to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// Writes `bytes` (verified: their hash names `path`) to `path` create-only and durably.

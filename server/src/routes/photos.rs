@@ -1,5 +1,6 @@
-//! `HEAD|PUT|GET /photos/{sha256}`: check-then-put, verified, create-only photo upload, and
-//! download for those who may see a record whose reference of the photo counts (see
+//! `HEAD|PUT|GET /photos/{sha256}`: check-then-put, verified, create-only photo upload —
+//! whole, or in parts (`Content-Range`) that resume after a cut from the offset `HEAD` reports —
+//! and download for those who may see a record whose reference of the photo counts (see
 //! `db::photos`: a hash alone opens nothing).
 
 use axum::Router;
@@ -10,11 +11,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use zhicha_core::ids::PhotoHash;
-use zhicha_core::protocol::{MAX_PHOTO_BYTES, PhotoUploadResponse};
+use zhicha_core::protocol::{
+    ContentRange, ErrorBody, MAX_PHOTO_BYTES, PhotoOffsetError, PhotoPartResponse,
+    PhotoUploadResponse, UPLOAD_OFFSET_HEADER,
+};
 
 use crate::auth::Session;
 use crate::extract::{Json, Path};
-use crate::photos::{Stored, image_type};
+use crate::photos::{Part, PartError, Stored, image_type};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -27,30 +31,46 @@ fn parse_hash(text: &str) -> Result<PhotoHash, ApiError> {
     PhotoHash::parse(text).map_err(|e| ApiError::invalid_field("sha256", e.to_string()))
 }
 
-/// 200 when the server holds the photo, 404 when it should be uploaded.
+/// 200 when the server holds the photo, 404 when it should be uploaded; the 404 says in
+/// `Upload-Offset` how many bytes of the caller's own unfinished upload the server holds.
 #[utoipa::path(
     head,
     path = "/api/v1/photos/{sha256}",
     tag = "photos",
     security(("bearer" = [])),
     params(("sha256" = String, Path, description = "SHA-256 of the photo bytes, 64 lowercase hex")),
-    responses((status = 200, description = "held"), (status = 404, description = "not held"))
+    responses(
+        (status = 200, description = "held"),
+        (status = 404, description = "not held; `Upload-Offset`: bytes of the caller's unfinished upload held (0 if none)"),
+    )
 )]
 pub async fn exists(
     State(state): State<AppState>,
-    _session: Session,
+    session: Session,
     Path(sha256): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let hash = parse_hash(&sha256)?;
     if state.store.photo_recorded(&hash).await? {
-        Ok(StatusCode::OK)
-    } else {
-        Err(ApiError::NotFound)
+        return Ok(StatusCode::OK.into_response());
     }
+    let offset = state.photos.staged_offset(&hash, session.user.id).await?;
+    let mut response = ApiError::NotFound.into_response();
+    set_offset(&mut response, offset);
+    Ok(response)
+}
+
+fn set_offset(response: &mut Response, offset: u64) {
+    response
+        .headers_mut()
+        .insert(UPLOAD_OFFSET_HEADER, HeaderValue::from(offset));
 }
 
 /// Uploads the bytes; the server recomputes the hash and writes create-only. The uploader is
 /// recorded even when the photo was held already: the bytes matched, so they may reference it.
+///
+/// With `Content-Range: bytes START-END/TOTAL` the body is one part: it must start where the
+/// caller's staged bytes end (`HEAD`'s `Upload-Offset`), or at 0 to start over; 202 until the
+/// last part, which answers as a whole upload.
 #[utoipa::path(
     put,
     path = "/api/v1/photos/{sha256}",
@@ -61,11 +81,14 @@ pub async fn exists(
     responses(
         (status = 201, description = "stored", body = PhotoUploadResponse),
         (status = 200, description = "already held", body = PhotoUploadResponse),
-        (status = 400, description = "hash mismatch or malformed hash", body = zhicha_core::protocol::ErrorResponse),
+        (status = 202, description = "a part stored; `Upload-Offset` says where the next starts", body = PhotoPartResponse),
+        (status = 400, description = "hash mismatch (`hash_mismatch`), malformed hash or `Content-Range` (`bad_range`)", body = zhicha_core::protocol::ErrorResponse),
+        (status = 408, description = "the body stopped arriving (`body_timeout`); a part's bytes received are kept", body = zhicha_core::protocol::ErrorResponse),
+        (status = 409, description = "a part not at the caller's offset (`upload_offset`); `Upload-Offset` and `offset` say where to start", body = PhotoOffsetError),
         (status = 413, description = "larger than 10 MB", body = zhicha_core::protocol::ErrorResponse),
         (status = 415, description = "not an image", body = zhicha_core::protocol::ErrorResponse),
         (status = 429, description = "the user's photo quota for 24 hours is spent (`photo_quota`, `Retry-After`)", body = zhicha_core::protocol::ErrorResponse),
-        (status = 503, description = "too many uploads at once (`busy`, `Retry-After`)", body = zhicha_core::protocol::ErrorResponse),
+        (status = 503, description = "too many uploads at once (`busy`), or this upload's previous request still running (`upload_in_progress`); `Retry-After`", body = zhicha_core::protocol::ErrorResponse),
     )
 )]
 pub async fn upload(
@@ -76,6 +99,26 @@ pub async fn upload(
     body: Body,
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(&sha256)?;
+    let range = match headers.get(header::CONTENT_RANGE) {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .ok()
+                .and_then(ContentRange::parse)
+                .ok_or_else(|| {
+                    ApiError::bad_request(
+                        "bad_range",
+                        "Content-Range 格式应为 bytes 起-止/总长（止 < 总长）",
+                    )
+                })?,
+        ),
+    };
+    if range.is_some_and(|r| r.total > MAX_PHOTO_BYTES as u64) {
+        return Err(ApiError::TooLarge {
+            limit: MAX_PHOTO_BYTES,
+        });
+    }
     let Some(_slot) = state.uploads.enter().await else {
         return Err(ApiError::Busy {
             code: "busy",
@@ -92,6 +135,15 @@ pub async fn upload(
             limit: MAX_PHOTO_BYTES,
         });
     }
+    if let Some(range) = range {
+        if declared.is_some_and(|len| len > range.bytes()) {
+            return Err(ApiError::bad_request(
+                "bad_range",
+                "上传内容长于 Content-Range 所述范围",
+            ));
+        }
+        return upload_part(&state, &session, hash, range, body).await;
+    }
     // A photo the server holds costs no quota: its bytes are stored once.
     let recorded = state.store.photo_recorded(&hash).await?;
     if !recorded {
@@ -104,6 +156,12 @@ pub async fn upload(
     }
     let stored = state.photos.put(&hash, bytes, recorded).await?;
     state.store.record_photo(&hash, size, &session.user).await?;
+    state.photos.remove_staged(&hash, session.user.id).await;
+    Ok(uploaded(hash, size, stored))
+}
+
+/// The answer to a whole photo stored.
+fn uploaded(hash: PhotoHash, size: u64, stored: Stored) -> Response {
     let status = match stored {
         Stored::Created => StatusCode::CREATED,
         Stored::AlreadyHeld => StatusCode::OK,
@@ -113,7 +171,58 @@ pub async fn upload(
         bytes: size,
         created: stored == Stored::Created,
     };
-    Ok((status, Json(body)).into_response())
+    (status, Json(body)).into_response()
+}
+
+/// One part of a resumable upload (see [`upload`]). The quota is checked for the whole photo
+/// before each part is taken (a part the quota refuses leaves the staged bytes for later), and
+/// counted once, when the photo is recorded.
+async fn upload_part(
+    state: &AppState,
+    session: &Session,
+    hash: PhotoHash,
+    range: ContentRange,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let recorded = state.store.photo_recorded(&hash).await?;
+    if !recorded {
+        check_quota(state, session, range.total).await?;
+    }
+    let part = state
+        .photos
+        .receive_part(&hash, session.user.id, range, body)
+        .await;
+    let (staged, bytes) = match part {
+        Ok(Part::Complete(staged, bytes)) => (staged, bytes),
+        Ok(Part::Partial(offset)) => {
+            let body = PhotoPartResponse {
+                hash,
+                offset,
+                total: range.total,
+            };
+            let mut response = (StatusCode::ACCEPTED, Json(body)).into_response();
+            set_offset(&mut response, offset);
+            return Ok(response);
+        }
+        Err(PartError::Offset(offset)) => {
+            let error = ErrorBody::new(
+                "upload_offset",
+                format!("续传位置不符：服务器已收到 {offset} 字节，请从此处继续"),
+            );
+            let body = PhotoOffsetError { error, offset };
+            let mut response = (StatusCode::CONFLICT, Json(body)).into_response();
+            set_offset(&mut response, offset);
+            return Ok(response);
+        }
+        Err(PartError::Api(error)) => return Err(error),
+    };
+    let size = bytes.len() as u64;
+    let stored = state.photos.put(&hash, bytes, recorded).await;
+    // Stored or not, the staged copy has served: a failed store starts the upload over.
+    staged.remove().await;
+    let stored = stored?;
+    state.store.record_photo(&hash, size, &session.user).await?;
+    Ok(uploaded(hash, size, stored))
 }
 
 /// 429 when `adding` more bytes would take the user past their quota of new photos within
