@@ -5,8 +5,9 @@ use serde::de::DeserializeOwned;
 use web_sys::Blob;
 use zhicha_core::ids::{DeviceId, InspectionId, PhotoHash};
 use zhicha_core::protocol::{
-    BootstrapResponse, ErrorBody, ErrorResponse, LoginRequest, LoginResponse, PasswordChange,
-    PullResponse, PushRequest, PushResponse, ReceiptResponse,
+    BootstrapResponse, ContentRange, ErrorBody, ErrorResponse, LoginRequest, LoginResponse,
+    PHOTO_PART_BYTES, PasswordChange, PhotoPartResponse, PullResponse, PushRequest, PushResponse,
+    ReceiptResponse, UPLOAD_OFFSET_HEADER,
 };
 
 pub(super) const API: &str = "/api/v1";
@@ -225,6 +226,14 @@ pub async fn pull(
 
 /// `HEAD /photos/{sha256}`: whether the server holds the photo.
 pub async fn photo_held(token: &str, hash: &PhotoHash) -> Result<bool, SyncError> {
+    photo_offset(token, hash)
+        .await
+        .map(|offset| offset.is_none())
+}
+
+/// `HEAD /photos/{sha256}`: None when the server holds the photo, else how many bytes of this
+/// user's unfinished upload of it the server holds (`Upload-Offset`; 0 when it does not say).
+pub async fn photo_offset(token: &str, hash: &PhotoHash) -> Result<Option<u64>, SyncError> {
     let builder = authorized(RequestBuilder::new(&format!("{API}/photos/{hash}")), token)
         .method(Method::HEAD);
     let request = builder
@@ -232,9 +241,17 @@ pub async fn photo_held(token: &str, hash: &PhotoHash) -> Result<bool, SyncError
         .map_err(|e| SyncError::Protocol(e.to_string()))?;
     let response = request.send().await.map_err(|_| SyncError::Offline)?;
     match response.status() {
-        404 => Ok(false),
-        _ => check(response).await.map(|_| true),
+        404 => Ok(Some(upload_offset(&response).unwrap_or(0))),
+        _ => check(response).await.map(|_| None),
     }
+}
+
+/// The `Upload-Offset` header of an answer about a photo upload.
+fn upload_offset(response: &Response) -> Option<u64> {
+    response
+        .headers()
+        .get(UPLOAD_OFFSET_HEADER)
+        .and_then(|value| value.trim().parse().ok())
 }
 
 /// `PUT /photos/{sha256}`: the server recomputes the hash and stores the bytes once.
@@ -242,6 +259,86 @@ pub async fn put_photo(token: &str, hash: &PhotoHash, blob: &Blob) -> Result<(),
     let builder = authorized(Request::put(&format!("{API}/photos/{hash}")), token)
         .header("Content-Type", "image/jpeg");
     send(builder.body(blob.clone())).await.map(|_| ())
+}
+
+/// What the server made of one part of a photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartSent {
+    /// Taken; the next part starts here.
+    Next(u64),
+    /// The photo is whole on the server.
+    Done,
+    /// Not taken: the server's upload stands at this offset.
+    Realign(u64),
+}
+
+/// `PUT /photos/{sha256}` with `Content-Range`: the bytes `[start, end)` of `blob`, sliced
+/// without copying the photo.
+pub async fn put_photo_part(
+    token: &str,
+    hash: &PhotoHash,
+    blob: &Blob,
+    start: u64,
+    end: u64,
+) -> Result<PartSent, SyncError> {
+    let total = blob.size() as u64;
+    let range = ContentRange::of(start, end, total)
+        .ok_or_else(|| SyncError::Protocol(format!("照片分段越界：{start}-{end}/{total}")))?;
+    let part = blob
+        .slice_with_f64_and_f64(start as f64, end as f64)
+        .map_err(|e| SyncError::Storage(format!("{e:?}")))?;
+    let request = authorized(Request::put(&format!("{API}/photos/{hash}")), token)
+        .header("Content-Type", "image/jpeg")
+        .header("Content-Range", &range.to_string())
+        .body(part)
+        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let response = request.send().await.map_err(|_| SyncError::Offline)?;
+    match response.status() {
+        200 | 201 => Ok(PartSent::Done),
+        202 => {
+            let answer: PhotoPartResponse = json(response).await?;
+            Ok(PartSent::Next(answer.offset))
+        }
+        409 if upload_offset(&response).is_some() => {
+            Ok(PartSent::Realign(upload_offset(&response).unwrap_or(0)))
+        }
+        _ => check(response).await.map(|_| PartSent::Done),
+    }
+}
+
+/// Sends `blob` from `offset` part by part until the server holds it whole. A server that
+/// stands elsewhere (a part taken whose answer was lost, a copy it no longer has) says where;
+/// a few such turns in a row without progress end the round.
+pub async fn upload_photo_from(
+    token: &str,
+    hash: &PhotoHash,
+    blob: &Blob,
+    offset: u64,
+) -> Result<(), SyncError> {
+    let total = blob.size() as u64;
+    // An offset at or past the end is a copy the server could not finish: start over.
+    let start_at = |offset: u64| if offset < total { offset } else { 0 };
+    let mut offset = start_at(offset);
+    let mut turns = 0;
+    loop {
+        let end = (offset + PHOTO_PART_BYTES as u64).min(total);
+        match put_photo_part(token, hash, blob, offset, end).await? {
+            PartSent::Done => return Ok(()),
+            PartSent::Next(next) if next > offset => {
+                offset = start_at(next);
+                turns = 0;
+            }
+            PartSent::Next(next) | PartSent::Realign(next) => {
+                turns += 1;
+                if turns > 3 {
+                    return Err(SyncError::Protocol(format!(
+                        "照片续传位置多次不符（服务器为 {next} 字节），稍后重试"
+                    )));
+                }
+                offset = start_at(next);
+            }
+        }
+    }
 }
 
 /// `GET /sync/receipt?inspection=ID`.

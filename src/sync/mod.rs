@@ -153,13 +153,16 @@ async fn push_outbox(db: &Db, session: &Session, report: &mut SyncReport) -> Res
     }
 }
 
+/// Uploads the photos the server does not hold yet, in parts of `PHOTO_PART_BYTES`, each
+/// starting where the server's copy of this user's upload stands (`HEAD`): a photo cut off in
+/// one round goes on in the next from the bytes the server kept, not from the start.
 async fn upload_photos(db: &Db, token: &str, report: &mut SyncReport) -> Result<(), SyncError> {
     for hash in db.pending_photos().await? {
         let Some(photo) = db.photo(&hash).await? else {
             continue;
         };
-        if !api::photo_held(token, &hash).await? {
-            api::put_photo(token, &hash, &photo.blob).await?;
+        if let Some(offset) = api::photo_offset(token, &hash).await? {
+            api::upload_photo_from(token, &hash, &photo.blob, offset).await?;
             report.photos_uploaded += 1;
         }
         db.mark_photo_uploaded(&hash).await?;
