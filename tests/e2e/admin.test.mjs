@@ -33,6 +33,11 @@ async function tokenStatus(server, token) {
   return res.status;
 }
 
+/** Waits until the text of `locator` matches `pattern` (lists reload after each change). */
+async function shows(locator, pattern) {
+  await until(`text matching ${pattern}`, async () => pattern.test(await locator.textContent()), 15_000);
+}
+
 /** The value of the option of `select` whose text (indentation aside) is `label`. */
 async function optionValue(select, label) {
   const options = await select.locator('option').evaluateAll((list) =>
@@ -56,12 +61,12 @@ test('an admin manages units and accounts in the app, as the command line does',
     await page.getByRole('button', { name: '新增单位' }).click();
     await waitForText(page, '已新增单位 第三执法中队');
     const team = page.locator('[data-org="第三执法中队"]');
-    assert.match(await team.textContent(), /文书字号：\S+ · 地区：\S+/, 'inherited from the bureau');
+    await shows(team, /文书字号：\S+ · 地区：\S+/); // inherited from the bureau
     await page.getByRole('button', { name: '修改 第三执法中队' }).click();
     await page.locator('input[name=edit-org-region]').fill('树林召镇');
     await page.getByRole('button', { name: '保存修改' }).click();
     await waitForText(page, '已保存单位 第三执法中队');
-    assert.match(await team.textContent(), /地区：树林召镇/);
+    await shows(team, /地区：树林召镇/);
 
     // A new inspector of that team.
     await page.locator('nav.tabs').getByRole('link', { name: '账号' }).click();
@@ -79,7 +84,7 @@ test('an admin manages units and accounts in the app, as the command line does',
     await page.getByRole('button', { name: '新增账号' }).click();
     await waitForText(page, '已新增账号 zhangsan');
     const row = page.locator('tr[data-username=zhangsan]');
-    assert.match(await row.textContent(), /张三.*执法人员.*第三执法中队.*15062100123.*启用/);
+    await shows(row, /张三.*执法人员.*第三执法中队.*15062100123.*启用/);
     const phone = await login(server, 'zhangsan', 'Field-2026-pass');
     assert.equal(phone.status, 200, 'the new account signs in');
 
@@ -88,7 +93,7 @@ test('an admin manages units and accounts in the app, as the command line does',
     await page.locator('select[name=edit-role]').selectOption('leader');
     await page.getByRole('button', { name: '保存修改' }).click();
     await waitForText(page, '已保存账号信息');
-    assert.match(await row.textContent(), /队长/);
+    await shows(row, /队长/);
 
     // A lost phone: its session listed by device, then revoked.
     const session = page.locator(`[data-device="${phone.deviceId}"]`);
@@ -111,7 +116,7 @@ test('an admin manages units and accounts in the app, as the command line does',
     await page.getByRole('button', { name: '停用账号' }).click();
     await page.getByRole('button', { name: '确认停用' }).click();
     await waitForText(page, '账号已停用');
-    assert.match(await row.textContent(), /已停用/);
+    await shows(row, /已停用/);
     assert.equal(await tokenStatus(server, renewed.token), 401);
     assert.notEqual((await login(server, 'zhangsan', 'Second-2026-pass')).status, 200, 'a disabled account cannot sign in');
     await page.getByRole('button', { name: '启用账号' }).click();
@@ -129,6 +134,11 @@ test('an admin manages units and accounts in the app, as the command line does',
     const inspector = await ApiClient.login(server.url, 'inspector1');
     const refused = await fetch(`${server.url}/api/v1/admin/users`, { headers: { authorization: `Bearer ${inspector.token}` } });
     assert.equal(refused.status, 403);
+    const other = await installedPage(browser, server, 'inspector1');
+    await other.page.goto(server.url + '/admin/users');
+    await waitForText(other.page, '此页面仅供管理员使用。');
+    assert.equal(await other.page.locator('tr[data-username]').count(), 0);
+    await other.context.close();
     await context.close();
   } finally {
     await server.dispose();
@@ -149,9 +159,13 @@ test('an admin imports the bureau list as GBK CSV with a preview, and merges an 
     await field.page.getByLabel('工贸').check();
     await field.page.getByRole('button', { name: '保存并开始检查' }).click();
     await waitForText(field.page, '签到并开始检查');
+    await field.page.getByTestId('co-inspectors').getByText('李海燕').click();
     await waitForText(field.page, '精度约 ±12 米');
     await field.page.getByTestId('start').click();
     await waitForText(field.page, '已检查 0 /');
+    // Back on the home screen with signal: 立即同步 sends the new entry and its inspection.
+    await field.page.goto(server.url + '/');
+    await field.page.getByRole('button', { name: '立即同步' }).click();
     const inspector = await ApiClient.login(server.url, 'inspector1');
     let inspectionId;
     await until('the on-site inspection reached the server', async () => {
@@ -206,7 +220,8 @@ test('an admin imports the bureau list as GBK CSV with a preview, and merges an 
     }, 90_000);
     await field.page.goto(server.url + '/');
     await waitForText(field.page, '达拉特旗恒泰建材有限公司');
-    await field.page.getByTestId('new-inspection').click();
+    await field.page.goto(server.url + '/inspections/new');
+    await waitForText(field.page, '选择被检查单位');
     await field.page.getByTestId('enterprise-search').fill('恒泰');
     await field.page.getByTestId('enterprise-option').first().waitFor();
     assert.deepEqual(await field.page.getByTestId('enterprise-option').allTextContents().then((t) => t.map((x) => x.includes('（现场）'))),
