@@ -88,12 +88,14 @@ test('an admin manages units and accounts in the app, as the command line does',
     const phone = await login(server, 'zhangsan', 'Field-2026-pass');
     assert.equal(phone.status, 200, 'the new account signs in');
 
-    // Made a team leader.
+    // Made a team leader, and moved to another team.
     await page.getByRole('button', { name: '管理 zhangsan' }).click();
     await page.locator('select[name=edit-role]').selectOption('leader');
+    const editOrg = page.locator('select[name=edit-org]');
+    await editOrg.selectOption(await optionValue(editOrg, '综合行政执法二中队'));
     await page.getByRole('button', { name: '保存修改' }).click();
     await waitForText(page, '已保存账号信息');
-    await shows(row, /队长/);
+    await shows(row, /队长.*综合行政执法二中队/);
 
     // A lost phone: its session listed by device, then revoked.
     const session = page.locator(`[data-device="${phone.deviceId}"]`);
@@ -112,12 +114,20 @@ test('an admin manages units and accounts in the app, as the command line does',
     const renewed = await login(server, 'zhangsan', 'Second-2026-pass');
     assert.equal(renewed.status, 200);
 
+    // Every session ended at once (the phone and a tablet).
+    const tablet = await login(server, 'zhangsan', 'Second-2026-pass');
+    await page.getByRole('button', { name: '注销 zhangsan 的全部登录' }).click();
+    await waitForText(page, '已注销全部登录（2 个）');
+    assert.equal(await tokenStatus(server, renewed.token), 401);
+    assert.equal(await tokenStatus(server, tablet.token), 401);
+    const signedIn = await login(server, 'zhangsan', 'Second-2026-pass');
+
     // Disabled (after a confirmation), then enabled again.
     await page.getByRole('button', { name: '停用账号' }).click();
     await page.getByRole('button', { name: '确认停用' }).click();
     await waitForText(page, '账号已停用');
     await shows(row, /已停用/);
-    assert.equal(await tokenStatus(server, renewed.token), 401);
+    assert.equal(await tokenStatus(server, signedIn.token), 401);
     assert.notEqual((await login(server, 'zhangsan', 'Second-2026-pass')).status, 200, 'a disabled account cannot sign in');
     await page.getByRole('button', { name: '启用账号' }).click();
     await waitForText(page, '账号已启用');
