@@ -7,38 +7,33 @@ use std::collections::HashMap;
 use sqlx::{AssertSqlSafe, FromRow};
 use zhicha_core::admin::{AdminUser, MergeResponse};
 use zhicha_core::ids::{DeviceId, EnterpriseId, OrgId, UserId};
-use zhicha_core::model::{Enterprise, Finding, Inspection, OrgUnit, Role};
+use zhicha_core::model::{Enterprise, Finding, Inspection, OrgUnit};
 use zhicha_core::protocol::EntityKind;
 use zhicha_core::wire::WireName;
 
 use super::sync::{ChangeRow, Tx, append_changes};
-use super::users::parse_id;
+use super::users::{UserRow, parse_id};
 use super::{Backend, Store, ledger_columns, now};
 use crate::scope::Scope;
 
 #[derive(FromRow)]
 struct AdminUserRow {
-    id: String,
-    username: String,
-    display_name: String,
-    role: String,
-    org_id: String,
-    certificate_no: Option<String>,
+    #[sqlx(flatten)]
+    user: UserRow,
     active: i64,
     superuser: i64,
 }
 
 impl AdminUserRow {
     fn into_user(self) -> Result<AdminUser, sqlx::Error> {
+        let user = self.user.into_user()?;
         Ok(AdminUser {
-            id: parse_id(&self.id)?,
-            username: self.username,
-            display_name: self.display_name,
-            role: Role::from_wire(&self.role).ok_or_else(|| {
-                sqlx::Error::Decode(format!("unknown role {:?}", self.role).into())
-            })?,
-            org_id: parse_id(&self.org_id)?,
-            certificate_no: self.certificate_no,
+            id: user.id,
+            username: user.username,
+            display_name: user.display_name,
+            role: user.role,
+            org_id: user.org_id,
+            certificate_no: user.certificate_no,
             active: self.active != 0,
             superuser: self.superuser != 0,
         })

@@ -30,7 +30,7 @@ impl OrgRow {
 }
 
 #[derive(FromRow)]
-struct UserRow {
+pub(super) struct UserRow {
     id: String,
     username: String,
     display_name: String,
@@ -40,7 +40,7 @@ struct UserRow {
 }
 
 impl UserRow {
-    fn into_user(self) -> Result<User, sqlx::Error> {
+    pub(super) fn into_user(self) -> Result<User, sqlx::Error> {
         Ok(User {
             id: parse_id(&self.id)?,
             username: self.username,
