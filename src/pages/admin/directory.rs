@@ -9,7 +9,7 @@ use zhicha_core::admin::{EnterpriseList, ImportReport};
 use zhicha_core::ids::{EnterpriseId, OrgId};
 use zhicha_core::model::{Enterprise, OrgUnit};
 
-use super::{AdminNav, call, notice, org_name, org_options};
+use super::{AdminNav, call, notice, org_name, org_options, write};
 use crate::pages::Page;
 use crate::sync::admin as api;
 
@@ -163,26 +163,20 @@ fn ImportCard(orgs: Vec<OrgUnit>, done: Callback<(bool, String)>) -> impl IntoVi
             error.set(Some((false, "请选择名录所属单位和要导入的文件".to_owned())));
             return;
         };
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            let result =
-                call(|t| async move { api::import(&t, org_id, &blob, commit).await }).await;
-            busy.set(false);
-            match result {
-                Ok(report) if report.committed => {
-                    preview.set(None);
-                    done.run((
-                        true,
-                        format!(
-                            "已导入 {} 家企业；{} 行有误未导入",
-                            report.imported,
-                            report.errors.len()
-                        ),
-                    ));
-                }
-                Ok(report) => preview.set(Some(report)),
-                Err(e) => error.set(Some((false, e))),
+        let work = call(move |t| async move { api::import(&t, org_id, &blob, commit).await });
+        write(busy, error, work, move |report| {
+            if report.committed {
+                preview.set(None);
+                done.run((
+                    true,
+                    format!(
+                        "已导入 {} 家企业；{} 行有误未导入",
+                        report.imported,
+                        report.errors.len()
+                    ),
+                ));
+            } else {
+                preview.set(Some(report));
             }
         });
     };
@@ -299,23 +293,16 @@ fn MergeCard(
             error.set(Some((false, "请选择要并入的名录企业".to_owned())));
             return;
         };
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
         let name = source_name.clone();
-        leptos::task::spawn_local(async move {
-            match call(|t| async move { api::merge(&t, source_id, into).await }).await {
-                Ok(moved) => done.run((
-                    true,
-                    format!(
-                        "“{name}”已并入名录企业：{} 次检查、{} 条隐患随之转入",
-                        moved.inspections, moved.findings
-                    ),
-                )),
-                Err(e) => error.set(Some((false, e))),
-            }
-            busy.set(false);
+        let work = call(move |t| async move { api::merge(&t, source_id, into).await });
+        write(busy, error, work, move |moved| {
+            done.run((
+                true,
+                format!(
+                    "“{name}”已并入名录企业：{} 次检查、{} 条隐患随之转入",
+                    moved.inspections, moved.findings
+                ),
+            ));
         });
     };
     view! {

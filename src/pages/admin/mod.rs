@@ -59,6 +59,29 @@ where
     f(token).await.map_err(server_error)
 }
 
+/// Runs one write of a form unless one is under way: `busy` while it runs, a failure in
+/// `error` (cleared when it starts), `ok` with the server's answer.
+fn write<T: 'static>(
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<(bool, String)>>,
+    work: impl Future<Output = Result<T, String>> + 'static,
+    ok: impl FnOnce(T) + 'static,
+) {
+    if busy.get_untracked() {
+        return;
+    }
+    busy.set(true);
+    error.set(None);
+    leptos::task::spawn_local(async move {
+        let result = work.await;
+        busy.set(false);
+        match result {
+            Ok(answer) => ok(answer),
+            Err(e) => error.set(Some((false, e))),
+        }
+    });
+}
+
 /// The three admin screens as tabs.
 #[component]
 fn AdminNav(current: Page) -> impl IntoView {

@@ -6,7 +6,7 @@ use zhicha_core::admin::{NewOrg, OrgUpdate};
 use zhicha_core::ids::OrgId;
 use zhicha_core::model::OrgUnit;
 
-use super::{AdminNav, call, notice, org_options, tree};
+use super::{AdminNav, call, notice, org_options, tree, write};
 use crate::pages::Page;
 use crate::sync::admin as api;
 
@@ -103,19 +103,12 @@ fn NewOrgForm(orgs: Vec<OrgUnit>, done: Callback<(bool, String)>) -> impl IntoVi
             error.set(Some((false, "请填写单位名称".to_owned())));
             return;
         }
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            match call(|t| async move { api::create_org(&t, &org).await }).await {
-                Ok(created) => {
-                    for value in [name, doc_code, region] {
-                        value.set(String::new());
-                    }
-                    done.run((true, format!("已新增单位 {}", created.name)));
-                }
-                Err(e) => error.set(Some((false, e))),
+        let work = call(|t| async move { api::create_org(&t, &org).await });
+        write(busy, error, work, move |created| {
+            for value in [name, doc_code, region] {
+                value.set(String::new());
             }
-            busy.set(false);
+            done.run((true, format!("已新增单位 {}", created.name)));
         });
     };
     view! {
@@ -166,14 +159,9 @@ fn EditOrgForm(org: OrgUnit, done: Callback<(bool, String)>) -> impl IntoView {
             error.set(Some((false, "没有需要保存的修改".to_owned())));
             return;
         }
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            match call(|t| async move { api::update_org(&t, id, &update).await }).await {
-                Ok(saved) => done.run((true, format!("已保存单位 {}", saved.name))),
-                Err(e) => error.set(Some((false, e))),
-            }
-            busy.set(false);
+        let work = call(move |t| async move { api::update_org(&t, id, &update).await });
+        write(busy, error, work, move |saved| {
+            done.run((true, format!("已保存单位 {}", saved.name)));
         });
     };
     view! {

@@ -7,7 +7,7 @@ use zhicha_core::ids::{OrgId, UserId};
 use zhicha_core::model::{OrgUnit, Role};
 use zhicha_core::protocol::new_password_problem;
 
-use super::{AdminNav, call, notice, org_name, org_options};
+use super::{AdminNav, call, notice, org_name, org_options, write};
 use crate::pages::Page;
 use crate::sync::admin as api;
 
@@ -179,19 +179,12 @@ fn NewUserForm(orgs: Vec<OrgUnit>, done: Callback<(bool, String)>) -> impl IntoV
                 .filter(|c| !c.is_empty()),
             password: pass,
         };
-        busy.set(true);
-        error.set(None);
-        leptos::task::spawn_local(async move {
-            match call(|t| async move { api::create_user(&t, &user).await }).await {
-                Ok(created) => {
-                    for field in [username, display_name, certificate, password] {
-                        field.set(String::new());
-                    }
-                    done.run((true, format!("已新增账号 {}", created.username)));
-                }
-                Err(e) => error.set(Some((false, e))),
+        let work = call(|t| async move { api::create_user(&t, &user).await });
+        write(busy, error, work, move |created| {
+            for field in [username, display_name, certificate, password] {
+                field.set(String::new());
             }
-            busy.set(false);
+            done.run((true, format!("已新增账号 {}", created.username)));
         });
     };
     view! {
