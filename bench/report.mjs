@@ -14,8 +14,9 @@ const meta = JSON.parse(readFileSync(metaFile, 'utf8'));
 // Each row: zhicha's figure, the peer it is set against, the floor (where one exists), whether
 // more is better, and the target (a minimum advantage over the peer, or an absolute budget).
 const ROWS = [
-  { what: 'First load, gzip -9', z: 'first-load/zhicha', peer: 'first-load/odk-web-forms', peerName: 'ODK Web Forms bundle', budget: 350 },
-  { what: 'First visit, bytes received from the server', z: 'first-visit/zhicha', peer: null, peerName: 'page + service-worker precache, as sent (CDP)' },
+  { what: 'First visit, bytes received from the server', z: 'first-visit/zhicha', peer: null, peerName: 'page + service-worker precache, as sent (CDP)', budget: 350 },
+  { what: 'Update to a new release, bytes received', z: 'update-bytes/zhicha', peer: null, peerName: 'a phone holding the previous release (CDP)' },
+  { what: 'First load, gzip -9 of dist/ (proxy)', z: 'first-load/zhicha', peer: 'first-load/odk-web-forms', peerName: 'ODK Web Forms bundle' },
   { what: '1,000 findings stored (bulk)', z: 'findings-write/zhicha', peer: 'findings-write/pouchdb', peerName: 'PouchDB bulkDocs', floor: 'findings-write/raw-idb', target: 2 },
   { what: '1,000 findings read back', z: 'findings-read/zhicha', peer: 'findings-read/pouchdb', peerName: 'PouchDB allDocs', floor: 'findings-read/raw-idb' },
   { what: '100 photos of 270 KB stored (bulk)', z: 'photos-write/zhicha', peer: 'photos-write/pouchdb', peerName: 'PouchDB bulkDocs + attachments', floor: 'photos-write/raw-idb', target: 3 },
@@ -26,6 +27,20 @@ const ROWS = [
   { what: 'Photo upload, 1,000 × 270 KB (PostgreSQL)', z: 'ingest-photos/zhicha-postgres', peer: 'ingest-photos/pouchdb-server', peerName: 'pouchdb-server attachment PUT (LevelDB)', floor: 'ingest-photos/disk', more: true, target: 5 },
   { what: 'Start-up, first load online, 4× CPU', z: 'startup-online/zhicha', peer: 'startup-online/odk-web-forms', peerName: 'ODK Web Forms first load' },
   { what: 'Start-up, reload offline, 4× CPU', z: 'startup-offline/zhicha', peer: null, peerName: 'ODK Web Forms: no service worker in the bundle' },
+  { what: 'Start-up, reload offline, 6× CPU', z: 'startup-offline-6x/zhicha', peer: null, peerName: 'low-end phone (CDP throttling)', budget: 1000 },
+  { what: "A day's sync on 3G: time to 已同步", z: 'day-sync-3g/zhicha', peer: null, peerName: '50 findings, 150 photos, 3 documents; 1.6/0.75 Mbit/s, 150 ms', floor: 'day-sync-3g/floor', floorTarget: 1.2 },
+  { what: "A day's sync on 3G: bytes on the wire", z: 'day-sync-3g-bytes/zhicha', peer: null, peerName: 'both directions, as sent (CDP)', floor: 'day-sync-3g-bytes/payload', floorTarget: 1.1 },
+  ...['sqlite', 'postgres'].flatMap((db) => {
+    const name = db === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+    return [
+      { what: `Region, 1,000,000 findings (${name}): seeding`, z: `region-seed/${db}`, peer: null, peerName: '10 counties × 5 years, bulk load' },
+      { what: `Region (${name}): database size`, z: `region-size/${db}`, peer: null, peerName: 'on disk after loading' },
+      { what: `Region (${name}): ledger page p95`, z: `region-ledger-p95/${db}`, peer: null, peerName: 'through the API, mixed filters', budget: 50 },
+      { what: `Region (${name}): statistics p95`, z: `region-stats-p95/${db}`, peer: null, peerName: 'through the API', budget: 300 },
+      { what: `Region (${name}): xlsx export of 100,000 rows`, z: `region-export/${db}`, peer: null, peerName: 'streamed, whole file received', budget: 10 },
+      { what: `Region (${name}): peak memory during the export`, z: `region-export-rss/${db}`, peer: null, peerName: 'server resident set' },
+    ];
+  }),
   { what: '12 MP JPEG → stored photo', z: 'pipeline/zhicha', peer: 'pipeline/browser-image-compression', peerName: 'browser-image-compression + IndexedDB', floor: 'pipeline/raw-js' },
 ];
 
@@ -44,6 +59,7 @@ const rows = ROWS.map((row) => {
   if (z && peer) ratio = row.more ? z.value / peer.value : peer.value / z.value;
   let verdict = '';
   if (row.budget !== undefined && z) verdict = z.value <= row.budget ? `met (≤ ${row.budget} ${z.unit})` : `MISSED (budget ${row.budget} ${z.unit})`;
+  else if (row.floorTarget !== undefined && z) verdict = !floor ? 'not measured' : z.value <= floor.value * row.floorTarget ? `met (≤ ${row.floorTarget}× floor)` : `MISSED (${(z.value / floor.value).toFixed(2)}× floor, target ≤ ${row.floorTarget}×)`;
   else if (row.target !== undefined) verdict = ratio === null ? 'not measured' : ratio >= row.target ? `met (≥ ${row.target}×)` : `MISSED (target ≥ ${row.target}×)`;
   return {
     what: row.what,
