@@ -209,6 +209,9 @@ async fn a_part_elsewhere_is_refused_with_the_offset(backend: Backend) {
     ahead.assert_error(StatusCode::CONFLICT, "upload_offset");
     assert_eq!(ahead.json()["offset"], 0);
     assert_eq!(header_offset(&ahead), 0);
+    // Answered before its body was read: the connection closes, so the client sends no more
+    // of it, and its next request goes on a fresh connection rather than into a closing one.
+    assert_eq!(ahead.headers[header::CONNECTION], "close");
     assert_eq!(
         put_part(&t, &phone.token, &hash, &bytes, 0).await.status,
         StatusCode::ACCEPTED

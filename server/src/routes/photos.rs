@@ -99,50 +99,19 @@ pub async fn upload(
     body: Body,
 ) -> Result<Response, ApiError> {
     let hash = parse_hash(&sha256)?;
-    let range = match headers.get(header::CONTENT_RANGE) {
-        None => None,
-        Some(value) => Some(
-            value
-                .to_str()
-                .ok()
-                .and_then(ContentRange::parse)
-                .ok_or_else(|| {
-                    ApiError::bad_request(
-                        "bad_range",
-                        "Content-Range 格式应为 bytes 起-止/总长（止 < 总长）",
-                    )
-                })?,
-        ),
-    };
-    if range.is_some_and(|r| r.total > MAX_PHOTO_BYTES as u64) {
-        return Err(ApiError::TooLarge {
-            limit: MAX_PHOTO_BYTES,
-        });
+    if headers.contains_key(header::CONTENT_RANGE) {
+        return Ok(closing_on_refusal(
+            upload_part(&state, &session, hash, &headers, body).await,
+        ));
     }
     let Some(_slot) = state.uploads.enter().await else {
-        return Err(ApiError::Busy {
-            code: "busy",
-            message: "同时上传照片的设备较多，请稍后重试".to_owned(),
-            retry_after_secs: 5,
-        });
+        return Err(busy());
     };
-    let declared = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+    let declared = declared_length(&headers);
     if declared.is_some_and(|len| len > MAX_PHOTO_BYTES as u64) {
         return Err(ApiError::TooLarge {
             limit: MAX_PHOTO_BYTES,
         });
-    }
-    if let Some(range) = range {
-        if declared.is_some_and(|len| len > range.bytes()) {
-            return Err(ApiError::bad_request(
-                "bad_range",
-                "上传内容长于 Content-Range 所述范围",
-            ));
-        }
-        return upload_part(&state, &session, hash, range, body).await;
     }
     // A photo the server holds costs no quota: its bytes are stored once.
     let recorded = state.store.photo_recorded(&hash).await?;
@@ -174,6 +143,34 @@ fn uploaded(hash: PhotoHash, size: u64, stored: Stored) -> Response {
     (status, Json(body)).into_response()
 }
 
+fn busy() -> ApiError {
+    ApiError::Busy {
+        code: "busy",
+        message: "同时上传照片的设备较多，请稍后重试".to_owned(),
+        retry_after_secs: 5,
+    }
+}
+
+fn declared_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+/// A refused part is mostly answered before its body was read: the connection then closes
+/// (`Connection: close`), so the client stops sending the rest and sends its next request on a
+/// fresh connection instead of into one the server drops, which would cost a whole part.
+fn closing_on_refusal(result: Result<Response, ApiError>) -> Response {
+    let mut response = result.unwrap_or_else(IntoResponse::into_response);
+    if !response.status().is_success() {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 /// One part of a resumable upload (see [`upload`]). The quota is checked for the whole photo
 /// before each part is taken (a part the quota refuses leaves the staged bytes for later), and
 /// counted once, when the photo is recorded.
@@ -181,9 +178,33 @@ async fn upload_part(
     state: &AppState,
     session: &Session,
     hash: PhotoHash,
-    range: ContentRange,
+    headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
+    let range = headers
+        .get(header::CONTENT_RANGE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(ContentRange::parse)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_range",
+                "Content-Range 格式应为 bytes 起-止/总长（止 < 总长）",
+            )
+        })?;
+    if range.total > MAX_PHOTO_BYTES as u64 {
+        return Err(ApiError::TooLarge {
+            limit: MAX_PHOTO_BYTES,
+        });
+    }
+    if declared_length(headers).is_some_and(|len| len > range.bytes()) {
+        return Err(ApiError::bad_request(
+            "bad_range",
+            "上传内容长于 Content-Range 所述范围",
+        ));
+    }
+    let Some(_slot) = state.uploads.enter().await else {
+        return Err(busy());
+    };
     let recorded = state.store.photo_recorded(&hash).await?;
     if !recorded {
         check_quota(state, session, range.total).await?;
@@ -217,12 +238,19 @@ async fn upload_part(
         Err(PartError::Api(error)) => return Err(error),
     };
     let size = bytes.len() as u64;
-    let stored = state.photos.put(&hash, bytes, recorded).await;
-    // Stored or not, the staged copy has served: a failed store starts the upload over.
+    let stored = match state.photos.put(&hash, bytes, recorded).await {
+        Ok(stored) => state
+            .store
+            .record_photo(&hash, size, &session.user)
+            .await
+            .map(|()| stored)
+            .map_err(ApiError::from),
+        Err(error) => Err(error),
+    };
+    // Recorded first, so that `HEAD` never finds the photo neither held nor staged. Stored or
+    // not, the staged copy has served: a failed store starts the upload over.
     staged.remove().await;
-    let stored = stored?;
-    state.store.record_photo(&hash, size, &session.user).await?;
-    Ok(uploaded(hash, size, stored))
+    Ok(uploaded(hash, size, stored?))
 }
 
 /// 429 when `adding` more bytes would take the user past their quota of new photos within
