@@ -6,6 +6,7 @@
 //! records stay readable and valid.
 
 use std::collections::HashSet;
+#[cfg(feature = "embedded-packs")]
 use std::sync::OnceLock;
 
 use chrono::NaiveDate;
@@ -19,8 +20,11 @@ use crate::protocol::PackSummary;
 /// text (reference README).
 pub const PENDING_CHECK_MARK: &str = "条文待核";
 
-/// The pack files, embedded so the app works offline and the server needs no data directory.
-/// Append here (never replace) when a pack gets a new version: old versions must stay.
+/// The pack files, embedded so the server needs no data directory (feature `embedded-packs`,
+/// on by default; the app leaves it off and downloads the packs at login, which keeps them out
+/// of its first load). Append here (never replace) when a pack gets a new version: old versions
+/// must stay.
+#[cfg(feature = "embedded-packs")]
 const PACK_FILES: &[(&str, &str)] = &[
     (
         "coal-underground",
@@ -293,6 +297,7 @@ pub struct CompositeHit {
     pub reached: bool,
 }
 
+#[cfg(feature = "embedded-packs")]
 fn parse_all() -> Vec<ChecklistPack> {
     PACK_FILES
         .iter()
@@ -306,22 +311,26 @@ fn parse_all() -> Vec<ChecklistPack> {
 }
 
 /// Every embedded pack version, parsed once.
+#[cfg(feature = "embedded-packs")]
 pub fn all() -> &'static [ChecklistPack] {
     static PACKS: OnceLock<Vec<ChecklistPack>> = OnceLock::new();
     PACKS.get_or_init(parse_all)
 }
 
 /// One pack version from the embedded registry.
+#[cfg(feature = "embedded-packs")]
 pub fn get(id: &str, version: u32) -> Option<&'static ChecklistPack> {
     get_in(all(), id, version)
 }
 
 /// The newest version of a pack in the embedded registry.
+#[cfg(feature = "embedded-packs")]
 pub fn latest(id: &str) -> Option<&'static ChecklistPack> {
     latest_in(all(), id)
 }
 
 /// The newest version of every pack: what a new inspection should use.
+#[cfg(feature = "embedded-packs")]
 pub fn latest_all() -> Vec<&'static ChecklistPack> {
     let mut ids: Vec<&str> = all().iter().map(|p| p.id.as_str()).collect();
     ids.dedup();
@@ -329,6 +338,7 @@ pub fn latest_all() -> Vec<&'static ChecklistPack> {
 }
 
 /// Packs for a sector (newest versions).
+#[cfg(feature = "embedded-packs")]
 pub fn for_sector(sector: Sector) -> Vec<&'static ChecklistPack> {
     latest_all()
         .into_iter()
@@ -363,7 +373,7 @@ pub fn resolve_item<'a>(
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "embedded-packs"))]
 mod tests {
     use super::*;
     use std::collections::HashMap;

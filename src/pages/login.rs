@@ -51,13 +51,11 @@ async fn login_and_download(
             total,
             summary.title
         ));
-        // Packs built into the app need no download.
-        let pack = match zhicha_core::packs::get(summary.id.as_str(), summary.version) {
-            Some(pack) => pack.clone(),
-            None => api::checklist(&login.token, summary.id.as_str(), summary.version)
-                .await
-                .map_err(|e| e.to_string())?,
-        };
+        // The packs are data, not code: downloaded here and kept on the device, so they add
+        // nothing to the app's first load.
+        let pack = api::checklist(&login.token, summary.id.as_str(), summary.version)
+            .await
+            .map_err(|e| e.to_string())?;
         packs.push(pack);
     }
     db.put_packs(&packs).await.map_err(|e| e.to_string())?;

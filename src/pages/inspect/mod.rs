@@ -38,12 +38,9 @@ async fn signed_in(db: &Db) -> Result<Session, String> {
         .ok_or_else(|| "尚未登录。请联网登录一次，下载离线资料后再开始检查。".to_owned())
 }
 
-/// The checklist packs on the device (downloaded at login), or the ones built into the app.
+/// The checklist packs on the device (downloaded at login; none before the first login).
 async fn registry(db: &Db) -> Vec<ChecklistPack> {
-    match db.packs().await {
-        Ok(packs) if !packs.is_empty() => packs,
-        _ => zhicha_core::packs::all().to_vec(),
-    }
+    db.packs().await.unwrap_or_default()
 }
 
 /// The inspection a page's address names, with what is wrong in the inspector's words.
