@@ -115,6 +115,7 @@ export async function instrument(cdp, onTarget = async () => {}) {
   let pageSession;
   cdp.on(async (message) => {
     const { method, params, sessionId } = message;
+    if (method?.startsWith('Target.') && process.env.DEBUG) console.error(`  ${method} ${JSON.stringify(params).slice(0, 160)}`);
     if (method === 'Target.attachedToTarget') {
       const session = params.sessionId;
       sessions.set(params.targetInfo.targetId, { sessionId: session, type: params.targetInfo.type, url: params.targetInfo.url });
@@ -123,6 +124,10 @@ export async function instrument(cdp, onTarget = async () => {}) {
         await onTarget(session, params.targetInfo).catch(() => {});
       }
       await cdp.send('Runtime.runIfWaitingForDebugger', {}, session).catch(() => {});
+      return;
+    }
+    if (method === 'Target.detachedFromTarget') {
+      for (const [id, s] of sessions) if (s.sessionId === params.sessionId) sessions.delete(id);
       return;
     }
     const key = `${sessionId} ${params?.requestId}`;
@@ -159,9 +164,12 @@ export async function instrument(cdp, onTarget = async () => {}) {
   await cdp.send('Page.enable', {}, pageSession);
   await cdp.send('Runtime.enable', {}, pageSession);
   const evaluate = async (expression, timeout = 120_000) => {
-    const { result, exceptionDetails } = await cdp.send('Runtime.evaluate', {
+    // The protocol's own timeout does not cover a call lost in a navigation: a deadline here too.
+    let timer;
+    const late = new Promise((_, fail) => { timer = setTimeout(() => fail(new Error(`no answer within ${timeout / 1000} s: ${expression.slice(0, 80)}`)), timeout + 1_000); });
+    const { result, exceptionDetails } = await Promise.race([cdp.send('Runtime.evaluate', {
       expression, awaitPromise: true, returnByValue: true, timeout,
-    }, pageSession);
+    }, pageSession), late]).finally(() => clearTimeout(timer));
     if (exceptionDetails) throw new Error(`${expression.slice(0, 80)}…: ${exceptionDetails.exception?.description ?? exceptionDetails.text}`);
     return result.value;
   };
@@ -191,6 +199,12 @@ export async function until(what, check, ms = 60_000, every = 200) {
   }
   throw new Error(`${what}: not within ${ms / 1000} s (last: ${last})`);
 }
+
+/** `promise`, or undefined after `ms` (a command to a target that went away may never be answered). */
+export const within = (ms, promise) => {
+  let timer;
+  return Promise.race([promise, new Promise((ok) => { timer = setTimeout(ok, ms); })]).finally(() => clearTimeout(timer));
+};
 
 /** Removes a folder (best effort). */
 export const remove = (path) => rmSync(path, { recursive: true, force: true, maxRetries: 5 });
