@@ -34,7 +34,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { recordOffline } from '../tests/e2e/device.mjs';
-import { connect, freePort, instrument, remove, sleep, startChromium, startServer, until, within } from './lib/cdp.mjs';
+import { connect, freePort, instrument, remove, sleep, snapshot, startChromium, startServer, until, within } from './lib/cdp.mjs';
 import { route, startMeter } from './lib/meter.mjs';
 import { record } from './lib/stats.mjs';
 
@@ -58,7 +58,10 @@ const SYNCED = '已同步 · 证据已全部上传';
 const debug = (...a) => { if (process.env.DEBUG) console.error(...a); };
 
 const data = mkdtempSync(join(scratch, 'zhicha-day-sync-'));
-const server = await startServer({ port: await freePort(), data, dist: DIST, demo: true });
+// Served from a copy taken now: a rebuild of dist/ during the run would otherwise be found by the
+// browser's update check and downloaded in the middle of the sync.
+const dist = snapshot(DIST, scratch);
+const server = await startServer({ port: await freePort(), data, dist, demo: true });
 const meter = await startMeter({ target: Number(new URL(server.url).port) });
 const browser = await startChromium();
 const cdp = await connect(browser.endpoint);
@@ -309,4 +312,5 @@ try {
   await meter.close();
   await server.stop();
   remove(data);
+  remove(dist);
 }

@@ -22,7 +22,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { connect, freePort, instrument, remove, sleep, startChromium, startServer, until } from './lib/cdp.mjs';
+import { connect, freePort, instrument, remove, sleep, snapshot, startChromium, startServer, until } from './lib/cdp.mjs';
 import { startMeter, route } from './lib/meter.mjs';
 import { makeRelease } from './lib/release.mjs';
 import { record } from './lib/stats.mjs';
@@ -34,12 +34,15 @@ const scratch = process.env.BENCH_SCRATCH ?? tmpdir();
 const debug = (...a) => { if (process.env.DEBUG) console.error(...a); };
 
 const data = mkdtempSync(join(scratch, 'zhicha-update-data-'));
+// The previous release is a copy of dist/ taken now (a rebuild of dist/ by someone else during
+// the run changes nothing here); the next one is made from that copy.
+const previous = snapshot(DIST, scratch);
 const next = mkdtempSync(join(scratch, 'zhicha-update-dist-'));
-const release = makeRelease(DIST, next);
+const release = makeRelease(previous, next);
 console.error(`  ${release.description}`);
 
 const meter = await startMeter();
-let server = await startServer({ port: await freePort(), data, dist: DIST });
+let server = await startServer({ port: await freePort(), data, dist: previous });
 meter.setTarget(Number(new URL(server.url).port));
 const browser = await startChromium();
 const cdp = await connect(browser.endpoint);
@@ -106,5 +109,6 @@ try {
   await server.stop();
   await meter.close();
   remove(data);
+  remove(previous);
   remove(next);
 }

@@ -2,7 +2,7 @@
 // zhicha-server binary on a chosen port, and a free port. Playwright does not expose a service
 // worker's network session; a raw socket with auto-attach does.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -205,6 +205,16 @@ export const within = (ms, promise) => {
   let timer;
   return Promise.race([promise, new Promise((ok) => { timer = setTimeout(ok, ms); })]).finally(() => clearTimeout(timer));
 };
+
+/**
+ * A copy of `dist` in a new folder under `parent`: what the server serves for the whole run, so
+ * that a rebuild of dist/ by someone else meanwhile is not mistaken for a new release.
+ */
+export function snapshot(dist, parent) {
+  const copy = mkdtempSync(join(parent, 'zhicha-dist-'));
+  cpSync(dist, copy, { recursive: true, preserveTimestamps: true });
+  return copy;
+}
 
 /** Removes a folder (best effort). */
 export const remove = (path) => rmSync(path, { recursive: true, force: true, maxRetries: 5 });
