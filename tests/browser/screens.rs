@@ -92,6 +92,8 @@ async fn day_under_way() -> (User, Inspection) {
     })
     .await
     .expect("session");
+    // The packs a login downloads (the app carries none of its own).
+    db.put_packs(packs::all()).await.expect("packs");
     let mut enterprise = fixtures::enterprise();
     enterprise.subsectors = vec![Subsector::CoalUnderground];
     // The inspection (and its findings) belong to the inspector's own team.
