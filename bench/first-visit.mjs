@@ -72,7 +72,13 @@ async function startChromium() {
     stop: async () => {
       child.kill('SIGKILL');
       await exited;
-      rmSync(profile, { recursive: true, force: true, maxRetries: 5 });
+      // Chromium's helper processes may still write into the profile for a moment after the
+      // browser is gone; a leftover temp folder must not fail a measurement already taken.
+      try {
+        rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+      } catch (error) {
+        console.warn(`could not remove ${profile}: ${error.code}`);
+      }
     },
   };
 }
