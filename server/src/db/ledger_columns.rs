@@ -18,7 +18,7 @@ use zhicha_core::packs;
 use zhicha_core::time::china_date as china_day;
 use zhicha_core::wire::WireName;
 
-use super::{Store, placeholders};
+use super::Store;
 
 /// A write transaction (the type `sync` names `Tx`, spelled out so this module does not import
 /// the sync module that calls it).
@@ -279,7 +279,7 @@ impl Store {
         let mut tx = self.writer.begin().await?;
         for chunk in inspections.chunks(ROWS) {
             let rows: Vec<String> = (0..chunk.len())
-                .map(|r| format!("({})", placeholders(r * 7 + 1, 7)))
+                .map(|r| format!("({})", self.backend.markers(r * 7 + 1, 7)))
                 .collect();
             let sql = format!(
                 "INSERT INTO inspections (id, org_id, created_by, enterprise_id, rev, data, \
@@ -306,7 +306,7 @@ impl Store {
                 continue;
             }
             let rows: Vec<String> = (0..people.len())
-                .map(|r| format!("({})", placeholders(r * 5 + 1, 5)))
+                .map(|r| format!("({})", self.backend.markers(r * 5 + 1, 5)))
                 .collect();
             let sql = format!(
                 "INSERT INTO inspection_inspectors (inspection_id, user_id, name, org_id, \
@@ -327,7 +327,7 @@ impl Store {
         const COLUMNS: usize = 22;
         for chunk in findings.chunks(ROWS) {
             let rows: Vec<String> = (0..chunk.len())
-                .map(|r| format!("({})", placeholders(r * COLUMNS + 1, COLUMNS)))
+                .map(|r| format!("({})", self.backend.markers(r * COLUMNS + 1, COLUMNS)))
                 .collect();
             let sql = format!(
                 "INSERT INTO findings (id, inspection_id, org_id, created_by, status, level, \
