@@ -14,6 +14,12 @@ the underground pack, so counts by criterion stay exact.
 
 Item ids are derived from the clause (`coal-ug-8-03` = 第八条（三）). Once published an id must
 never change: if a clause is corrected later, pin the old id in ID_OVERRIDES.
+
+Version 2 adds to every item its 隐患描述 (`statement`, from reference/statements.json: the
+violation stated, never the question) and to every standard its `editions` with the day each came
+into force, so a finding cites the edition in force on its date. An edition in force whose text
+was not found has `text_found: false`: findings cite it with the older edition's clause numbers
+and 条文待核.
 Standard library only; output is deterministic (sorted keys are not used, order is meaningful).
 """
 
@@ -22,7 +28,9 @@ import os
 import re
 import sys
 
-PACK_VERSION = 1
+PACK_VERSION = 2
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -62,12 +70,16 @@ STANDARDS = {
         "effective": "2021-01-01",
         "newer_edition_note": "已修订为应急管理部令第21号（2026年7月1日施行），修订后正文尚未核对；"
         "自施行之日起须按新令核对本表各条。",
+        "editions": [
+            {"name": "煤矿重大事故隐患判定标准", "doc_number": "应急管理部令第4号", "effective": "2021-01-01", "text_found": True},
+            {"name": "煤矿重大事故隐患判定标准", "doc_number": "应急管理部令第21号", "effective": "2026-07-01", "text_found": False},
+        ],
     },
     "ncm": {
         "name": "金属非金属矿山重大事故隐患判定标准",
         "doc_number": "矿安〔2022〕88号",
         "edition": "2022",
-        "effective": None,  # not in the reference; fill in from the official text
+        "effective": "2022-09-01",
         "newer_edition_note": "须与《金属非金属矿山重大事故隐患判定标准补充情形》（矿安〔2024〕41号）配套使用；"
         "补充情形正文尚未取得，未收入本表。",
     },
@@ -75,16 +87,20 @@ STANDARDS = {
         "name": "化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）",
         "doc_number": "安监总管三〔2017〕121号",
         "edition": "2017",
-        "effective": None,  # not in the reference; fill in from the official text
+        "effective": "2017-11-13",
         "newer_edition_note": None,
     },
     "fire": {
         "name": "重大火灾隐患判定方法",
         "doc_number": "GB 35181-2017",
         "edition": "2017",
-        "effective": None,  # not in the reference; fill in from the official text
-        "newer_edition_note": "GB 35181-2025《重大火灾隐患判定规则》已于2025-11-01实施并代替2017版；"
-        "2025版条文尚未取得，本表仅作过渡参考，执法以2025版为准。",
+        "effective": "2018-07-01",
+        "newer_edition_note": "GB 35181-2025《重大火灾隐患判定规则》已于2025年11月1日实施并代替2017版；"
+        "2025版正文尚未核对：自该日起，本表条目引用2025版并标注条文待核，条款序号沿用2017版。",
+        "editions": [
+            {"name": "重大火灾隐患判定方法", "doc_number": "GB 35181-2017", "effective": "2018-07-01", "text_found": True},
+            {"name": "重大火灾隐患判定规则", "doc_number": "GB 35181-2025", "effective": "2025-11-01", "text_found": False},
+        ],
     },
     "gas": {
         "name": "城镇燃气经营安全重大隐患判定标准",
@@ -303,7 +319,32 @@ def common_group(pack_id, prefix, sector_label):
 def standard_of(key, citation):
     s = dict(STANDARDS[key])
     s["citation"] = citation
+    if "editions" not in s:
+        s["editions"] = (
+            [{"name": s["name"], "doc_number": s["doc_number"], "effective": s["effective"], "text_found": True}]
+            if s["effective"]
+            else []
+        )
     return s
+
+
+def add_statements(packs):
+    """Every item's 隐患描述 from reference/statements.json; a re-listed item takes its origin's."""
+    with open(os.path.join(HERE, "reference", "statements.json"), encoding="utf-8") as f:
+        statements = json.load(f)
+    missing = []
+    for p in packs:
+        for i in p["items"]:
+            text = statements.get(i["id"]) or statements.get(i["same_as"] or "")
+            if not text:
+                missing.append(i["id"])
+                continue
+            if "？" in text or "?" in text or "是否" in text:
+                sys.exit("statement of %s is a question: %s" % (i["id"], text))
+            i["statement"] = text
+            i["source"] = None
+    if missing:
+        sys.exit("no statement for: " + ", ".join(missing))
 
 
 def pack(pack_id, title, sector, subsectors, std, groups, items, rules=None):
@@ -557,6 +598,7 @@ def main():
     origin = sum(1 for p in packs for i in p["items"] if i["clause"] and not i["same_as"])
     if origin != len(crits):
         sys.exit("packed %d origin items, criteria has %d" % (origin, len(crits)))
+    add_statements(packs)
     for p in packs:
         path = os.path.join(out, p["id"] + ".json")
         with open(path, "w", encoding="utf-8") as f:

@@ -797,7 +797,7 @@ mod tests {
         assert!(
             doc.value("requirement")
                 .unwrap()
-                .contains("2026年03月20日前整改完毕")
+                .contains("2026年3月20日前整改完毕")
         );
         assert_eq!(doc.value("rights"), Some(RIGHTS_NOTICE));
         assert!(
@@ -825,7 +825,7 @@ mod tests {
         );
         assert_eq!(
             doc.value("time"),
-            Some("2026年03月02日09时30分 至 2026年03月02日11时30分")
+            Some("2026年3月2日9时30分 至 2026年3月2日11时30分")
         );
         assert_eq!(doc.value("situation"), Some("未发现问题。"));
         let missing = doc.missing();
@@ -851,7 +851,7 @@ mod tests {
                 enterprise: &e,
                 findings: &[done, open],
                 number: None,
-                original_order: "2026年03月02日 达旗应急责改〔2026〕A7-0001号",
+                original_order: "2026年3月2日 达旗应急责改〔2026〕A7-0001号",
             },
         );
         let opinion = doc.value("opinion").unwrap();

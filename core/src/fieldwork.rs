@@ -4,7 +4,7 @@
 //!
 //! The PWA's screens only wire inputs to these functions, so the rules are tested here natively.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::ids::{FindingId, InspectionId, UserId};
 use crate::model::{
@@ -14,21 +14,16 @@ use crate::model::{
 use crate::packs::{self, ChecklistItem, ChecklistPack};
 use crate::validation::{self, FieldError};
 
-/// The packs pre-selected for an enterprise: the latest version of every pack of its sectors,
+/// The packs pre-selected for an enterprise on `day`: the version in force that day of every pack
+/// of its sectors,
 /// narrowed to its mine subtypes when it has any (a coal mine that is only 井工 does not get
 /// the 露天 pack).
 pub fn suggested_packs<'a>(
     enterprise: &Enterprise,
     registry: &'a [ChecklistPack],
+    day: NaiveDate,
 ) -> Vec<&'a ChecklistPack> {
-    let mut latest: Vec<&ChecklistPack> = Vec::new();
-    for pack in registry {
-        match latest.iter_mut().find(|p| p.id == pack.id) {
-            Some(slot) if slot.version < pack.version => *slot = pack,
-            Some(_) => {}
-            None => latest.push(pack),
-        }
-    }
+    let latest = crate::packs::in_force_all_in(registry, day);
     latest
         .into_iter()
         .filter(|pack| enterprise.sectors.contains(&pack.sector))
@@ -131,7 +126,8 @@ pub fn start_inspection(
     }
 }
 
-/// A finding raised from a 不符合 answer, pre-filled: 重大 for a major item, the clause as legal
+/// A finding raised from a 不符合 answer, pre-filled: the item's statement as 隐患描述 (never its
+/// question), 重大 for a major item, the clause of the edition in force on the day as legal
 /// basis (with 条文待核 when the clause is not verified), and a measure the level allows.
 pub fn finding_from_item(
     inspection: &Inspection,
@@ -143,12 +139,36 @@ pub fn finding_from_item(
 ) -> Finding {
     let mut finding = free_finding(inspection, enterprise, by, now);
     finding.item_id = Some(item.id.clone());
-    finding.description = item.prompt.clone();
+    finding.description = pack.statement(item);
     finding.level = item.default_level();
-    finding.legal_basis = pack.legal_basis(item).unwrap_or_default();
-    finding.basis_unverified = item.needs_text_check();
+    let basis = pack.legal_basis_on(item, crate::time::china_date(now));
+    finding.basis_unverified = basis.as_ref().is_some_and(|b| b.unverified);
+    finding.legal_basis = basis.map(|b| b.text).unwrap_or_default();
     finding.measure = default_measure(finding.level);
     finding
+}
+
+/// Why a 隐患描述 cannot go on a document as it stands: it is a question (a checklist prompt
+/// copied rather than the problem stated). None when it states something.
+pub fn description_issue(text: &str) -> Option<&'static str> {
+    let t = text.trim();
+    (t.contains('？') || t.contains('?') || t.contains("是否"))
+        .then_some("隐患描述须写明存在的问题（陈述句），不能照抄检查问句：请去掉“是否”和问号")
+}
+
+/// The finding editor's rules: `validation::validate_finding` plus a 隐患描述 that states the
+/// problem. Only the editor applies the second: a record written before statements existed must
+/// still sync.
+pub fn validate_finding_edit(f: &Finding) -> Result<(), Vec<FieldError>> {
+    let mut errors = validation::validate_finding(f).err().unwrap_or_default();
+    if let Some(message) = description_issue(&f.description) {
+        errors.push(FieldError::new("description", message));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// A finding not tied to a checklist item (自由记录).
@@ -346,6 +366,11 @@ mod tests {
     use crate::ids::{EnterpriseId, OrgId};
     use crate::model::{EnterpriseSignature, GeoPoint, InspectorSignature, Role, Sector};
 
+    /// A fixed day the packs in force are chosen for (the tests must not change with the date).
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+    }
+
     fn user(name: &str, cert: Option<&str>) -> User {
         User {
             id: UserId::new(),
@@ -392,7 +417,7 @@ mod tests {
     fn started(enterprise: &Enterprise) -> Inspection {
         let a = user("张三", Some("15010001"));
         let b = user("李四", Some("15010002"));
-        let packs = suggested_packs(enterprise, packs::all())
+        let packs = suggested_packs(enterprise, packs::all(), today())
             .into_iter()
             .map(ChecklistPack::pack_ref)
             .collect();
@@ -424,7 +449,7 @@ mod tests {
     #[test]
     fn a_coal_mine_gets_only_the_pack_of_its_subtype() {
         let underground = coal_mine(vec![Subsector::CoalUnderground]);
-        let packs = suggested_packs(&underground, packs::all());
+        let packs = suggested_packs(&underground, packs::all(), today());
         assert!(!packs.is_empty());
         assert!(packs.iter().all(|p| p.sector == Sector::Coal));
         assert!(
@@ -433,7 +458,7 @@ mod tests {
                 .all(|p| p.subsectors.is_empty()
                     || p.subsectors.contains(&Subsector::CoalUnderground))
         );
-        let any_coal = suggested_packs(&coal_mine(vec![]), packs::all());
+        let any_coal = suggested_packs(&coal_mine(vec![]), packs::all(), today());
         assert!(any_coal.len() > packs.len(), "no subtype: every coal pack");
     }
 
@@ -456,7 +481,7 @@ mod tests {
         let no_cert = StartForm {
             team: vec![a.clone(), user("李四", None)],
             check_in: Some(check_in()),
-            packs: vec![suggested_packs(&e, packs::all())[0].pack_ref()],
+            packs: vec![suggested_packs(&e, packs::all(), today())[0].pack_ref()],
             ..form
         };
         let errors = start_inspection(&no_cert, &e, &a, Utc::now()).unwrap_err();
@@ -477,6 +502,71 @@ mod tests {
         assert!(f.legal_basis.contains(&pack.standard.name));
         assert_eq!(f.item_id.as_deref(), Some(item.id.as_str()));
         assert_eq!(f.status, FindingStatus::Draft);
+    }
+
+    #[test]
+    fn a_finding_states_the_violation_and_cites_the_edition_of_its_day() {
+        use chrono::TimeZone;
+        let e = coal_mine(vec![Subsector::CoalUnderground]);
+        let i = started(&e);
+        let at = |y, m, d| {
+            crate::time::china_offset()
+                .with_ymd_and_hms(y, m, d, 10, 0, 0)
+                .unwrap()
+        };
+        let on = |when: DateTime<chrono::FixedOffset>| {
+            let day = when.date_naive();
+            let pack = packs::in_force_in(packs::all(), "coal-underground", day).unwrap();
+            let item = pack.item("coal-ug-8-03").unwrap();
+            finding_from_item(&i, &e, pack, item, i.created_by, when.with_timezone(&Utc))
+        };
+        let june = on(at(2026, 6, 30));
+        assert!(
+            june.legal_basis.contains("应急管理部令第4号"),
+            "{}",
+            june.legal_basis
+        );
+        assert!(!june.basis_unverified);
+        let july = on(at(2026, 7, 1));
+        assert!(
+            july.legal_basis.contains("应急管理部令第21号"),
+            "{}",
+            july.legal_basis
+        );
+        assert!(july.basis_unverified, "order 21's text was not checked");
+        // The description is the item's statement, never its question.
+        assert!(!june.description.is_empty());
+        assert!(!june.description.contains('？') && !june.description.contains("是否"));
+
+        let fire = |y, m, d| {
+            let when = at(y, m, d);
+            let pack = packs::in_force_in(packs::all(), "fire", when.date_naive()).unwrap();
+            let item = pack.item("fire-6-1").unwrap();
+            finding_from_item(&i, &e, pack, item, i.created_by, when.with_timezone(&Utc))
+        };
+        assert!(fire(2025, 10, 31).legal_basis.contains("GB 35181-2017"));
+        assert!(fire(2025, 11, 1).legal_basis.contains("GB 35181-2025"));
+    }
+
+    #[test]
+    fn the_editor_refuses_a_question_as_the_description() {
+        let e = coal_mine(vec![]);
+        let i = started(&e);
+        let mut f = free_finding(&i, &e, i.created_by, Utc::now());
+        f.place = "主斜井".into();
+        f.description = "主要通风机是否连续运转？".into();
+        let errors = validate_finding_edit(&f).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.field == "description" && e.message.contains("陈述句"))
+        );
+        assert!(
+            validation::validate_finding(&f).is_ok(),
+            "records already made still sync"
+        );
+        f.description = "主要通风机未连续运转".into();
+        assert!(validate_finding_edit(&f).is_ok());
     }
 
     #[test]

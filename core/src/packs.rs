@@ -26,6 +26,37 @@ pub const PENDING_CHECK_MARK: &str = "条文待核";
 /// must stay.
 #[cfg(feature = "embedded-packs")]
 const PACK_FILES: &[(&str, &str)] = &[
+    // Version 1 (before statements and editions): kept for the inspections that used it.
+    (
+        "coal-underground.v1",
+        include_str!("../../checklists/coal-underground.v1.json"),
+    ),
+    (
+        "coal-open-pit.v1",
+        include_str!("../../checklists/coal-open-pit.v1.json"),
+    ),
+    (
+        "non-coal-mine.v1",
+        include_str!("../../checklists/non-coal-mine.v1.json"),
+    ),
+    (
+        "hazardous-chemicals.v1",
+        include_str!("../../checklists/hazardous-chemicals.v1.json"),
+    ),
+    ("fire.v1", include_str!("../../checklists/fire.v1.json")),
+    (
+        "urban-gas.v1",
+        include_str!("../../checklists/urban-gas.v1.json"),
+    ),
+    (
+        "construction.v1",
+        include_str!("../../checklists/construction.v1.json"),
+    ),
+    (
+        "industry-trade.v1",
+        include_str!("../../checklists/industry-trade.v1.json"),
+    ),
+    // The current versions.
     (
         "coal-underground",
         include_str!("../../checklists/coal-underground.json"),
@@ -99,6 +130,91 @@ pub struct StandardInfo {
     pub citation: String,
     #[serde(default)]
     pub scope_note: Option<String>,
+    /// The editions this pack version cites, oldest first, each from the day it came into force.
+    /// Empty in packs made before editions were recorded: then the one edition above
+    /// (`doc_number`, `name`, `effective`) is the only one.
+    #[serde(default)]
+    pub editions: Vec<Edition>,
+}
+
+/// One edition of a standard and the day it came into force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Edition {
+    /// Without book-title marks; an edition may rename the standard (GB 35181-2025 did).
+    pub name: String,
+    pub doc_number: String,
+    pub effective: NaiveDate,
+    /// The pack's clauses were checked against this edition's text. False for an edition in
+    /// force whose text could not be found: findings then cite it with the clause numbers of
+    /// the edition before it, marked 条文待核, and the notice says so.
+    pub text_found: bool,
+}
+
+/// The clause a finding cites, as printed, and whether it carries 条文待核.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Basis {
+    pub text: String,
+    pub unverified: bool,
+}
+
+impl StandardInfo {
+    /// The editions, oldest first (see `editions`).
+    pub fn all_editions(&self) -> Vec<Edition> {
+        if self.editions.is_empty() {
+            vec![Edition {
+                name: self.name.clone(),
+                doc_number: self.doc_number.clone(),
+                effective: self.effective.unwrap_or(NaiveDate::MIN),
+                text_found: true,
+            }]
+        } else {
+            let mut editions = self.editions.clone();
+            editions.sort_by_key(|e| e.effective);
+            editions
+        }
+    }
+
+    /// The edition in force on `day`: the latest that came into force on or before it (before
+    /// the first edition, the first).
+    pub fn edition_on(&self, day: NaiveDate) -> Edition {
+        let editions = self.all_editions();
+        let first = editions[0].clone();
+        editions
+            .into_iter()
+            .rev()
+            .find(|e| e.effective <= day)
+            .unwrap_or(first)
+    }
+
+    /// The day this pack version starts to apply: its first edition's.
+    pub fn applies_from(&self) -> NaiveDate {
+        self.all_editions()[0].effective
+    }
+
+    /// What an inspector and a document must be told about the edition in force on `day`:
+    /// that its text was not found and the clauses follow the older edition, or that a newer
+    /// edition is in force than the one this pack holds. None when the pack is current.
+    pub fn notice_on(&self, day: NaiveDate) -> Option<String> {
+        let editions = self.all_editions();
+        let current = self.edition_on(day);
+        if !current.text_found {
+            let basis = editions
+                .iter()
+                .rev()
+                .find(|e| e.text_found && e.effective <= current.effective)
+                .map(|e| e.doc_number.clone())
+                .unwrap_or_default();
+            return Some(format!(
+                "{}已于{}施行，其条文尚未核对：条款序号沿用{}，引用时标注{}。",
+                current.doc_number,
+                crate::time::document_day(current.effective),
+                basis,
+                PENDING_CHECK_MARK
+            ));
+        }
+        self.newer_edition_note.clone()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,6 +253,13 @@ pub struct ChecklistItem {
     /// For an item re-listed from another pack (same criterion): the origin item's id.
     #[serde(default)]
     pub same_as: Option<String>,
+    /// The 隐患描述 a finding made from this item starts with: the violation stated, never a
+    /// question. Empty only in packs made before statements existed.
+    #[serde(default)]
+    pub statement: String,
+    /// Where the clause's text was checked (a public copy), if it was.
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 impl ChecklistItem {
@@ -241,21 +364,47 @@ impl ChecklistPack {
         })
     }
 
-    /// The legal basis a finding made from `item` cites: `《标准》第八条（三）`, with the
-    /// 条文待核 mark when the clause is not verified. None for 通用要点.
-    pub fn legal_basis(&self, item: &ChecklistItem) -> Option<String> {
+    /// The legal basis a finding made from `item` on `day` cites: `《标准》（文号）第八条（三）`
+    /// of the edition in force that day, with 条文待核 when the clause is not verified or that
+    /// edition's text was not found (then the clause number is the older edition's, and the
+    /// mark says so). None for 通用要点.
+    pub fn legal_basis_on(&self, item: &ChecklistItem, day: NaiveDate) -> Option<Basis> {
         let clause = item.clause.as_deref()?;
         let clause = clause.trim_end_matches('?');
-        let mut s = format!(
-            "《{}》（{}）{}",
-            self.standard.name, self.standard.doc_number, clause
-        );
-        if item.needs_text_check() {
-            s.push('（');
-            s.push_str(PENDING_CHECK_MARK);
-            s.push('）');
+        let edition = self.standard.edition_on(day);
+        let mut text = format!("《{}》（{}）{}", edition.name, edition.doc_number, clause);
+        let unverified = item.needs_text_check() || !edition.text_found;
+        if !edition.text_found {
+            let older = self
+                .standard
+                .all_editions()
+                .into_iter()
+                .rev()
+                .find(|e| e.text_found && e.effective <= edition.effective)
+                .map(|e| e.doc_number)
+                .unwrap_or_default();
+            text.push_str(&format!(
+                "（{PENDING_CHECK_MARK}：{}条文未核对，条款序号沿用{older}）",
+                edition.doc_number
+            ));
+        } else if item.needs_text_check() {
+            text.push('（');
+            text.push_str(PENDING_CHECK_MARK);
+            text.push('）');
         }
-        Some(s)
+        Some(Basis { text, unverified })
+    }
+
+    /// The legal basis as the pack's own edition cites it (the first edition it holds).
+    pub fn legal_basis(&self, item: &ChecklistItem) -> Option<String> {
+        self.legal_basis_on(item, self.standard.applies_from())
+            .map(|b| b.text)
+    }
+
+    /// The 隐患描述 a finding made from `item` starts with (empty for an old pack without
+    /// statements: the inspector writes it, rather than a question being printed).
+    pub fn statement(&self, item: &ChecklistItem) -> String {
+        item.statement.clone()
     }
 
     /// Evaluates the composite rules that apply to the venue types, given the ids of the
@@ -332,9 +481,12 @@ pub fn latest(id: &str) -> Option<&'static ChecklistPack> {
 /// The newest version of every pack: what a new inspection should use.
 #[cfg(feature = "embedded-packs")]
 pub fn latest_all() -> Vec<&'static ChecklistPack> {
-    let mut ids: Vec<&str> = all().iter().map(|p| p.id.as_str()).collect();
-    ids.dedup();
-    ids.into_iter().filter_map(latest).collect()
+    let mut seen = HashSet::new();
+    all()
+        .iter()
+        .filter(|p| seen.insert(p.id.as_str()))
+        .filter_map(|p| latest(p.id.as_str()))
+        .collect()
 }
 
 /// Packs for a sector (newest versions).
@@ -359,6 +511,30 @@ pub fn latest_in<'a>(packs: &'a [ChecklistPack], id: &str) -> Option<&'a Checkli
         .iter()
         .filter(|p| p.id.as_str() == id)
         .max_by_key(|p| p.version)
+}
+
+/// The version of pack `id` a new inspection on `day` uses: the newest version that applies on
+/// that day (its first edition in force), else the oldest version.
+pub fn in_force_in<'a>(
+    packs: &'a [ChecklistPack],
+    id: &str,
+    day: NaiveDate,
+) -> Option<&'a ChecklistPack> {
+    let versions = || packs.iter().filter(move |p| p.id.as_str() == id);
+    versions()
+        .filter(|p| p.standard.applies_from() <= day)
+        .max_by_key(|p| p.version)
+        .or_else(|| versions().min_by_key(|p| p.version))
+}
+
+/// Every pack id of a registry, each at the version in force on `day`.
+pub fn in_force_all_in(packs: &[ChecklistPack], day: NaiveDate) -> Vec<&ChecklistPack> {
+    let mut seen = HashSet::new();
+    packs
+        .iter()
+        .filter(|p| seen.insert(p.id.as_str()))
+        .filter_map(|p| in_force_in(packs, p.id.as_str(), day))
+        .collect()
 }
 
 /// Finds the item an inspection answered, in the pack versions it recorded.
@@ -395,10 +571,15 @@ mod tests {
         serde_json::from_str(CRITERIA).unwrap()
     }
 
+    /// The items of the current version of every pack.
     fn all_items() -> impl Iterator<Item = (&'static ChecklistPack, &'static ChecklistItem)> {
-        all()
-            .iter()
+        latest_all()
+            .into_iter()
             .flat_map(|p| p.items.iter().map(move |i| (p, i)))
+    }
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
     #[test]
@@ -436,6 +617,7 @@ mod tests {
     #[test]
     fn item_and_group_ids_are_unique_across_all_packs() {
         let mut seen = HashSet::new();
+        // Within the current versions; an id keeps its meaning across a pack's versions.
         for (_, item) in all_items() {
             assert!(
                 seen.insert(item.id.as_str()),
@@ -451,7 +633,7 @@ mod tests {
             );
         }
         let mut groups = HashSet::new();
-        for p in all() {
+        for p in latest_all() {
             for g in &p.groups {
                 assert!(groups.insert(g.id.as_str()), "duplicate group id {}", g.id);
             }
@@ -738,10 +920,134 @@ mod tests {
     #[test]
     fn registry_lookup_by_version_and_latest() {
         let v1 = get("fire", 1).unwrap();
-        assert_eq!(latest("fire").unwrap().version, v1.version);
+        assert_eq!(latest("fire").unwrap().version, 2);
         assert!(get("fire", 999).is_none());
         assert!(latest("nope").is_none());
         assert_eq!(v1.summary().item_count as usize, v1.items.len());
+    }
+
+    #[test]
+    fn old_versions_stay_readable_and_keep_their_item_ids() {
+        for p in all().iter().filter(|p| p.version == 1) {
+            let current = latest(p.id.as_str()).unwrap();
+            assert!(current.version > 1, "{}", p.id);
+            for item in &p.items {
+                let now = current
+                    .item(&item.id)
+                    .unwrap_or_else(|| panic!("{}", item.id));
+                assert_eq!(now.clause, item.clause, "{} moved", item.id);
+                assert_eq!(now.prompt, item.prompt, "{} changed meaning", item.id);
+            }
+        }
+    }
+
+    #[test]
+    fn every_item_states_its_violation_and_never_asks() {
+        let mut n = 0;
+        for (p, item) in all_items() {
+            let s = item.statement.trim();
+            assert!(!s.is_empty(), "{} {} has no statement", p.id, item.id);
+            assert!(
+                !s.contains('？') && !s.contains('?') && !s.contains("是否"),
+                "{}: the statement is a question: {s}",
+                item.id
+            );
+            assert_ne!(s, item.prompt.trim(), "{}", item.id);
+            n += 1;
+        }
+        assert!(n >= 300, "only {n} items");
+    }
+
+    #[test]
+    fn a_finding_cites_the_fire_edition_in_force_on_its_date() {
+        let before = in_force_in(all(), "fire", day(2025, 10, 31)).unwrap();
+        let after = in_force_in(all(), "fire", day(2025, 11, 1)).unwrap();
+        let item = before.item("fire-6-10").unwrap();
+        let old = before.legal_basis_on(item, day(2025, 10, 31)).unwrap();
+        assert_eq!(old.text, "《重大火灾隐患判定方法》（GB 35181-2017）6.10");
+        assert!(!old.unverified);
+        let item = after.item("fire-6-10").unwrap();
+        let new = after.legal_basis_on(item, day(2025, 11, 1)).unwrap();
+        assert!(
+            new.text
+                .starts_with("《重大火灾隐患判定规则》（GB 35181-2025）6.10（条文待核"),
+            "{}",
+            new.text
+        );
+        assert!(new.text.contains("沿用GB 35181-2017"), "{}", new.text);
+        assert!(new.unverified, "the 2025 text was not checked");
+        // The notice an inspector sees names the edition and its date.
+        let notice = after.standard.notice_on(day(2025, 11, 1)).unwrap();
+        assert!(notice.contains("GB 35181-2025") && notice.contains("2025年11月1日"));
+    }
+
+    #[test]
+    fn a_coal_finding_cites_order_21_from_2026_07_01() {
+        let pack = in_force_in(all(), "coal-underground", day(2026, 6, 30)).unwrap();
+        assert_eq!(
+            in_force_in(all(), "coal-underground", day(2026, 7, 1))
+                .unwrap()
+                .version,
+            pack.version
+        );
+        let item = pack.item("coal-ug-8-03").unwrap();
+        let old = pack.legal_basis_on(item, day(2026, 6, 30)).unwrap();
+        assert_eq!(
+            old.text,
+            "《煤矿重大事故隐患判定标准》（应急管理部令第4号）第八条（三）"
+        );
+        assert!(!old.unverified);
+        assert_eq!(
+            pack.standard.notice_on(day(2026, 6, 30)),
+            pack.standard.newer_edition_note
+        );
+        let new = pack.legal_basis_on(item, day(2026, 7, 1)).unwrap();
+        assert_eq!(
+            new.text,
+            "《煤矿重大事故隐患判定标准》（应急管理部令第21号）第八条（三）\
+             （条文待核：应急管理部令第21号条文未核对，条款序号沿用应急管理部令第4号）"
+        );
+        assert!(new.unverified);
+        let notice = pack.standard.notice_on(day(2026, 7, 1)).unwrap();
+        assert!(
+            notice.starts_with("应急管理部令第21号已于2026年7月1日施行"),
+            "{notice}"
+        );
+    }
+
+    #[test]
+    fn the_pack_in_force_is_chosen_by_day() {
+        let pack = |y, m, d| {
+            let mut v1 = get("fire", 1).unwrap().clone();
+            v1.standard.editions.clear();
+            v1.standard.effective = None;
+            let mut v2 = v1.clone();
+            v2.version = 2;
+            v2.standard.editions = vec![Edition {
+                name: "甲".into(),
+                doc_number: "A-2030".into(),
+                effective: day(2030, 1, 1),
+                text_found: true,
+            }];
+            let packs = [v1, v2];
+            in_force_in(&packs, "fire", day(y, m, d)).unwrap().version
+        };
+        assert_eq!(
+            pack(2029, 12, 31),
+            1,
+            "v2 does not apply before its edition"
+        );
+        assert_eq!(pack(2030, 1, 1), 2);
+        // A registry holding only a version that starts later still answers.
+        let mut later = get("fire", 2).unwrap().clone();
+        later.standard.editions[0].effective = day(2040, 1, 1);
+        let packs = [later];
+        assert_eq!(
+            in_force_in(&packs, "fire", day(2030, 1, 1))
+                .unwrap()
+                .version,
+            2
+        );
     }
 
     #[test]

@@ -107,7 +107,7 @@ test('an unannounced coal-mine inspection is done offline from check-in to numbe
       assert.match(record.address, /白泥井镇东部矿区$/);
       assert.equal(record.legal_representative, '孙立新');
       assert.equal(record.places, '主斜井、1201 综采工作面、井底车场');
-      assert.match(record.time, /\d{4}年\d{2}月\d{2}日\d{2}时\d{2}分 至 /);
+      assert.match(record.time, /\d{4}年[1-9]\d?月[1-9]\d?日[1-9]?\d时\d{2}分 至 /);
       assert.match(record.inspectors, /王建军（执法证号：15062101）、李海燕（执法证号：15062102）/);
       assert.match(record.situation, /1201 工作面瓦斯超限仍未停止作业（1201 综采工作面，重大隐患）/);
       assert.match(record.situation, /井下消防器材未按规定配备（主斜井井底车场，一般隐患）/);
@@ -119,7 +119,7 @@ test('an unannounced coal-mine inspection is done offline from check-in to numbe
       assert.match(order.problems, /1201 工作面瓦斯超限仍未停止作业/);
       assert.doesNotMatch(order.problems, /消防器材/, 'the order lists only findings with a deadline');
       assert.match(order.basis, /《煤矿重大事故隐患判定标准》/);
-      assert.match(order.requirement, /责令于\d{4}年\d{2}月\d{2}日前整改完毕/);
+      assert.match(order.requirement, /责令于\d{4}年[1-9]\d?月[1-9]\d?日前整改完毕/);
       assert.match(order.rights, /行政复议/);
       for (const doc of docs) {
         for (const [key, value] of Object.entries(doc.fields)) {

@@ -162,7 +162,11 @@ fn Editor(data: EditorData) -> impl IntoView {
     let (working, set_working) = signal(None::<String>);
     let unsynced = use_unsynced();
     let errors = Memo::new(move |_| {
-        state.with(|f| validation::validate_finding(f).err().unwrap_or_default())
+        state.with(|f| {
+            fieldwork::validate_finding_edit(f)
+                .err()
+                .unwrap_or_default()
+        })
     });
     let actor = Actor {
         user_id: user.id,
@@ -310,7 +314,7 @@ fn Editor(data: EditorData) -> impl IntoView {
 
     let resubmit = move |_| {
         let current = state.get_untracked();
-        if let Err(list) = validation::validate_finding(&current) {
+        if let Err(list) = fieldwork::validate_finding_edit(&current) {
             set_error.set(Some(
                 list.into_iter()
                     .map(|e| e.message)

@@ -1,5 +1,6 @@
 //! 检查项目: the checklist runner. Groups, progress, 符合 / 不符合 / 不涉及 per item with the
-//! clause, the evidence hint and 条文待核 where the clause is not verified. Each answer is one
+//! clause, the evidence hint and 条文待核 where the clause is not verified (or the edition in force
+//! on the day could not be checked: the pack's notice says so above the list). Each answer is one
 //! transaction on the device the moment it is tapped; 不符合 opens the finding editor pre-filled.
 
 use leptos::prelude::*;
@@ -19,6 +20,16 @@ struct Row {
     item: ChecklistItem,
     /// Set on the first item of a group.
     group_title: Option<String>,
+    /// Cited with 条文待核: the clause, or the edition in force on the day, was not checked.
+    pending: bool,
+}
+
+/// What a pack's standard tells the inspector on the day of the inspection.
+#[derive(Clone)]
+struct Notice {
+    pack: String,
+    edition: String,
+    text: Option<String>,
 }
 
 #[derive(Clone)]
@@ -26,6 +37,7 @@ struct RunnerData {
     inspection: Inspection,
     enterprise: Enterprise,
     rows: Vec<Row>,
+    notices: Vec<Notice>,
     findings: Vec<Finding>,
 }
 
@@ -34,9 +46,19 @@ async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
     let inspection = stored_inspection(&db, id).await?;
     let enterprise = enterprise(&db, &inspection.enterprise_id.to_string()).await?;
     let packs = registry(&db).await;
+    let day = zhicha_core::time::china_date(inspection.started_at);
     let mut rows = Vec::new();
+    let mut notices: Vec<Notice> = Vec::new();
     let mut last_group = None;
     for (pack, item) in fieldwork::items_of(&inspection, &packs, &enterprise.subsectors) {
+        let edition = pack.standard.edition_on(day);
+        if !notices.iter().any(|n| n.pack == pack.title) {
+            notices.push(Notice {
+                pack: pack.title.clone(),
+                edition: format!("《{}》（{}）", edition.name, edition.doc_number),
+                text: pack.standard.notice_on(day),
+            });
+        }
         let group_key = (pack.id.clone(), item.group.clone());
         let group_title = (last_group.as_ref() != Some(&group_key)).then(|| {
             let title = pack
@@ -48,6 +70,7 @@ async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
         rows.push(Row {
             item: item.clone(),
             group_title,
+            pending: item.needs_text_check() || !edition.text_found,
         });
     }
     let findings = db
@@ -58,6 +81,7 @@ async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
         inspection,
         enterprise,
         rows,
+        notices,
         findings,
     })
 }
@@ -84,6 +108,7 @@ fn Runner(data: RunnerData) -> impl IntoView {
         inspection,
         enterprise,
         rows,
+        notices,
         findings,
     } = data;
     let id = inspection.id;
@@ -151,6 +176,7 @@ fn Runner(data: RunnerData) -> impl IntoView {
     let started = local_time(state.get_untracked().started_at);
     let kind = state.get_untracked().kind.label_zh();
     let findings_by_item = findings.clone();
+    let any_notice = notices.iter().any(|n| n.text.is_some());
     view! {
         <header class="runner__head">
             <h1 class="page__title" data-testid="runner-enterprise">{enterprise.name.clone()}</h1>
@@ -167,6 +193,17 @@ fn Runner(data: RunnerData) -> impl IntoView {
                 }}
             </p>
         </header>
+        <details class="card basis-notes" data-testid="basis-notes" open=any_notice>
+            <summary>"判定依据版本"</summary>
+            <ul class="list">
+                {notices.into_iter().map(|n| view! {
+                    <li>
+                        <strong>{n.pack}</strong>"：" {n.edition}
+                        {n.text.map(|t| view! { <p class="warn" data-testid="basis-notice">{t}</p> })}
+                    </li>
+                }).collect_view()}
+            </ul>
+        </details>
         {finished.then(|| view! {
             <p class="card">"本次检查已结束，结果不可再改。"
                 <a class="button button--secondary" href=Page::Documents(id).path()>"查看执法文书"</a></p>
@@ -225,6 +262,7 @@ fn Runner(data: RunnerData) -> impl IntoView {
                     }
                 };
                 let clause = item.clause.clone().map(|c| c.trim_end_matches('?').to_owned());
+                let pending = row.pending;
                 view! {
                     {row.group_title.map(|t| view! { <li class="items__group"><h2>{t}</h2></li> })}
                     <li class="item card" data-item=item_id.clone() data-testid="item">
@@ -232,7 +270,7 @@ fn Runner(data: RunnerData) -> impl IntoView {
                         <p class="item__meta">
                             {item.major.then(|| view! { <span class="badge badge--major">"重大隐患判定项"</span> })}
                             {clause.map(|c| view! { <span class="item__clause">{c}</span> })}
-                            {item.needs_text_check().then(|| view! { <span class="badge badge--pending">{PENDING_CHECK_MARK}</span> })}
+                            {pending.then(|| view! { <span class="badge badge--pending">{PENDING_CHECK_MARK}</span> })}
                         </p>
                         {(!item.evidence_hint.is_empty()).then(|| view! {
                             <p class="item__hint">"取证：" {item.evidence_hint.clone()}</p>

@@ -43,18 +43,17 @@ async fn load(id: String) -> Result<StartData, String> {
         .filter(|u| u.id != session.user.id && u.role != Role::Admin)
         .collect();
     let packs = registry(&db).await;
-    let suggested = fieldwork::suggested_packs(&enterprise, &packs)
+    let today = zhicha_core::time::china_date(Utc::now());
+    let suggested = fieldwork::suggested_packs(&enterprise, &packs, today)
         .into_iter()
         .map(ChecklistPack::pack_ref)
         .collect();
-    let mut latest: Vec<ChecklistPack> = Vec::new();
-    for pack in packs {
-        match latest.iter_mut().find(|p| p.id == pack.id) {
-            Some(slot) if slot.version < pack.version => *slot = pack,
-            Some(_) => {}
-            None => latest.push(pack),
-        }
-    }
+    // A new inspection uses each pack at the edition in force today; older versions stay on the
+    // device for the inspections that used them.
+    let latest: Vec<ChecklistPack> = zhicha_core::packs::in_force_all_in(&packs, today)
+        .into_iter()
+        .cloned()
+        .collect();
     Ok(StartData {
         session,
         enterprise,
