@@ -8,8 +8,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::ids::{FindingId, InspectionId, UserId};
 use crate::model::{
-    CheckIn, Enterprise, Finding, FindingStatus, Inspection, InspectionKind, InspectorRef,
-    ItemResult, Level, Measure, Outcome, PackRef, Subsector, User,
+    CheckIn, Enterprise, Finding, FindingStatus, FireVenue, Inspection, InspectionKind,
+    InspectorRef, ItemResult, Level, Measure, Outcome, PackRef, Subsector, User,
 };
 use crate::packs::{self, ChecklistItem, ChecklistPack};
 use crate::validation::{self, FieldError};
@@ -70,7 +70,13 @@ pub struct StartForm {
     pub packs: Vec<PackRef>,
     pub check_in: Option<CheckIn>,
     pub places: String,
+    /// The venue categories, asked when a fire pack is chosen (its composite elements count
+    /// per category).
+    pub fire_venues: Vec<FireVenue>,
 }
+
+/// The fire pack's id: choosing it asks for the venue categories.
+pub const FIRE_PACK: &str = "fire";
 
 /// Builds a new inspection from the start screen and checks it with the core rules, so an
 /// inspection that the server would refuse is never started.
@@ -90,6 +96,9 @@ pub fn start_inspection(
             certificate_no: u.certificate_no.clone().unwrap_or_default(),
         })
         .collect();
+    if form.packs.iter().any(|p| p.id.as_str() == FIRE_PACK) && form.fire_venues.is_empty() {
+        errors.push(FieldError::new("fire_venues", crate::fire::VENUE_REQUIRED));
+    }
     if form.check_in.is_none() && form.kind == InspectionKind::Unannounced {
         errors.push(FieldError::new(
             "check_in",
@@ -113,7 +122,7 @@ pub fn start_inspection(
         enterprise_signature: None,
         documents: Vec::new(),
         reinspected_findings: Vec::new(),
-        fire_venues: Vec::new(),
+        fire_venues: form.fire_venues.clone(),
         inspector_signatures: Vec::new(),
     };
     if let Err(more) = validation::validate_inspection(&inspection) {
@@ -427,6 +436,7 @@ mod tests {
             packs,
             check_in: Some(check_in()),
             places: String::new(),
+            fire_venues: vec![],
         };
         start_inspection(&form, enterprise, &a, Utc::now()).expect("valid start")
     }
@@ -472,12 +482,31 @@ mod tests {
             packs: vec![],
             check_in: None,
             places: String::new(),
+            fire_venues: vec![],
         };
         let errors = start_inspection(&form, &e, &a, Utc::now()).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
         assert!(fields.contains(&"check_in"));
         assert!(fields.contains(&"inspectors"));
         assert!(fields.contains(&"packs"));
+        let fire = packs::in_force_in(packs::all(), FIRE_PACK, today()).unwrap();
+        let no_venue = StartForm {
+            team: vec![a.clone(), user("李四", Some("15062102"))],
+            check_in: Some(check_in()),
+            packs: vec![fire.pack_ref()],
+            ..form.clone()
+        };
+        let errors = start_inspection(&no_venue, &e, &a, Utc::now()).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.field == "fire_venues"),
+            "{errors:?}"
+        );
+        let with_venue = StartForm {
+            fire_venues: vec![FireVenue::Crowded],
+            ..no_venue
+        };
+        let started = start_inspection(&with_venue, &e, &a, Utc::now()).unwrap();
+        assert_eq!(started.fire_venues, vec![FireVenue::Crowded]);
         let no_cert = StartForm {
             team: vec![a.clone(), user("李四", None)],
             check_in: Some(check_in()),

@@ -6,6 +6,7 @@
 //! - `validation`: field-level errors with Chinese messages.
 //! - `documents`: which 执法文书 an inspection needs, their fields, offline numbering.
 //! - `fieldwork`: the inspector's screens as rules: start, findings from items, progress, finish.
+//! - `fire`: GB 35181 composite judgement during an inspection (venues, counts, the proposal).
 //! - `packs`: the embedded sector checklist packs (`checklists/*.json`).
 //! - `protocol`: the sync wire types (protocol.md); `openapi` feature derives schemas.
 //! - `outbox`: the device outbox as pure functions over its stored entries.
@@ -19,6 +20,7 @@
 pub mod admin;
 pub mod documents;
 pub mod fieldwork;
+pub mod fire;
 pub mod ids;
 pub mod ledger;
 pub mod lifecycle;

@@ -24,16 +24,16 @@ use zhicha_core::protocol::MutationKind;
 
 use crate::fixtures;
 
-fn document() -> web_sys::Document {
+pub(crate) fn document() -> web_sys::Document {
     web_sys::window().unwrap().document().unwrap()
 }
 
-async fn sleep(ms: u64) {
+pub(crate) async fn sleep(ms: u64) {
     gloo::timers::future::sleep(Duration::from_millis(ms)).await;
 }
 
 /// Polls the DOM until `query` matches, for up to 10 s.
-async fn find(query: &str) -> HtmlElement {
+pub(crate) async fn find(query: &str) -> HtmlElement {
     for _ in 0..200 {
         if let Ok(Some(el)) = document().query_selector(query) {
             return el.dyn_into().unwrap();
@@ -47,7 +47,7 @@ async fn find(query: &str) -> HtmlElement {
 }
 
 /// Polls until the page text contains (or, with `present = false`, no longer contains) `text`.
-async fn wait_text(text: &str, present: bool) {
+pub(crate) async fn wait_text(text: &str, present: bool) {
     for _ in 0..200 {
         if document().body().unwrap().inner_text().contains(text) == present {
             return;
@@ -61,7 +61,7 @@ async fn wait_text(text: &str, present: bool) {
 }
 
 /// Sets a field as a person would and leaves it (the app saves on `change`).
-fn type_into(el: &HtmlElement, value: &str) {
+pub(crate) fn type_into(el: &HtmlElement, value: &str) {
     if let Some(input) = el.dyn_ref::<HtmlInputElement>() {
         input.set_value(value);
     } else if let Some(select) = el.dyn_ref::<HtmlSelectElement>() {
@@ -109,7 +109,7 @@ async fn day_under_way() -> (User, Inspection) {
 }
 
 /// Mounts the app at `path` into a fresh element; dropping the handle closes it.
-fn open_app(path: &str) -> impl Drop + use<> {
+pub(crate) fn open_app(path: &str) -> impl Drop + use<> {
     web_sys::window()
         .unwrap()
         .history()

@@ -43,9 +43,31 @@ async fn load_new(
     let finding = match item {
         Some(item_id) => {
             let registry = registry(&db).await;
-            let (pack, item) = packs::resolve_item(&registry, &inspection.packs, &item_id)
-                .ok_or_else(|| "检查项不属于本次检查所用的检查表。".to_owned())?;
-            fieldwork::finding_from_item(&inspection, &enterprise, pack, item, session.user.id, now)
+            match packs::resolve_item(&registry, &inspection.packs, &item_id) {
+                Some((pack, item)) => fieldwork::finding_from_item(
+                    &inspection,
+                    &enterprise,
+                    pack,
+                    item,
+                    session.user.id,
+                    now,
+                ),
+                // A GB 35181 composite rule whose threshold was reached.
+                None if zhicha_core::fire::is_rule(&registry, &item_id) => {
+                    zhicha_core::fire::composite_finding(
+                        &inspection,
+                        &enterprise,
+                        &registry,
+                        &item_id,
+                        session.user.id,
+                        now,
+                    )
+                    .ok_or_else(|| {
+                        "综合判定要素未达到阈值，不能按综合判定记录重大火灾隐患。".to_owned()
+                    })?
+                }
+                None => return Err("检查项不属于本次检查所用的检查表。".to_owned()),
+            }
         }
         None => fieldwork::free_finding(&inspection, &enterprise, session.user.id, now),
     };
@@ -197,7 +219,10 @@ fn Editor(data: EditorData) -> impl IntoView {
                     db.create_finding(&updated, &photos)
                         .await
                         .map_err(|e| e.to_string())?;
+                    // A finding from an item marks the item 不符合; one from a composite rule
+                    // (its item_id is the rule's) has no item to mark.
                     if let Some(item_id) = &updated.item_id
+                        && !zhicha_core::fire::is_rule(&registry(&db).await, item_id)
                         && let Some(inspection) = db
                             .inspection(inspection_id)
                             .await

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 use zhicha_core::fieldwork;
 use zhicha_core::ids::InspectionId;
 use zhicha_core::model::{Enterprise, Finding, Inspection, Level, Outcome};
-use zhicha_core::packs::{ChecklistItem, PENDING_CHECK_MARK};
+use zhicha_core::packs::{ChecklistItem, ChecklistPack, PENDING_CHECK_MARK};
 
 use super::{autosave, enterprise, local_time, open_db, registry, stored_inspection};
 use crate::pages::Page;
@@ -38,6 +38,8 @@ struct RunnerData {
     enterprise: Enterprise,
     rows: Vec<Row>,
     notices: Vec<Notice>,
+    /// The packs of this inspection with GB 35181 composite rules.
+    composite: Vec<ChecklistPack>,
     findings: Vec<Finding>,
 }
 
@@ -77,11 +79,16 @@ async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
         .findings_of_inspection(inspection.id)
         .await
         .map_err(|e| e.to_string())?;
+    let composite = zhicha_core::fire::composite_packs(&inspection, &packs)
+        .into_iter()
+        .cloned()
+        .collect();
     Ok(RunnerData {
         inspection,
         enterprise,
         rows,
         notices,
+        composite,
         findings,
     })
 }
@@ -109,6 +116,7 @@ fn Runner(data: RunnerData) -> impl IntoView {
         enterprise,
         rows,
         notices,
+        composite,
         findings,
     } = data;
     let id = inspection.id;
@@ -177,6 +185,19 @@ fn Runner(data: RunnerData) -> impl IntoView {
     let kind = state.get_untracked().kind.label_zh();
     let findings_by_item = findings.clone();
     let any_notice = notices.iter().any(|n| n.text.is_some());
+    // GB 35181 composite judgement: counted as the elements are answered 不符合.
+    let has_composite = !composite.is_empty();
+    let composite_findings = findings.clone();
+    let composite_states = Memo::new(move |_| {
+        state.with(|i| zhicha_core::fire::composite_states(i, &composite, &composite_findings))
+    });
+    let venue_names = state.with_untracked(|i| {
+        i.fire_venues
+            .iter()
+            .map(|v| v.label_zh())
+            .collect::<Vec<_>>()
+            .join("、")
+    });
     view! {
         <header class="runner__head">
             <h1 class="page__title" data-testid="runner-enterprise">{enterprise.name.clone()}</h1>
@@ -204,6 +225,31 @@ fn Runner(data: RunnerData) -> impl IntoView {
                 }).collect_view()}
             </ul>
         </details>
+        {has_composite.then(|| view! {
+            <section class="card composite" data-testid="composite">
+                <h2 class="card__title">"消防综合判定要素计数"</h2>
+                <p class="muted">{if venue_names.is_empty() { "未选择场所类别：综合判定无法计数。".to_owned() } else { format!("场所类别：{venue_names}") }}</p>
+                <ul class="list">
+                    {move || composite_states.get().into_iter().map(|c| {
+                        let rule = c.hit.rule_id.clone();
+                        let proposes = c.proposes();
+                        view! {
+                            <li class="composite__rule" class:composite__rule--reached=c.hit.reached>
+                                <p data-testid="composite-count">{format!("{}：已发现 {} 项，阈值 {} 项", c.hit.description, c.hit.count, c.hit.threshold)}</p>
+                                {c.recorded.then(|| view! { <p class="muted">"已记录重大火灾隐患。"</p> })}
+                                {(proposes && !finished).then(|| view! {
+                                    <div class="card card--warn" data-testid="composite-proposal">
+                                        <p>"已达到综合判定阈值，建议记录一条重大火灾隐患（结论须经集体讨论，不少于3人）。计入的要素："</p>
+                                        <ul>{c.elements.iter().map(|(clause, statement)| view! { <li>{format!("{clause} {statement}")}</li> }).collect_view()}</ul>
+                                        <a class="button" data-testid="composite-record" href=Page::NewFinding(id, Some(rule.clone())).path()>"记录重大火灾隐患"</a>
+                                    </div>
+                                })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
         {finished.then(|| view! {
             <p class="card">"本次检查已结束，结果不可再改。"
                 <a class="button button--secondary" href=Page::Documents(id).path()>"查看执法文书"</a></p>

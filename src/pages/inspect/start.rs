@@ -7,7 +7,8 @@ use leptos_router::hooks::use_navigate;
 use web_sys::File;
 use zhicha_core::fieldwork::{self, StartForm};
 use zhicha_core::model::{
-    CheckIn, Enterprise, GeoPoint, InspectionKind, PackRef, PhotoOwner, PhotoRole, Role, User,
+    CheckIn, Enterprise, FireVenue, GeoPoint, InspectionKind, PackRef, PhotoOwner, PhotoRole, Role,
+    User,
 };
 use zhicha_core::packs::ChecklistPack;
 
@@ -111,6 +112,12 @@ fn StartScreen(data: StartData) -> impl IntoView {
     let kind = RwSignal::new(InspectionKind::Unannounced);
     let team = RwSignal::new(Vec::<User>::new());
     let chosen = RwSignal::new(suggested);
+    let venues = RwSignal::new(Vec::<FireVenue>::new());
+    // The venue categories of the fire pack offered (its composite rules name them).
+    let fire_pack = packs
+        .iter()
+        .find(|p| p.id.as_str() == fieldwork::FIRE_PACK)
+        .map(|p| (p.pack_ref(), zhicha_core::fire::venues_of(p)));
     let places = RwSignal::new(String::new());
     let note = RwSignal::new(String::new());
     let fix = RwSignal::new(Fix::Locating);
@@ -160,6 +167,7 @@ fn StartScreen(data: StartData) -> impl IntoView {
                         note: note.get_untracked().trim().to_owned(),
                     }),
                     places: places.get_untracked(),
+                    fire_venues: venues.get_untracked(),
                 };
                 // Validate before the photo pipeline runs, so a bad form costs nothing.
                 fieldwork::start_inspection(&form, &enterprise, &me, now)
@@ -263,6 +271,20 @@ fn StartScreen(data: StartData) -> impl IntoView {
                 }
             }).collect_view()}
         </fieldset>
+        {fire_pack.map(|(fire, offered)| view! {
+            <fieldset class="field choices" data-testid="fire-venues"
+                hidden=move || !chosen.try_with(|c| c.contains(&fire)).unwrap_or(false)>
+                <legend class="field__label">"场所类别（消防综合判定按类别计数，可多选）"</legend>
+                {offered.into_iter().map(|v| view! {
+                    <label class="tick">
+                        <input type="checkbox"
+                            prop:checked=move || venues.try_with(|c| c.contains(&v)).unwrap_or(false)
+                            on:change=move |_| venues.update(|c| toggle(c, v)) />
+                        {v.label_zh()}
+                    </label>
+                }).collect_view()}
+            </fieldset>
+        })}
         <label class="field">
             <span class="field__label">"检查场所（可稍后填写）"</span>
             <input class="field__input" data-testid="places" prop:value=places
