@@ -102,7 +102,8 @@ pub struct RevokeResponse {
 }
 
 /// `POST /admin/orgs`: a unit under `parent_id` (a root bureau only for a superuser);
-/// `doc_code` and `region` default to the parent's when empty.
+/// `doc_code` and `region` default to the parent's when empty; `review_authority` and `court`
+/// stay empty then (the nearest ancestor's apply).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewOrg {
@@ -113,6 +114,12 @@ pub struct NewOrg {
     pub doc_code: String,
     #[serde(default)]
     pub region: String,
+    /// 行政复议机关 named in the rights notice (权利告知); empty: the nearest ancestor's.
+    #[serde(default)]
+    pub review_authority: String,
+    /// The court named in the rights notice; empty: the nearest ancestor's.
+    #[serde(default)]
+    pub court: String,
 }
 
 /// `PATCH /admin/orgs/{id}`.
@@ -125,6 +132,12 @@ pub struct OrgUpdate {
     pub doc_code: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+    /// 行政复议机关 of the rights notice; an empty string clears it (the ancestor's apply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_authority: Option<String>,
+    /// Court of the rights notice; an empty string clears it (the ancestor's apply).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub court: Option<String>,
 }
 
 /// `GET /admin/enterprises?q=…&ad_hoc=true&limit=…`: the directory of the admin's bureau.

@@ -144,6 +144,13 @@ pub struct OrgUnit {
     /// The region it covers (旗县 / 苏木镇 / 街道 / 园区), for statistics.
     #[serde(default)]
     pub region: String,
+    /// 行政复议机关 named in the rights notice of its documents, e.g. `达拉特旗人民政府`; empty
+    /// means: take the nearest ancestor's.
+    #[serde(default)]
+    pub review_authority: String,
+    /// The court named in the rights notice, e.g. `达拉特旗人民法院`; empty as above.
+    #[serde(default)]
+    pub court: String,
 }
 
 /// A user account as the device and the roster see it (never with credentials).

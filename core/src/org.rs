@@ -62,6 +62,8 @@ mod tests {
             name: String::new(),
             doc_code: code.to_owned(),
             region: String::new(),
+            review_authority: String::new(),
+            court: String::new(),
         }
     }
 

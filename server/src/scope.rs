@@ -69,6 +69,8 @@ mod tests {
             name: String::new(),
             doc_code: String::new(),
             region: String::new(),
+            review_authority: String::new(),
+            court: String::new(),
         }
     }
 

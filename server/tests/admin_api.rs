@@ -278,6 +278,84 @@ async fn accounts_are_managed_over_http(backend: Backend) {
     assert_eq!(org_named(&t, "执法三中队").await.region, "树林召镇");
     let orgs = call(&t, Method::GET, "/api/v1/admin/orgs", &admin.token, None).await;
     assert_eq!(orgs.json().as_array().unwrap().len(), 4);
+
+    // The rights notice (权利告知): the bureau names its 行政复议机关 and court; a new team leaves
+    // them empty (the bureau's apply), an admin may set the team's own and read them back.
+    assert_eq!(
+        (bureau.review_authority.as_str(), bureau.court.as_str()),
+        ("达拉特旗人民政府", "达拉特旗人民法院")
+    );
+    assert_eq!(
+        (unit.review_authority.as_str(), unit.court.as_str()),
+        ("", "")
+    );
+    let noticed = call(
+        &t,
+        Method::PATCH,
+        &format!("/api/v1/admin/orgs/{}", unit.id),
+        &admin.token,
+        Some(
+            json!({"review_authority": " 鄂尔多斯市人民政府 ", "court": "鄂尔多斯市中级人民法院"}),
+        ),
+    )
+    .await;
+    assert_status(&noticed, StatusCode::OK);
+    assert_eq!(noticed.json()["review_authority"], "鄂尔多斯市人民政府");
+    assert_eq!(noticed.json()["name"], "执法三中队");
+    let orgs = call(&t, Method::GET, "/api/v1/admin/orgs", &admin.token, None).await;
+    let listed: Vec<OrgUnit> = serde_json::from_value(orgs.json()).unwrap();
+    let listed = listed.iter().find(|o| o.id == unit.id).unwrap();
+    assert_eq!(
+        (listed.review_authority.as_str(), listed.court.as_str()),
+        ("鄂尔多斯市人民政府", "鄂尔多斯市中级人民法院")
+    );
+    assert_eq!(listed.region, "树林召镇");
+    let too_long = "人".repeat(51);
+    for (method, path, body) in [
+        (
+            Method::PATCH,
+            format!("/api/v1/admin/orgs/{}", unit.id),
+            json!({"court": too_long}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/admin/orgs/{}", unit.id),
+            json!({"review_authority": too_long}),
+        ),
+        (
+            Method::POST,
+            "/api/v1/admin/orgs".to_owned(),
+            json!({"parent_id": bureau.id, "name": "甲", "court": too_long}),
+        ),
+    ] {
+        let refused = call(&t, method, &path, &admin.token, Some(body)).await;
+        refused.assert_error(StatusCode::BAD_REQUEST, "invalid");
+        let message = refused.json()["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(message.contains("不能超过 50 个字"), "{message}");
+    }
+    // Clearing them: the bureau's apply again; nothing else changed.
+    let cleared = call(
+        &t,
+        Method::PATCH,
+        &format!("/api/v1/admin/orgs/{}", unit.id),
+        &admin.token,
+        Some(json!({"review_authority": "", "court": ""})),
+    )
+    .await;
+    assert_status(&cleared, StatusCode::OK);
+    let stored = org_named(&t, "执法三中队").await;
+    assert_eq!(
+        (stored.review_authority.as_str(), stored.court.as_str()),
+        ("", "")
+    );
+    assert_eq!(stored.doc_code, "达旗应急");
+    assert_eq!(
+        org_named(&t, "达拉特旗应急管理局").await.court,
+        "达拉特旗人民法院"
+    );
     // Moving an account into the new team.
     let moved = call(
         &t,

@@ -20,6 +20,8 @@ async fn second_bureau(t: &TestApp) -> OrgId {
         name: "杭锦旗应急管理局".into(),
         doc_code: "杭旗应急".into(),
         region: "杭锦旗".into(),
+        review_authority: String::new(),
+        court: String::new(),
     };
     let team = OrgUnit {
         id: OrgId::new(),
@@ -27,6 +29,8 @@ async fn second_bureau(t: &TestApp) -> OrgId {
         name: "杭锦旗执法一中队".into(),
         doc_code: "杭旗应急".into(),
         region: "杭锦旗".into(),
+        review_authority: String::new(),
+        court: String::new(),
     };
     t.state.store.insert_org(&bureau).await.unwrap();
     t.state.store.insert_org(&team).await.unwrap();

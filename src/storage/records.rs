@@ -435,7 +435,8 @@ impl Db {
                 if saved.documents.iter().any(|d| d.kind == *kind) {
                     continue;
                 }
-                let number = counter.allocate(org_code, *kind, at);
+                // Every document of the inspection shares one N (reference §3).
+                let number = counter.number_for(org_code, &saved.documents, *kind, at);
                 let document = IssuedDocument {
                     kind: *kind,
                     number: number.to_string(),

@@ -401,6 +401,8 @@ fn auth_and_bootstrap_types_round_trip() {
             name: "达拉特旗应急管理局".into(),
             doc_code: "达旗应急".into(),
             region: "达拉特旗".into(),
+            review_authority: String::new(),
+            court: String::new(),
         }],
         server_time: Some(t0()),
     });

@@ -90,6 +90,8 @@ pub async fn seed_region(t: &TestApp, rng: &mut Rng) -> Region {
         name: "鄂尔多斯市应急管理局".to_owned(),
         doc_code: "鄂应急".to_owned(),
         region: "鄂尔多斯市".to_owned(),
+        review_authority: String::new(),
+        court: String::new(),
     };
     store.insert_org(&city).await.unwrap();
     let person = |username: String, name: String, role: Role, org_id: OrgId| User {
@@ -115,6 +117,8 @@ pub async fn seed_region(t: &TestApp, rng: &mut Rng) -> Region {
             name: format!("{name}应急管理局"),
             doc_code: (*doc_code).to_owned(),
             region: (*name).to_owned(),
+            review_authority: String::new(),
+            court: String::new(),
         };
         store.insert_org(&bureau).await.unwrap();
         for (username, role) in [
@@ -132,6 +136,8 @@ pub async fn seed_region(t: &TestApp, rng: &mut Rng) -> Region {
                 name: format!("综合行政执法{}中队", ["一", "二", "三"][k]),
                 doc_code: (*doc_code).to_owned(),
                 region: (*name).to_owned(),
+                review_authority: String::new(),
+                court: String::new(),
             };
             store.insert_org(&team).await.unwrap();
             let mut inspectors = Vec::new();

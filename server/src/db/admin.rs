@@ -134,16 +134,21 @@ impl Store {
         Ok(())
     }
 
-    /// Writes an org unit's name, document code and region; `Ok(false)` for an unknown one.
+    /// Writes an org unit's name, document code, region, 行政复议机关 and court; `Ok(false)` for an
+    /// unknown one.
     pub async fn update_org(&self, org: &OrgUnit) -> Result<bool, sqlx::Error> {
-        let done =
-            sqlx::query("UPDATE org_units SET name = $1, doc_code = $2, region = $3 WHERE id = $4")
-                .bind(&org.name)
-                .bind(&org.doc_code)
-                .bind(&org.region)
-                .bind(org.id.to_string())
-                .execute(&self.writer)
-                .await?;
+        let done = sqlx::query(
+            "UPDATE org_units SET name = $1, doc_code = $2, region = $3, review_authority = $4, \
+             court = $5 WHERE id = $6",
+        )
+        .bind(&org.name)
+        .bind(&org.doc_code)
+        .bind(&org.region)
+        .bind(&org.review_authority)
+        .bind(&org.court)
+        .bind(org.id.to_string())
+        .execute(&self.writer)
+        .await?;
         Ok(done.rows_affected() == 1)
     }
 

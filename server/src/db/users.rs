@@ -15,6 +15,8 @@ struct OrgRow {
     name: String,
     doc_code: String,
     region: String,
+    review_authority: String,
+    court: String,
 }
 
 impl OrgRow {
@@ -25,6 +27,8 @@ impl OrgRow {
             name: self.name,
             doc_code: self.doc_code,
             region: self.region,
+            review_authority: self.review_authority,
+            court: self.court,
         })
     }
 }
@@ -102,14 +106,16 @@ pub(crate) fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, sqlx::Erro
 impl Store {
     pub async fn insert_org(&self, org: &OrgUnit) -> Result<(), sqlx::Error> {
         sqlx::query(
-            "INSERT INTO org_units (id, parent_id, name, doc_code, region, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO org_units (id, parent_id, name, doc_code, region, review_authority, \
+             court, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(org.id.to_string())
         .bind(org.parent_id.map(|id| id.to_string()))
         .bind(&org.name)
         .bind(&org.doc_code)
         .bind(&org.region)
+        .bind(&org.review_authority)
+        .bind(&org.court)
         .bind(now())
         .execute(&self.writer)
         .await?;
@@ -119,7 +125,8 @@ impl Store {
     /// Every organisation unit (a few hundred at most, even region-wide).
     pub async fn orgs(&self) -> Result<Vec<OrgUnit>, sqlx::Error> {
         sqlx::query_as::<_, OrgRow>(
-            "SELECT id, parent_id, name, doc_code, region FROM org_units ORDER BY created_at, name",
+            "SELECT id, parent_id, name, doc_code, region, review_authority, court FROM org_units \
+             ORDER BY created_at, name",
         )
         .fetch_all(&self.pool)
         .await?

@@ -408,6 +408,9 @@ async fn org(command: OrgCommand) -> anyhow::Result<()> {
                     .or_else(|| parent.as_ref().map(|p| p.region.clone()))
                     .unwrap_or_default(),
                 name,
+                // Empty: the nearest ancestor's apply (the web admin sets them).
+                review_authority: String::new(),
+                court: String::new(),
             };
             store.insert_org(&unit).await?;
             println!("{}\t{}", unit.id, unit.name);

@@ -240,13 +240,18 @@ pub async fn demo(store: &Store, passwords: &Passwords) -> anyhow::Result<DemoSu
         name: "达拉特旗应急管理局".to_owned(),
         doc_code: "达旗应急".to_owned(),
         region: "达拉特旗".to_owned(),
+        review_authority: "达拉特旗人民政府".to_owned(),
+        court: "达拉特旗人民法院".to_owned(),
     };
+    // The teams' rights notices name the bureau's (empty: inherited).
     let team = |name: &str| OrgUnit {
         id: OrgId::new(),
         parent_id: Some(bureau.id),
         name: name.to_owned(),
         doc_code: "达旗应急".to_owned(),
         region: "达拉特旗".to_owned(),
+        review_authority: String::new(),
+        court: String::new(),
     };
     let teams = [team("综合行政执法一中队"), team("综合行政执法二中队")];
     store.insert_org(&bureau).await?;

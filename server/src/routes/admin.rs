@@ -468,6 +468,15 @@ pub async fn create_org(
     let name = checked_text("name", "单位名称", &request.name, 50, true)?;
     let doc_code = checked_text("doc_code", "文书单位简称", &request.doc_code, 20, false)?;
     let region = checked_text("region", "辖区", &request.region, 50, false)?;
+    // Empty: the nearest ancestor's applies (not copied, so a change up the tree carries down).
+    let review_authority = checked_text(
+        "review_authority",
+        "行政复议机关",
+        &request.review_authority,
+        50,
+        false,
+    )?;
+    let court = checked_text("court", "人民法院", &request.court, 50, false)?;
     let unit = OrgUnit {
         id: OrgId::new(),
         parent_id: parent.as_ref().map(|p| p.id),
@@ -481,6 +490,8 @@ pub async fn create_org(
             _ => region,
         },
         name,
+        review_authority,
+        court,
     };
     state.store.insert_org(&unit).await?;
     tracing::info!(admin = %session.user.username, org = %unit.name, "org unit created");
@@ -523,6 +534,18 @@ pub async fn update_org(
     }
     if let Some(region) = &request.region {
         unit.region = checked_text("region", "辖区", region, 50, false)?;
+    }
+    if let Some(review_authority) = &request.review_authority {
+        unit.review_authority = checked_text(
+            "review_authority",
+            "行政复议机关",
+            review_authority,
+            50,
+            false,
+        )?;
+    }
+    if let Some(court) = &request.court {
+        unit.court = checked_text("court", "人民法院", court, 50, false)?;
     }
     if !state.store.update_org(&unit).await? {
         return Err(ApiError::NotFound);

@@ -1,5 +1,6 @@
 //! 单位管理: the bureau's org units as a tree — add a team or section under a unit, rename one,
-//! change its short name in document numbers (文书字号) or the region it covers.
+//! change its short name in document numbers (文书字号), the region it covers, or the 行政复议机关
+//! and court its documents' rights notice (权利告知) names (empty: the parent unit's apply).
 
 use leptos::prelude::*;
 use zhicha_core::admin::{NewOrg, OrgUpdate};
@@ -86,6 +87,8 @@ fn NewOrgForm(orgs: Vec<OrgUnit>, done: Callback<(bool, String)>) -> impl IntoVi
     let name = RwSignal::new(String::new());
     let doc_code = RwSignal::new(String::new());
     let region = RwSignal::new(String::new());
+    let review_authority = RwSignal::new(String::new());
+    let court = RwSignal::new(String::new());
     let error = RwSignal::new(None::<(bool, String)>);
     let busy = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -98,6 +101,8 @@ fn NewOrgForm(orgs: Vec<OrgUnit>, done: Callback<(bool, String)>) -> impl IntoVi
             name: name.get_untracked().trim().to_owned(),
             doc_code: doc_code.get_untracked().trim().to_owned(),
             region: region.get_untracked().trim().to_owned(),
+            review_authority: review_authority.get_untracked().trim().to_owned(),
+            court: court.get_untracked().trim().to_owned(),
         };
         if org.name.is_empty() {
             error.set(Some((false, "请填写单位名称".to_owned())));
@@ -105,7 +110,7 @@ fn NewOrgForm(orgs: Vec<OrgUnit>, done: Callback<(bool, String)>) -> impl IntoVi
         }
         let work = call(|t| async move { api::create_org(&t, &org).await });
         write(busy, error, work, move |created| {
-            for value in [name, doc_code, region] {
+            for value in [name, doc_code, region, review_authority, court] {
                 value.set(String::new());
             }
             done.run((true, format!("已新增单位 {}", created.name)));
@@ -125,6 +130,9 @@ fn NewOrgForm(orgs: Vec<OrgUnit>, done: Callback<(bool, String)>) -> impl IntoVi
                 {field("单位名称", "org-name", name)}
                 {field("文书字号（不填则沿用上级）", "org-doc-code", doc_code)}
                 {field("所辖地区（不填则沿用上级）", "org-region", region)}
+                {field("行政复议机关（权利告知）", "org-review-authority", review_authority)}
+                {field("人民法院（权利告知）", "org-court", court)}
+                <p class="muted">"留空则沿用上级单位的设置"</p>
                 <button class="button" type="submit" disabled=busy>"新增单位"</button>
             </form>
             {move || notice(error.get())}
@@ -138,6 +146,8 @@ fn EditOrgForm(org: OrgUnit, done: Callback<(bool, String)>) -> impl IntoView {
     let name = RwSignal::new(org.name.clone());
     let doc_code = RwSignal::new(org.doc_code.clone());
     let region = RwSignal::new(org.region.clone());
+    let review_authority = RwSignal::new(org.review_authority.clone());
+    let court = RwSignal::new(org.court.clone());
     let error = RwSignal::new(None::<(bool, String)>);
     let busy = RwSignal::new(false);
     let original = org.clone();
@@ -154,6 +164,8 @@ fn EditOrgForm(org: OrgUnit, done: Callback<(bool, String)>) -> impl IntoView {
             name: changed(name, &original.name),
             doc_code: changed(doc_code, &original.doc_code),
             region: changed(region, &original.region),
+            review_authority: changed(review_authority, &original.review_authority),
+            court: changed(court, &original.court),
         };
         if update == OrgUpdate::default() {
             error.set(Some((false, "没有需要保存的修改".to_owned())));
@@ -171,6 +183,9 @@ fn EditOrgForm(org: OrgUnit, done: Callback<(bool, String)>) -> impl IntoView {
                 {field("单位名称", "edit-org-name", name)}
                 {field("文书字号", "edit-org-doc-code", doc_code)}
                 {field("所辖地区", "edit-org-region", region)}
+                {field("行政复议机关（权利告知）", "edit-org-review-authority", review_authority)}
+                {field("人民法院（权利告知）", "edit-org-court", court)}
+                <p class="muted">"留空则沿用上级单位的设置"</p>
                 <button class="button" type="submit" disabled=busy>"保存修改"</button>
             </form>
             <p class="muted">"文书字号用于此后新开具的文书编号，已开具的文书编号不变。"</p>

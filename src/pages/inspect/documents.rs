@@ -4,11 +4,11 @@
 use std::str::FromStr;
 
 use leptos::prelude::*;
-use zhicha_core::documents::{self, DocumentNumber, DocumentSource, FilledDocument};
+use zhicha_core::documents::{self, DocumentNumber, DocumentSource, FilledDocument, Rights};
 use zhicha_core::ids::{InspectionId, PhotoHash};
 use zhicha_core::model::{DocumentKind, EnterpriseSignature, Finding, Inspection, OrgUnit};
 
-use super::{enterprise, open_db, stored_inspection};
+use super::{enterprise, open_db, registry, stored_inspection};
 use crate::components::photos::PhotoStrip;
 use crate::pages::Page;
 
@@ -47,6 +47,8 @@ async fn load(id: Option<InspectionId>) -> Result<DocumentsData, String> {
         .map_err(|e| e.to_string())?;
     let orgs = db.orgs().await.unwrap_or_default();
     let authority = authority(&orgs, &inspection);
+    let packs = registry(&db).await;
+    let rights = Rights::for_org(inspection.org_id, &orgs);
     let sheets = inspection
         .documents
         .iter()
@@ -58,6 +60,8 @@ async fn load(id: Option<InspectionId>) -> Result<DocumentsData, String> {
                 findings: &findings,
                 number: number.as_ref(),
                 original_order: "",
+                packs: &packs,
+                rights: &rights,
             };
             let mut filled = documents::fill(issued.kind, &source);
             // A number that does not parse is still the one on paper: show it as issued.
@@ -140,6 +144,11 @@ fn DocumentSheet(sheet: Sheet, inspection: Inspection) -> impl IntoView {
                 <h2 class="doc-sheet__title">{sheet.filled.title.clone()}</h2>
                 <p class="doc-sheet__number" data-testid="document-number">{number}</p>
             </header>
+            {(!sheet.filled.notes.is_empty()).then(|| view! {
+                <ul class="card card--warn no-print" data-testid="document-notes">
+                    {sheet.filled.notes.iter().map(|n| view! { <li>{n.clone()}</li> }).collect_view()}
+                </ul>
+            })}
             <table class="doc-table">
                 <tbody>
                     {sheet.filled.fields.into_iter().filter(|f| f.key != "number").map(|field| {

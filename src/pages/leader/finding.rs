@@ -89,6 +89,9 @@ fn opinion(detail: &Detail) -> Option<FilledDocument> {
             findings: &findings,
             number: None,
             original_order: &order,
+            // An opinion carries no rights notice and lists no packs.
+            packs: &[],
+            rights: &zhicha_core::documents::Rights::default(),
         },
     ))
 }

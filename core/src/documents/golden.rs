@@ -1,0 +1,242 @@
+//! Golden-file tests: each document of one realistic inspection rendered as text and compared
+//! with `core/tests/golden/<kind>.txt`, so any change in what a document says (numbers,
+//! statements, clauses, photo index, rights notice, dates) shows up in review. Run with
+//! `ZHICHA_UPDATE_GOLDEN=1` to rewrite the files after an intended change.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+
+use super::*;
+use crate::ids::{OrgId, PackId, PhotoHash};
+use crate::model::{
+    Enterprise, EnterpriseSignature, FindingStatus, IssuedDocument, ItemResult, Level, Measure,
+    OrgUnit, Outcome, PackRef,
+};
+use crate::protocol::tests::{enterprise, finding, inspection};
+
+fn hash(n: u8) -> PhotoHash {
+    PhotoHash::parse(&format!("{n:02x}").repeat(32)).unwrap()
+}
+
+/// A 四不两直 visit to an underground coal mine on 2026-07-05 with two findings made from
+/// items (a major one with a deadline, one to stop work), answers and signatures.
+fn visit() -> (Inspection, Enterprise, Vec<Finding>, Vec<OrgUnit>) {
+    let e = enterprise();
+    let mut i = inspection();
+    let day = |h, m| {
+        crate::time::china_offset()
+            .with_ymd_and_hms(2026, 7, 5, h, m, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    i.started_at = day(9, 5);
+    i.finished_at = Some(day(11, 40));
+    i.enterprise_id = e.id;
+    i.packs = vec![PackRef {
+        id: PackId::new("coal-underground"),
+        version: 2,
+    }];
+    i.places = "主斜井、1302综采工作面、井底车场".into();
+    i.summary = "现场检查了主斜井、1302综采工作面和井底车场。".into();
+    i.item_results = [
+        ("coal-ug-8-03", Outcome::NonCompliant),
+        ("coal-ug-5-01", Outcome::NonCompliant),
+        ("coal-ug-4-01", Outcome::Compliant),
+        ("coal-ug-9-01", Outcome::NotApplicable),
+    ]
+    .into_iter()
+    .map(|(id, outcome)| ItemResult {
+        item_id: id.into(),
+        outcome,
+        finding_ids: vec![],
+        note: String::new(),
+    })
+    .collect();
+    i.enterprise_signature = Some(EnterpriseSignature::Signed {
+        signer_name: "李四".into(),
+        at: day(11, 40),
+        image: None,
+    });
+    let pack = crate::packs::get("coal-underground", 2).unwrap();
+    let from = |item: &str, measure: Measure, photos: Vec<PhotoHash>, place: &str| {
+        let item = pack.item(item).unwrap();
+        let mut f =
+            crate::fieldwork::finding_from_item(&i, &e, pack, item, i.created_by, day(10, 0));
+        f.place = place.into();
+        f.measure = measure;
+        f.deadline =
+            (measure == Measure::Deadline).then(|| NaiveDate::from_ymd_opt(2026, 7, 20).unwrap());
+        f.photos = photos;
+        f.status = FindingStatus::Submitted;
+        f
+    };
+    let findings = vec![
+        from(
+            "coal-ug-8-03",
+            Measure::Deadline,
+            vec![hash(0xa1), hash(0xa2)],
+            "1302综采工作面",
+        ),
+        from(
+            "coal-ug-5-01",
+            Measure::StopWork,
+            vec![hash(0xb3)],
+            "1302综采工作面回风巷",
+        ),
+    ];
+    assert!(findings.iter().all(|f| f.level == Level::Major));
+    let bureau = OrgUnit {
+        id: OrgId::new(),
+        parent_id: None,
+        name: "达拉特旗应急管理局".into(),
+        doc_code: "达旗应急".into(),
+        region: "达拉特旗".into(),
+        review_authority: "达拉特旗人民政府".into(),
+        court: "达拉特旗人民法院".into(),
+    };
+    let team = OrgUnit {
+        id: i.org_id,
+        parent_id: Some(bureau.id),
+        name: "执法一队".into(),
+        doc_code: String::new(),
+        region: "达拉特旗".into(),
+        review_authority: String::new(),
+        court: String::new(),
+    };
+    let _ = finding; // the shared fixture's finding is not part of this visit
+    (i, e, findings, vec![bureau, team])
+}
+
+fn render(doc: &FilledDocument) -> String {
+    let mut out = format!("【{}】\n", doc.title);
+    for field in &doc.fields {
+        out.push_str(&format!("{}：{}\n", field.label, field.value));
+    }
+    for note in &doc.notes {
+        out.push_str(&format!("［提示］{note}\n"));
+    }
+    out
+}
+
+fn check(name: &str, text: &str) {
+    let path = format!("{}/tests/golden/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("ZHICHA_UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (ZHICHA_UPDATE_GOLDEN=1 writes it)"));
+    assert_eq!(text, want, "{name} differs from {path}");
+}
+
+#[test]
+fn every_document_of_a_visit_reads_as_its_golden_file() {
+    let (mut i, e, findings, orgs) = visit();
+    let rights = Rights::for_org(i.org_id, &orgs);
+    assert_eq!(
+        rights.review_authority, "达拉特旗人民政府",
+        "inherited from the bureau"
+    );
+    let mut counter = DocumentCounter::new(DeviceCode::parse("A7").unwrap());
+    let at = i.finished_at.unwrap();
+    counter.allocate("达旗应急", DocumentKind::InspectionRecord, at); // an earlier visit
+    for kind in required_documents(&i, &findings) {
+        let n = counter.number_for("达旗应急", &i.documents, kind, at);
+        i.documents.push(IssuedDocument {
+            kind,
+            number: n.to_string(),
+            issued_at: at,
+        });
+    }
+    assert_eq!(i.documents.len(), 3, "record, order and on-site measures");
+    for issued in &i.documents {
+        let number: DocumentNumber = issued.number.parse().unwrap();
+        let doc = fill(
+            issued.kind,
+            &DocumentSource {
+                inspection: &i,
+                enterprise: &e,
+                findings: &findings,
+                number: Some(&number),
+                original_order: "",
+                packs: crate::packs::all(),
+                rights: &rights,
+            },
+        );
+        let text = render(&doc);
+        assert!(
+            !text.contains('？') && !text.contains("是否"),
+            "a question printed:\n{text}"
+        );
+        assert!(
+            !text.contains("年0") && !text.contains("月0"),
+            "a leading zero:\n{text}"
+        );
+        check(&format!("{:?}", issued.kind), &text);
+    }
+
+    // The 复查 of the order: its N, the verdicts, the order it follows up.
+    let order = i
+        .documents
+        .iter()
+        .find(|d| d.kind == DocumentKind::RectificationOrder)
+        .unwrap();
+    let number = order
+        .number
+        .parse::<DocumentNumber>()
+        .unwrap()
+        .with_kind(DocumentKind::ReinspectionOpinion);
+    let mut done = findings[0].clone();
+    done.status = FindingStatus::Verified;
+    let mut re = i.clone();
+    re.kind = crate::model::InspectionKind::Reinspection;
+    re.started_at = crate::time::china_offset()
+        .with_ymd_and_hms(2026, 7, 21, 9, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    re.finished_at = Some(re.started_at + chrono::Duration::minutes(50));
+    let original = format!(
+        "{} {}",
+        crate::time::document_date(order.issued_at),
+        order.number
+    );
+    let doc = fill(
+        DocumentKind::ReinspectionOpinion,
+        &DocumentSource {
+            inspection: &re,
+            enterprise: &e,
+            findings: std::slice::from_ref(&done),
+            number: Some(&number),
+            original_order: &original,
+            packs: crate::packs::all(),
+            rights: &rights,
+        },
+    );
+    check("ReinspectionOpinion", &render(&doc));
+}
+
+#[test]
+fn a_bureau_without_its_review_authority_gets_a_note_not_a_silent_default() {
+    let (i, e, findings, mut orgs) = visit();
+    for o in &mut orgs {
+        o.review_authority.clear();
+    }
+    let rights = Rights::for_org(i.org_id, &orgs);
+    let doc = fill(
+        DocumentKind::RectificationOrder,
+        &DocumentSource {
+            inspection: &i,
+            enterprise: &e,
+            findings: &findings,
+            number: None,
+            original_order: "",
+            packs: crate::packs::all(),
+            rights: &rights,
+        },
+    );
+    assert_eq!(doc.value("rights"), Some(RIGHTS_NOTICE));
+    assert!(
+        doc.notes.iter().any(|n| n.contains("行政复议机关")),
+        "{:?}",
+        doc.notes
+    );
+}
