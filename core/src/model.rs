@@ -379,6 +379,8 @@ pub enum DocumentKind {
     OnSiteMeasures,
     /// 整改复查意见书
     ReinspectionOpinion,
+    /// 文书送达回执: made from the service records of the others, never numbered on its own.
+    ServiceReceipt,
 }
 
 /// A document number issued for an inspection, kept on the record.
@@ -389,6 +391,47 @@ pub struct IssuedDocument {
     /// The formatted number, e.g. `达旗应急检记〔2026〕A7-0003号`.
     pub number: String,
     pub issued_at: DateTime<Utc>,
+    /// How it was served on site (指令书 and 决定书); None until then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<Service>,
+}
+
+/// How a document was served (送达) on site; either way a 文书送达回执 records it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum Service {
+    /// 直接送达: the person in charge signed receipt (签收) on the device.
+    Signed {
+        recipient: String,
+        at: DateTime<Utc>,
+        #[serde(default)]
+        image: Option<PhotoHash>,
+    },
+    /// 留置送达: receipt refused; the document was left at the premises before a witness, and
+    /// the refusal recorded.
+    Left {
+        recipient: String,
+        witness: String,
+        #[serde(default)]
+        note: String,
+        at: DateTime<Utc>,
+    },
+}
+
+impl Service {
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            Service::Signed { at, .. } | Service::Left { at, .. } => *at,
+        }
+    }
+
+    pub fn method_zh(&self) -> &'static str {
+        match self {
+            Service::Signed { .. } => "直接送达",
+            Service::Left { .. } => "留置送达",
+        }
+    }
 }
 
 /// 检查: one visit to one enterprise by a team of at least two officers.

@@ -209,8 +209,54 @@ pub fn storable_inspection(i: &Inspection) -> Result<(), Vec<FieldError>> {
             &document.number,
             MAX_SHORT_CHARS,
         ));
+        checks.extend(service_checks(n, document.service.as_ref()));
     }
     storable_with(i, checks)
+}
+
+/// A served document names who received it; a 留置送达 also its witness.
+fn service_checks(
+    n: usize,
+    service: Option<&crate::model::Service>,
+) -> Vec<Result<(), FieldError>> {
+    use crate::model::Service;
+    let field = |name: &str| format!("documents[{n}].service.{name}");
+    let named = |name: &str, text: &str, message: &str| {
+        if text.trim().is_empty() {
+            Err(FieldError::new(field(name), message))
+        } else {
+            check_text(&field(name), text, MAX_SHORT_CHARS)
+        }
+    };
+    match service {
+        None => Vec::new(),
+        Some(Service::Signed { recipient, .. }) => {
+            vec![named("recipient", recipient, "请填写签收人姓名")]
+        }
+        Some(Service::Left {
+            recipient,
+            witness,
+            note,
+            ..
+        }) => vec![
+            named("recipient", recipient, "请填写受送达人姓名"),
+            named("witness", witness, "留置送达须有见证人"),
+            check_text(&field("note"), note, MAX_SHORT_CHARS),
+        ],
+    }
+}
+
+/// A service record on its own, as the documents screen checks it before saving.
+pub fn validate_service(service: &crate::model::Service) -> Result<(), Vec<FieldError>> {
+    let errors: Vec<FieldError> = service_checks(0, Some(service))
+        .into_iter()
+        .filter_map(Result::err)
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
 }
 
 /// [`storable`] plus the limit of a finding's checklist item id.

@@ -441,6 +441,7 @@ impl Db {
                     kind: *kind,
                     number: number.to_string(),
                     issued_at: at,
+                    service: None,
                 };
                 let record = DocumentRecord {
                     number: document.number.clone(),

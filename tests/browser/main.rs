@@ -8,6 +8,7 @@ mod leader;
 mod outbox;
 mod photo;
 mod screens;
+mod service;
 mod storage;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

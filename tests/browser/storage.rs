@@ -467,6 +467,7 @@ async fn an_issued_document_number_is_kept_and_never_reused() {
             kind: DocumentKind::InspectionRecord,
             number: "达旗应急检记〔2026〕A7-0003号".to_owned(),
             issued_at: chrono::Utc::now(),
+            service: None,
         },
         device_sequence: 3,
     };

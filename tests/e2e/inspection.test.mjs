@@ -144,6 +144,28 @@ test('an unannounced coal-mine inspection is done offline from check-in to numbe
     await row.locator('.inspection__link').click();
     await page.getByTestId('document').first().waitFor();
 
+    // Served on site, still offline: the person in charge signs receipt (签收) of the order on
+    // the phone; the 文书送达回执 appears and the order shows who signed and when.
+    const service = page.getByTestId('service');
+    await service.first().waitFor();
+    assert.equal(await service.count(), 1, 'only the order is served, not the record');
+    assert.equal(await service.getByTestId('service-recipient').inputValue(), '孙立新');
+    await sign(page, service.getByTestId('signature-pad'));
+    await service.getByText('确认签名').click();
+    const receipt = page.locator('[data-testid=document][data-kind=送达]');
+    await receipt.waitFor();
+    const receiptFields = await receipt.evaluate((s) => Object.fromEntries(
+      [...s.querySelectorAll('tr')].map((r) => [r.dataset.field, r.querySelector('td').innerText.trim()])));
+    assert.match(receiptFields.served, /^责令限期整改指令书 达旗应急责改〔\d{4}〕[A-Z][0-9]{1,3}-0001号$/);
+    assert.equal(receiptFields.method, '责令限期整改指令书：直接送达');
+    assert.match(receiptFields.receipt, /^责令限期整改指令书：孙立新，\d{4}年[1-9]\d?月[1-9]\d?日[1-9]?\d时\d{2}分签收$/);
+    assert.match(receiptFields.servers, /王建军（执法证号：15062101）/);
+    assert.equal(await page.getByTestId('service').count(), 0, 'served once');
+    const orderReceipt = await page.locator('[data-testid=document][data-kind=责改] tr[data-field=receipt] td').innerText();
+    assert.match(orderReceipt, /^孙立新（\d{4}年.*签收）/);
+    assert.equal(await page.locator('[data-testid=document][data-kind=责改] tr[data-field=receipt] img').count(), 1,
+      'the drawn receipt is shown on the order');
+
     // Back in signal: everything reaches the server and is accepted, photos and signatures too.
     await server.start();
     await page.goto(server.url + '/');

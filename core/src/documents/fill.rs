@@ -214,6 +214,105 @@ fn photo_index(findings: &[&Finding]) -> String {
     }
 }
 
+/// The 文书送达回执 of an inspection: every served document with how, when and to whom; None
+/// until one was served.
+pub fn service_receipt(src: &DocumentSource<'_>) -> Option<FilledDocument> {
+    use crate::model::Service;
+    let i = src.inspection;
+    let served: Vec<(&crate::model::IssuedDocument, &Service)> = i
+        .documents
+        .iter()
+        .filter_map(|d| d.service.as_ref().map(|s| (d, s)))
+        .collect();
+    if served.is_empty() {
+        return None;
+    }
+    let per = |line: &dyn Fn(&Service) -> String| {
+        served
+            .iter()
+            .map(|(d, s)| format!("{}：{}", d.kind.title_zh(), line(s)))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let inspectors = i
+        .inspectors
+        .iter()
+        .map(|x| format!("{}（执法证号：{}）", x.name, x.certificate_no))
+        .collect::<Vec<_>>()
+        .join("、");
+    let value = |key: &str| -> String {
+        match key {
+            "served" => served
+                .iter()
+                .map(|(d, _)| format!("{} {}", d.kind.title_zh(), d.number))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            "recipient" => src.enterprise.name.clone(),
+            "place" => src.enterprise.address.clone(),
+            "method" => per(&|s| s.method_zh().to_owned()),
+            "receipt" => {
+                let signed: Vec<String> = served
+                    .iter()
+                    .filter_map(|(d, s)| match s {
+                        Service::Signed { recipient, at, .. } => Some(format!(
+                            "{}：{recipient}，{}签收",
+                            d.kind.title_zh(),
+                            cst(*at)
+                        )),
+                        Service::Left { .. } => None,
+                    })
+                    .collect();
+                signed.join("\n")
+            }
+            "refusal" => {
+                let left: Vec<String> = served
+                    .iter()
+                    .filter_map(|(d, s)| match s {
+                        Service::Left {
+                            recipient,
+                            witness,
+                            note,
+                            at,
+                        } => Some(format!(
+                            "{}：{recipient}于{}拒绝签收，已留置送达。见证人：{witness}。{note}",
+                            d.kind.title_zh(),
+                            cst(*at)
+                        )),
+                        Service::Signed { .. } => None,
+                    })
+                    .collect();
+                left.join("\n")
+            }
+            "servers" => inspectors.clone(),
+            "date" => {
+                let mut days: Vec<String> = served
+                    .iter()
+                    .map(|(_, s)| crate::time::document_date(s.at()))
+                    .collect();
+                days.dedup();
+                days.join("、")
+            }
+            _ => String::new(),
+        }
+    };
+    let kind = DocumentKind::ServiceReceipt;
+    Some(FilledDocument {
+        kind,
+        title: kind.title_zh().to_owned(),
+        fields: kind
+            .fields()
+            .iter()
+            .map(|d| FilledField {
+                key: d.key.to_owned(),
+                label: d.label.to_owned(),
+                value: value(d.key),
+                required: d.required,
+            })
+            .collect(),
+        notes: Vec::new(),
+    })
+}
+
 /// Fills a document's fields from the records.
 pub fn fill(kind: DocumentKind, src: &DocumentSource<'_>) -> FilledDocument {
     let i = src.inspection;
@@ -297,6 +396,22 @@ pub fn fill(kind: DocumentKind, src: &DocumentSource<'_>) -> FilledDocument {
                 let by = f.deadline.map(|d| format!("，期限至{}", document_day(d)));
                 format!("{}{}", f.measure.label_zh(), by.unwrap_or_default())
             }),
+            "receipt" => {
+                let number = src.number.map(ToString::to_string);
+                let issued = i
+                    .documents
+                    .iter()
+                    .find(|d| Some(&d.number) == number.as_ref());
+                match issued.and_then(|d| d.service.as_ref()) {
+                    Some(crate::model::Service::Signed { recipient, at, .. }) => {
+                        format!("{recipient}（{}签收）", cst(*at))
+                    }
+                    Some(crate::model::Service::Left {
+                        recipient, witness, ..
+                    }) => format!("{recipient}拒绝签收，已留置送达（见证人：{witness}）"),
+                    None => String::new(),
+                }
+            }
             "rights" => src.rights.notice(),
             "packs" => packs_used(src),
             "photo_index" => photo_index(&relevant),

@@ -145,6 +145,7 @@ fn every_document_of_a_visit_reads_as_its_golden_file() {
             kind,
             number: n.to_string(),
             issued_at: at,
+            service: None,
         });
     }
     assert_eq!(i.documents.len(), 3, "record, order and on-site measures");
@@ -173,6 +174,58 @@ fn every_document_of_a_visit_reads_as_its_golden_file() {
         );
         check(&format!("{:?}", issued.kind), &text);
     }
+
+    // Served on site: the order signed for, the decision refused and left before a witness.
+    let served_at = at + chrono::Duration::minutes(10);
+    for d in &mut i.documents {
+        d.service = match d.kind {
+            DocumentKind::RectificationOrder => Some(crate::model::Service::Signed {
+                recipient: "李四".into(),
+                at: served_at,
+                image: Some(hash(0xc4)),
+            }),
+            DocumentKind::OnSiteMeasures => Some(crate::model::Service::Left {
+                recipient: "李四".into(),
+                witness: "周六（村委会主任）".into(),
+                note: "文书已张贴于调度室门口并拍照。".into(),
+                at: served_at,
+            }),
+            _ => None,
+        };
+    }
+    crate::validation::validate_inspection(&i).expect("a valid served record");
+    let source = DocumentSource {
+        inspection: &i,
+        enterprise: &e,
+        findings: &findings,
+        number: None,
+        original_order: "",
+        packs: crate::packs::all(),
+        rights: &rights,
+    };
+    check(
+        "ServiceReceipt",
+        &render(&service_receipt(&source).unwrap()),
+    );
+    let order_number: DocumentNumber = i
+        .documents
+        .iter()
+        .find(|d| d.kind == DocumentKind::RectificationOrder)
+        .unwrap()
+        .number
+        .parse()
+        .unwrap();
+    let order = fill(
+        DocumentKind::RectificationOrder,
+        &DocumentSource {
+            number: Some(&order_number),
+            ..source
+        },
+    );
+    assert_eq!(
+        order.value("receipt"),
+        Some("李四（2026年7月5日11时50分签收）")
+    );
 
     // The 复查 of the order: its N, the verdicts, the order it follows up.
     let order = i

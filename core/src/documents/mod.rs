@@ -45,6 +45,7 @@ impl DocumentKind {
             DocumentKind::RectificationOrder => "责令限期整改指令书",
             DocumentKind::OnSiteMeasures => "现场处理措施决定书",
             DocumentKind::ReinspectionOpinion => "整改复查意见书",
+            DocumentKind::ServiceReceipt => "文书送达回执",
         }
     }
 
@@ -55,6 +56,7 @@ impl DocumentKind {
             DocumentKind::RectificationOrder => "责改",
             DocumentKind::OnSiteMeasures => "现决",
             DocumentKind::ReinspectionOpinion => "复查",
+            DocumentKind::ServiceReceipt => "送达",
         }
     }
 
@@ -65,6 +67,7 @@ impl DocumentKind {
             DocumentKind::RectificationOrder => RECTIFICATION_ORDER,
             DocumentKind::OnSiteMeasures => ON_SITE_MEASURES,
             DocumentKind::ReinspectionOpinion => REINSPECTION_OPINION,
+            DocumentKind::ServiceReceipt => SERVICE_RECEIPT,
         }
     }
 }
@@ -140,6 +143,25 @@ const REINSPECTION_OPINION: &[DocField] = &[
     f("enterprise_signature", "被复查单位负责人签名", false),
     f("seal", "机关印章", false),
 ];
+
+const SERVICE_RECEIPT: &[DocField] = &[
+    f("served", "送达文书名称及文号", true),
+    f("recipient", "受送达人", true),
+    f("place", "送达地点", true),
+    f("method", "送达方式", true),
+    f("receipt", "受送达人签收（签名、日期）", false),
+    f("refusal", "拒收事由及见证人", false),
+    f("servers", "送达人", true),
+    f("date", "送达日期", true),
+];
+
+/// The documents served on the person in charge (送达, with a 回执): orders and decisions.
+pub fn served_kinds() -> [DocumentKind; 2] {
+    [
+        DocumentKind::RectificationOrder,
+        DocumentKind::OnSiteMeasures,
+    ]
+}
 
 /// The findings made during `inspection` (others in `findings` are ignored).
 fn own<'a>(

@@ -80,6 +80,7 @@ fn missing_documents_excludes_those_already_numbered() {
         kind: DocumentKind::InspectionRecord,
         number: "达旗应急检记〔2026〕A0-0001号".into(),
         issued_at: t0(),
+        service: None,
     });
     assert_eq!(
         missing_documents(&i, &[f]),
@@ -156,6 +157,7 @@ fn the_documents_of_one_inspection_share_its_number() {
             kind,
             number: n.to_string(),
             issued_at: t,
+            service: None,
         });
     }
     let numbers: Vec<&str> = issued.iter().map(|d| d.number.as_str()).collect();

@@ -1,5 +1,7 @@
 //! 执法文书: the documents of an inspection, filled from the records with their offline numbers,
 //! shown on screen for signature and printed on A4 (see the print rules in style/inspect.css).
+//! Orders and decisions are served here, offline: the person in charge signs receipt (签收) on
+//! the device, or a refusal is recorded with a witness (留置送达); either makes the 文书送达回执.
 
 use std::str::FromStr;
 
@@ -8,9 +10,17 @@ use zhicha_core::documents::{self, DocumentNumber, DocumentSource, FilledDocumen
 use zhicha_core::ids::{InspectionId, PhotoHash};
 use zhicha_core::model::{DocumentKind, EnterpriseSignature, Finding, Inspection, OrgUnit};
 
-use super::{enterprise, open_db, registry, stored_inspection};
+use chrono::Utc;
+use web_sys::Blob;
+use zhicha_core::model::Service;
+use zhicha_core::validation;
+
+use super::finish::store_signature;
+use super::{enterprise, messages, open_db, registry, stored_inspection};
 use crate::components::photos::PhotoStrip;
+use crate::components::signature_pad::SignaturePad;
 use crate::pages::Page;
+use crate::state::use_unsynced;
 
 #[derive(Clone)]
 struct Sheet {
@@ -22,6 +32,8 @@ struct Sheet {
 #[derive(Clone)]
 struct DocumentsData {
     inspection: Inspection,
+    /// Who signs receipt by default: the enterprise's person in charge.
+    recipient: String,
     sheets: Vec<Sheet>,
 }
 
@@ -76,13 +88,40 @@ async fn load(id: Option<InspectionId>) -> Result<DocumentsData, String> {
                 filled,
             }
         })
-        .collect();
-    Ok(DocumentsData { inspection, sheets })
+        .collect::<Vec<Sheet>>();
+    let mut sheets = sheets;
+    let receipt = documents::service_receipt(&DocumentSource {
+        inspection: &inspection,
+        enterprise: &enterprise,
+        findings: &findings,
+        number: None,
+        original_order: "",
+        packs: &packs,
+        rights: &rights,
+    });
+    if let Some(filled) = receipt {
+        sheets.push(Sheet {
+            kind: DocumentKind::ServiceReceipt,
+            authority: authority.clone(),
+            filled,
+        });
+    }
+    Ok(DocumentsData {
+        inspection,
+        recipient: enterprise.legal_representative.clone(),
+        sheets,
+    })
 }
 
 #[component]
 pub fn DocumentsPage(id: Option<InspectionId>) -> impl IntoView {
-    let data = LocalResource::new(move || load(id));
+    // Bumped after a document is served, to show its receipt.
+    let version = RwSignal::new(0_u32);
+    let data = LocalResource::new(move || {
+        version.track();
+        load(id)
+    });
+    let saved = Callback::new(move |()| version.update(|v| *v += 1));
     let print = |_| {
         if let Some(window) = web_sys::window() {
             let _ = window.print();
@@ -106,7 +145,13 @@ pub fn DocumentsPage(id: Option<InspectionId>) -> impl IntoView {
                     }.into_any(),
                     Ok(data) => {
                         let inspection = data.inspection;
-                        data.sheets.into_iter().map(|sheet| view! { <DocumentSheet sheet inspection=inspection.clone() /> }).collect_view().into_any()
+                        let recipient = data.recipient;
+                        data.sheets.into_iter().map(|sheet| {
+                            let serve = (documents::served_kinds().contains(&sheet.kind)
+                                && !inspection.documents.iter().any(|d| d.kind == sheet.kind && d.service.is_some()))
+                                .then(|| view! { <ServicePanel kind=sheet.kind inspection=inspection.clone() recipient=recipient.clone() saved /> });
+                            view! { <DocumentSheet sheet inspection=inspection.clone() /> {serve} }
+                        }).collect_view().into_any()
                     }
                 })}
             </Suspense>
@@ -115,20 +160,32 @@ pub fn DocumentsPage(id: Option<InspectionId>) -> impl IntoView {
     .into_any()
 }
 
-/// The drawn signatures a field of a document shows.
-fn signatures_for(key: &str, inspection: &Inspection) -> Vec<PhotoHash> {
+/// The drawn signatures a field of a document of `kind` shows: a 签收 is the one drawn when
+/// that document was served (the receipt lists every one).
+fn signatures_for(key: &str, kind: DocumentKind, inspection: &Inspection) -> Vec<PhotoHash> {
     match key {
         "inspector_signatures" => inspection
             .inspector_signatures
             .iter()
             .map(|s| s.image.clone())
             .collect(),
-        "enterprise_signature" | "receipt" => match &inspection.enterprise_signature {
+        "enterprise_signature" => match &inspection.enterprise_signature {
             Some(EnterpriseSignature::Signed {
                 image: Some(hash), ..
             }) => vec![hash.clone()],
             _ => Vec::new(),
         },
+        "receipt" => inspection
+            .documents
+            .iter()
+            .filter(|d| kind == DocumentKind::ServiceReceipt || d.kind == kind)
+            .filter_map(|d| match &d.service {
+                Some(Service::Signed {
+                    image: Some(hash), ..
+                }) => Some(hash.clone()),
+                _ => None,
+            })
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -152,7 +209,7 @@ fn DocumentSheet(sheet: Sheet, inspection: Inspection) -> impl IntoView {
             <table class="doc-table">
                 <tbody>
                     {sheet.filled.fields.into_iter().filter(|f| f.key != "number").map(|field| {
-                        let images = signatures_for(&field.key, &inspection);
+                        let images = signatures_for(&field.key, sheet.kind, &inspection);
                         let empty = field.value.trim().is_empty() && images.is_empty();
                         view! {
                             <tr data-field=field.key.clone()>
@@ -167,6 +224,119 @@ fn DocumentSheet(sheet: Sheet, inspection: Inspection) -> impl IntoView {
                 </tbody>
             </table>
         </article>
+    }
+    .into_any()
+}
+
+/// 送达 of one order or decision: 签收 drawn on the device, or 留置送达 with a witness. Saved to
+/// the inspection on the device (and queued for sync) at once.
+#[component]
+fn ServicePanel(
+    kind: DocumentKind,
+    inspection: Inspection,
+    recipient: String,
+    saved: Callback<()>,
+) -> impl IntoView {
+    let name = RwSignal::new(recipient);
+    let witness = RwSignal::new(String::new());
+    let note = RwSignal::new(String::new());
+    let refusing = RwSignal::new(false);
+    let (busy, set_busy) = signal(false);
+    let (error, set_error) = signal(None::<String>);
+    let unsynced = use_unsynced();
+    let id = inspection.id;
+    let record = move |service: Box<dyn FnOnce(Option<PhotoHash>) -> Service>,
+                       png: Option<Blob>| {
+        set_busy.set(true);
+        set_error.set(None);
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let db = open_db().await?;
+                let mut current = stored_inspection(&db, Some(id)).await?;
+                let image = match png {
+                    Some(png) => Some(store_signature(&db, &current, &png).await?),
+                    None => None,
+                };
+                let service = service(image);
+                validation::validate_service(&service).map_err(|e| messages(&e).join("；"))?;
+                let Some(document) = current.documents.iter_mut().find(|d| d.kind == kind) else {
+                    return Err("本次检查没有这份文书。".to_owned());
+                };
+                document.service = Some(service);
+                db.save_inspection(&current)
+                    .await
+                    .map_err(|e| e.to_string())
+            }
+            .await;
+            set_busy.set(false);
+            unsynced.refresh();
+            match result {
+                Ok(()) => saved.run(()),
+                Err(e) => set_error.set(Some(format!("送达记录未保存：{e}"))),
+            }
+        });
+    };
+    let sign = move |png: Blob| {
+        let recipient = name.get_untracked().trim().to_owned();
+        if recipient.is_empty() {
+            set_error.set(Some("请先填写签收人姓名".to_owned()));
+            return;
+        }
+        record(
+            Box::new(move |image| Service::Signed {
+                recipient,
+                at: Utc::now(),
+                image,
+            }),
+            Some(png),
+        );
+    };
+    let leave = move |_| {
+        let recipient = name.get_untracked().trim().to_owned();
+        let witness = witness.get_untracked().trim().to_owned();
+        let note = note.get_untracked().trim().to_owned();
+        record(
+            Box::new(move |_| Service::Left {
+                recipient,
+                witness,
+                note,
+                at: Utc::now(),
+            }),
+            None,
+        );
+    };
+    view! {
+        <section class="card no-print service" data-testid="service" data-kind=kind.code()>
+            <h2 class="card__title">{format!("送达：{}", kind.title_zh())}</h2>
+            <label class="field">
+                <span class="field__label">"受送达人（被检查单位负责人）"</span>
+                <input class="field__input" data-testid="service-recipient" prop:value=name
+                    on:input=move |ev| name.set(event_target_value(&ev)) />
+            </label>
+            <Show when=move || !refusing.get()
+                fallback=move || view! {
+                    <label class="field">
+                        <span class="field__label">"见证人（姓名及身份）"</span>
+                        <input class="field__input" data-testid="service-witness" prop:value=witness
+                            placeholder="例如：周六（村委会主任）"
+                            on:input=move |ev| witness.set(event_target_value(&ev)) />
+                    </label>
+                    <label class="field">
+                        <span class="field__label">"拒收情况（留置地点、拍照等）"</span>
+                        <input class="field__input" data-testid="service-note" prop:value=note
+                            on:input=move |ev| note.set(event_target_value(&ev)) />
+                    </label>
+                    <div class="actions">
+                        <button class="button" type="button" data-testid="service-leave" disabled=busy on:click=leave>"记录留置送达"</button>
+                        <button class="button button--secondary" type="button" on:click=move |_| refusing.set(false)>"返回签收"</button>
+                    </div>
+                }>
+                <SignaturePad who="受送达人".to_owned() busy=busy on_signed=Callback::new(sign) />
+                <button class="button button--secondary" type="button" data-testid="service-refuse"
+                    on:click=move |_| refusing.set(true)>"拒绝签收（留置送达）"</button>
+            </Show>
+            {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        </section>
     }
     .into_any()
 }

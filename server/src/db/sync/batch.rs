@@ -895,9 +895,20 @@ pub(super) fn inspection_photo_fields(inspection: &Inspection) -> Vec<(&'static 
         .inspector_signatures
         .iter()
         .map(|s| ("inspector_signatures", &s.image));
+    // The 签收 drawn when a document was served.
+    let receipts = inspection
+        .documents
+        .iter()
+        .filter_map(|d| match &d.service {
+            Some(zhicha_core::model::Service::Signed {
+                image: Some(hash), ..
+            }) => Some(("documents.service.image", hash)),
+            _ => None,
+        });
     gate.into_iter()
         .chain(signature)
         .chain(inspectors)
+        .chain(receipts)
         .collect()
 }
 
