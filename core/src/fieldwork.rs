@@ -157,6 +157,67 @@ pub fn finding_from_item(
     finding
 }
 
+/// The record of a re-inspection visit (复查) of `findings` (one enterprise's): the officers,
+/// the check-in, finished at once. Its 整改复查意见书 is issued on it and served like an order.
+pub fn reinspection_record(
+    findings: &[&Finding],
+    team: &[User],
+    by: &User,
+    check_in: CheckIn,
+    now: DateTime<Utc>,
+) -> Result<Inspection, Vec<FieldError>> {
+    let Some(first) = findings.first() else {
+        return Err(vec![FieldError::new(
+            "reinspected_findings",
+            "请选择复查的隐患",
+        )]);
+    };
+    if findings
+        .iter()
+        .any(|f| f.enterprise_id != first.enterprise_id)
+    {
+        return Err(vec![FieldError::new(
+            "reinspected_findings",
+            "一份整改复查意见书只对应一个被检查单位",
+        )]);
+    }
+    let mut places: Vec<&str> = Vec::new();
+    for f in findings {
+        if !f.place.trim().is_empty() && !places.contains(&f.place.trim()) {
+            places.push(f.place.trim());
+        }
+    }
+    let inspection = Inspection {
+        id: InspectionId::new(),
+        org_id: first.org_id,
+        enterprise_id: first.enterprise_id,
+        kind: InspectionKind::Reinspection,
+        packs: Vec::new(),
+        inspectors: team
+            .iter()
+            .map(|u| InspectorRef {
+                user_id: u.id,
+                name: u.display_name.clone(),
+                certificate_no: u.certificate_no.clone().unwrap_or_default(),
+            })
+            .collect(),
+        created_by: by.id,
+        started_at: check_in.at.min(now),
+        check_in: Some(check_in),
+        places: places.join("、"),
+        item_results: Vec::new(),
+        summary: format!("复查隐患 {} 项。", findings.len()),
+        finished_at: Some(now),
+        enterprise_signature: None,
+        documents: Vec::new(),
+        reinspected_findings: findings.iter().map(|f| f.id).collect(),
+        fire_venues: Vec::new(),
+        inspector_signatures: Vec::new(),
+    };
+    validation::validate_inspection(&inspection)?;
+    Ok(inspection)
+}
+
 /// Why a 隐患描述 cannot go on a document as it stands: it is a question (a checklist prompt
 /// copied rather than the problem stated). None when it states something.
 pub fn description_issue(text: &str) -> Option<&'static str> {
@@ -575,6 +636,30 @@ mod tests {
         };
         assert!(fire(2025, 10, 31).legal_basis.contains("GB 35181-2017"));
         assert!(fire(2025, 11, 1).legal_basis.contains("GB 35181-2025"));
+    }
+
+    #[test]
+    fn a_reinspection_record_needs_two_officers_and_requires_its_opinion() {
+        let e = coal_mine(vec![]);
+        let i = started(&e);
+        let mut f = free_finding(&i, &e, i.created_by, Utc::now());
+        f.place = "主斜井".into();
+        let a = user("张三", Some("15060001"));
+        let b = user("李四", Some("15060002"));
+        let alone =
+            reinspection_record(&[&f], std::slice::from_ref(&a), &a, check_in(), Utc::now());
+        assert!(alone.unwrap_err().iter().any(|e| e.field == "inspectors"));
+        let record =
+            reinspection_record(&[&f], &[a.clone(), b], &a, check_in(), Utc::now()).unwrap();
+        assert_eq!(record.kind, InspectionKind::Reinspection);
+        assert_eq!(record.reinspected_findings, vec![f.id]);
+        assert_eq!(record.places, "主斜井");
+        assert!(record.finished_at.is_some() && record.enterprise_signature.is_none());
+        assert_eq!(
+            crate::documents::required_documents(&record, &[]),
+            vec![crate::model::DocumentKind::ReinspectionOpinion],
+            "a re-inspection visit issues its opinion, not a 现场检查记录"
+        );
     }
 
     #[test]

@@ -405,6 +405,8 @@ pub fn validate_inspection(i: &Inspection) -> Result<(), Vec<FieldError>> {
             e.push(FieldError::new("places", "请填写检查场所"));
         }
         match &i.enterprise_signature {
+            // A re-inspection's person in charge signs receipt of its opinion instead (送达).
+            None if i.kind == InspectionKind::Reinspection => {}
             None => e.push(FieldError::new(
                 "enterprise_signature",
                 "须由被检查单位负责人签字，拒签的须记录在案",

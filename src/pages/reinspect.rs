@@ -1,6 +1,9 @@
 //! Re-inspection (复查) of open findings kept on the device: the list of the team's findings in
 //! rectification, and the result of one — after-photos, 已整改 / 未整改, a new deadline if not.
 //! Works offline: the result, its photos and their mutations are stored in one transaction.
+//! With a second officer chosen, the visit is recorded as a re-inspection of its own and its
+//! 整改复查意见书 is issued (numbered with the order's N when the order is on the device) and
+//! opened for service (签收 / 留置送达).
 
 use std::rc::Rc;
 
@@ -8,9 +11,13 @@ use chrono::{NaiveDate, Utc};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use wasm_bindgen::JsCast;
-use zhicha_core::ids::FindingId;
+use zhicha_core::documents::DeviceCode;
+use zhicha_core::fieldwork;
+use zhicha_core::ids::{FindingId, InspectionId};
 use zhicha_core::lifecycle::{FindingAction, days_overdue, is_overdue};
-use zhicha_core::model::{Finding, FindingStatus, PhotoMeta, PhotoOwner, PhotoRole, Role};
+use zhicha_core::model::{
+    CheckIn, DocumentKind, Finding, FindingStatus, PhotoMeta, PhotoOwner, PhotoRole, Role, User,
+};
 
 use super::Page;
 use super::leader::photo::PhotoStrip;
@@ -143,13 +150,16 @@ async fn pick(files: Vec<web_sys::File>, owner: FindingId) -> Result<Vec<Picked>
 }
 
 /// Records the re-inspection: the core's rules decide (their message is returned if refused).
+/// With colleagues in `team`, also the re-inspection record and its 整改复查意见书, whose id
+/// is returned.
 async fn save(
     id: FindingId,
     passed: bool,
     new_deadline: Option<NaiveDate>,
     comment: String,
     photos: Vec<Picked>,
-) -> Result<(), String> {
+    team: Vec<User>,
+) -> Result<Option<InspectionId>, String> {
     if passed && photos.is_empty() {
         return Err("复查合格须拍摄整改后照片。".to_owned());
     }
@@ -170,10 +180,69 @@ async fn save(
             blob: p.blob,
         })
         .collect();
-    crate::steps::take(&finding, action, &comment, photos)
+    crate::steps::take(&finding, action, &comment, photos).await?;
+    if team.is_empty() {
+        return Ok(None);
+    }
+    let session = db
+        .session()
         .await
-        .map(|_| ())
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "尚未登录。".to_owned())?;
+    let finding = db
+        .finding(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "本机没有这条隐患".to_owned())?;
+    let now = Utc::now();
+    let location = crate::geo::current_position(FIX_TIMEOUT_MS).await;
+    let check_in = CheckIn {
+        at: now,
+        location,
+        gate_photo: None,
+        note: if location.is_some() {
+            String::new()
+        } else {
+            "复查时设备未返回位置".to_owned()
+        },
+    };
+    let officers: Vec<User> = std::iter::once(session.user.clone()).chain(team).collect();
+    let record =
+        fieldwork::reinspection_record(&[&finding], &officers, &session.user, check_in, now)
+            .map_err(|e| crate::pages::inspect::messages(&e).join("；"))?;
+    db.save_inspection(&record)
+        .await
+        .map_err(|e| format!("复查结果已保存，但复查记录未保存：{e}"))?;
+    // The order this re-inspection follows up, when its inspection is on the device.
+    let order = db
+        .inspection(finding.inspection_id)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|i| {
+            i.documents
+                .into_iter()
+                .find(|d| d.kind == DocumentKind::RectificationOrder)
+        })
+        .map(|d| d.number);
+    let device = DeviceCode::parse(&session.device_code)
+        .map_err(|e| format!("设备编码无效，请重新登录：{e}"))?;
+    let code = crate::pages::inspect::org_code(&db, &session).await;
+    db.issue_documents(
+        &record,
+        &[DocumentKind::ReinspectionOpinion],
+        &code,
+        &device,
+        now,
+        order.as_deref(),
+    )
+    .await
+    .map_err(|e| format!("复查结果已保存，但整改复查意见书未编号：{e}"))?;
+    Ok(Some(record.id))
 }
+
+/// How long the re-inspection waits for a position fix.
+const FIX_TIMEOUT_MS: u32 = 8_000;
 
 #[component]
 pub fn ReinspectPage(id: Option<FindingId>) -> impl IntoView {
@@ -188,6 +257,23 @@ pub fn ReinspectPage(id: Option<FindingId>) -> impl IntoView {
             .map_err(|e| e.to_string())?
             .ok_or_else(|| "本机没有这条隐患。请联网同步后再试。".to_owned())
     });
+    let colleagues = LocalResource::new(|| async {
+        let Ok(db) = state::db().await else {
+            return Vec::new();
+        };
+        let me = db.session().await.ok().flatten().map(|s| s.user);
+        db.roster()
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|u| {
+                me.as_ref()
+                    .is_some_and(|m| u.id != m.id && u.org_id == m.org_id)
+                    && u.role != Role::Admin
+            })
+            .collect::<Vec<User>>()
+    });
+    let team = RwSignal::new(Vec::<User>::new());
     let photos = RwSignal::new_local(Vec::<Picked>::new());
     let (passed, set_passed) = signal(None::<bool>);
     let (deadline, set_deadline) = signal(String::new());
@@ -231,12 +317,23 @@ pub fn ReinspectPage(id: Option<FindingId>) -> impl IntoView {
         set_error.set(None);
         let navigate = navigate.clone();
         let picked = photos.get_untracked();
+        let chosen = team.get_untracked();
         leptos::task::spawn_local(async move {
-            match save(id, passed, new_deadline, comment.get_untracked(), picked).await {
-                Ok(()) => {
+            match save(
+                id,
+                passed,
+                new_deadline,
+                comment.get_untracked(),
+                picked,
+                chosen,
+            )
+            .await
+            {
+                Ok(record) => {
                     unsynced.refresh();
                     engine.sync_now();
-                    navigate(&Page::Reinspections.path(), Default::default());
+                    let next = record.map_or(Page::Reinspections, Page::Documents);
+                    navigate(&next.path(), Default::default());
                 }
                 Err(e) => set_error.set(Some(e)),
             }
@@ -298,6 +395,29 @@ pub fn ReinspectPage(id: Option<FindingId>) -> impl IntoView {
                         <span class="photo"><img class="photo__img" src=p.preview.as_str().to_owned() alt="整改后照片" /></span>
                     }).collect_view()}
                 </div>
+                <fieldset class="field choices" data-testid="reinspect-officers">
+                    <legend class="field__label">"同行执法人员（选定后出具整改复查意见书）"</legend>
+                    {move || colleagues.get().map(|list| {
+                        if list.is_empty() {
+                            return view! { <p class="muted">"本机没有同队人员名单：只记录复查结果，不出具意见书。"</p> }.into_any();
+                        }
+                        list.into_iter().map(|u| {
+                            let id = u.id;
+                            let label = format!("{}（{}）", u.display_name,
+                                u.certificate_no.clone().unwrap_or_else(|| "未登记执法证号".to_owned()));
+                            view! {
+                                <label class="tick">
+                                    <input type="checkbox"
+                                        prop:checked=move || team.with(|t| t.iter().any(|x| x.id == id))
+                                        on:change=move |_| team.update(|t| {
+                                            if let Some(at) = t.iter().position(|x| x.id == id) { t.remove(at); } else { t.push(u.clone()); }
+                                        }) />
+                                    {label}
+                                </label>
+                            }
+                        }).collect_view().into_any()
+                    })}
+                </fieldset>
                 <label class="field">
                     <span class="field__label">"复查意见"</span>
                     <textarea class="field__input" name="comment" rows="3"

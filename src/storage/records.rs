@@ -6,7 +6,7 @@ use rexie::KeyRange;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Blob;
-use zhicha_core::documents::{DeviceCode, DocumentCounter};
+use zhicha_core::documents::{DeviceCode, DocumentCounter, DocumentNumber};
 use zhicha_core::ids::{DeviceId, FindingId, InspectionId, PhotoHash};
 use zhicha_core::model::{
     DocumentKind, Enterprise, Finding, FindingStatus, Inspection, IssuedDocument, ItemResult,
@@ -410,6 +410,9 @@ impl Db {
     /// Issues numbers for `kinds` and records them on the inspection, all in one transaction
     /// with the device's counters: a number is never issued twice, even if the app is closed
     /// half-way, and the inspection that carries it is queued for sync with it.
+    /// A 整改复查意见书 takes the number N of the order it `follows` (its formatted number),
+    /// unless this device already issued that 复查 number (a second re-inspection of the same
+    /// order), then a new N.
     pub async fn issue_documents(
         &self,
         inspection: &Inspection,
@@ -417,6 +420,7 @@ impl Db {
         org_code: &str,
         device: &DeviceCode,
         at: DateTime<Utc>,
+        follows: Option<&str>,
     ) -> Result<Inspection, StorageError> {
         let tx = self.write(&[INSPECTIONS, DOCUMENTS, OUTBOX, META])?;
         let mut saved = inspection.clone();
@@ -435,8 +439,23 @@ impl Db {
                 if saved.documents.iter().any(|d| d.kind == *kind) {
                     continue;
                 }
-                // Every document of the inspection shares one N (reference §3).
-                let number = counter.number_for(org_code, &saved.documents, *kind, at);
+                // Every document of the inspection shares one N (reference §3); a 复查 takes
+                // its order's.
+                let reuse = match follows.map(str::parse::<DocumentNumber>) {
+                    Some(Ok(order))
+                        if *kind == DocumentKind::ReinspectionOpinion
+                            && saved.documents.is_empty() =>
+                    {
+                        let number = order.with_kind(*kind);
+                        let taken = documents.get(number.to_string().into()).await?.is_some();
+                        (!taken).then_some(number)
+                    }
+                    _ => None,
+                };
+                let number = match reuse {
+                    Some(number) => number,
+                    None => counter.number_for(org_code, &saved.documents, *kind, at),
+                };
                 let document = IssuedDocument {
                     kind: *kind,
                     number: number.to_string(),

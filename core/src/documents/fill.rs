@@ -417,11 +417,13 @@ pub fn fill(kind: DocumentKind, src: &DocumentSource<'_>) -> FilledDocument {
             "photo_index" => photo_index(&relevant),
             "original_order" => src.original_order.to_owned(),
             "opinion" => numbered(relevant.iter().copied(), |f| {
-                let verdict = match f.status {
-                    crate::model::FindingStatus::Verified | crate::model::FindingStatus::Closed => {
-                        "已整改"
-                    }
-                    _ => "未整改完毕",
+                let verdict = match (f.status, f.deadline) {
+                    (
+                        crate::model::FindingStatus::Verified | crate::model::FindingStatus::Closed,
+                        _,
+                    ) => "已整改".to_owned(),
+                    (_, Some(day)) => format!("未整改完毕，责令于{}前整改完毕", document_day(day)),
+                    (_, None) => "未整改完毕".to_owned(),
                 };
                 format!("{}：{}", f.description, verdict)
             }),

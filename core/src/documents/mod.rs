@@ -155,11 +155,13 @@ const SERVICE_RECEIPT: &[DocField] = &[
     f("date", "送达日期", true),
 ];
 
-/// The documents served on the person in charge (送达, with a 回执): orders and decisions.
-pub fn served_kinds() -> [DocumentKind; 2] {
+/// The documents served on the person in charge (送达, with a 回执): orders, decisions and the
+/// re-inspection opinion.
+pub fn served_kinds() -> [DocumentKind; 3] {
     [
         DocumentKind::RectificationOrder,
         DocumentKind::OnSiteMeasures,
+        DocumentKind::ReinspectionOpinion,
     ]
 }
 
@@ -173,11 +175,18 @@ fn own<'a>(
         .filter(move |f| f.inspection_id == inspection.id)
 }
 
-/// Which documents an inspection requires: the inspection record always; a rectification order
+/// Which documents an inspection requires: the inspection record (except on a re-inspection visit
+/// without a checklist); a rectification order
 /// when any finding is 限期整改; an on-site measures decision for 停产停业整顿 or 责令暂时停止作业;
 /// a re-inspection opinion when findings were re-inspected.
 pub fn required_documents(inspection: &Inspection, findings: &[Finding]) -> Vec<DocumentKind> {
-    let mut kinds = vec![DocumentKind::InspectionRecord];
+    // A re-inspection visit of its own (no checklist) is recorded by its opinion.
+    let mut kinds =
+        if inspection.kind == InspectionKind::Reinspection && inspection.packs.is_empty() {
+            Vec::new()
+        } else {
+            vec![DocumentKind::InspectionRecord]
+        };
     if own(inspection, findings).any(|f| f.measure == Measure::Deadline) {
         kinds.push(DocumentKind::RectificationOrder);
     }

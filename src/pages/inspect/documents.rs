@@ -53,10 +53,41 @@ async fn load(id: Option<InspectionId>) -> Result<DocumentsData, String> {
     let db = open_db().await?;
     let inspection = stored_inspection(&db, id).await?;
     let enterprise = enterprise(&db, &inspection.enterprise_id.to_string()).await?;
-    let findings: Vec<Finding> = db
+    let mut findings: Vec<Finding> = db
         .findings_of_inspection(inspection.id)
         .await
         .map_err(|e| e.to_string())?;
+    // A re-inspection's opinion speaks of the findings it followed up, and of their order.
+    let mut original_order = String::new();
+    for id in &inspection.reinspected_findings {
+        let Some(f) = db.finding(*id).await.map_err(|e| e.to_string())? else {
+            continue;
+        };
+        if original_order.is_empty() {
+            original_order = match db.inspection(f.inspection_id).await.ok().flatten() {
+                Some(first) => match first
+                    .documents
+                    .iter()
+                    .find(|d| d.kind == DocumentKind::RectificationOrder)
+                {
+                    Some(order) => format!(
+                        "{} {}",
+                        zhicha_core::time::document_date(order.issued_at),
+                        order.number
+                    ),
+                    None => format!(
+                        "{}检查时责令整改（本机无指令书编号）",
+                        zhicha_core::time::document_date(first.started_at)
+                    ),
+                },
+                None => format!(
+                    "{}发现的隐患（原检查记录不在本机）",
+                    zhicha_core::time::document_date(f.created_at)
+                ),
+            };
+        }
+        findings.push(f);
+    }
     let orgs = db.orgs().await.unwrap_or_default();
     let authority = authority(&orgs, &inspection);
     let packs = registry(&db).await;
@@ -71,7 +102,7 @@ async fn load(id: Option<InspectionId>) -> Result<DocumentsData, String> {
                 enterprise: &enterprise,
                 findings: &findings,
                 number: number.as_ref(),
-                original_order: "",
+                original_order: &original_order,
                 packs: &packs,
                 rights: &rights,
             };

@@ -91,7 +91,7 @@ pub(super) async fn store_signature(
 }
 
 /// The org's short name for document numbers, from the org list the server sent at login.
-async fn org_code(db: &Db, session: &Session) -> String {
+pub(crate) async fn org_code(db: &Db, session: &Session) -> String {
     let orgs = db.orgs().await.unwrap_or_default();
     zhicha_core::org::numbering_authority(session.user.org_id, &orgs)
         .map_or_else(|| "应急".to_owned(), |org| org.doc_code.clone())
@@ -255,7 +255,7 @@ fn Finish(data: FinishData) -> impl IntoView {
                 let device = DeviceCode::parse(&session.device_code)
                     .map_err(|e| format!("设备编码无效，请重新登录：{e}"))?;
                 let code = org_code(&db, &session).await;
-                db.issue_documents(&done, &kinds, &code, &device, now)
+                db.issue_documents(&done, &kinds, &code, &device, now, None)
                     .await
                     .map_err(|e| e.to_string())
             }

@@ -21,6 +21,7 @@ use crate::storage::{Db, Session};
 pub use documents::DocumentsPage;
 pub use finding::{FindingPage, NewFindingPage};
 pub use finish::FinishPage;
+pub(crate) use finish::org_code;
 pub use picker::PickEnterprisePage;
 pub use runner::InspectionPage;
 pub use start::StartInspectionPage;
@@ -60,7 +61,7 @@ async fn enterprise(db: &Db, id: &str) -> Result<Enterprise, String> {
 }
 
 /// Field errors as one readable list.
-fn messages(errors: &[FieldError]) -> Vec<String> {
+pub(crate) fn messages(errors: &[FieldError]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for e in errors {
         if !out.contains(&e.message) {
