@@ -335,6 +335,8 @@ def add_statements(packs):
     missing = []
     for p in packs:
         for i in p["items"]:
+            if i.get("statement"):
+                continue
             text = statements.get(i["id"]) or statements.get(i["same_as"] or "")
             if not text:
                 missing.append(i["id"])
@@ -561,6 +563,81 @@ def build_fire(crits):
     return p
 
 
+# 工贸 version 2: all of 令第10号 by industry (reference/industry-trade-10.json), each group tied
+# to the sub-industry an enterprise declares, so a grain mill is not asked about blast furnaces.
+# (key, title, subsector, subindustry in the reference file)
+IT_V2_GROUPS = [
+    ("mgmt", "安全管理与人员资格（第三条，所有工贸企业）", None, "general"),
+    ("metal", "冶金企业（第四条）", "metallurgy", "metallurgy"),
+    ("nonferrous", "有色企业（第五条）", "non_ferrous", "nonferrous"),
+    ("building", "建材企业（第六条）", "building_materials", "building_materials"),
+    ("machinery", "机械企业（第七条）", "machinery", "machinery"),
+    ("light", "轻工企业（第八条）", "light_industry", "light_industry"),
+    ("textile", "纺织企业（第九条）", "textile", "textile"),
+    ("tobacco", "烟草企业（第十条）", "tobacco", "tobacco"),
+    ("dust", "存在粉尘爆炸危险的企业（第十一条）", "dust_explosion", "dust_explosion"),
+    ("ammonia", "使用液氨制冷的企业（第十二条）", "ammonia_refrigeration", "ammonia_refrigeration"),
+    ("confined", "有限空间作业（第十三条）", "confined_space", "confined_space"),
+    ("alarm", "监控、报警与防护设施（第十四条）", None, None),
+]
+# Items of version 1 that stood for a whole article and are split into its clauses in version 2.
+IT_REFINED = {"it-5-x1", "it-6-x1", "it-7-x1"}
+
+
+def source_url(text):
+    return text if text and text.startswith("http") else None
+
+
+def build_it_v2(v1):
+    with open(os.path.join(HERE, "reference", "industry-trade-10.json"), encoding="utf-8") as f:
+        ref = json.load(f)
+    by_id = {i["id"]: i for i in v1["items"]}
+    groups, items, used = [], [], set()
+    for key, title, sub, ref_sub in IT_V2_GROUPS:
+        gid = "it-g-" + key
+        groups.append({"id": gid, "title": title, "subsector": sub, "common": False})
+        refs = [r for r in ref["items"] if r["subindustry"] == ref_sub] if ref_sub else []
+        if key == "alarm":
+            refs = [dict(r, subindustry=None) for r in ref["general_clauses"]]
+        for r in refs:
+            kept = by_id.get(r.get("current_pack_id") or "")
+            if kept and kept["id"] not in IT_REFINED:
+                it = dict(kept, group=gid)
+                it["source"] = source_url(r.get("source"))
+            else:
+                art, sub_n = article_of(r["clause"])
+                it = {
+                    "id": make_id("industry-trade", "it-%d-%s" % (art, sub_n), set(used)),
+                    "group": gid,
+                    "clause": r["clause"],
+                    "prompt": r["prompt_zh"],
+                    "major": True,
+                    "kind": "major",
+                    "evidence_hint": r["evidence_hint_zh"],
+                    "check": r["check"],
+                    "same_as": None,
+                    "statement": r["statement_zh"],
+                    "source": source_url(r.get("source")),
+                }
+            if it["id"] in used:
+                sys.exit("duplicate 工贸 item " + it["id"])
+            used.add(it["id"])
+            items.append(it)
+    missing = [i["id"] for i in v1["items"] if i["clause"] and i["id"] not in used and i["id"] not in IT_REFINED]
+    if missing:
+        sys.exit("工贸 v2 lost items of v1: " + ", ".join(missing))
+    common = [g for g in v1["groups"] if g["common"]]
+    p = dict(v1)
+    p["groups"] = groups + common
+    p["items"] = items + [i for i in v1["items"] if i["kind"] == "common"]
+    p["standard"] = dict(v1["standard"])
+    p["standard"]["scope_note"] = (
+        "按企业所属行业（冶金、有色、建材、机械、轻工、纺织、烟草、商贸）及粉尘涉爆、涉氨制冷、有限空间作业"
+        "显示对应条款；未登记细分行业的企业显示全部条款。商贸企业适用第三条及涉及的第十一至十三条。"
+    )
+    return p
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: build.py PATH/TO/criteria.json [OUT_DIR]")
@@ -599,6 +676,7 @@ def main():
     if origin != len(crits):
         sys.exit("packed %d origin items, criteria has %d" % (origin, len(crits)))
     add_statements(packs)
+    packs = [build_it_v2(p) if p["id"] == "industry-trade" else p for p in packs]
     for p in packs:
         path = os.path.join(out, p["id"] + ".json")
         with open(path, "w", encoding="utf-8") as f:

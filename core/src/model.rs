@@ -86,12 +86,27 @@ impl Sector {
                 Subsector::MineOpenPit,
                 Subsector::TailingsPond,
             ],
+            // 令第10号: the industry, then the cross-industry risks (第十一至十三条).
+            Sector::IndustryTrade => &[
+                Subsector::Metallurgy,
+                Subsector::NonFerrous,
+                Subsector::BuildingMaterials,
+                Subsector::Machinery,
+                Subsector::LightIndustry,
+                Subsector::Textile,
+                Subsector::Tobacco,
+                Subsector::Commerce,
+                Subsector::DustExplosion,
+                Subsector::AmmoniaRefrigeration,
+                Subsector::ConfinedSpace,
+            ],
             _ => &[],
         }
     }
 }
 
-/// Subtypes of the mining sectors; each decides which checklist items apply.
+/// Subtypes of a sector (mines by kind, 工贸 by industry and special risk); each decides which
+/// checklist groups apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -106,6 +121,28 @@ pub enum Subsector {
     MineOpenPit,
     /// 非煤矿山 · 尾矿库
     TailingsPond,
+    /// 工贸 · 冶金
+    Metallurgy,
+    /// 工贸 · 有色
+    NonFerrous,
+    /// 工贸 · 建材
+    BuildingMaterials,
+    /// 工贸 · 机械
+    Machinery,
+    /// 工贸 · 轻工
+    LightIndustry,
+    /// 工贸 · 纺织
+    Textile,
+    /// 工贸 · 烟草
+    Tobacco,
+    /// 工贸 · 商贸
+    Commerce,
+    /// 工贸 · 存在粉尘爆炸危险
+    DustExplosion,
+    /// 工贸 · 使用液氨制冷
+    AmmoniaRefrigeration,
+    /// 工贸 · 有限空间作业
+    ConfinedSpace,
 }
 
 impl Subsector {
@@ -115,6 +152,17 @@ impl Subsector {
             Subsector::MineUnderground | Subsector::MineOpenPit | Subsector::TailingsPond => {
                 Sector::NonCoalMine
             }
+            Subsector::Metallurgy
+            | Subsector::NonFerrous
+            | Subsector::BuildingMaterials
+            | Subsector::Machinery
+            | Subsector::LightIndustry
+            | Subsector::Textile
+            | Subsector::Tobacco
+            | Subsector::Commerce
+            | Subsector::DustExplosion
+            | Subsector::AmmoniaRefrigeration
+            | Subsector::ConfinedSpace => Sector::IndustryTrade,
         }
     }
 
@@ -125,6 +173,17 @@ impl Subsector {
             Subsector::MineUnderground => "地下矿山",
             Subsector::MineOpenPit => "露天矿山",
             Subsector::TailingsPond => "尾矿库",
+            Subsector::Metallurgy => "冶金",
+            Subsector::NonFerrous => "有色",
+            Subsector::BuildingMaterials => "建材",
+            Subsector::Machinery => "机械",
+            Subsector::LightIndustry => "轻工",
+            Subsector::Textile => "纺织",
+            Subsector::Tobacco => "烟草",
+            Subsector::Commerce => "商贸",
+            Subsector::DustExplosion => "粉尘涉爆",
+            Subsector::AmmoniaRefrigeration => "涉氨制冷",
+            Subsector::ConfinedSpace => "有限空间作业",
         }
     }
 }

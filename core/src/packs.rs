@@ -664,12 +664,42 @@ mod tests {
         }
     }
 
+    /// Version-1 items that stood for a whole article, split into its clauses in version 2.
+    const REFINED: [(&str, &str); 3] = [
+        ("it-5-x1", "第五条"),
+        ("it-6-x1", "第六条"),
+        ("it-7-x1", "第七条"),
+    ];
+
     #[test]
     fn every_criterion_appears_exactly_once_with_its_clause_and_check_status() {
         let crits = criteria();
         assert_eq!(crits.len(), 282);
         let mut matched: HashMap<&str, usize> = HashMap::new();
+        let v1 = get("industry-trade", 1).unwrap();
+        let mut refined = 0;
         for c in &crits {
+            // A criterion refined into its article's clauses stays in version 1 only.
+            if let Some(item) = v1.items.iter().find(|i| {
+                REFINED.iter().any(|(id, _)| *id == i.id)
+                    && i.clause.as_deref() == Some(c.clause.as_str())
+                    && i.prompt == c.prompt_zh
+            }) {
+                let article = REFINED.iter().find(|(id, _)| *id == item.id).unwrap().1;
+                let current = latest("industry-trade").unwrap();
+                assert!(
+                    current
+                        .items
+                        .iter()
+                        .filter(|i| i.clause.as_deref().is_some_and(|k| k.starts_with(article)))
+                        .count()
+                        >= 2,
+                    "{} is refined into the clauses of {article}",
+                    item.id
+                );
+                refined += 1;
+                continue;
+            }
             let hits: Vec<_> = all_items()
                 .filter(|(p, i)| {
                     i.same_as.is_none()
@@ -692,11 +722,30 @@ mod tests {
             assert_eq!(item.evidence_hint, c.evidence_hint_zh, "{}", item.id);
             *matched.entry(item.id.as_str()).or_default() += 1;
         }
-        // And nothing with a clause exists that is not a criterion (or a re-listing of one).
+        assert_eq!(refined, REFINED.len());
+        // Nothing with a clause exists that is not a criterion (or a re-listing of one), except
+        // the clauses 工贸 version 2 added from 令第10号, each with its statement.
+        let v1_ids: HashSet<&str> = v1.items.iter().map(|i| i.id.as_str()).collect();
+        let added: Vec<&ChecklistItem> = latest("industry-trade")
+            .unwrap()
+            .items
+            .iter()
+            .filter(|i| i.clause.is_some() && !v1_ids.contains(i.id.as_str()))
+            .collect();
+        assert!(
+            added.len() >= 30,
+            "令第10号 complete: {} added",
+            added.len()
+        );
+        assert!(
+            added
+                .iter()
+                .all(|i| !i.statement.is_empty() && i.check.is_some())
+        );
         let origin_with_clause = all_items()
             .filter(|(_, i)| i.clause.is_some() && i.same_as.is_none())
             .count();
-        assert_eq!(origin_with_clause, crits.len());
+        assert_eq!(origin_with_clause, crits.len() - refined + added.len());
         assert!(matched.values().all(|&n| n == 1));
     }
 
@@ -918,6 +967,24 @@ mod tests {
     }
 
     #[test]
+    fn a_grain_mill_is_asked_its_own_industry_and_risks_not_blast_furnaces() {
+        let it = latest("industry-trade").unwrap();
+        let mill = [Subsector::LightIndustry, Subsector::DustExplosion];
+        let groups: Vec<&str> = it.groups_for(&mill).map(|g| g.id.as_str()).collect();
+        assert!(groups.contains(&"it-g-light") && groups.contains(&"it-g-dust"));
+        assert!(groups.contains(&"it-g-mgmt") && groups.contains(&"it-common"));
+        assert!(!groups.contains(&"it-g-metal") && !groups.contains(&"it-g-ammonia"));
+        // An enterprise whose industry was never recorded still gets every article.
+        assert_eq!(it.groups_for(&[]).count(), it.groups.len());
+        // Every sub-industry of 工贸 but 商贸 has its own article.
+        for sub in Sector::IndustryTrade.subsectors() {
+            assert_eq!(sub.sector(), Sector::IndustryTrade);
+            let own = it.groups.iter().any(|g| g.subsector == Some(*sub));
+            assert_eq!(own, *sub != Subsector::Commerce, "{sub:?}");
+        }
+    }
+
+    #[test]
     fn registry_lookup_by_version_and_latest() {
         let v1 = get("fire", 1).unwrap();
         assert_eq!(latest("fire").unwrap().version, 2);
@@ -932,6 +999,15 @@ mod tests {
             let current = latest(p.id.as_str()).unwrap();
             assert!(current.version > 1, "{}", p.id);
             for item in &p.items {
+                if let Some((_, article)) = REFINED.iter().find(|(id, _)| *id == item.id) {
+                    assert!(
+                        current
+                            .items
+                            .iter()
+                            .any(|i| i.clause.as_deref().is_some_and(|c| c.starts_with(article)))
+                    );
+                    continue;
+                }
                 let now = current
                     .item(&item.id)
                     .unwrap_or_else(|| panic!("{}", item.id));
