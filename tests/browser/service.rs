@@ -1,5 +1,6 @@
 //! Serving an order on site, offline: a refusal recorded as 留置送达 with its witness, which the
 //! 文书送达回执 then shows; without a witness nothing is saved and the inspector is told why.
+//! And the documents as a PDF made on the phone.
 
 use chrono::{Duration as Days, Utc};
 use wasm_bindgen::JsCast;
@@ -123,4 +124,50 @@ async fn a_refused_order_is_left_before_a_witness_and_the_receipt_says_so() {
             .iter()
             .any(|r| r.mutation.entity_id == inspection.id.0)
     );
+}
+
+#[wasm_bindgen_test]
+async fn the_documents_become_a_pdf_on_the_phone_with_the_number_and_the_statement() {
+    let db = state::db().await.unwrap();
+    let mut enterprise = fixtures::enterprise();
+    enterprise.org_id = OrgId::new();
+    db.put_enterprises(std::slice::from_ref(&enterprise))
+        .await
+        .unwrap();
+    let mut inspection = fixtures::inspection(&enterprise);
+    inspection.finished_at = Some(Utc::now());
+    let mut finding = fixtures::finding(&inspection, FindingStatus::Submitted);
+    finding.description = "主要通风机未保持连续运转".to_owned();
+    inspection.documents.push(IssuedDocument {
+        kind: DocumentKind::RectificationOrder,
+        number: "达旗应急责改〔2026〕A1-0031号".to_owned(),
+        issued_at: Utc::now(),
+        service: None,
+    });
+    db.save_inspection(&inspection).await.unwrap();
+    db.create_finding(&finding, &[]).await.unwrap();
+
+    // Everything comes from the phone's database: no server is involved.
+    let (bytes, name) = zhicha::pages::inspect::documents_pdf(inspection.id)
+        .await
+        .unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert!(
+        name.ends_with("-执法文书.pdf") && name.starts_with(&enterprise.name),
+        "{name}"
+    );
+    let text = zhicha_core::documents::pdf::text_of(&bytes);
+    assert!(text.contains("达旗应急责改〔2026〕A1-0031号"), "{text}");
+    assert!(text.contains("主要通风机未保持连续运转"), "{text}");
+    assert!(text.contains("责令限期整改指令书"), "{text}");
+    // The button on the documents screen makes it too (here it is saved as a download).
+    let app = open_app(&Page::Documents(inspection.id).path());
+    find("[data-testid=make-pdf]").await.click();
+    let status = find("[data-testid=pdf-status]").await;
+    assert!(
+        status.inner_text().contains("PDF"),
+        "{}",
+        status.inner_text()
+    );
+    drop(app);
 }

@@ -293,3 +293,53 @@ fn a_bureau_without_its_review_authority_gets_a_note_not_a_silent_default() {
         doc.notes
     );
 }
+
+#[test]
+fn the_visits_documents_make_one_pdf() {
+    let (mut i, e, findings, orgs) = visit();
+    let rights = Rights::for_org(i.org_id, &orgs);
+    let mut counter = DocumentCounter::new(DeviceCode::parse("A7").unwrap());
+    let at = i.finished_at.unwrap();
+    for kind in required_documents(&i, &findings) {
+        let n = counter.number_for("达旗应急", &i.documents, kind, at);
+        i.documents.push(IssuedDocument {
+            kind,
+            number: n.to_string(),
+            issued_at: at,
+            service: None,
+        });
+    }
+    let filled: Vec<FilledDocument> = i
+        .documents
+        .iter()
+        .map(|d| {
+            let number: DocumentNumber = d.number.parse().unwrap();
+            fill(
+                d.kind,
+                &DocumentSource {
+                    inspection: &i,
+                    enterprise: &e,
+                    findings: &findings,
+                    number: Some(&number),
+                    original_order: "",
+                    packs: crate::packs::all(),
+                    rights: &rights,
+                },
+            )
+        })
+        .collect();
+    let sheets: Vec<pdf::PdfSheet> = filled
+        .iter()
+        .map(|document| pdf::PdfSheet {
+            authority: "达拉特旗应急管理局",
+            document,
+        })
+        .collect();
+    let bytes = pdf::pdf(&sheets);
+    let text = pdf::text_of(&bytes);
+    assert!(text.contains("达旗应急责改〔2026〕A7-0001号"), "{text}");
+    assert!(text.contains(&findings[0].description));
+    if let Some(path) = std::env::var_os("ZHICHA_PDF_OUT") {
+        std::fs::write(path, &bytes).unwrap();
+    }
+}

@@ -18,6 +18,7 @@ mod fill;
 #[cfg(all(test, feature = "embedded-packs"))]
 mod golden;
 mod number;
+pub mod pdf;
 #[cfg(test)]
 mod tests;
 

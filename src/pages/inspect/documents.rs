@@ -6,6 +6,7 @@
 use std::str::FromStr;
 
 use leptos::prelude::*;
+use zhicha_core::documents::pdf::{self, PdfSheet};
 use zhicha_core::documents::{self, DocumentNumber, DocumentSource, FilledDocument, Rights};
 use zhicha_core::ids::{InspectionId, PhotoHash};
 use zhicha_core::model::{DocumentKind, EnterpriseSignature, Finding, Inspection, OrgUnit};
@@ -32,6 +33,8 @@ struct Sheet {
 #[derive(Clone)]
 struct DocumentsData {
     inspection: Inspection,
+    /// The PDF's file name: enterprise and day.
+    file_name: String,
     /// Who signs receipt by default: the enterprise's person in charge.
     recipient: String,
     sheets: Vec<Sheet>,
@@ -137,11 +140,91 @@ async fn load(id: Option<InspectionId>) -> Result<DocumentsData, String> {
             filled,
         });
     }
+    let file_name = format!(
+        "{}-{}-执法文书.pdf",
+        enterprise.name,
+        zhicha_core::time::compact_date(inspection.finished_at.unwrap_or(inspection.started_at))
+    );
     Ok(DocumentsData {
         inspection,
+        file_name,
         recipient: enterprise.legal_representative.clone(),
         sheets,
     })
+}
+
+/// The documents of an inspection as one PDF (A4, selectable text), made from the records on
+/// the device with no network, and its file name.
+pub async fn documents_pdf(id: InspectionId) -> Result<(Vec<u8>, String), String> {
+    let data = load(Some(id)).await?;
+    if data.sheets.is_empty() {
+        return Err("本次检查尚未出具文书。".to_owned());
+    }
+    let sheets: Vec<PdfSheet> = data
+        .sheets
+        .iter()
+        .map(|s| PdfSheet {
+            authority: &s.authority,
+            document: &s.filled,
+        })
+        .collect();
+    Ok((pdf::pdf(&sheets), data.file_name))
+}
+
+/// Hands the PDF to the phone's share sheet (WeChat, mail, files) where the browser can share
+/// files, else saves it as a download. Returns what happened, for the inspector.
+async fn share_or_save(bytes: &[u8], name: &str) -> Result<&'static str, String> {
+    use js_sys::{Array, Function, Promise, Reflect, Uint8Array};
+    use wasm_bindgen::{JsCast, JsValue};
+    let fail = |what: &str| format!("PDF 未能{what}：请改用打印");
+    let window = web_sys::window().ok_or_else(|| fail("生成"))?;
+    let options = web_sys::FilePropertyBag::new();
+    options.set_type("application/pdf");
+    let parts = Array::of1(&Uint8Array::from(bytes));
+    let file = web_sys::File::new_with_u8_array_sequence_and_options(&parts, name, &options)
+        .map_err(|_| fail("生成"))?;
+    let navigator = window.navigator();
+    let data = js_sys::Object::new();
+    let _ = Reflect::set(&data, &"files".into(), &Array::of1(&file));
+    let _ = Reflect::set(&data, &"title".into(), &JsValue::from_str(name));
+    let method = |name: &str| {
+        Reflect::get(&navigator, &name.into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+    };
+    if let (Some(can_share), Some(share)) = (method("canShare"), method("share"))
+        && can_share
+            .call1(&navigator, &data)
+            .ok()
+            .and_then(|v| v.as_bool())
+            == Some(true)
+    {
+        let promise: Promise = share
+            .call1(&navigator, &data)
+            .map_err(|_| fail("分享"))?
+            .dyn_into()
+            .map_err(|_| fail("分享"))?;
+        return match wasm_bindgen_futures::JsFuture::from(promise).await {
+            Ok(_) => Ok("已分享 PDF。"),
+            Err(_) => Ok("已取消分享。"),
+        };
+    }
+    let url = web_sys::Url::create_object_url_with_blob(&file).map_err(|_| fail("保存"))?;
+    let document = window.document().ok_or_else(|| fail("保存"))?;
+    let link: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(|_| fail("保存"))?
+        .dyn_into()
+        .map_err(|_| fail("保存"))?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    // Let the download start before the address is released.
+    leptos::task::spawn_local(async move {
+        gloo::timers::future::sleep(std::time::Duration::from_secs(30)).await;
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    Ok("PDF 已保存到手机的下载目录。")
 }
 
 #[component]
@@ -153,6 +236,20 @@ pub fn DocumentsPage(id: Option<InspectionId>) -> impl IntoView {
         load(id)
     });
     let saved = Callback::new(move |()| version.update(|v| *v += 1));
+    let (making, set_making) = signal(false);
+    let (pdf_status, set_pdf_status) = signal(None::<String>);
+    let make_pdf = move |_| {
+        let Some(id) = id else { return };
+        set_making.set(true);
+        leptos::task::spawn_local(async move {
+            let outcome = match documents_pdf(id).await {
+                Ok((bytes, name)) => share_or_save(&bytes, &name).await.map(str::to_owned),
+                Err(e) => Err(e),
+            };
+            set_pdf_status.set(Some(outcome.unwrap_or_else(|e| e)));
+            set_making.set(false);
+        });
+    };
     let print = |_| {
         if let Some(window) = web_sys::window() {
             let _ = window.print();
@@ -163,9 +260,13 @@ pub fn DocumentsPage(id: Option<InspectionId>) -> impl IntoView {
             <div class="no-print">
                 <h1 class="page__title">"执法文书"</h1>
                 <div class="actions">
-                    <button class="button" type="button" on:click=print>"打印（A4）"</button>
+                    <button class="button" type="button" data-testid="make-pdf" disabled=making on:click=make_pdf>
+                        {move || if making.get() { "正在生成 PDF…" } else { "生成 PDF（分享或保存）" }}
+                    </button>
+                    <button class="button button--secondary" type="button" on:click=print>"打印（A4）"</button>
                     <a class="button button--secondary" href=Page::Home.path()>"返回首页"</a>
                 </div>
+                {move || pdf_status.get().map(|m| view! { <p class="muted" role="status" data-testid="pdf-status">{m}</p> })}
             </div>
             <Suspense fallback=|| view! { <p class="muted">"正在生成文书…"</p> }>
                 {move || data.get().map(|r| match r {

@@ -18,7 +18,7 @@ use zhicha_core::validation::FieldError;
 use crate::state;
 use crate::storage::{Db, Session};
 
-pub use documents::DocumentsPage;
+pub use documents::{DocumentsPage, documents_pdf};
 pub use finding::{FindingPage, NewFindingPage};
 pub use finish::FinishPage;
 pub(crate) use finish::org_code;
