@@ -173,6 +173,10 @@ fn packs_used(src: &DocumentSource<'_>) -> String {
         if !edition.text_found {
             line.push_str(&format!("（{PENDING_CHECK_MARK}：本版条文未核对）"));
         }
+        // A newer edition or a supplement the pack does not hold is said on paper too.
+        if let Some(notice) = pack.standard.notice_on(day) {
+            line.push_str(&format!("\n注：{notice}"));
+        }
         lines.push(line);
     }
     if lines.is_empty() {
