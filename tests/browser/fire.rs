@@ -2,15 +2,14 @@
 //! start when the fire pack is chosen, the composite elements counted as they are answered
 //! 不符合, and the 重大火灾隐患 finding proposed at the rule's threshold.
 
-use chrono::{Duration as Days, Utc};
+use chrono::Utc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::{HtmlElement, HtmlInputElement};
 use zhicha::pages::Page;
 use zhicha::state;
-use zhicha::storage::Session;
-use zhicha_core::ids::{OrgId, UserId};
-use zhicha_core::model::{Enterprise, FireVenue, ItemResult, Level, Outcome, Role, Sector, User};
+
+use zhicha_core::model::{Enterprise, FireVenue, ItemResult, Level, Outcome, Sector, User};
 use zhicha_core::packs;
 
 use crate::fixtures;
@@ -19,31 +18,9 @@ use crate::screens::{document, find, open_app, sleep, type_into, wait_text};
 /// A signed-in inspector with a colleague, the packs, and a shopping mall of his team.
 async fn mall() -> (User, Enterprise) {
     let db = state::db().await.expect("database");
-    let org_id = OrgId::new();
-    let user = User {
-        id: UserId::new(),
-        username: "fire-inspector".to_owned(),
-        display_name: "赵刚".to_owned(),
-        role: Role::Inspector,
-        org_id,
-        certificate_no: Some("15063101".to_owned()),
-    };
-    let colleague = User {
-        id: UserId::new(),
-        username: "fire-colleague".to_owned(),
-        display_name: "钱敏".to_owned(),
-        role: Role::Inspector,
-        org_id,
-        certificate_no: Some("15063102".to_owned()),
-    };
-    db.put_session(&Session {
-        token: "test-token".to_owned(),
-        expires_at: Utc::now() + Days::days(1),
-        user: user.clone(),
-        device_code: "A1".to_owned(),
-    })
-    .await
-    .expect("session");
+    let user = fixtures::inspector("fire-inspector", "赵刚", "15063101", None);
+    let colleague = fixtures::inspector("fire-colleague", "钱敏", "15063102", Some(user.org_id));
+    fixtures::sign_in(&user).await;
     db.put_packs(packs::all()).await.expect("packs");
     db.put_roster(&[user.clone(), colleague])
         .await
@@ -52,7 +29,7 @@ async fn mall() -> (User, Enterprise) {
     enterprise.name = "达拉特旗万家购物广场".to_owned();
     enterprise.sectors = vec![Sector::Fire];
     enterprise.subsectors = vec![];
-    enterprise.org_id = org_id;
+    enterprise.org_id = user.org_id;
     db.put_enterprises(std::slice::from_ref(&enterprise))
         .await
         .expect("enterprise");

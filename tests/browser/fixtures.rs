@@ -3,12 +3,37 @@
 use chrono::{NaiveDate, Utc};
 use wasm_bindgen::JsCast;
 use web_sys::{Blob, ImageEncodeOptions, OffscreenCanvas, OffscreenCanvasRenderingContext2d};
-use zhicha::storage::Db;
+use zhicha::storage::{Db, Session};
 use zhicha_core::ids::{EnterpriseId, FindingId, InspectionId, OrgId, PhotoHash, UserId};
 use zhicha_core::model::{
     Enterprise, Finding, FindingStatus, Inspection, InspectionKind, InspectorRef, Level, Measure,
-    PhotoMeta, PhotoOwner, PhotoRole, Sector,
+    PhotoMeta, PhotoOwner, PhotoRole, Role, Sector, User,
 };
+
+/// An inspector of team `org_id` (a new team when None).
+pub fn inspector(username: &str, name: &str, certificate: &str, org_id: Option<OrgId>) -> User {
+    User {
+        id: UserId::new(),
+        username: username.to_owned(),
+        display_name: name.to_owned(),
+        role: Role::Inspector,
+        org_id: org_id.unwrap_or_else(OrgId::new),
+        certificate_no: Some(certificate.to_owned()),
+    }
+}
+
+/// `user` signed in on this phone (in the app's own database), on device A1, for a day.
+pub async fn sign_in(user: &User) {
+    let db = zhicha::state::db().await.expect("database");
+    db.put_session(&Session {
+        token: "test-token".to_owned(),
+        expires_at: Utc::now() + chrono::Duration::days(1),
+        user: user.clone(),
+        device_code: "A1".to_owned(),
+    })
+    .await
+    .expect("session");
+}
 
 /// A database of its own for one test; deleted by `drop_db`.
 pub struct TestDb {

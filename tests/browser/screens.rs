@@ -14,11 +14,8 @@ use web_sys::{HtmlElement, HtmlInputElement, HtmlSelectElement};
 use zhicha::app::App;
 use zhicha::pages::Page;
 use zhicha::state;
-use zhicha::storage::Session;
-use zhicha_core::ids::{OrgId, UserId};
-use zhicha_core::model::{
-    FindingStatus, Inspection, Level, Measure, Outcome, Role, Subsector, User,
-};
+use zhicha_core::ids::UserId;
+use zhicha_core::model::{FindingStatus, Inspection, Level, Measure, Outcome, Subsector, User};
 use zhicha_core::packs;
 use zhicha_core::protocol::MutationKind;
 
@@ -76,22 +73,8 @@ pub(crate) fn type_into(el: &HtmlElement, value: &str) {
 /// A signed-in inspector and an underground coal mine with an inspection under way.
 async fn day_under_way() -> (User, Inspection) {
     let db = state::db().await.expect("database");
-    let user = User {
-        id: UserId::new(),
-        username: "inspector-test".to_owned(),
-        display_name: "李明".to_owned(),
-        role: Role::Inspector,
-        org_id: OrgId::new(),
-        certificate_no: Some("15001".to_owned()),
-    };
-    db.put_session(&Session {
-        token: "test-token".to_owned(),
-        expires_at: Utc::now() + Days::days(1),
-        user: user.clone(),
-        device_code: "A1".to_owned(),
-    })
-    .await
-    .expect("session");
+    let user = fixtures::inspector("inspector-test", "李明", "15001", None);
+    fixtures::sign_in(&user).await;
     // The packs a login downloads (the app carries none of its own).
     db.put_packs(packs::all()).await.expect("packs");
     let mut enterprise = fixtures::enterprise();

@@ -2,15 +2,14 @@
 //! 文书送达回执 then shows; without a witness nothing is saved and the inspector is told why.
 //! And the documents as a PDF made on the phone.
 
-use chrono::{Duration as Days, Utc};
+use chrono::Utc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
 use web_sys::HtmlInputElement;
 use zhicha::pages::Page;
 use zhicha::state;
-use zhicha::storage::Session;
-use zhicha_core::ids::{OrgId, UserId};
-use zhicha_core::model::{DocumentKind, FindingStatus, IssuedDocument, Role, Service, User};
+use zhicha_core::ids::OrgId;
+use zhicha_core::model::{DocumentKind, FindingStatus, IssuedDocument, Service};
 
 use crate::fixtures;
 use crate::screens::{document, find, open_app, wait_text};
@@ -26,22 +25,8 @@ fn fill(el: web_sys::HtmlElement, value: &str) {
 #[wasm_bindgen_test]
 async fn a_refused_order_is_left_before_a_witness_and_the_receipt_says_so() {
     let db = state::db().await.unwrap();
-    let user = User {
-        id: UserId::new(),
-        username: "service-inspector".to_owned(),
-        display_name: "李明".to_owned(),
-        role: Role::Inspector,
-        org_id: OrgId::new(),
-        certificate_no: Some("15001".to_owned()),
-    };
-    db.put_session(&Session {
-        token: "test-token".to_owned(),
-        expires_at: Utc::now() + Days::days(1),
-        user: user.clone(),
-        device_code: "A1".to_owned(),
-    })
-    .await
-    .unwrap();
+    let user = fixtures::inspector("service-inspector", "李明", "15001", None);
+    fixtures::sign_in(&user).await;
     let mut enterprise = fixtures::enterprise();
     enterprise.org_id = user.org_id;
     db.put_enterprises(std::slice::from_ref(&enterprise))

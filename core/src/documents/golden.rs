@@ -128,18 +128,15 @@ fn check(name: &str, text: &str) {
     assert_eq!(text, want, "{name} differs from {path}");
 }
 
-#[test]
-fn every_document_of_a_visit_reads_as_its_golden_file() {
-    let (mut i, e, findings, orgs) = visit();
-    let rights = Rights::for_org(i.org_id, &orgs);
-    assert_eq!(
-        rights.review_authority, "达拉特旗人民政府",
-        "inherited from the bureau"
-    );
+/// Issues every document the visit requires, numbered on device A7 (after `earlier` other
+/// visits of the year).
+fn issue_all(i: &mut Inspection, findings: &[Finding], earlier: u32) {
     let mut counter = DocumentCounter::new(DeviceCode::parse("A7").unwrap());
     let at = i.finished_at.unwrap();
-    counter.allocate("达旗应急", DocumentKind::InspectionRecord, at); // an earlier visit
-    for kind in required_documents(&i, &findings) {
+    for _ in 0..earlier {
+        counter.allocate("达旗应急", DocumentKind::InspectionRecord, at);
+    }
+    for kind in required_documents(i, findings) {
         let n = counter.number_for("达旗应急", &i.documents, kind, at);
         i.documents.push(IssuedDocument {
             kind,
@@ -148,21 +145,44 @@ fn every_document_of_a_visit_reads_as_its_golden_file() {
             service: None,
         });
     }
+}
+
+/// The issued document as filled from the visit's records.
+fn filled(
+    issued: &IssuedDocument,
+    i: &Inspection,
+    e: &Enterprise,
+    findings: &[Finding],
+    rights: &Rights,
+) -> FilledDocument {
+    let number: DocumentNumber = issued.number.parse().unwrap();
+    fill(
+        issued.kind,
+        &DocumentSource {
+            inspection: i,
+            enterprise: e,
+            findings,
+            number: Some(&number),
+            original_order: "",
+            packs: crate::packs::all(),
+            rights,
+        },
+    )
+}
+
+#[test]
+fn every_document_of_a_visit_reads_as_its_golden_file() {
+    let (mut i, e, findings, orgs) = visit();
+    let rights = Rights::for_org(i.org_id, &orgs);
+    assert_eq!(
+        rights.review_authority, "达拉特旗人民政府",
+        "inherited from the bureau"
+    );
+    issue_all(&mut i, &findings, 1);
+    let at = i.finished_at.unwrap();
     assert_eq!(i.documents.len(), 3, "record, order and on-site measures");
     for issued in &i.documents {
-        let number: DocumentNumber = issued.number.parse().unwrap();
-        let doc = fill(
-            issued.kind,
-            &DocumentSource {
-                inspection: &i,
-                enterprise: &e,
-                findings: &findings,
-                number: Some(&number),
-                original_order: "",
-                packs: crate::packs::all(),
-                rights: &rights,
-            },
-        );
+        let doc = filled(issued, &i, &e, &findings, &rights);
         let text = render(&doc);
         assert!(
             !text.contains('？') && !text.contains("是否"),
@@ -298,37 +318,13 @@ fn a_bureau_without_its_review_authority_gets_a_note_not_a_silent_default() {
 fn the_visits_documents_make_one_pdf() {
     let (mut i, e, findings, orgs) = visit();
     let rights = Rights::for_org(i.org_id, &orgs);
-    let mut counter = DocumentCounter::new(DeviceCode::parse("A7").unwrap());
-    let at = i.finished_at.unwrap();
-    for kind in required_documents(&i, &findings) {
-        let n = counter.number_for("达旗应急", &i.documents, kind, at);
-        i.documents.push(IssuedDocument {
-            kind,
-            number: n.to_string(),
-            issued_at: at,
-            service: None,
-        });
-    }
-    let filled: Vec<FilledDocument> = i
+    issue_all(&mut i, &findings, 0);
+    let documents: Vec<FilledDocument> = i
         .documents
         .iter()
-        .map(|d| {
-            let number: DocumentNumber = d.number.parse().unwrap();
-            fill(
-                d.kind,
-                &DocumentSource {
-                    inspection: &i,
-                    enterprise: &e,
-                    findings: &findings,
-                    number: Some(&number),
-                    original_order: "",
-                    packs: crate::packs::all(),
-                    rights: &rights,
-                },
-            )
-        })
+        .map(|d| filled(d, &i, &e, &findings, &rights))
         .collect();
-    let sheets: Vec<pdf::PdfSheet> = filled
+    let sheets: Vec<pdf::PdfSheet> = documents
         .iter()
         .map(|document| pdf::PdfSheet {
             authority: "达拉特旗应急管理局",
