@@ -20,6 +20,11 @@ violation stated, never the question) and to every standard its `editions` with 
 into force, so a finding cites the edition in force on its date. An edition in force whose text
 was not found has `text_found: false`: findings cite it with the older edition's clause numbers
 and 条文待核.
+
+Version 2 also reads research notes in reference/: non-coal-2022-2024.json (88号: where each
+non-coal clause was read, and which clauses were read in full) and fireworks-121.json (the
+fireworks part of 121号, added to the hazardous-chemicals pack as groups shown only to an
+enterprise that declares 烟花爆竹, each citing that standard); see build_ncm_v2 / build_hc_v2.
 Standard library only; output is deterministic (sorted keys are not used, order is meaningful).
 """
 
@@ -85,6 +90,15 @@ STANDARDS = {
     },
     "hc": {
         "name": "化工和危险化学品生产经营单位重大生产安全事故隐患判定标准（试行）",
+        "doc_number": "安监总管三〔2017〕121号",
+        "edition": "2017",
+        "effective": "2017-11-13",
+        "newer_edition_note": None,
+    },
+    # The fireworks part of the same 121号 notice: cited by the 烟花爆竹 groups of the
+    # hazardous-chemicals pack (version 2), each group carrying it as its own standard.
+    "fw": {
+        "name": "烟花爆竹生产经营单位重大生产安全事故隐患判定标准（试行）",
         "doc_number": "安监总管三〔2017〕121号",
         "edition": "2017",
         "effective": "2017-11-13",
@@ -638,6 +652,164 @@ def build_it_v2(v1):
     return p
 
 
+# 非煤 version 2: the research notes on 88号 (reference/non-coal-2022-2024.json). A note whose
+# `check` is `verified` clears an item's 条文待核; a clause the pack lacks is added only when its
+# text was found (fully or in part): the notes list 31 more 88号 items "from general knowledge"
+# (`unverified`, no public copy read) and 8 placeholders of 41号 whose text was not found at all,
+# and neither is added.
+NCM_TEXT_FOUND = ("verified", "partial")
+# A note's `source` is where its text was read only when it was read (verified or partial).
+TEXT_READ = ("verified", "partial")
+# Where an added clause goes: (section, article) -> group key; new groups are made only when
+# they get items, placed after the group named in NCM_V2_NEW_GROUPS.
+NCM_V2_ARTICLE_GROUP = {
+    ("一", 7): "ug-water", ("一", 9): "ug-water", ("一", 10): "ug-water", ("一", 11): "ug-water",
+    ("一", 14): "ug-ground", ("一", 15): "ug-ground", ("一", 18): "ug-ground",
+    ("一", 26): "ug-docs", ("一", 29): "ug-vent",
+    ("一", 24): "ug-power", ("一", 25): "ug-power", ("一", 31): "ug-power",
+    ("一", 28): "ug-mgmt", ("一", 30): "ug-mgmt", ("一", 32): "ug-mgmt",
+    ("二", 12): "op-slope", ("二", 11): "op-dump", ("二", 13): "op-dump",
+}
+NCM_V2_NEW_GROUPS = [
+    # (key, title, subsector, after group key)
+    ("ug-mgmt", "地下矿山 · 承包、生产能力与人员配备（资料核查）", "mine_underground", "ug-docs"),
+    ("ug-power", "地下矿山 · 供配电、监测监控与通信", "mine_underground", "ug-hoist"),
+    ("op-dump", "露天矿山 · 排土场", "mine_open_pit", "op-other"),
+]
+# An added clause whose derived id is taken by an item published under an inferred number:
+# ncm-ug-7-2 (隔墙、配水阀, cited 一（七）2?) is 一（十） in the notes, and 一（七）2 there is
+# another item (排水管路).
+NCM_V2_IDS = {"一（七）2": "ncm-ug-7-x1"}
+
+
+def build_ncm_v2(p):
+    with open(os.path.join(HERE, "reference", "non-coal-2022-2024.json"), encoding="utf-8") as f:
+        ref = json.load(f)
+    notes = {r["current_pack_id"]: r for r in ref["items"] if r["current_pack_id"]}
+    items = []
+    for i in p["items"]:
+        i = dict(i)
+        r = notes.get(i["id"])
+        if r is None:
+            if i["clause"]:
+                sys.exit("非煤 item %s has no research note" % i["id"])
+            items.append(i)
+            continue
+        if r["check"] == "verified" and i["check"] != "verified":
+            if i["clause"].rstrip("?") != r["clause"]:
+                sys.exit("非煤 %s: clause %s, the note says %s" % (i["id"], i["clause"], r["clause"]))
+            i["clause"] = r["clause"]
+            i["check"] = "verified"
+            i["statement"] = r["statement_zh"]
+        # The public copy the text was read in; none for a clause listed from general knowledge.
+        i["source"] = source_url(r["source"]) if i["check"] in TEXT_READ and r["check"] in TEXT_READ else None
+        items.append(i)
+    groups = [dict(g) for g in p["groups"]]
+    added = {}
+    used = {i["id"] for i in items}
+    sections = {"一": "ug", "二": "op", "三": "tp"}
+    for r in ref["items"]:
+        if r["current_pack_id"] or r["doc"] != "88号" or r["check"] not in NCM_TEXT_FOUND:
+            continue
+        m = re.match(r"(一|二|三)（(.+?)）(\d)?$", r["clause"])
+        sec, art, n = m.group(1), cn2int(m.group(2)), m.group(3)
+        key = "tp" if sec == "三" else NCM_V2_ARTICLE_GROUP.get((sec, art))
+        if key is None:
+            key = next(k for s, k, _t, _sub, arts in NCM_GROUPS if s == sec and art in arts)
+        iid = NCM_V2_IDS.get(r["clause"]) or make_id(
+            "non-coal-mine", "ncm-%s-%d" % (sections[sec], art) + ("-" + n if n else ""), used
+        )
+        used.add(iid)
+        added.setdefault("ncm-g-" + key, []).append(
+            {
+                "id": iid,
+                "group": "ncm-g-" + key,
+                "clause": r["clause"] + ("" if r["check"] == "verified" else "?"),
+                "prompt": r["prompt_zh"],
+                "major": True,
+                "kind": "major",
+                "evidence_hint": r["evidence_hint_zh"],
+                "check": r["check"],
+                "same_as": None,
+                "statement": r["statement_zh"],
+                "source": source_url(r["source"]) if r["check"] in TEXT_READ else None,
+            }
+        )
+    for key, title, sub, after in NCM_V2_NEW_GROUPS:
+        if "ncm-g-" + key in added:
+            at = next(n for n, g in enumerate(groups) if g["id"] == "ncm-g-" + after) + 1
+            groups.insert(at, {"id": "ncm-g-" + key, "title": title, "subsector": sub, "common": False})
+    ordered = []
+    for g in groups:
+        ordered += [i for i in items if i["group"] == g["id"]] + added.get(g["id"], [])
+    q = dict(p)
+    q["groups"] = groups
+    q["items"] = ordered
+    return q
+
+
+# 危险化学品 version 2: the fireworks part of 121号 (reference/fireworks-121.json), all 20 items,
+# in groups shown only to an enterprise that declares the 烟花爆竹 sub-industry (never by
+# default, unlike 工贸's: a chemical plant that declares nothing is not asked about fireworks),
+# each group citing the fireworks standard. The text does not split 生产/批发/零售; the groups
+# follow the walk (papers, site, retail point), not a split in the text.
+FW_GROUPS = [
+    ("fw-mgmt", "烟花爆竹 · 人员资格、许可与经营管理（资料核查）", ["一", "二", "十三", "十四", "十五", "十六", "十七", "十八"]),
+    ("fw-site", "烟花爆竹 · 厂区、工（库）房、药物与涉药设备", ["三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十九"]),
+    ("fw-retail", "烟花爆竹 · 零售点", ["二十"]),
+]
+
+
+def build_hc_v2(p):
+    with open(os.path.join(HERE, "reference", "fireworks-121.json"), encoding="utf-8") as f:
+        ref = json.load(f)
+    std = standard_of("fw", "《%s》（%s）" % (STANDARDS["fw"]["name"], STANDARDS["fw"]["doc_number"]))
+    std["scope_note"] = "原文第一至二十项不按生产、批发、零售分条；本表按检查顺序分组，第二十项适用零售点。"
+    groups, items = [], []
+    for key, title, clauses in FW_GROUPS:
+        gid = "hc-g-" + key
+        groups.append(
+            {"id": gid, "title": title, "subsector": "fireworks", "common": False,
+             "only_if_declared": True, "standard": std}
+        )
+        for r in ref["items"]:
+            if r["clause"] not in clauses:
+                continue
+            items.append(
+                {
+                    "id": "hc-fw-%02d" % cn2int(r["clause"]),
+                    "group": gid,
+                    "clause": r["clause"] + ("" if r["check"] == "verified" else "?"),
+                    "prompt": r["prompt_zh"],
+                    "major": True,
+                    "kind": "major",
+                    "evidence_hint": r["evidence_hint_zh"],
+                    "check": r["check"],
+                    "same_as": None,
+                    "statement": r["statement_zh"],
+                    # The copies read are code files without an address (see the notes).
+                    "source": source_url(r["source"]),
+                }
+            )
+    if len(items) != len(ref["items"]):
+        sys.exit("烟花爆竹: packed %d of %d items" % (len(items), len(ref["items"])))
+    for i in items:
+        if "？" in i["statement"] or "?" in i["statement"] or "是否" in i["statement"]:
+            sys.exit("statement of %s is a question" % i["id"])
+    common = [g for g in p["groups"] if g["common"]]
+    q = dict(p)
+    q["groups"] = [g for g in p["groups"] if not g["common"]] + groups + common
+    q["items"] = [i for i in p["items"] if i["kind"] != "common"] + items + [
+        i for i in p["items"] if i["kind"] == "common"
+    ]
+    q["standard"] = dict(p["standard"])
+    q["standard"]["scope_note"] = (
+        "同一文件所附《烟花爆竹生产经营单位重大生产安全事故隐患判定标准（试行）》列为烟花爆竹分组，"
+        "仅对登记了烟花爆竹细分行业的单位显示，并引用该标准。"
+    )
+    return q
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit("usage: build.py PATH/TO/criteria.json [OUT_DIR]")
@@ -676,7 +848,8 @@ def main():
     if origin != len(crits):
         sys.exit("packed %d origin items, criteria has %d" % (origin, len(crits)))
     add_statements(packs)
-    packs = [build_it_v2(p) if p["id"] == "industry-trade" else p for p in packs]
+    v2 = {"industry-trade": build_it_v2, "non-coal-mine": build_ncm_v2, "hazardous-chemicals": build_hc_v2}
+    packs = [v2[p["id"]](p) if p["id"] in v2 else p for p in packs]
     for p in packs:
         path = os.path.join(out, p["id"] + ".json")
         with open(path, "w", encoding="utf-8") as f:

@@ -100,13 +100,16 @@ impl Sector {
                 Subsector::AmmoniaRefrigeration,
                 Subsector::ConfinedSpace,
             ],
+            // 安监总管三〔2017〕121号 also holds the fireworks standard: its groups are shown
+            // only to an enterprise that declares 烟花爆竹.
+            Sector::HazardousChemicals => &[Subsector::Fireworks],
             _ => &[],
         }
     }
 }
 
-/// Subtypes of a sector (mines by kind, 工贸 by industry and special risk); each decides which
-/// checklist groups apply.
+/// Subtypes of a sector (mines by kind, 工贸 by industry and special risk, 烟花爆竹 within
+/// 危险化学品); each decides which checklist groups apply.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -143,6 +146,8 @@ pub enum Subsector {
     AmmoniaRefrigeration,
     /// 工贸 · 有限空间作业
     ConfinedSpace,
+    /// 危险化学品 · 烟花爆竹（生产、批发、零售）
+    Fireworks,
 }
 
 impl Subsector {
@@ -163,6 +168,7 @@ impl Subsector {
             | Subsector::DustExplosion
             | Subsector::AmmoniaRefrigeration
             | Subsector::ConfinedSpace => Sector::IndustryTrade,
+            Subsector::Fireworks => Sector::HazardousChemicals,
         }
     }
 
@@ -184,6 +190,7 @@ impl Subsector {
             Subsector::DustExplosion => "粉尘涉爆",
             Subsector::AmmoniaRefrigeration => "涉氨制冷",
             Subsector::ConfinedSpace => "有限空间作业",
+            Subsector::Fireworks => "烟花爆竹",
         }
     }
 }

@@ -231,6 +231,15 @@ pub struct ChecklistGroup {
     /// The 通用要点 group.
     #[serde(default)]
     pub common: bool,
+    /// Shown only to a site that declares `subsector`, never by default: an enterprise that
+    /// declared no subtype sees every other group but not this one (烟花爆竹 in the
+    /// hazardous-chemicals pack: a chemical plant is not asked about fireworks).
+    #[serde(default)]
+    pub only_if_declared: bool,
+    /// The standard this group's items cite when it is not the pack's (the fireworks standard
+    /// issued with 安监总管三〔2017〕121号 in the hazardous-chemicals pack). None: the pack's.
+    #[serde(default)]
+    pub standard: Option<StandardInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -357,29 +366,38 @@ impl ChecklistPack {
     }
 
     /// Groups that apply to a site of the given subtypes (groups without a subtype always do;
-    /// with no subtypes given, every group does).
+    /// with no subtypes given, every group does except those `only_if_declared`).
     pub fn groups_for<'a>(
         &'a self,
         subsectors: &'a [Subsector],
     ) -> impl Iterator<Item = &'a ChecklistGroup> + 'a {
-        self.groups.iter().filter(move |g| {
-            subsectors.is_empty() || g.subsector.is_none_or(|s| subsectors.contains(&s))
+        self.groups.iter().filter(move |g| match g.subsector {
+            None => true,
+            Some(s) if g.only_if_declared => subsectors.contains(&s),
+            Some(s) => subsectors.is_empty() || subsectors.contains(&s),
         })
     }
 
+    /// The standard `item` cites: its group's own, else the pack's.
+    pub fn standard_for(&self, item: &ChecklistItem) -> &StandardInfo {
+        self.group(&item.group)
+            .and_then(|g| g.standard.as_ref())
+            .unwrap_or(&self.standard)
+    }
+
     /// The legal basis a finding made from `item` on `day` cites: `《标准》（文号）第八条（三）`
-    /// of the edition in force that day, with 条文待核 when the clause is not verified or that
-    /// edition's text was not found (then the clause number is the older edition's, and the
-    /// mark says so). None for 通用要点.
+    /// of the edition in force that day of the item's standard (`standard_for`), with 条文待核
+    /// when the clause is not verified or that edition's text was not found (then the clause
+    /// number is the older edition's, and the mark says so). None for 通用要点.
     pub fn legal_basis_on(&self, item: &ChecklistItem, day: NaiveDate) -> Option<Basis> {
         let clause = item.clause.as_deref()?;
         let clause = clause.trim_end_matches('?');
-        let edition = self.standard.edition_on(day);
+        let standard = self.standard_for(item);
+        let edition = standard.edition_on(day);
         let mut text = format!("《{}》（{}）{}", edition.name, edition.doc_number, clause);
         let unverified = item.needs_text_check() || !edition.text_found;
         if !edition.text_found {
-            let older = self
-                .standard
+            let older = standard
                 .all_editions()
                 .into_iter()
                 .rev()
@@ -398,9 +416,9 @@ impl ChecklistPack {
         Some(Basis { text, unverified })
     }
 
-    /// The legal basis as the pack's own edition cites it (the first edition it holds).
+    /// The legal basis as the item's standard first cites it (the first edition the pack holds).
     pub fn legal_basis(&self, item: &ChecklistItem) -> Option<String> {
-        self.legal_basis_on(item, self.standard.applies_from())
+        self.legal_basis_on(item, self.standard_for(item).applies_from())
             .map(|b| b.text)
     }
 
