@@ -220,6 +220,7 @@ fn new_photo(finding: &Finding, bytes: &[u8]) -> NewPhoto {
             captured_at: Utc::now(),
             offset_from_start_s: None,
             location: None,
+            no_fix: None,
         },
         blob,
     }

@@ -12,8 +12,15 @@ use zhicha_core::model::GeoPoint;
 /// Asks for one position fix. `None` when denied, unavailable (underground) or slower than
 /// `timeout_ms`: a missing location never blocks recording.
 pub async fn current_position(timeout_ms: u32) -> Option<GeoPoint> {
-    let geolocation = web_sys::window()?.navigator().geolocation().ok()?;
-    let (tx, rx) = oneshot::channel::<Option<GeoPoint>>();
+    position_or_reason(timeout_ms).await.ok()
+}
+
+/// One position fix, or why there is none, in Chinese, to record with the evidence.
+pub async fn position_or_reason(timeout_ms: u32) -> Result<GeoPoint, String> {
+    let Some(geolocation) = web_sys::window().and_then(|w| w.navigator().geolocation().ok()) else {
+        return Err("设备不支持定位".to_owned());
+    };
+    let (tx, rx) = oneshot::channel::<Result<GeoPoint, String>>();
     let tx = Rc::new(RefCell::new(Some(tx)));
     let on_fix = {
         let tx = tx.clone();
@@ -25,27 +32,40 @@ pub async fn current_position(timeout_ms: u32) -> Option<GeoPoint> {
                 accuracy_m: Some(coords.accuracy()),
             };
             if let Some(tx) = tx.borrow_mut().take() {
-                let _ = tx.send(point.is_valid().then_some(point));
+                let _ = tx.send(if point.is_valid() {
+                    Ok(point)
+                } else {
+                    Err("定位结果无效".to_owned())
+                });
             }
         })
     };
-    let on_error = Closure::once(move |_: PositionError| {
+    let on_error = Closure::once(move |error: PositionError| {
+        let reason = match error.code() {
+            PositionError::PERMISSION_DENIED => "未获准使用定位",
+            PositionError::POSITION_UNAVAILABLE => "无法定位（井下或室内无信号）",
+            PositionError::TIMEOUT => "定位超时",
+            _ => "定位失败",
+        };
         if let Some(tx) = tx.borrow_mut().take() {
-            let _ = tx.send(None);
+            let _ = tx.send(Err(reason.to_owned()));
         }
     });
     let options = PositionOptions::new();
     options.set_enable_high_accuracy(true);
     options.set_timeout(timeout_ms);
     options.set_maximum_age(30_000);
-    geolocation
+    if geolocation
         .get_current_position_with_error_callback_and_options(
             on_fix.as_ref().unchecked_ref(),
             Some(on_error.as_ref().unchecked_ref()),
             &options,
         )
-        .ok()?;
-    let result = rx.await.ok().flatten();
+        .is_err()
+    {
+        return Err("定位失败".to_owned());
+    }
+    let result = rx.await.unwrap_or_else(|_| Err("定位失败".to_owned()));
     drop((on_fix, on_error));
     result
 }

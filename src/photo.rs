@@ -50,7 +50,7 @@ impl ProcessedPhoto {
         role: PhotoRole,
         captured_at: DateTime<Utc>,
         inspection_started_at: Option<DateTime<Utc>>,
-        location: Option<GeoPoint>,
+        location: Result<GeoPoint, String>,
     ) -> NewPhoto {
         NewPhoto {
             meta: PhotoMeta {
@@ -64,7 +64,8 @@ impl ProcessedPhoto {
                 captured_at,
                 offset_from_start_s: inspection_started_at
                     .map(|start| (captured_at - start).num_seconds()),
-                location,
+                no_fix: location.as_ref().err().cloned(),
+                location: location.ok(),
             },
             blob: self.blob,
         }

@@ -5,6 +5,7 @@
 //! - `lifecycle`: the finding state machine with role rules; derived overdue.
 //! - `validation`: field-level errors with Chinese messages.
 //! - `documents`: which 执法文书 an inspection needs, their fields, offline numbering.
+//! - `evidence`: the hash-chained event log and the phones' signatures on mutations.
 //! - `fieldwork`: the inspector's screens as rules: start, findings from items, progress, finish.
 //! - `fire`: GB 35181 composite judgement during an inspection (venues, counts, the proposal).
 //! - `packs`: the embedded sector checklist packs (`checklists/*.json`).
@@ -19,6 +20,7 @@
 
 pub mod admin;
 pub mod documents;
+pub mod evidence;
 pub mod fieldwork;
 pub mod fire;
 pub mod ids;

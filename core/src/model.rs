@@ -761,6 +761,10 @@ pub struct PhotoMeta {
     pub offset_from_start_s: Option<i64>,
     #[serde(default)]
     pub location: Option<GeoPoint>,
+    /// Why there is no `location`, when the phone gave none (denied, no fix underground, timed
+    /// out): recorded rather than left silent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_fix: Option<String>,
 }
 
 fn default_photo_role() -> PhotoRole {

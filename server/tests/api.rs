@@ -292,6 +292,7 @@ async fn photos_and_receipts_are_only_for_those_in_scope(backend: Backend) {
         captured_at: chrono::Utc::now(),
         offset_from_start_s: Some(60),
         location: None,
+        no_fix: None,
     };
     let response = t
         .push(

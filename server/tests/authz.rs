@@ -237,6 +237,7 @@ async fn fixture(t: &TestApp, owner: &Device, stranger: &Device) -> Fixture {
         captured_at: chrono::Utc::now(),
         offset_from_start_s: Some(30),
         location: None,
+        no_fix: None,
     };
     let response = t
         .push(

@@ -86,6 +86,7 @@ async fn inspection_with_photos(t: &TestApp, device: &Device, photos: &[&[u8]]) 
             captured_at: chrono::Utc::now(),
             offset_from_start_s: Some(30),
             location: None,
+            no_fix: None,
         };
         mutations.push(device.mutation(
             finding.id.0,

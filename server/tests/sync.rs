@@ -132,6 +132,7 @@ async fn a_rejected_mutation_advances_the_seq(backend: Backend) {
         entity_id: Uuid::now_v7(),
         base_rev: None,
         payload: json!({ "supervised": "yes" }),
+        signature: None,
     };
     let first = device.save_finding(&orphan, None);
     device.seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -982,6 +983,7 @@ fn attach(device: &common::Device, hash: &PhotoHash, owner: PhotoOwner, width: u
         captured_at: chrono::Utc::now(),
         offset_from_start_s: Some(60),
         location: None,
+        no_fix: None,
     };
     device.mutation(
         owner_id,

@@ -66,6 +66,7 @@ fn attach(device: &Device, hash: &PhotoHash, owner: FindingId) -> zhicha_core::p
         captured_at: Utc::now(),
         offset_from_start_s: Some(10),
         location: None,
+        no_fix: None,
     };
     device.mutation(owner.0, None, &MutationPayload::PhotoAttach(Box::new(meta)))
 }

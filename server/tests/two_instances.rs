@@ -213,6 +213,7 @@ impl Sim {
                     captured_at: chrono::Utc::now(),
                     offset_from_start_s: Some(10),
                     location: None,
+                    no_fix: None,
                 };
                 self.enqueue(
                     finding.id.0,

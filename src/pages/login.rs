@@ -7,7 +7,7 @@ use leptos_router::hooks::use_navigate;
 use super::Page;
 use crate::state;
 use crate::storage::Session;
-use crate::sync::{api, engine::use_sync_engine};
+use crate::sync::{api, engine::use_sync_engine, keys};
 
 async fn login_and_download(
     username: String,
@@ -21,7 +21,16 @@ async fn login_and_download(
         .map_err(|e| e.to_string())?;
     let next_seq = db.next_seq().await.map_err(|e| e.to_string())?;
     progress.set("正在登录…".to_owned());
-    let login = api::login(username.trim(), &password, device_id, next_seq)
+    // The phone's signing key, made once and registered with every login. A browser that
+    // cannot make one still logs in; its records go unsigned.
+    let public_key = match keys::ensure(&db).await {
+        Ok(key) => Some(key.public_hex),
+        Err(error) => {
+            leptos::logging::warn!("设备签名密钥不可用：{error}");
+            None
+        }
+    };
+    let login = api::login(username.trim(), &password, device_id, next_seq, public_key)
         .await
         .map_err(|e| e.to_string())?;
     // Another user's records leave the phone now (only when all of them are on the server).

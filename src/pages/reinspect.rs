@@ -126,6 +126,8 @@ struct Picked {
 
 async fn pick(files: Vec<web_sys::File>, owner: FindingId) -> Result<Vec<Picked>, String> {
     let mut picked = Vec::with_capacity(files.len());
+    // Where the after-photos were taken, or why the phone could not say.
+    let fix = crate::geo::position_or_reason(FIX_TIMEOUT_MS).await;
     for file in files {
         let processed = crate::photo::process(&file)
             .await
@@ -135,7 +137,7 @@ async fn pick(files: Vec<web_sys::File>, owner: FindingId) -> Result<Vec<Picked>
             PhotoRole::AfterRectification,
             Utc::now(),
             None,
-            None,
+            fix.clone(),
         );
         let preview = ObjectUrl::new(&photo.blob)
             .map(Rc::new)

@@ -119,6 +119,21 @@ impl Db {
         value.map(from_js).transpose()
     }
 
+    /// Writes one value in `meta` as it is, for values only the browser can copy (a `CryptoKey`).
+    pub async fn put_meta_raw(&self, key: &str, value: &JsValue) -> Result<(), StorageError> {
+        let tx = self.write(&[META])?;
+        tx.store(META)?
+            .put(value, Some(&JsValue::from_str(key)))
+            .await?;
+        finish(tx).await
+    }
+
+    /// Reads one value from `meta` as it is stored.
+    pub async fn get_meta_raw(&self, key: &str) -> Result<Option<JsValue>, StorageError> {
+        let tx = self.read(&[META])?;
+        Ok(tx.store(META)?.get(JsValue::from_str(key)).await?)
+    }
+
     /// Closes the connection (needed before the database can be deleted).
     pub fn close(self) {
         self.rexie.close();

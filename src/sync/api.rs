@@ -148,12 +148,14 @@ pub async fn login(
     password: &str,
     device_id: DeviceId,
     next_seq: u64,
+    public_key: Option<String>,
 ) -> Result<LoginResponse, SyncError> {
     let body = LoginRequest {
         username: username.to_owned(),
         password: password.to_owned(),
         device_id,
         next_seq: Some(next_seq),
+        public_key,
     };
     let response = send(Request::post(&format!("{API}/auth/login")).json(&body)).await;
     match response {

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod api;
 pub mod engine;
+pub mod keys;
 pub mod leader;
 
 pub use api::SyncError;
@@ -87,6 +88,7 @@ async fn push_outbox(db: &Db, session: &Session, report: &mut SyncReport) -> Res
     // With nothing queued, one probe a round tells whether the server still holds what it
     // acknowledged (a server restored from an older copy answers with a gap).
     let mut probed = false;
+    let key = keys::load(db).await;
     loop {
         let queued = db.outbox(MAX_BATCH_MUTATIONS as u32).await?;
         let batch = outbox::cut_batch(&queued, session.user.id, limit)
@@ -94,11 +96,26 @@ async fn push_outbox(db: &Db, session: &Session, report: &mut SyncReport) -> Res
         let next_seq = db.next_seq().await?;
         let request = if !batch.is_empty() {
             db.mark_sent(batch).await?;
+            let mut mutations = Vec::with_capacity(batch.len());
+            for entry in batch {
+                let mut mutation = entry.mutation.clone();
+                // Signed as it leaves the phone; a phone without a key (no WebCrypto) pushes
+                // unsigned, which the server takes only from a device that never registered one.
+                if let Some(key) = &key {
+                    mutation.signature = Some(
+                        keys::sign(key, device_id, &mutation)
+                            .await
+                            .map_err(|e| SyncError::Protocol(format!("签名失败：{e}")))?,
+                    );
+                }
+                mutations.push(mutation);
+            }
             PushRequest {
                 device_id,
-                mutations: batch.iter().map(|r| r.mutation.clone()).collect(),
+                mutations,
                 next_seq: Some(next_seq),
                 acked: Vec::new(),
+                device_time: Some(Utc::now()),
             }
         } else if !probed && db.has_sent_log().await? {
             probed = true;

@@ -147,6 +147,7 @@ pub fn photo_of(finding: &Finding, content: &str) -> zhicha::storage::NewPhoto {
             captured_at: Utc::now(),
             offset_from_start_s: Some(60),
             location: None,
+            no_fix: None,
         },
         blob,
     }

@@ -2,6 +2,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod bulk;
+mod evidence;
 mod fire;
 mod fixtures;
 mod leader;

@@ -93,3 +93,50 @@ async fn asking_for_a_position_never_blocks_recording() {
         assert!(point.is_valid());
     }
 }
+
+/// Every evidence photo carries where it was taken, or why the phone could not say: a headless
+/// browser that was not granted location answers with a reason, never a silent blank.
+#[wasm_bindgen_test]
+async fn an_evidence_photo_records_its_place_or_why_there_is_none() {
+    use zhicha_core::ids::FindingId;
+    use zhicha_core::model::{GeoPoint, PhotoOwner, PhotoRole};
+    let fix = zhicha::geo::position_or_reason(2_000).await;
+    let photo = process(&jpeg(640, 480).await).await.unwrap();
+    let stored = photo.into_new_photo(
+        PhotoOwner::Finding(FindingId::new()),
+        PhotoRole::Evidence,
+        chrono::Utc::now(),
+        None,
+        fix.clone(),
+    );
+    match fix {
+        Ok(point) => {
+            assert_eq!(stored.meta.location, Some(point));
+            assert_eq!(stored.meta.no_fix, None);
+        }
+        Err(reason) => {
+            assert_eq!(stored.meta.location, None);
+            assert!(
+                ["定位", "设备不支持"].iter().any(|w| reason.contains(w)),
+                "{reason}"
+            );
+            assert_eq!(stored.meta.no_fix.as_deref(), Some(reason.as_str()));
+        }
+    }
+    // With a fix, its accuracy travels with it.
+    let point = GeoPoint {
+        lat: 39.6,
+        lon: 109.8,
+        accuracy_m: Some(12.0),
+    };
+    let photo = process(&jpeg(640, 480).await).await.unwrap();
+    let stored = photo.into_new_photo(
+        PhotoOwner::Finding(FindingId::new()),
+        PhotoRole::Evidence,
+        chrono::Utc::now(),
+        None,
+        Ok(point),
+    );
+    assert_eq!(stored.meta.location.and_then(|p| p.accuracy_m), Some(12.0));
+    assert_eq!(stored.meta.no_fix, None);
+}

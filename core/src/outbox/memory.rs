@@ -161,6 +161,7 @@ impl Outbox {
                 .collect(),
             next_seq: Some(self.next_seq),
             acked: Vec::new(),
+            device_time: None,
         })
     }
 

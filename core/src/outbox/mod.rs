@@ -64,6 +64,7 @@ impl OutboxEntry {
                 entity_id,
                 base_rev,
                 payload,
+                signature: None,
             },
             created_at: at,
             sent: false,
@@ -240,6 +241,7 @@ pub fn probe(device_id: DeviceId, next_seq: u64, sent_log: &[OutboxEntry]) -> Pu
             .iter()
             .map(|e| e.mutation.mutation_id)
             .collect(),
+        device_time: None,
     }
 }
 

@@ -553,6 +553,7 @@ fn pulled_changes_do_not_overwrite_entities_with_unsent_writes() {
         captured_at: t0(),
         offset_from_start_s: None,
         location: None,
+        no_fix: None,
     };
     o.enqueue(
         MutationId::new(),

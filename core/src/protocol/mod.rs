@@ -50,6 +50,11 @@ pub struct LoginRequest {
     /// name. Absent from older apps.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_seq: Option<u64>,
+    /// The device's signing key (`evidence`): an ECDSA P-256 public key, uncompressed SEC1
+    /// bytes in hex. Registered for the device; from `next_seq` on, every mutation it pushes
+    /// must be signed by it. Absent from older apps and browsers without WebCrypto.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<String>,
 }
 
 /// `POST /api/v1/auth/login` → 200.
@@ -63,6 +68,9 @@ pub struct LoginResponse {
     /// Short code of this device within the user's org, used in offline document numbers
     /// (see `documents::DeviceCode`); stable for a (org, device) pair.
     pub device_code: String,
+    /// The id of the registered `public_key` (`evidence::key_id`), when one was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
 }
 
 /// `POST /api/v1/auth/password`: a user changes their own password. Every other session of the

@@ -267,6 +267,10 @@ pub struct Mutation {
     pub base_rev: Option<i64>,
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub payload: Value,
+    /// The device key's signature (`evidence`), added just before the push; absent from
+    /// older apps and from mutations queued before the device had a key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<crate::evidence::MutationSignature>,
 }
 
 impl Mutation {
@@ -285,6 +289,7 @@ impl Mutation {
             entity_id,
             base_rev,
             payload: payload.to_value(),
+            signature: None,
         }
     }
 

@@ -27,6 +27,10 @@ pub struct PushRequest {
     /// applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub acked: Vec<MutationId>,
+    /// The phone's clock when it sent the push: the server records the difference to its own
+    /// on every event of the push, and flags it past `evidence::MAX_CLOCK_SKEW_MS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// At most this many acknowledged ids in a probe.

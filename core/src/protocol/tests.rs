@@ -142,6 +142,7 @@ fn all_payloads() -> Vec<(Uuid, MutationPayload)> {
         captured_at: t0(),
         offset_from_start_s: Some(125),
         location: None,
+        no_fix: None,
     };
     vec![
         (i.id.0, MutationPayload::InspectionSave(Box::new(i))),
@@ -222,6 +223,7 @@ fn decode_rejects_a_payload_of_the_wrong_shape() {
         entity_id: Uuid::now_v7(),
         base_rev: None,
         payload: serde_json::json!({ "supervised": true }),
+        signature: None,
     };
     let err = m.decode().unwrap_err();
     assert!(matches!(
@@ -281,6 +283,7 @@ fn push_pull_and_receipt_types_round_trip() {
         acked: vec![MutationId::new()],
         device_id: DeviceId::new(),
         mutations: vec![m.clone()],
+        device_time: Some(t0()),
     });
     let push = PushResponse {
         acks: vec![
@@ -373,12 +376,14 @@ fn auth_and_bootstrap_types_round_trip() {
         username: "zhangsan".into(),
         password: "secret".into(),
         device_id: DeviceId::new(),
+        public_key: Some("04ab".into()),
     });
     round_trip(&LoginResponse {
         token: "tok".into(),
         expires_at: t0(),
         user: u.clone(),
         device_code: "A7".into(),
+        key_id: Some("k1".into()),
     });
     let mut closed = finding();
     closed.status = FindingStatus::Rectifying;

@@ -11,7 +11,7 @@ use zhicha_core::model::{Enterprise, Finding, Inspection, OrgUnit};
 use zhicha_core::protocol::EntityKind;
 use zhicha_core::wire::WireName;
 
-use super::sync::{ChangeRow, Tx, append_changes};
+use super::sync::{ChangeRow, EventFacts, Tx, append_changes};
 use super::users::{UserRow, parse_id};
 use super::{Backend, Store, ledger_columns, now};
 use crate::scope::Scope;
@@ -205,6 +205,7 @@ impl Store {
                 org_id: enterprise.org_id,
                 rev,
                 detail: None,
+                event: EventFacts::stored(&encode(enterprise)?).written("import", None),
             });
         }
         append_changes(&mut tx, self.backend, &changes).await?;
@@ -297,6 +298,8 @@ impl Store {
                 org_id: inspection.org_id,
                 rev: row.rev + 1,
                 detail: None,
+                event: EventFacts::stored(&encode(&inspection)?)
+                    .written("merge", Some(by.to_string())),
             });
             moved.insert(row.id.clone(), inspection);
         }
@@ -354,6 +357,8 @@ impl Store {
                 org_id: finding.org_id,
                 rev: row.rev + 1,
                 detail: None,
+                event: EventFacts::stored(&encode(&finding)?)
+                    .written("merge", Some(by.to_string())),
             });
         }
 
@@ -372,6 +377,7 @@ impl Store {
             org_id: from.org_id,
             rev: source_row.rev + 1,
             detail: None,
+            event: EventFacts::stored(&encode(&from)?).written("merge", Some(by.to_string())),
         });
         append_changes(&mut tx, self.backend, &changes).await?;
         tx.commit().await?;

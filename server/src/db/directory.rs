@@ -4,7 +4,7 @@ use sqlx::{AssertSqlSafe, FromRow};
 use zhicha_core::model::{Enterprise, Finding, FindingStatus, User};
 use zhicha_core::protocol::EntityKind;
 
-use super::sync::{ChangeRow, append_changes};
+use super::sync::{ChangeRow, EventFacts, append_changes};
 use super::users::parse_id;
 use super::{Store, now, placeholders};
 
@@ -48,7 +48,7 @@ impl Store {
         .bind(&enterprise.name)
         .bind(enterprise.credit_code.clone())
         .bind(&enterprise.township)
-        .bind(data)
+        .bind(data.as_str())
         .bind(now())
         .fetch_one(&mut *tx)
         .await?;
@@ -58,6 +58,7 @@ impl Store {
             org_id: enterprise.org_id,
             rev,
             detail: None,
+            event: EventFacts::stored(&data).written("import", None),
         };
         append_changes(&mut tx, self.backend, &[change]).await?;
         super::ledger_columns::refresh_enterprise(&mut tx, enterprise).await?;

@@ -7,7 +7,9 @@
 //! row lock of the change counter (see `sync`).
 
 pub mod admin;
+pub mod archive;
 pub mod directory;
+pub mod evidence;
 pub mod ledger;
 pub mod ledger_columns;
 pub mod photos;

@@ -127,6 +127,26 @@ pub async fn login(
                 message: "同时登录的设备较多，请稍后重试".to_owned(),
             },
         })?;
+    // The phone's signing key, from this login's seq on (core `evidence`).
+    let key_id = match &request.public_key {
+        None => None,
+        Some(public_key) => Some(
+            state
+                .store
+                .register_device_key(
+                    request.device_id,
+                    &user.id.to_string(),
+                    public_key,
+                    request.next_seq.unwrap_or(u64::MAX),
+                )
+                .await?
+                .map_err(|message| ApiError::BadRequest {
+                    code: "invalid_public_key",
+                    message: message.to_owned(),
+                    field: Some("public_key".to_owned()),
+                })?,
+        ),
+    };
     let token = new_token();
     let expires_at = Utc::now() + Duration::hours(limits.token_ttl_hours);
     state
@@ -144,6 +164,7 @@ pub async fn login(
         expires_at,
         user,
         device_code: device_code.as_str().to_owned(),
+        key_id,
     }))
 }
 

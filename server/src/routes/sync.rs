@@ -58,7 +58,8 @@ pub async fn push(
             field: Some("mutations".to_owned()),
         });
     }
-    let author = Author::new(&session.user, &session.scope, &session.orgs);
+    let author = Author::new(&session.user, &session.scope, &session.orgs)
+        .with_device_time(request.device_time);
     let response = state
         .store
         .push(

@@ -287,6 +287,8 @@ fn Editor(data: EditorData) -> impl IntoView {
             leptos::task::spawn_local(async move {
                 let mut photos = Vec::new();
                 let mut failures = Vec::new();
+                // Where the evidence was taken, or why the phone could not say.
+                let fix = crate::geo::position_or_reason(PHOTO_FIX_MS).await;
                 for file in files {
                     match photo::process(&file).await {
                         Ok(p) => photos.push(p.into_new_photo(
@@ -294,7 +296,7 @@ fn Editor(data: EditorData) -> impl IntoView {
                             role,
                             Utc::now(),
                             Some(inspection_started),
-                            None,
+                            fix.clone(),
                         )),
                         Err(e) => failures.push(format!("{}：{e}", file.name())),
                     }
@@ -505,3 +507,6 @@ fn Editor(data: EditorData) -> impl IntoView {
     }
     .into_any()
 }
+
+/// How long a photo waits for a position fix (a recent fix is reused at once).
+const PHOTO_FIX_MS: u32 = 6_000;

@@ -82,7 +82,7 @@ pub(super) async fn store_signature(
         PhotoRole::Signature,
         Utc::now(),
         Some(inspection.started_at),
-        None,
+        Err("签名图像不记录位置".to_owned()),
     );
     db.attach_inspection_photo(&stored)
         .await

@@ -195,7 +195,7 @@ fn StartScreen(data: StartData) -> impl IntoView {
                         PhotoRole::Gate,
                         now,
                         Some(now),
-                        location,
+                        location.ok_or_else(|| "签到时设备未返回位置".to_owned()),
                     );
                     db.attach_inspection_photo(&stored)
                         .await

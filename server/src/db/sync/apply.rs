@@ -19,7 +19,7 @@ use super::batch::{
     Batch, FindingRecord, finding_photo_fields, finding_photos, inspection_photo_fields,
     inspection_photos,
 };
-use super::{Applied, Author, ChangeRow, Rejection, Tx, reject, to_json};
+use super::{Applied, Author, ChangeRow, EventFacts, Rejection, Tx, reject, to_json};
 use crate::db::photos::PhotoUse;
 use crate::db::{ledger_columns, now};
 use crate::rules;
@@ -214,6 +214,7 @@ async fn save_inspection(
         org_id: inspection.org_id,
         rev,
         detail: None,
+        event: EventFacts::stored(&to_json(&inspection)?),
     };
     batch.put_inspection(rev, inspection);
     Ok(Ok(Applied {
@@ -222,14 +223,15 @@ async fn save_inspection(
     }))
 }
 
-fn finding_change(record: &FindingRecord, rev: i64) -> ChangeRow {
-    ChangeRow {
+fn finding_change(record: &FindingRecord, rev: i64) -> Result<ChangeRow, sqlx::Error> {
+    Ok(ChangeRow {
         entity: EntityKind::Finding,
         id: record.finding.id.0,
         org_id: record.finding.org_id,
         rev,
         detail: None,
-    }
+        event: EventFacts::stored(&to_json(&record.finding)?),
+    })
 }
 
 /// Core's conflict rule for `mutation` landing on a stored record last written as `stored`.
@@ -340,7 +342,7 @@ async fn save_finding(
         flagged,
         context,
     };
-    let change = finding_change(&record, rev);
+    let change = finding_change(&record, rev)?;
     batch.put_finding(rev, record);
     Ok(Ok(Applied {
         rev,
@@ -387,7 +389,7 @@ async fn finding_action(
         // A review changes no enterprise or sector column.
         context: old.context.clone(),
     };
-    let change = finding_change(&record, rev + 1);
+    let change = finding_change(&record, rev + 1)?;
     batch.put_finding(rev + 1, record);
     Ok(Ok(Applied {
         rev: rev + 1,
@@ -437,6 +439,7 @@ async fn attach_photo(
         org_id,
         rev: 1,
         detail: Some(meta.hash.to_string()),
+        event: EventFacts::default(),
     };
     batch.attach(meta.hash, owner, inspection_id, org_id, data);
     Ok(Ok(Applied {
@@ -538,6 +541,7 @@ async fn save_enterprise(
         org_id: enterprise.org_id,
         rev,
         detail: None,
+        event: EventFacts::stored(&to_json(&enterprise)?),
     };
     batch.enterprise_written(rev, enterprise);
     Ok(Ok(Applied {

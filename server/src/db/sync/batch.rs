@@ -1032,7 +1032,7 @@ async fn delete_in(
 const MAX_BINDS: usize = 8_000;
 
 /// One parameter of a multi-row statement.
-pub(super) enum Value {
+pub(in crate::db) enum Value {
     Text(Option<String>),
     Int(Option<i64>),
 }
@@ -1068,7 +1068,7 @@ impl From<Option<i64>> for Value {
 }
 
 /// The rows of a multi-row `INSERT`, sent as few statements as the parameter limit allows.
-pub(super) struct Rows {
+pub(in crate::db) struct Rows {
     width: usize,
     values: Vec<Value>,
 }

@@ -35,12 +35,13 @@ use zhicha_core::wire::WireName;
 
 use self::apply::apply;
 use self::batch::{Batch, Rows};
+pub(in crate::db) use super::evidence::EventFacts;
 use super::users::parse_id;
 use super::{Backend, Store, is_unique_violation, now, placeholders};
 use crate::scope::{Scope, directory_scope};
 
 mod apply;
-mod batch;
+pub(in crate::db) mod batch;
 
 pub(in crate::db) type Tx = Transaction<'static, Any>;
 
@@ -54,6 +55,8 @@ pub struct Author<'a> {
     /// so concurrent writers of one record queue instead of both writing the same rev (SQLite
     /// has a single writer and no such clause).
     row_lock: &'static str,
+    /// Server time minus the phone's clock at the push, in ms, when the phone sent its time.
+    clock_skew_ms: Option<i64>,
 }
 
 impl<'a> Author<'a> {
@@ -63,7 +66,26 @@ impl<'a> Author<'a> {
             scope,
             orgs,
             row_lock: "",
+            clock_skew_ms: None,
         }
+    }
+
+    /// This author, pushing from a phone whose clock read `device_time` when it sent the push:
+    /// the difference to the server's clock goes on every event of the push.
+    pub fn with_device_time(self, device_time: Option<chrono::DateTime<chrono::Utc>>) -> Self {
+        Self {
+            clock_skew_ms: device_time.map(|t| {
+                chrono::Utc::now()
+                    .signed_duration_since(t)
+                    .num_milliseconds()
+            }),
+            ..self
+        }
+    }
+
+    /// Server time minus the phone's clock at the push, in ms.
+    pub(in crate::db) fn clock_skew_ms(&self) -> Option<i64> {
+        self.clock_skew_ms
     }
 
     /// The lifecycle's view of this user for a record of `org`.
@@ -90,13 +112,15 @@ fn reject(code: &str, message: impl Into<String>) -> Rejection {
     ErrorBody::new(code, message)
 }
 
-/// A row appended to the change log when the transaction commits.
+/// A row appended to the change log when the transaction commits, with its event.
 pub(in crate::db) struct ChangeRow {
     pub entity: EntityKind,
     pub id: Uuid,
     pub org_id: OrgId,
     pub rev: i64,
     pub detail: Option<String>,
+    /// What the event log records of this change beyond the change itself.
+    pub event: EventFacts,
 }
 
 /// What applying one valid mutation produced.
@@ -286,6 +310,7 @@ impl Store {
             })
             .collect();
 
+        let keys = super::evidence::device_keys(&mut tx, device_id).await?;
         let mut batch = Batch::new(self.backend, device_id);
         if refused.is_none() {
             let payloads = steps.iter().filter_map(|step| match step {
@@ -301,13 +326,23 @@ impl Store {
                 Step::Replay(ack) => ack,
                 Step::Repeat(earlier) => replayed(&acks[earlier]),
                 Step::Apply(mutation, payload) => {
-                    let outcome = match refused {
-                        Some(rejection) => Err(rejection.clone()),
-                        None => apply(&mut tx, &mut batch, author, mutation, payload).await?,
+                    let signed = super::evidence::check_signature(&keys, device_id, mutation);
+                    let outcome = match (refused, signed) {
+                        (Some(rejection), _) => Err(rejection.clone()),
+                        (None, Err(rejection)) => Err(rejection),
+                        (None, Ok(())) => {
+                            apply(&mut tx, &mut batch, author, mutation, payload).await?
+                        }
                     };
                     let ack = match outcome {
                         Ok(applied) => {
-                            batch.changes.extend(applied.changes);
+                            let by = EventFacts::pushed(author, device_id, mutation);
+                            batch
+                                .changes
+                                .extend(applied.changes.into_iter().map(|mut c| {
+                                    c.event.by(&by);
+                                    c
+                                }));
                             Ack {
                                 mutation_id: mutation.mutation_id,
                                 status: AckStatus::Applied,
@@ -695,5 +730,7 @@ pub(in crate::db) async fn append_changes(
         "INSERT INTO change_log (seq, entity, entity_id, org_id, rev, detail, created_at)",
         "",
     )
-    .await
+    .await?;
+    // Still under the counter's row lock: the event log's order is the change log's.
+    super::evidence::append_events(tx, backend, changes, &created_at).await
 }
