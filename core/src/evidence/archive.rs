@@ -244,8 +244,8 @@ fn check_signature(
         && signature
             .iter()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(b));
-    let Some(value) = unhex(std::str::from_utf8(signature).unwrap_or_default())
-        .filter(|_| lowercase_hex)
+    let Some(value) =
+        unhex(std::str::from_utf8(signature).unwrap_or_default()).filter(|_| lowercase_hex)
     else {
         report.fail(SIGNATURE, "签名不是 128 位小写十六进制文本，已被改动或损坏");
         return;

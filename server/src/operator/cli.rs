@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use zhicha_core::ids::{OrgId, UserId};
 use zhicha_core::model::{OrgUnit, Role, User};
 
-use super::{backup, import, seed};
+use super::{archive, backup, import, seed};
 use crate::auth::Passwords;
 use crate::{AppState, Config, Store};
 
@@ -50,6 +50,35 @@ pub enum Command {
         dir: PathBuf,
         #[command(flatten)]
         config: Config,
+    },
+    /// Check the whole hash-chained event log, and every inspection and finding against its
+    /// latest event; names the first break. Exit status 1 when anything fails.
+    VerifyLog {
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Export the 案卷 of one inspection as a zip that anyone can check offline: the records as
+    /// stored, their photos, the documents as PDF, the events with the device signatures, all
+    /// listed in a manifest the server signs. Prints the server's public key to pin.
+    ExportArchive {
+        /// The inspection's id.
+        #[arg(long)]
+        inspection: String,
+        /// The zip to write, e.g. 案卷.zip (an existing file is replaced).
+        out: PathBuf,
+        #[command(flatten)]
+        config: Config,
+    },
+    /// Check a 案卷 zip offline, without the database: the server's signature, every file's
+    /// hash, the events, their chain links and device signatures, the records against their
+    /// latest events and the photos. Names each failure by file; exit status 1 when any fails.
+    VerifyArchive {
+        /// The 案卷 zip.
+        file: PathBuf,
+        /// The server's public key (hex, as `export-archive` prints it): the manifest must be
+        /// signed by it, not only by the key it names itself.
+        #[arg(long)]
+        server_key: Option<String>,
     },
 }
 
@@ -238,7 +267,77 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Backup { dir, config } => backup::backup_command(&config, &dir).await,
         Command::Restore { dir, config } => backup::restore_command(&config, &dir).await,
+        Command::VerifyLog { config } => verify_log(config).await,
+        Command::ExportArchive {
+            inspection,
+            out,
+            config,
+        } => export_archive(config, &inspection, &out).await,
+        Command::VerifyArchive { file, server_key } => verify_archive(&file, server_key.as_deref()),
     }
+}
+
+/// `export-archive`: writes the zip and says what it holds.
+async fn export_archive(
+    config: Config,
+    inspection: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let Ok(id) = inspection.parse() else {
+        bail!("检查编号无效：{inspection}");
+    };
+    let state = AppState::open(config).await?;
+    let archive = archive::export_by_id(&state.store, &state.photos, id).await;
+    state.store.close().await;
+    let Some(archive) = archive? else {
+        bail!("没有检查 {inspection}");
+    };
+    std::fs::write(out, &archive.bytes).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "已导出案卷 {}（{} 字节，建议文件名 {}）",
+        out.display(),
+        archive.bytes.len(),
+        archive.file_name
+    );
+    println!("服务器公钥：{}", archive.server_key);
+    Ok(())
+}
+
+/// `verify-archive`: prints what holds and each failure by file; an error when any fails.
+fn verify_archive(file: &std::path::Path, server_key: Option<&str>) -> anyhow::Result<()> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let name = file.display().to_string();
+    let report = archive::verify_zip(&bytes, server_key, &name);
+    print!("{}", zhicha_core::evidence::archive::report_text(&report));
+    if !report.holds() {
+        bail!("案卷 {name} 校验未通过");
+    }
+    Ok(())
+}
+
+/// `verify-log`: prints what holds and what does not; an error when anything fails.
+async fn verify_log(config: Config) -> anyhow::Result<()> {
+    let state = AppState::open(config).await?;
+    let report = state.store.verify_log().await?;
+    state.store.close().await;
+    println!("事件：{} 条，链头 {}", report.events, report.head);
+    if report.clock_flagged > 0 {
+        println!("手机时钟偏差超过 5 分钟的事件：{} 条", report.clock_flagged);
+    }
+    if let Some(broken) = &report.broken {
+        println!("事件链断裂：{broken}");
+    }
+    for altered in &report.altered {
+        println!(
+            "记录被改动：{} {}（与第 {} 号事件记录的内容不符）",
+            altered.entity, altered.id, altered.event_seq
+        );
+    }
+    if !report.holds() {
+        bail!("事件日志校验未通过");
+    }
+    println!("事件日志校验通过");
+    Ok(())
 }
 
 /// `user enable` / `user disable`.
@@ -472,6 +571,22 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn verify_archive_needs_no_configuration() {
+        let cli = Cli::try_parse_from([
+            "zhicha-server",
+            "verify-archive",
+            "a.zip",
+            "--server-key",
+            "04ab",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Command::VerifyArchive { server_key: Some(key), .. } if key == "04ab"
+        ));
     }
 
     #[test]

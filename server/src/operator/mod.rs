@@ -1,6 +1,7 @@
-//! What the operator runs by hand: the command line, the demo seed, the enterprise import and
-//! backups.
+//! What the operator runs by hand: the command line, the demo seed, the enterprise import,
+//! backups and the 案卷 archives.
 
+pub mod archive;
 pub mod backup;
 pub mod cli;
 pub mod demo_guard;

@@ -1,6 +1,7 @@
 //! The `/api/v1` routes, one module per resource, merged here.
 
 pub mod admin;
+pub mod archive;
 pub mod auth;
 pub mod bootstrap;
 pub mod checklists;
@@ -32,6 +33,7 @@ pub fn api() -> Router<AppState> {
         .merge(findings::router())
         .merge(stats::router())
         .merge(ledger::router())
+        .merge(archive::router())
         .merge(admin::router())
         .merge(openapi::router())
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

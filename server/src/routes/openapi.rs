@@ -28,6 +28,7 @@ use crate::extract::Json;
         super::stats::stats,
         super::ledger::xlsx,
         super::ledger::csv,
+        super::archive::inspection_archive,
         super::admin::list_users,
         super::admin::create_user,
         super::admin::update_user,
