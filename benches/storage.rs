@@ -75,6 +75,7 @@ fn finding_of(n: usize, inspection_id: InspectionId) -> Finding {
         created_by: UserId::new(),
         created_at: Utc::now(),
         history: vec![],
+        corrections: vec![],
     }
 }
 

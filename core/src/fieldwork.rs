@@ -124,6 +124,8 @@ pub fn start_inspection(
         reinspected_findings: Vec::new(),
         fire_venues: form.fire_venues.clone(),
         inspector_signatures: Vec::new(),
+        recording: None,
+        corrections: vec![],
     };
     if let Err(more) = validation::validate_inspection(&inspection) {
         errors.extend(more);
@@ -213,6 +215,8 @@ pub fn reinspection_record(
         reinspected_findings: findings.iter().map(|f| f.id).collect(),
         fire_venues: Vec::new(),
         inspector_signatures: Vec::new(),
+        recording: None,
+        corrections: vec![],
     };
     validation::validate_inspection(&inspection)?;
     Ok(inspection)
@@ -268,6 +272,7 @@ pub fn free_finding(
         created_by: by,
         created_at: now,
         history: Vec::new(),
+        corrections: vec![],
     }
 }
 

@@ -218,6 +218,8 @@ mod tests {
             reinspected_findings: vec![],
             fire_venues: venues,
             inspector_signatures: vec![],
+            recording: None,
+            corrections: vec![],
         }
     }
 

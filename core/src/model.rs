@@ -540,6 +540,43 @@ pub struct Inspection {
     /// Signatures the inspectors drew on the device at the end of the inspection.
     #[serde(default)]
     pub inspector_signatures: Vec<InspectorSignature>,
+    /// 全过程记录: the body-worn recorder and the announcement recorded on the phone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recording: Option<Recording>,
+    /// Changes made after the inspection's documents were issued (see `finality`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corrections: Vec<Correction>,
+}
+
+/// 全过程记录 (行政处罚法 第四十七条): the body-worn recorder (执法记录仪) that ran through the
+/// visit, and optionally the entry announcement (告知) recorded with the phone's microphone.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Recording {
+    /// The recorder's serial number (执法记录仪编号), as typed or read off the device.
+    #[serde(default)]
+    pub recorder: String,
+    /// When its clip of this visit starts and ends.
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The 告知 recorded on the phone: an evidence file of the inspection (role `announcement`),
+    /// content-addressed and synced like a photo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announcement: Option<PhotoHash>,
+}
+
+/// A change to a record after its documents were issued, kept with the record: who, when, why,
+/// and which fields it changed. Nothing changes silently once documents exist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Correction {
+    pub at: DateTime<Utc>,
+    pub by: UserId,
+    pub reason: String,
+    #[serde(default)]
+    pub fields: Vec<String>,
 }
 
 /// An inspector's signature drawn on the device (检查人员签名), stored as a photo.
@@ -711,6 +748,9 @@ pub struct Finding {
     pub created_at: DateTime<Utc>,
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
+    /// Changes made after its inspection's documents were issued (see `finality`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub corrections: Vec<Correction>,
 }
 
 impl Finding {
@@ -739,6 +779,9 @@ pub enum PhotoRole {
     AfterRectification,
     Gate,
     Signature,
+    /// The entry announcement (告知) recorded with the phone's microphone: audio, not a photo,
+    /// stored and synced the same way.
+    Announcement,
 }
 
 /// Metadata of a stored photo; the bytes travel separately, addressed by `hash`.

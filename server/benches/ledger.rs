@@ -106,6 +106,8 @@ fn records(users: &[User], enterprises: &[Enterprise]) -> (Vec<Inspection>, Vec<
             reinspected_findings: vec![],
             fire_venues: vec![],
             inspector_signatures: vec![],
+            recording: None,
+            corrections: vec![],
         };
         for k in 0..PER_INSPECTION {
             let created_at = started_at + chrono::Duration::minutes(5 * k as i64 + 5);

@@ -466,9 +466,9 @@ fn verify(claimed: &PhotoHash, actual: &PhotoHash, bytes: &[u8]) -> Result<(), A
             field: Some("sha256".to_owned()),
         });
     }
-    if image_type(bytes).is_none() {
+    if evidence_type(bytes).is_none() {
         return Err(ApiError::UnsupportedMediaType(
-            "只接受 JPEG、PNG 或 WebP 图片".to_owned(),
+            "只接受 JPEG、PNG 或 WebP 图片，或 WebM、Ogg、MP4 录音".to_owned(),
         ));
     }
     Ok(())
@@ -635,6 +635,25 @@ pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The MIME type of an audio recording (the 告知 recorded on a phone) by its magic bytes:
+/// WebM (Chromium, Firefox), Ogg, or MP4 (Safari).
+pub fn audio_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        Some("audio/webm")
+    } else if bytes.starts_with(b"OggS") {
+        Some("audio/ogg")
+    } else if bytes.len() >= 8 && &bytes[4..8] == b"ftyp" {
+        Some("audio/mp4")
+    } else {
+        None
+    }
+}
+
+/// The MIME type of an evidence file the server takes: an image, or an audio recording.
+pub fn evidence_type(bytes: &[u8]) -> Option<&'static str> {
+    image_type(bytes).or_else(|| audio_type(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -711,6 +730,13 @@ mod tests {
         assert_eq!(image_type(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
         assert_eq!(image_type(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
         assert_eq!(image_type(b"<html>"), None);
+        assert_eq!(
+            evidence_type(&[0x1A, 0x45, 0xDF, 0xA3, 1]),
+            Some("audio/webm")
+        );
+        assert_eq!(evidence_type(b"OggS\0\x02"), Some("audio/ogg"));
+        assert_eq!(evidence_type(b"\0\0\0\x20ftypM4A "), Some("audio/mp4"));
+        assert_eq!(evidence_type(b"<html>"), None);
         assert_eq!(image_type(b""), None);
     }
 }

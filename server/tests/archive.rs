@@ -239,7 +239,8 @@ async fn an_exported_archive_holds_and_any_changed_byte_is_named_by_file(backend
         .filter(|p| p.starts_with("findings/"))
         .collect();
     assert_eq!(findings.len(), 2, "{:?}", files.keys());
-    let photo_path = core_archive::photo_path(&PhotoHash::of_bytes(&photo).to_string());
+    let photo_path =
+        core_archive::photo_path(&PhotoHash::of_bytes(&photo).to_string(), "image/jpeg");
     assert_eq!(files[&photo_path], photo);
     let documents: Vec<(&String, String)> = files
         .iter()

@@ -29,6 +29,7 @@ on_both_backends!(
     signed_mutations_are_taken_and_tampered_or_unsigned_ones_refused_alone,
     the_phones_clock_is_recorded_and_flagged,
     verify_log_on_the_command_line_exits_non_zero_on_a_break,
+    a_recorded_announcement_and_the_recorder_travel_with_the_inspection,
 );
 
 /// A phone's key: fixed bytes per test, as WebCrypto would hold it.
@@ -467,5 +468,74 @@ async fn verify_log_on_the_command_line_exits_non_zero_on_a_break(backend: Backe
     let text = String::from_utf8_lossy(&bad.stdout).into_owned();
     assert!(!bad.status.success(), "{text}");
     assert!(text.contains("event 4"), "{text}");
+    t.finish().await;
+}
+
+/// 全过程记录: an audio clip of the 告知 is taken like a photo (by its bytes, not its name) and
+/// referenced from the inspection's recording; a clip that ends before it starts is refused.
+async fn a_recorded_announcement_and_the_recorder_travel_with_the_inspection(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let device = t.login("inspector1").await;
+    let mut inspection = device.inspection(t.some_enterprise(&device).await);
+    // The first bytes of a WebM file, as Chromium's MediaRecorder writes it.
+    let mut clip = vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01];
+    clip.extend(std::iter::repeat_n(7u8, 4000));
+    let hash = upload(&t, &device, clip.clone()).await;
+    let started = Utc::now() - chrono::Duration::minutes(30);
+    inspection.recording = Some(zhicha_core::model::Recording {
+        recorder: "DSJ-150621-07".into(),
+        started_at: Some(started),
+        ended_at: Some(Utc::now()),
+        announcement: Some(hash.clone()),
+    });
+    let meta = PhotoMeta {
+        hash: hash.clone(),
+        owner: PhotoOwner::Inspection(inspection.id),
+        role: PhotoRole::Announcement,
+        bytes: clip.len() as u64,
+        width: 0,
+        height: 0,
+        mime: "audio/webm".into(),
+        captured_at: started,
+        offset_from_start_s: Some(5),
+        location: None,
+        no_fix: Some("无法定位（井下或室内无信号）".into()),
+    };
+    let save = device.save_inspection(&inspection, None);
+    let attach = device.mutation(
+        inspection.id.0,
+        None,
+        &MutationPayload::PhotoAttach(Box::new(meta)),
+    );
+    let response = t.push(&device, &[save, attach]).await;
+    assert_eq!(response.acks.len(), 2, "{response:?}");
+    assert_applied(&response);
+    let reply = t
+        .get(&format!("/api/v1/photos/{hash}"), &device.token)
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
+    assert_eq!(reply.headers[header::CONTENT_TYPE], "audio/webm");
+    assert_eq!(reply.body.as_ref(), clip.as_slice());
+
+    // A clip that ends before it starts is refused, with the field named.
+    let mut backwards = inspection.clone();
+    if let Some(r) = backwards.recording.as_mut() {
+        r.ended_at = Some(started - chrono::Duration::minutes(1));
+    }
+    let response = t
+        .push(&device, &[device.save_inspection(&backwards, Some(1))])
+        .await;
+    let error = response.acks[0].error.as_ref().expect("refused");
+    assert_eq!(
+        error.field.as_deref(),
+        Some("recording.ended_at"),
+        "{error:?}"
+    );
+    assert!(t.state.store.verify_log().await.unwrap().holds());
     t.finish().await;
 }

@@ -371,6 +371,8 @@ fn new_inspection(user: &User, enterprise: EnterpriseId) -> Inspection {
         reinspected_findings: vec![],
         fire_venues: vec![],
         inspector_signatures: vec![],
+        recording: None,
+        corrections: vec![],
     }
 }
 
@@ -395,6 +397,7 @@ fn new_finding(user: &User, inspection: &Inspection, description: String) -> Fin
         created_by: user.id,
         created_at: chrono::Utc::now(),
         history: vec![],
+        corrections: vec![],
     }
 }
 

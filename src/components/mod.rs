@@ -1,6 +1,7 @@
 //! Reusable views.
 
 pub mod photos;
+pub mod recording;
 pub mod secure_context;
 pub mod signature_pad;
 pub mod storage_guardian;

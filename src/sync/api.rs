@@ -256,10 +256,21 @@ fn upload_offset(response: &Response) -> Option<u64> {
         .and_then(|value| value.trim().parse().ok())
 }
 
+/// The type of a stored evidence file as uploaded: the blob's own (a photo, a PNG signature, a
+/// recorded announcement), JPEG when the browser kept none. The server goes by the bytes.
+fn content_type(blob: &Blob) -> String {
+    let kind = blob.type_();
+    if kind.is_empty() {
+        "image/jpeg".to_owned()
+    } else {
+        kind
+    }
+}
+
 /// `PUT /photos/{sha256}`: the server recomputes the hash and stores the bytes once.
 pub async fn put_photo(token: &str, hash: &PhotoHash, blob: &Blob) -> Result<(), SyncError> {
     let builder = authorized(Request::put(&format!("{API}/photos/{hash}")), token)
-        .header("Content-Type", "image/jpeg");
+        .header("Content-Type", &content_type(blob));
     send(builder.body(blob.clone())).await.map(|_| ())
 }
 
@@ -290,7 +301,7 @@ pub async fn put_photo_part(
         .slice_with_f64_and_f64(start as f64, end as f64)
         .map_err(|e| SyncError::Storage(format!("{e:?}")))?;
     let request = authorized(Request::put(&format!("{API}/photos/{hash}")), token)
-        .header("Content-Type", "image/jpeg")
+        .header("Content-Type", &content_type(blob))
         .header("Content-Range", &range.to_string())
         .body(part)
         .map_err(|e| SyncError::Protocol(e.to_string()))?;

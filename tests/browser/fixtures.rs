@@ -102,6 +102,8 @@ pub fn inspection(enterprise: &Enterprise) -> Inspection {
         reinspected_findings: vec![],
         fire_venues: vec![],
         inspector_signatures: vec![],
+        recording: None,
+        corrections: vec![],
     }
 }
 
@@ -126,6 +128,7 @@ pub fn finding(inspection: &Inspection, status: FindingStatus) -> Finding {
         created_by: inspection.created_by,
         created_at: Utc::now(),
         history: vec![],
+        corrections: vec![],
     }
 }
 

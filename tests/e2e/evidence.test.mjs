@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ApiClient, jpegFile, loginInApp } from './device.mjs';
-import { SERVER_BIN, Server, launchBrowser, phonePage, waitForServiceWorker, waitForText } from './harness.mjs';
+import {
+  SERVER_BIN, Server, launchBrowser, launchProfile, phonePage, until, waitForServiceWorker, waitForText,
+} from './harness.mjs';
+import { sign } from './screens.mjs';
 
 const run = promisify(execFile);
 
@@ -80,6 +83,134 @@ test('a synced re-inspection: signed events, a log that verifies, a 案卷 that 
   } finally {
     await rm(dir, { recursive: true, force: true });
     await context.close();
+    await server.dispose();
+  }
+});
+
+/** Stores a started unannounced visit with no findings on the phone, as the start screen would. */
+async function startedVisit(page) {
+  return page.evaluate(async () => {
+    const req = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const db = await new Promise((ok, fail) => {
+      const r = indexedDB.open('zhicha');
+      r.onsuccess = () => ok(r.result);
+      r.onerror = () => fail(r.error);
+    });
+    const session = await req(db.transaction('meta').objectStore('meta').get('session'));
+    const roster = await req(db.transaction('roster').objectStore('roster').getAll());
+    const enterprises = await req(db.transaction('enterprises').objectStore('enterprises').getAll());
+    const user = session.user;
+    const partner = roster.find((u) => u.id !== user.id && u.org_id === user.org_id && u.certificate_no);
+    const now = new Date().toISOString();
+    const inspection = {
+      id: crypto.randomUUID(), org_id: user.org_id, enterprise_id: enterprises[0].id, kind: 'unannounced',
+      packs: [{ id: 'coal-underground', version: 1 }],
+      inspectors: [
+        { user_id: user.id, name: user.display_name, certificate_no: user.certificate_no ?? '15062101' },
+        { user_id: partner.id, name: partner.display_name, certificate_no: partner.certificate_no },
+      ],
+      created_by: user.id, started_at: now, places: '主斜井', item_results: [],
+      check_in: { at: now, location: null, gate_photo: null, note: '井口无信号' },
+    };
+    const tx = db.transaction(['inspections', 'outbox', 'meta'], 'readwrite');
+    const meta = tx.objectStore('meta');
+    const seq = (await req(meta.get('next_seq'))) ?? 1;
+    tx.objectStore('inspections').put(inspection);
+    tx.objectStore('outbox').add({
+      seq, mutation: { mutation_id: crypto.randomUUID(), seq, kind: 'inspection.save', entity_id: inspection.id, payload: inspection },
+      created_at: now,
+    });
+    meta.put(seq + 1, 'next_seq');
+    await new Promise((ok, fail) => { tx.oncomplete = ok; tx.onerror = () => fail(tx.error); });
+    db.close();
+    return inspection.id;
+  });
+}
+
+test('全过程记录: the recorder and a recorded 告知 sync with the visit, print on its record and verify in its 案卷', async () => {
+  const server = await Server.start(['--demo']);
+  // A phone whose microphone Chromium fakes (a tone), permission granted as the inspector would.
+  const context = await launchProfile({
+    args: ['--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'],
+    options: { permissions: ['microphone'] },
+  });
+  const page = await context.newPage();
+  page.errors = [];
+  page.on('pageerror', (e) => page.errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') page.errors.push(m.text()); });
+  const dir = await mkdtemp(join(tmpdir(), 'zhicha-archive-'));
+  try {
+    await loginInApp(page, server.url, 'inspector1', waitForText);
+    await waitForServiceWorker(page);
+    const id = await startedVisit(page);
+    await page.goto(`${server.url}/inspections/${id}/finish`);
+    const card = page.getByTestId('recording');
+    await card.waitFor({ timeout: 30_000 });
+
+    // The recorder: its serial typed, the clip's start and end stamped; an end before the start
+    // is not possible with the buttons, and a missing serial is named.
+    await card.getByTestId('recorder-start').click();
+    await waitForText(page, '请填写执法记录仪编号');
+    await card.getByTestId('recorder-serial').fill('DSJ-150621-07');
+    await card.getByTestId('recorder-serial').dispatchEvent('change');
+    await card.getByTestId('recorder-end').click();
+    await page.waitForFunction(() => !document.body.innerText.includes('请填写执法记录仪编号'));
+    assert.doesNotMatch(await card.getByTestId('recorder-started').innerText(), /未记录/);
+
+    // The 告知, recorded with the (fake) microphone for a moment, stored with its hash.
+    await card.getByTestId('announcement-record').click();
+    await card.getByTestId('announcement-live').waitFor({ timeout: 20_000 });
+    await page.waitForTimeout(1500);
+    await card.getByTestId('announcement-record').click();
+    await card.getByTestId('announcement-saved').waitFor({ timeout: 20_000 });
+    await card.getByTestId('announcement-audio').waitFor();
+    const saved = await card.getByTestId('announcement-saved').innerText();
+    const prefix = saved.match(/校验值 ([0-9a-f]{8})/)[1];
+
+    // Both inspectors and the person in charge sign; the visit is finished and its record printed.
+    for (let n = 0; n < 2; n++) {
+      const signer = page.getByTestId('inspector-signer').filter({ has: page.getByTestId('signature-pad') }).first();
+      await sign(page, signer.getByTestId('signature-pad'));
+      await signer.getByText('确认签名').click();
+      await page.getByText('已签名').nth(n).waitFor();
+    }
+    await sign(page, page.getByTestId('enterprise-signer').getByTestId('signature-pad'));
+    await page.getByTestId('enterprise-signer').getByText('确认签名').click();
+    await page.getByTestId('blockers').waitFor({ state: 'detached' });
+    await page.getByTestId('finish').click();
+    await waitForText(page, '打印（A4）');
+    const record = page.locator('[data-testid=document][data-kind=检记]');
+    await record.waitFor();
+    const line = await record.locator('tr[data-field=recording] td').innerText();
+    assert.match(line, new RegExp(`执法记录仪DSJ-150621-07，录像.+至.+；告知录音1段（${prefix}）`));
+
+    // Synced: the record carries the recording, and the audio is on the server.
+    await page.goto(server.url + '/');
+    await waitForText(page, '未同步：0 条记录，0 张照片，0 条同步错误', 60_000);
+    const leader = await ApiClient.login(server.url, 'leader1');
+    const stored = await until('the visit on the server', async () =>
+      (await leader.everything()).get(`inspection/${id}`)?.data);
+    assert.equal(stored.recording.recorder, 'DSJ-150621-07');
+    assert.ok(stored.recording.started_at && stored.recording.ended_at);
+    const audio = stored.recording.announcement;
+    assert.ok(audio.startsWith(prefix));
+    const file = await fetch(`${server.url}/api/v1/photos/${audio}`, { headers: { authorization: `Bearer ${leader.token}` } });
+    assert.equal(file.status, 200);
+    assert.match(file.headers.get('content-type'), /^audio\//);
+
+    // The 案卷 holds the audio, and verifies.
+    const res = await fetch(`${server.url}/api/v1/inspections/${id}/archive`, { headers: { authorization: `Bearer ${leader.token}` } });
+    assert.equal(res.status, 200);
+    const zip = join(dir, 'visit.zip');
+    await writeFile(zip, Buffer.from(await res.arrayBuffer()));
+    assert.ok((await readFile(zip)).includes(Buffer.from(audio)), 'the audio is a file of the archive');
+    const checked = await cli(['verify-archive', zip]);
+    assert.equal(checked.code, 0, checked.out);
+    assert.match(checked.out, /未签名事件 0 条/);
+    assert.deepEqual(page.errors.filter((e) => !e.includes('Failed to load resource')), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    await context.dispose();
     await server.dispose();
   }
 });

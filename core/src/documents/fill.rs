@@ -186,6 +186,28 @@ fn packs_used(src: &DocumentSource<'_>) -> String {
     }
 }
 
+/// The 全过程记录 line: the recorder, its clip's times, and the announcement recorded on the
+/// phone by its hash prefix; empty when nothing was recorded.
+fn recording_text(recording: Option<&crate::model::Recording>) -> String {
+    let Some(r) = recording else {
+        return String::new();
+    };
+    let mut parts = Vec::new();
+    if !r.recorder.trim().is_empty() {
+        let clip = match (r.started_at, r.ended_at) {
+            (Some(start), Some(end)) => format!("，录像{}至{}", cst(start), cst(end)),
+            (Some(start), None) => format!("，录像自{}起", cst(start)),
+            _ => String::new(),
+        };
+        parts.push(format!("执法记录仪{}{clip}", r.recorder.trim()));
+    }
+    if let Some(hash) = &r.announcement {
+        let hash = hash.to_string();
+        parts.push(format!("告知录音1段（{}）", hash.get(..8).unwrap_or(&hash)));
+    }
+    parts.join("；")
+}
+
 /// The photo index: each evidence photo numbered in finding order (影像1, 影像2 …) with the
 /// start of its content hash, so the paper points at the file, then the finding it shows.
 fn photo_index(findings: &[&Finding]) -> String {
@@ -419,6 +441,7 @@ pub fn fill(kind: DocumentKind, src: &DocumentSource<'_>) -> FilledDocument {
             "rights" => src.rights.notice(),
             "packs" => packs_used(src),
             "photo_index" => photo_index(&relevant),
+            "recording" => recording_text(i.recording.as_ref()),
             "original_order" => src.original_order.to_owned(),
             "opinion" => numbered(relevant.iter().copied(), |f| {
                 let verdict = match (f.status, f.deadline) {

@@ -30,6 +30,12 @@ fn visit() -> (Inspection, Enterprise, Vec<Finding>, Vec<OrgUnit>) {
     };
     i.started_at = day(9, 5);
     i.finished_at = Some(day(11, 40));
+    i.recording = Some(crate::model::Recording {
+        recorder: "DSJ-150621-07".into(),
+        started_at: Some(day(9, 3)),
+        ended_at: Some(day(11, 42)),
+        announcement: Some(crate::ids::PhotoHash::of_bytes(b"announcement")),
+    });
     i.enterprise_id = e.id;
     i.packs = vec![PackRef {
         id: PackId::new("coal-underground"),

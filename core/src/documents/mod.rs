@@ -103,6 +103,7 @@ const INSPECTION_RECORD: &[DocField] = &[
     f("situation", "检查情况", true),
     f("packs", "检查依据及结果", true),
     f("photo_index", "影像资料索引", false),
+    f("recording", "全过程记录", false),
     f("inspector_signatures", "检查人员签名", false),
     f("enterprise_signature", "被检查单位负责人签名", false),
     f("date", "日期", true),

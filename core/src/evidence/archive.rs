@@ -91,9 +91,18 @@ pub fn finding_path(id: &str) -> String {
     format!("findings/{id}.json")
 }
 
-/// The path of a photo: its SHA-256.
-pub fn photo_path(hash: &str) -> String {
-    format!("photos/{hash}.jpg")
+/// The path of a photo or other evidence file (a recorded 告知): its SHA-256, and an extension
+/// for its type so that it opens as what it is.
+pub fn photo_path(hash: &str, mime: &str) -> String {
+    let ext = match mime {
+        "image/png" => "png",
+        "image/webp" => "webp",
+        "audio/webm" => "webm",
+        "audio/ogg" => "ogg",
+        "audio/mp4" => "m4a",
+        _ => "jpg",
+    };
+    format!("photos/{hash}.{ext}")
 }
 
 /// One thing that does not hold, and the file it is in ([`EVENTS`] for the manifest's events
@@ -565,7 +574,7 @@ fn check_records(
     }
 }
 
-/// Every `photos/<sha256>.jpg` hashes to its name and was attached by an event; every attached
+/// Every `photos/<sha256>.<ext>` hashes to its name and was attached by an event; every attached
 /// photo is in the archive or named as not held.
 fn check_photos(
     report: &mut ArchiveReport,
@@ -583,7 +592,7 @@ fn check_photos(
     for (path, bytes) in files {
         let Some(name) = path
             .strip_prefix("photos/")
-            .and_then(|p| p.strip_suffix(".jpg"))
+            .and_then(|p| p.split_once('.').map(|(name, _)| name))
         else {
             continue;
         };
@@ -607,7 +616,7 @@ fn check_photos(
     for (hash, seq) in &attached {
         if !present.contains(*hash) && !missing.contains(hash) {
             report.fail(
-                &photo_path(hash),
+                &format!("photos/{hash}"),
                 format!("第 {seq} 号事件附加的照片不在案卷中"),
             );
         }

@@ -94,6 +94,8 @@ pub(crate) fn inspection() -> Inspection {
         reinspected_findings: vec![],
         fire_venues: vec![],
         inspector_signatures: vec![],
+        recording: None,
+        corrections: vec![],
     }
 }
 
@@ -118,6 +120,7 @@ pub(crate) fn finding() -> Finding {
         created_by: UserId::new(),
         created_at: t0(),
         history: vec![],
+        corrections: vec![],
     }
 }
 

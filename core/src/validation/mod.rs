@@ -343,6 +343,34 @@ pub fn validate_finding(f: &Finding) -> Result<(), Vec<FieldError>> {
 
 /// The rules an inspection must satisfy whenever it is saved. A finished inspection (one with
 /// `finished_at`) must also carry the check-in and the enterprise's signature or refusal.
+/// Most characters of a body-worn recorder's serial number.
+pub const MAX_RECORDER_CHARS: usize = 64;
+
+/// What is wrong with a 全过程记录: a serial that is missing or too long once times are given,
+/// or a clip that ends before it starts.
+pub fn recording_errors(r: &crate::model::Recording) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    let serial = r.recorder.trim();
+    if serial.chars().count() > MAX_RECORDER_CHARS {
+        e.push(FieldError::new("recording.recorder", "执法记录仪编号过长"));
+    }
+    if serial.is_empty() && (r.started_at.is_some() || r.ended_at.is_some()) {
+        e.push(FieldError::new(
+            "recording.recorder",
+            "请填写执法记录仪编号",
+        ));
+    }
+    if let (Some(start), Some(end)) = (r.started_at, r.ended_at)
+        && end < start
+    {
+        e.push(FieldError::new(
+            "recording.ended_at",
+            "录像结束时间早于开始时间",
+        ));
+    }
+    e
+}
+
 pub fn validate_inspection(i: &Inspection) -> Result<(), Vec<FieldError>> {
     let mut e = Vec::new();
     if i.inspectors.len() < 2 {
@@ -379,6 +407,9 @@ pub fn validate_inspection(i: &Inspection) -> Result<(), Vec<FieldError>> {
         if c.location.is_none() && c.note.trim().is_empty() {
             e.push(FieldError::new("check_in.note", "未取得定位时须说明原因"));
         }
+    }
+    if let Some(r) = &i.recording {
+        e.extend(recording_errors(r));
     }
     let mut items = HashSet::new();
     for (n, r) in i.item_results.iter().enumerate() {

@@ -482,3 +482,37 @@ fn inspection_made_with_pack_version_n_stays_valid_after_n_plus_1() {
     on_v2.packs = vec![v2.pack_ref()];
     assert!(validate_inspection_against_packs(&on_v2, &registry).is_err());
 }
+
+#[test]
+fn a_recording_needs_its_serial_and_a_clip_that_ends_after_it_starts() {
+    use crate::model::Recording;
+    let t = chrono::Utc::now();
+    let ok = Recording {
+        recorder: "DSJ-2026-0107".into(),
+        started_at: Some(t),
+        ended_at: Some(t + chrono::Duration::minutes(40)),
+        announcement: None,
+    };
+    assert!(recording_errors(&ok).is_empty());
+    // An announcement alone, with no recorder, is fine (a phone-only record).
+    assert!(recording_errors(&Recording::default()).is_empty());
+    let backwards = Recording {
+        ended_at: Some(t - chrono::Duration::minutes(1)),
+        ..ok.clone()
+    };
+    let fields: Vec<_> = recording_errors(&backwards)
+        .into_iter()
+        .map(|e| e.field)
+        .collect();
+    assert_eq!(fields, ["recording.ended_at"]);
+    let nameless = Recording {
+        recorder: "  ".into(),
+        ..ok.clone()
+    };
+    assert_eq!(recording_errors(&nameless)[0].field, "recording.recorder");
+    let long = Recording {
+        recorder: "号".repeat(MAX_RECORDER_CHARS + 1),
+        ..ok
+    };
+    assert_eq!(recording_errors(&long)[0].message, "执法记录仪编号过长");
+}

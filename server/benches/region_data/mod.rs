@@ -271,6 +271,8 @@ impl Generator {
                 reinspected_findings: vec![],
                 fire_venues: vec![],
                 inspector_signatures: vec![],
+                recording: None,
+                corrections: vec![],
             };
             for k in 0..1 + rng.below(6) {
                 if self.made >= total {

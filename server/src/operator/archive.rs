@@ -150,7 +150,8 @@ pub async fn export(
         };
         match photos.get(&parsed).await? {
             Some(bytes) => {
-                files.insert(archive::photo_path(hash), bytes.to_vec());
+                let mime = crate::photos::evidence_type(&bytes).unwrap_or("image/jpeg");
+                files.insert(archive::photo_path(hash, mime), bytes.to_vec());
             }
             None => missing_photos.push(hash.to_owned()),
         }

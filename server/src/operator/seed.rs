@@ -640,6 +640,8 @@ pub async fn demo_findings(store: &Store, summary: &DemoSummary) -> anyhow::Resu
             reinspected_findings: vec![],
             fire_venues: vec![],
             inspector_signatures: vec![],
+            recording: None,
+            corrections: vec![],
         };
         let device = devices.get_mut(&recorder.id).context("device")?;
         let m = device.mutation(
@@ -685,6 +687,7 @@ pub async fn demo_findings(store: &Store, summary: &DemoSummary) -> anyhow::Resu
                 created_by: recorder.id,
                 created_at,
                 history: vec![],
+                corrections: vec![],
             };
             let id = finding.id.0;
             let device = devices.get_mut(&recorder.id).context("device")?;

@@ -18,7 +18,7 @@ use zhicha_core::protocol::{
 
 use crate::auth::Session;
 use crate::extract::{Json, Path};
-use crate::photos::{Part, PartError, Stored, image_type};
+use crate::photos::{Part, PartError, Stored, evidence_type};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -312,7 +312,7 @@ pub async fn download(
         return Err(ApiError::forbidden());
     }
     let bytes = state.photos.get(&hash).await?.ok_or(ApiError::NotFound)?;
-    let mime = image_type(&bytes).unwrap_or("application/octet-stream");
+    let mime = evidence_type(&bytes).unwrap_or("application/octet-stream");
     let mut response = Body::from(bytes).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));

@@ -412,6 +412,8 @@ impl Device {
             reinspected_findings: vec![],
             fire_venues: vec![],
             inspector_signatures: vec![],
+            recording: None,
+            corrections: vec![],
         }
     }
 
@@ -437,6 +439,7 @@ impl Device {
             created_by: self.user.id,
             created_at: Utc::now(),
             history: vec![],
+            corrections: vec![],
         }
     }
 
@@ -481,13 +484,16 @@ pub fn jpeg(n: usize, fill: u8) -> Vec<u8> {
     bytes
 }
 
-/// Asserts that every mutation of a push was applied.
+/// Asserts that every mutation of a push was applied (and that there were some: a push that
+/// stopped at a seq gap answers no acks at all).
 pub fn assert_applied(response: &PushResponse) {
     assert!(
-        response
-            .acks
-            .iter()
-            .all(|a| a.status == zhicha_core::protocol::AckStatus::Applied),
+        !response.acks.is_empty()
+            && response.gap.is_none()
+            && response
+                .acks
+                .iter()
+                .all(|a| a.status == zhicha_core::protocol::AckStatus::Applied),
         "{response:?}"
     );
 }

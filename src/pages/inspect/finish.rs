@@ -17,6 +17,7 @@ use zhicha_core::model::{
 
 use super::{autosave, enterprise, messages, open_db, signed_in, stored_inspection};
 use crate::components::photos::PhotoStrip;
+use crate::components::recording::RecordingCard;
 use crate::components::signature_pad::SignaturePad;
 use crate::pages::Page;
 use crate::photo;
@@ -303,6 +304,7 @@ fn Finish(data: FinishData) -> impl IntoView {
                 prop:value=move || state.with(|i| i.summary.clone())
                 on:input=summary_input on:change=summary_change></textarea>
         </label>
+        <RecordingCard state save=Callback::new(save) />
         <section class="card">
             <h2 class="card__title">"检查人员签名"</h2>
             {inspectors.into_iter().map(|who| {

@@ -138,7 +138,7 @@ fn built() -> Built {
     let mut files = BTreeMap::new();
     files.insert(INSPECTION.to_owned(), inspection);
     files.insert(finding_path(FINDING_ID), finding);
-    files.insert(photo_path(&photo_hash), photo);
+    files.insert(photo_path(&photo_hash, "image/jpeg"), photo);
     files.insert("documents/现场检查记录.pdf".to_owned(), pdf);
     let manifest = Manifest {
         format: FORMAT.to_owned(),
@@ -301,7 +301,7 @@ fn a_record_changed_with_its_manifest_entry_fails_its_latest_event() {
 fn a_photo_without_its_attach_event_and_an_attached_photo_missing_are_named() {
     let mut b = built();
     let photo = b"\xFF\xD8\xFF\xE0 another".to_vec();
-    let path = photo_path(&sha256_hex(&photo));
+    let path = photo_path(&sha256_hex(&photo), "image/jpeg");
     b.manifest.files.push(FileEntry::of(&path, &photo));
     b.files.insert(path.clone(), photo);
     b.seal();
@@ -310,11 +310,11 @@ fn a_photo_without_its_attach_event_and_an_attached_photo_missing_are_named() {
 
     let mut b = built();
     let attached = b.manifest.events[2].detail.clone().unwrap();
-    let path = photo_path(&attached);
+    let path = photo_path(&attached, "image/jpeg");
     b.manifest.files.retain(|f| f.path != path);
     b.files.remove(&path);
     b.seal();
-    assert!(b.verify().names(&path));
+    assert!(b.verify().names(&format!("photos/{attached}")));
     // Named as not held by the server at export, it is reported as such, not as a failure.
     b.manifest.missing_photos.push(attached);
     b.seal();

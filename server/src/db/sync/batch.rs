@@ -895,6 +895,12 @@ pub(super) fn inspection_photo_fields(inspection: &Inspection) -> Vec<(&'static 
         .inspector_signatures
         .iter()
         .map(|s| ("inspector_signatures", &s.image));
+    // The 告知 recorded on the phone (全过程记录).
+    let announcement = inspection
+        .recording
+        .as_ref()
+        .and_then(|r| r.announcement.as_ref())
+        .map(|hash| ("recording.announcement", hash));
     // The 签收 drawn when a document was served.
     let receipts = inspection
         .documents
@@ -909,6 +915,7 @@ pub(super) fn inspection_photo_fields(inspection: &Inspection) -> Vec<(&'static 
         .chain(signature)
         .chain(inspectors)
         .chain(receipts)
+        .chain(announcement)
         .collect()
 }
 
