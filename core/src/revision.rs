@@ -161,6 +161,39 @@ pub struct RevisionsResponse {
     /// Some write to it was a conflict; set once, never cleared.
     pub flagged: bool,
     pub revisions: Vec<FindingRevision>,
+    /// Writes of this finding from a phone whose clock was off by more than
+    /// `evidence::MAX_CLOCK_SKEW_MS`, oldest first: the times it shows come from that clock.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clock_warnings: Vec<ClockWarning>,
+}
+
+/// One write made from a phone with a wrong clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClockWarning {
+    /// The revision the write made.
+    pub rev: u64,
+    /// Server time of the write.
+    pub at: DateTime<Utc>,
+    /// Server time minus the phone's clock, in ms (positive: the phone was behind).
+    pub skew_ms: i64,
+}
+
+impl ClockWarning {
+    /// "手机时钟慢 12 分钟" / "快 3 小时 5 分钟", for the leader.
+    pub fn text_zh(&self) -> String {
+        let minutes = self.skew_ms.unsigned_abs() / 60_000;
+        let span = if minutes >= 60 {
+            format!("{} 小时 {} 分钟", minutes / 60, minutes % 60)
+        } else {
+            format!("{minutes} 分钟")
+        };
+        let way = if self.skew_ms > 0 { "慢" } else { "快" };
+        format!(
+            "第 {} 版由时钟{way} {span}的手机写入，其中的时间以手机时钟为准",
+            self.rev
+        )
+    }
 }
 
 /// A ledger row with the finding's conflict flag, as `GET /api/v1/findings` answers it: the

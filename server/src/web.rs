@@ -53,7 +53,8 @@ pub fn pwa(dist: &Path) -> Router {
 
 /// The PWA's policy without the inline-script hashes, which are appended to `script-src`.
 const PWA_CSP_HEAD: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'";
-const PWA_CSP_TAIL: &str = "; img-src 'self' blob: data:; connect-src 'self'; worker-src 'self'; \
+const PWA_CSP_TAIL: &str = "; img-src 'self' blob: data:; media-src 'self' blob:; connect-src 'self'; \
+    worker-src 'self'; \
     style-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; \
     frame-ancestors 'none'";
 /// The policy of API responses (JSON, photo bytes): nothing may run, nothing may frame them.

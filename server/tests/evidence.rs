@@ -436,6 +436,54 @@ async fn the_phones_clock_is_recorded_and_flagged(backend: Backend) {
     let report = t.state.store.verify_log().await.unwrap();
     assert_eq!(report.clock_flagged, 1, "{report:?}");
     assert!(report.holds());
+
+    // A finding written from the slow phone: the leader reading its history is told.
+    let finding = device.finding(&slow);
+    let on_time = device.finding(&fine);
+    assert_applied(
+        &push_at(
+            &t,
+            &device,
+            &[device.save_finding(&finding, None)],
+            ten_minutes_behind,
+        )
+        .await,
+    );
+    assert_applied(
+        &push_at(
+            &t,
+            &device,
+            &[device.save_finding(&on_time, None)],
+            Utc::now(),
+        )
+        .await,
+    );
+    let leader = t.login("leader1").await;
+    let history: zhicha_core::revision::RevisionsResponse = serde_json::from_value(
+        t.get(
+            &format!("/api/v1/findings/{}/revisions", finding.id),
+            &leader.token,
+        )
+        .await
+        .json(),
+    )
+    .unwrap();
+    assert_eq!(history.clock_warnings.len(), 1, "{history:?}");
+    assert!(
+        history.clock_warnings[0].text_zh().contains("慢 10 分钟"),
+        "{}",
+        history.clock_warnings[0].text_zh()
+    );
+    let history: zhicha_core::revision::RevisionsResponse = serde_json::from_value(
+        t.get(
+            &format!("/api/v1/findings/{}/revisions", on_time.id),
+            &leader.token,
+        )
+        .await
+        .json(),
+    )
+    .unwrap();
+    assert!(history.clock_warnings.is_empty());
     t.finish().await;
 }
 

@@ -132,6 +132,8 @@ async fn the_pwa_csp_allows_exactly_trunks_inline_script_and_nothing_inline_else
             "default-src 'self'",
             expected_script.as_str(),
             "img-src 'self' blob: data:",
+            // The 告知 recorded on the phone plays from a blob URL.
+            "media-src 'self' blob:",
             "connect-src 'self'",
             "worker-src 'self'",
             "style-src 'self'",

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 use sqlx::FromRow;
 use zhicha_core::ids::{FindingId, OrgId};
 use zhicha_core::model::Finding;
-use zhicha_core::revision::{FindingRevision, RevisionAuthor, RevisionsResponse, changed_fields};
+use zhicha_core::revision::{
+    ClockWarning, FindingRevision, RevisionAuthor, RevisionsResponse, changed_fields,
+};
 
 use super::Store;
 use super::users::parse_id;
@@ -85,6 +87,27 @@ impl Store {
             });
             next = finding;
         }
+        // Writes from a phone whose clock was off (the event log keeps each push's skew).
+        let limit = zhicha_core::evidence::MAX_CLOCK_SKEW_MS;
+        let skewed = sqlx::query_as::<_, (i64, String, i64)>(
+            "SELECT rev, at, clock_skew_ms FROM events WHERE entity = 'finding' \
+             AND entity_id = $1 AND (clock_skew_ms > $2 OR clock_skew_ms < $3) ORDER BY seq",
+        )
+        .bind(&id_text)
+        .bind(limit)
+        .bind(-limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let clock_warnings = skewed
+            .into_iter()
+            .map(|(rev, at, skew_ms)| {
+                Ok(ClockWarning {
+                    rev: u64::try_from(rev).unwrap_or(0),
+                    at: parse_time(&at)?,
+                    skew_ms,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
         Ok(Some((
             org,
             RevisionsResponse {
@@ -92,6 +115,7 @@ impl Store {
                 rev: u64::try_from(head.rev).unwrap_or(0),
                 flagged: head.flagged != 0,
                 revisions,
+                clock_warnings,
             },
         )))
     }
