@@ -163,9 +163,27 @@ fn packs_used(src: &DocumentSource<'_>) -> String {
                 None => open += 1,
             }
         }
+        // Groups that cite a standard of their own (烟花爆竹 in the chemicals pack) and applied
+        // to this site are named with the pack's.
+        let mut cited = vec![format!("《{}》（{}）", edition.name, edition.doc_number)];
+        for (_, item) in items.iter().filter(|(p, _)| p.id == pack.id) {
+            let own = pack
+                .groups
+                .iter()
+                .find(|g| g.id == item.group)
+                .and_then(|g| g.standard.as_ref())
+                .map(|s| s.edition_on(day));
+            if let Some(own) = own {
+                let name = format!("《{}》（{}）", own.name, own.doc_number);
+                if !cited.contains(&name) {
+                    cited.push(name);
+                }
+            }
+        }
         let mut line = format!(
-            "{}（依据《{}》（{}））：符合 {ok} 项，不符合 {bad} 项，不涉及 {na} 项",
-            pack.title, edition.name, edition.doc_number
+            "{}（依据{}）：符合 {ok} 项，不符合 {bad} 项，不涉及 {na} 项",
+            pack.title,
+            cited.join("及")
         );
         if open > 0 {
             line.push_str(&format!("，未检查 {open} 项"));

@@ -368,3 +368,41 @@ fn reinspection_opinion_states_each_finding_result() {
     assert!(opinion.contains("1302工作面存在串联通风：已整改"));
     assert!(opinion.contains("水仓容量不足：未整改完毕"));
 }
+
+#[test]
+fn a_fireworks_sites_record_names_the_fireworks_standard_with_the_chemicals_one() {
+    use crate::model::{Sector, Subsector};
+    let mut i = inspection();
+    let pack = crate::packs::latest("hazardous-chemicals").unwrap();
+    i.packs = vec![pack.pack_ref()];
+    let mut e = enterprise();
+    e.sectors = vec![Sector::HazardousChemicals];
+    let source = |e: &crate::model::Enterprise| {
+        fill(
+            DocumentKind::InspectionRecord,
+            &DocumentSource {
+                inspection: &i,
+                enterprise: e,
+                findings: &[],
+                number: None,
+                original_order: "",
+                packs: crate::packs::all(),
+                rights: &Rights::default(),
+            },
+        )
+        .value("packs")
+        .unwrap()
+        .to_owned()
+    };
+    // A chemical plant: only the chemicals standard.
+    let plant = source(&e);
+    assert!(plant.contains("化工和危险化学品"), "{plant}");
+    assert!(!plant.contains("烟花爆竹"), "{plant}");
+    // A fireworks wholesaler: both, the fireworks one by its own name.
+    e.subsectors = vec![Subsector::Fireworks];
+    let fireworks = source(&e);
+    assert!(
+        fireworks.contains("及《烟花爆竹生产经营单位重大生产安全事故隐患判定标准"),
+        "{fireworks}"
+    );
+}
