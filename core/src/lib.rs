@@ -6,6 +6,7 @@
 //! - `validation`: field-level errors with Chinese messages.
 //! - `documents`: which 执法文书 an inspection needs, their fields, offline numbering.
 //! - `evidence`: the hash-chained event log and the phones' signatures on mutations.
+//! - `finality`: once documents are issued, records change only by a recorded correction.
 //! - `fieldwork`: the inspector's screens as rules: start, findings from items, progress, finish.
 //! - `fire`: GB 35181 composite judgement during an inspection (venues, counts, the proposal).
 //! - `packs`: the embedded sector checklist packs (`checklists/*.json`).
@@ -22,6 +23,7 @@ pub mod admin;
 pub mod documents;
 pub mod evidence;
 pub mod fieldwork;
+pub mod finality;
 pub mod fire;
 pub mod ids;
 pub mod ledger;

@@ -3,6 +3,7 @@
 
 mod bulk;
 mod evidence;
+mod finality;
 mod fire;
 mod fixtures;
 mod leader;

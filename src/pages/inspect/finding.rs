@@ -1,15 +1,23 @@
 //! 隐患记录: the finding editor. Description, place, level, legal basis, measure with deadline,
 //! photos from the camera with preview and delete, and the core's validation in Chinese. Every
 //! change is saved on the device when it is made; there is no save button to forget.
+//!
+//! Once the inspection's documents are issued, a change to the finding's content is a
+//! correction (`zhicha_core::finality`): the editor holds the change, asks for 更正理由 and
+//! saves it with the correction appended (`steps::save_correction`); lifecycle changes (after-
+//! photos) are still saved at once. The corrections made so far are listed under the form.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 use web_sys::File;
 use zhicha_core::fieldwork;
-use zhicha_core::ids::{FindingId, InspectionId, PhotoHash};
+use zhicha_core::finality;
+use zhicha_core::ids::{FindingId, InspectionId, PhotoHash, UserId};
 use zhicha_core::lifecycle::{self, Actor, FindingAction};
-use zhicha_core::model::{Finding, FindingStatus, Level, Measure, PhotoOwner, PhotoRole, User};
+use zhicha_core::model::{
+    Correction, Finding, FindingStatus, Level, Measure, PhotoOwner, PhotoRole, User,
+};
 use zhicha_core::packs::{self, PENDING_CHECK_MARK};
 use zhicha_core::protocol::MutationPayload;
 use zhicha_core::validation;
@@ -29,6 +37,10 @@ struct EditorData {
     persisted: bool,
     inspection_started: DateTime<Utc>,
     user: User,
+    /// The inspection's documents are issued: content changes only by a correction.
+    issued: bool,
+    /// Names of the team, for the corrections' authors.
+    roster: Vec<User>,
 }
 
 async fn load_new(
@@ -38,6 +50,10 @@ async fn load_new(
     let db = open_db().await?;
     let session = signed_in(&db).await?;
     let inspection = stored_inspection(&db, inspection).await?;
+    if finality::issued(&inspection) {
+        // The documents list the findings as they were issued.
+        return Err("本检查已出具执法文书，不能再新增隐患。".to_owned());
+    }
     let enterprise = enterprise(&db, &inspection.enterprise_id.to_string()).await?;
     let now = Utc::now();
     let finding = match item {
@@ -76,6 +92,8 @@ async fn load_new(
         persisted: false,
         inspection_started: inspection.started_at,
         user: session.user,
+        issued: false,
+        roster: Vec::new(),
     })
 }
 
@@ -88,17 +106,17 @@ async fn load_existing(id: Option<FindingId>) -> Result<EditorData, String> {
         .await
         .map_err(|e| e.to_string())?
         .ok_or_else(|| "本机没有这条隐患记录。".to_owned())?;
-    let started = db
-        .inspection(finding.inspection_id)
-        .await
-        .ok()
-        .flatten()
+    let inspection = db.inspection(finding.inspection_id).await.ok().flatten();
+    let started = inspection
+        .as_ref()
         .map_or(finding.created_at, |i| i.started_at);
     Ok(EditorData {
-        finding,
         persisted: true,
         inspection_started: started,
         user: session.user,
+        issued: inspection.as_ref().is_some_and(finality::issued),
+        roster: db.roster().await.unwrap_or_default(),
+        finding,
     })
 }
 
@@ -173,12 +191,26 @@ fn Editor(data: EditorData) -> impl IntoView {
         persisted,
         inspection_started,
         user,
+        issued,
+        roster,
     } = data;
     let id = finding.id;
     let inspection_id = finding.inspection_id;
     let locked = finding.status == FindingStatus::Closed;
-    let state = RwSignal::new(finding);
+    let state = RwSignal::new(finding.clone());
+    // The finding as last written to the device: what a correction corrects.
+    let saved = RwSignal::new(finding);
     let persisted = StoredValue::new(persisted);
+    // A content change held for its 更正理由, with the photos it brings.
+    let reason = RwSignal::new(String::new());
+    let held_photos = StoredValue::new(Vec::<NewPhoto>::new());
+    let (correcting, set_correcting) = signal(false);
+    let correction_fields = Memo::new(move |_| {
+        if !issued || !persisted.get_value() {
+            return Vec::new();
+        }
+        saved.with(|stored| state.with(|f| finality::finding_changes(stored, f)))
+    });
     let (saved_at, set_saved_at) = signal(None::<String>);
     let (error, set_error) = signal(None::<String>);
     let (working, set_working) = signal(None::<String>);
@@ -200,16 +232,27 @@ fn Editor(data: EditorData) -> impl IntoView {
     // Writes the finding (and new photos) to the device: the first write creates it and links it
     // to its checklist item; later ones replace it. IndexedDB runs them in the order issued.
     let commit = move |mut updated: Finding, photos: Vec<NewPhoto>| {
+        // After issue, a content change waits for its reason (see `save_correction` below).
+        if issued && persisted.get_value() {
+            let stored = saved.get_untracked();
+            if !finality::finding_changes(&stored, &updated).is_empty() {
+                state.set(updated);
+                held_photos.update_value(|held| held.extend(photos));
+                return;
+            }
+            held_photos.set_value(Vec::new());
+        }
         // The same step the server applies to this save: a draft stays a draft, an edit after
         // review goes back to review with a history entry. A save core refuses (an incomplete
         // finding under review) is still kept on the device; the messages above say what is
         // missing, and the server answers with the same rule.
-        let stored = persisted.get_value().then(|| state.get_untracked());
+        let stored = persisted.get_value().then(|| saved.get_untracked());
         let save = MutationPayload::FindingSave(Box::new(updated.clone()));
         if let Ok(next) = lifecycle::act(stored.as_ref(), &save, &actor, Utc::now()) {
             updated = next;
         }
         state.set(updated.clone());
+        saved.set(updated.clone());
         let create = !persisted.get_value();
         persisted.set_value(true);
         leptos::task::spawn_local(async move {
@@ -339,7 +382,51 @@ fn Editor(data: EditorData) -> impl IntoView {
         })
     };
 
+    // Saves the held content change as a correction with its reason; without a reason nothing
+    // is saved and core's message says why.
+    let save_correction = move |_| {
+        if correcting.get_untracked() {
+            return;
+        }
+        set_correcting.set(true);
+        let stored = saved.get_untracked();
+        let edited = state.get_untracked();
+        let photos = held_photos
+            .try_update_value(std::mem::take)
+            .unwrap_or_default();
+        let why = reason.get_untracked();
+        leptos::task::spawn_local(async move {
+            let result = crate::steps::save_correction(&stored, edited, &why, &photos).await;
+            set_correcting.set(false);
+            match result {
+                Ok(stored) => {
+                    reason.set(String::new());
+                    saved.set(stored.clone());
+                    state.set(stored);
+                    set_error.set(None);
+                    set_saved_at.set(Some(zhicha_core::time::clock(Utc::now())));
+                    unsynced.refresh();
+                }
+                Err(e) => {
+                    // Still held, with the change, for another try.
+                    held_photos.update_value(|held| held.splice(0..0, photos).for_each(drop));
+                    set_error.set(Some(format!("更正未保存：{e}")));
+                }
+            }
+        });
+    };
+    let discard_correction = move |_| {
+        held_photos.set_value(Vec::new());
+        reason.set(String::new());
+        state.set(saved.get_untracked());
+        set_error.set(None);
+    };
+
     let resubmit = move |_| {
+        if !correction_fields.get_untracked().is_empty() {
+            set_error.set(Some("请先填写更正理由并保存更正，再提交审核。".to_owned()));
+            return;
+        }
         let current = state.get_untracked();
         if let Err(list) = fieldwork::validate_finding_edit(&current) {
             set_error.set(Some(
@@ -410,6 +497,9 @@ fn Editor(data: EditorData) -> impl IntoView {
         </p>
         {move || state.with(returned_because).map(|why| view! {
             <p class="card card--warn" data-testid="return-reason">"审核退回意见：" {why}</p>
+        })}
+        {issued.then(|| view! {
+            <p class="card card--warn" data-testid="issued-notice">"本检查已出具执法文书，修改将作为更正记录保存。"</p>
         })}
         {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {text_field("隐患描述", "description", true, |f| f.description.clone(), |f, v| f.description = v)}
@@ -498,6 +588,38 @@ fn Editor(data: EditorData) -> impl IntoView {
                 </div>
             })
         }}
+        {move || {
+            let fields = correction_fields.get();
+            (!fields.is_empty()).then(|| view! {
+                <section class="card card--warn correction" data-testid="correction">
+                    <p class="card__title">{format!("更正：{}", finality::labels_zh(&fields))}</p>
+                    <label class="field">
+                        <span class="field__label">"更正理由（必填）"</span>
+                        <textarea class="field__input field__input--area" data-testid="correction-reason"
+                            maxlength=finality::REASON_MAX_CHARS.to_string()
+                            prop:value=reason on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
+                    </label>
+                    <div class="actions">
+                        <button class="button" type="button" data-testid="correction-save"
+                            disabled=correcting on:click=save_correction>"保存更正"</button>
+                        <button class="button button--secondary" type="button" data-testid="correction-discard"
+                            on:click=discard_correction>"放弃修改"</button>
+                    </div>
+                </section>
+            })
+        }}
+        {move || {
+            let list = saved.with(|f| f.corrections.clone());
+            let roster = roster.clone();
+            let me = user.clone();
+            (!list.is_empty()).then(|| view! {
+                <section class="card">
+                    <h2 class="card__title">"更正记录"</h2>
+                    <CorrectionList corrections=list
+                        name=move |id| name_of(id, &me, &roster) />
+                </section>
+            })
+        }}
         <div class="actions actions--stack">
             <Show when=move || state.with(|f| f.status == FindingStatus::Returned)>
                 <button class="button button--wide" type="button" data-testid="resubmit" on:click=resubmit>"修改完毕，重新提交审核"</button>
@@ -506,6 +628,33 @@ fn Editor(data: EditorData) -> impl IntoView {
         </div>
     }
     .into_any()
+}
+
+/// A user's name from the signed-in user and the team roster.
+fn name_of(id: UserId, me: &User, roster: &[User]) -> String {
+    std::iter::once(me)
+        .chain(roster)
+        .find(|u| u.id == id)
+        .map_or_else(|| "（未知人员）".to_owned(), |u| u.display_name.clone())
+}
+
+/// A record's corrections, oldest first: when, who, which fields, why.
+#[component]
+fn CorrectionList(
+    corrections: Vec<Correction>,
+    name: impl Fn(UserId) -> String + 'static,
+) -> impl IntoView {
+    view! {
+        <ol class="history__list" data-testid="corrections">
+            {corrections.into_iter().map(|c| view! {
+                <li class="correction__entry">
+                    {zhicha_core::time::minute(c.at)} " " {name(c.by)} " "
+                    <strong>{format!("更正了{}", finality::labels_zh(&c.fields))}</strong>
+                    {format!("，理由：{}", c.reason)}
+                </li>
+            }).collect_view()}
+        </ol>
+    }
 }
 
 /// How long a photo waits for a position fix (a recent fix is reused at once).

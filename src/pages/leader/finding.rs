@@ -1,9 +1,11 @@
 //! 隐患详情 for a leader: the record, photos before and after side by side, its history, the
 //! decisions its status allows (确认、退回、挂牌督办、销号) and, once re-inspected, the
-//! 整改复查意见书.
+//! 整改复查意见书. Corrections made after the inspection's documents were issued are listed
+//! with who made them, when, which fields and why.
 
 use leptos::prelude::*;
 use zhicha_core::documents::{DocumentSource, FilledDocument, fill};
+use zhicha_core::finality;
 use zhicha_core::ids::FindingId;
 use zhicha_core::lifecycle::{FindingAction, days_overdue, is_overdue};
 use zhicha_core::model::{
@@ -267,6 +269,20 @@ pub fn LeaderFindingPage(id: Option<FindingId>) -> impl IntoView {
                                     }.into_any()
                                 }}
                             </section>
+                            {(!f.corrections.is_empty()).then(|| view! {
+                                <section class="card corrections" data-testid="corrections">
+                                    <h2 class="card__title">"更正记录（文书出具后）"</h2>
+                                    <ol class="history__list">
+                                        {f.corrections.iter().map(|c| view! {
+                                            <li>
+                                                {cst(c.at)} " " {detail.names.user(c.by)} " "
+                                                <strong>{format!("更正了{}", finality::labels_zh(&c.fields))}</strong>
+                                                {format!("，理由：{}", c.reason)}
+                                            </li>
+                                        }).collect_view()}
+                                    </ol>
+                                </section>
+                            })}
                             <Revisions id=f.id />
                             <a class="button button--secondary" href=Page::Dossier(f.enterprise_id).path()>"企业档案"</a>
                         }.into_any()

@@ -9,6 +9,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use zhicha_core::finality;
 use zhicha_core::ids::{DeviceId, OrgId, PhotoHash};
 use zhicha_core::lifecycle::{self, FindingAction};
 use zhicha_core::model::{Enterprise, Finding, Inspection, PhotoMeta, PhotoOwner, Role};
@@ -190,6 +191,12 @@ async fn save_inspection(
             Some(_) => {}
         }
     }
+    // Finished is final: once its documents are issued, content changes only by a correction.
+    if let Some((_, old)) = &stored
+        && let Err(error) = finality::check_inspection(old, &inspection, author.user.id)
+    {
+        return Ok(Err(error.to_error_body()));
+    }
     let known = stored
         .as_ref()
         .map(|(_, old)| inspection_photos(old))
@@ -310,6 +317,14 @@ async fn save_finding(
                 Ok(inspection) => inspection,
                 Err(rejection) => return Ok(Err(rejection)),
             };
+            // Once its inspection's documents are issued, content changes only by a
+            // correction (the lifecycle fields `act` keeps are not content).
+            let issued = finality::issued(&inspection);
+            if let Err(error) =
+                finality::check_finding(&old.finding, &merged, issued, author.user.id)
+            {
+                return Ok(Err(error.to_error_body()));
+            }
             let known = finding_photos(&old.finding);
             let photos = finding_photo_fields(&merged);
             if let Err(error) = check_new_photos(tx, batch, author, photos, &known).await? {
