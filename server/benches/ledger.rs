@@ -157,6 +157,7 @@ fn records(users: &[User], enterprises: &[Enterprise]) -> (Vec<Inspection>, Vec<
                 created_by: who.id,
                 created_at,
                 history,
+                corrections: vec![],
             });
         }
         inspections.push(inspection);

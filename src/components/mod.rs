@@ -1,5 +1,6 @@
 //! Reusable views.
 
+pub mod corrections;
 pub mod photos;
 pub mod recording;
 pub mod secure_context;

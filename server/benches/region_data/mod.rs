@@ -343,6 +343,7 @@ impl Generator {
                     created_by: who.id,
                     created_at,
                     history,
+                    corrections: vec![],
                 });
             }
             inspections.push(inspection);

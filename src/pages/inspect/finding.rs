@@ -15,14 +15,13 @@ use zhicha_core::fieldwork;
 use zhicha_core::finality;
 use zhicha_core::ids::{FindingId, InspectionId, PhotoHash, UserId};
 use zhicha_core::lifecycle::{self, Actor, FindingAction};
-use zhicha_core::model::{
-    Correction, Finding, FindingStatus, Level, Measure, PhotoOwner, PhotoRole, User,
-};
+use zhicha_core::model::{Finding, FindingStatus, Level, Measure, PhotoOwner, PhotoRole, User};
 use zhicha_core::packs::{self, PENDING_CHECK_MARK};
 use zhicha_core::protocol::MutationPayload;
 use zhicha_core::validation;
 
 use super::{autosave, enterprise, open_db, registry, signed_in, stored_inspection};
+use crate::components::corrections::CorrectionList;
 use crate::components::photos::{PhotoInput, PhotoStrip};
 use crate::pages::Page;
 use crate::photo;
@@ -636,25 +635,6 @@ fn name_of(id: UserId, me: &User, roster: &[User]) -> String {
         .chain(roster)
         .find(|u| u.id == id)
         .map_or_else(|| "（未知人员）".to_owned(), |u| u.display_name.clone())
-}
-
-/// A record's corrections, oldest first: when, who, which fields, why.
-#[component]
-fn CorrectionList(
-    corrections: Vec<Correction>,
-    name: impl Fn(UserId) -> String + 'static,
-) -> impl IntoView {
-    view! {
-        <ol class="history__list" data-testid="corrections">
-            {corrections.into_iter().map(|c| view! {
-                <li class="correction__entry">
-                    {zhicha_core::time::minute(c.at)} " " {name(c.by)} " "
-                    <strong>{format!("更正了{}", finality::labels_zh(&c.fields))}</strong>
-                    {format!("，理由：{}", c.reason)}
-                </li>
-            }).collect_view()}
-        </ol>
-    }
 }
 
 /// How long a photo waits for a position fix (a recent fix is reused at once).

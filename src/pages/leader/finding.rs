@@ -5,7 +5,6 @@
 
 use leptos::prelude::*;
 use zhicha_core::documents::{DocumentSource, FilledDocument, fill};
-use zhicha_core::finality;
 use zhicha_core::ids::FindingId;
 use zhicha_core::lifecycle::{FindingAction, days_overdue, is_overdue};
 use zhicha_core::model::{
@@ -15,6 +14,7 @@ use zhicha_core::model::{
 
 use super::photo::PhotoStrip;
 use super::{Names, cst, date, decide, history_label, leader_session, level_class};
+use crate::components::corrections::CorrectionList;
 use crate::pages::Page;
 use crate::state::{self, use_unsynced};
 use crate::sync::engine::use_sync_engine;
@@ -272,15 +272,10 @@ pub fn LeaderFindingPage(id: Option<FindingId>) -> impl IntoView {
                             {(!f.corrections.is_empty()).then(|| view! {
                                 <section class="card corrections" data-testid="corrections">
                                     <h2 class="card__title">"更正记录（文书出具后）"</h2>
-                                    <ol class="history__list">
-                                        {f.corrections.iter().map(|c| view! {
-                                            <li>
-                                                {cst(c.at)} " " {detail.names.user(c.by)} " "
-                                                <strong>{format!("更正了{}", finality::labels_zh(&c.fields))}</strong>
-                                                {format!("，理由：{}", c.reason)}
-                                            </li>
-                                        }).collect_view()}
-                                    </ol>
+                                    {
+                                        let names = detail.names.clone();
+                                        view! { <CorrectionList corrections=f.corrections.clone() name=move |id| names.user(id) /> }
+                                    }
                                 </section>
                             })}
                             <Revisions id=f.id />
@@ -292,6 +287,23 @@ pub fn LeaderFindingPage(id: Option<FindingId>) -> impl IntoView {
         </section>
     }
     .into_any()
+}
+
+/// Writes made from a phone whose clock was off: the times they carry are the phone's.
+fn clock_warnings(list: &zhicha_core::revision::RevisionsResponse) -> impl IntoView + use<> {
+    (!list.clock_warnings.is_empty()).then(|| {
+        let lines = list
+            .clock_warnings
+            .iter()
+            .map(|w| view! { <li>{format!("{}（服务器时间 {}）", w.text_zh(), cst(w.at))}</li> })
+            .collect_view();
+        view! {
+            <div class="notice notice--warning" data-testid="clock-warnings">
+                <p>"手机时钟偏差超过 5 分钟："</p>
+                <ul>{lines}</ul>
+            </div>
+        }
+    })
 }
 
 /// 修改记录: every kept version of the finding from the server — who, when, from which device,
@@ -314,9 +326,11 @@ fn Revisions(id: FindingId) -> impl IntoView {
                         <p class="muted">"修改记录需联网查看：" {e}</p>
                     }.into_any(),
                     Ok(list) if list.revisions.is_empty() => view! {
+                        {clock_warnings(&list)}
                         <p class="muted">"暂无修改记录。"</p>
                     }.into_any(),
                     Ok(list) => view! {
+                        {clock_warnings(&list)}
                         {list.flagged.then(|| view! {
                             <p class="notice notice--warning" data-testid="conflict-notice">
                                 "存在冲突修改：两台设备曾基于同一版本修改此隐患，各版本均已保留，请核对。"
