@@ -212,3 +212,32 @@ pub fn missing_documents(inspection: &Inspection, findings: &[Finding]) -> Vec<D
         .filter(|k| !inspection.documents.iter().any(|d| d.kind == *k))
         .collect()
 }
+
+/// Where a re-inspection's opinion is filled: on the phone, which may not hold the first
+/// inspection, or on the server, which holds everything it was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilledOn {
+    Device,
+    Server,
+}
+
+/// The 原指令书 line of a 整改复查意见书 for `finding`: the date and number of the 责令限期整改指令书
+/// of `first` (the inspection it was found in) when there is one, else what is known of it.
+pub fn original_order(first: Option<&Inspection>, finding: &Finding, on: FilledOn) -> String {
+    let date = crate::time::document_date;
+    let (no_number, not_held) = match on {
+        FilledOn::Device => ("（本机无指令书编号）", "（原检查记录不在本机）"),
+        FilledOn::Server => ("（无指令书编号）", ""),
+    };
+    match first {
+        Some(first) => match first
+            .documents
+            .iter()
+            .find(|d| d.kind == DocumentKind::RectificationOrder)
+        {
+            Some(order) => format!("{} {}", date(order.issued_at), order.number),
+            None => format!("{}检查时责令整改{no_number}", date(first.started_at)),
+        },
+        None => format!("{}发现的隐患{not_held}", date(finding.created_at)),
+    }
+}

@@ -406,3 +406,36 @@ fn a_fireworks_sites_record_names_the_fireworks_standard_with_the_chemicals_one(
         "{fireworks}"
     );
 }
+
+#[test]
+fn a_reinspection_names_the_order_it_follows_or_what_is_known_of_it() {
+    let mut first = inspection();
+    let f = finding_of(&first, Measure::Deadline);
+    // Not held: only the finding's date, and on the phone that the record is elsewhere.
+    assert_eq!(
+        original_order(None, &f, FilledOn::Device),
+        format!(
+            "{}发现的隐患（原检查记录不在本机）",
+            crate::time::document_date(f.created_at)
+        )
+    );
+    assert!(original_order(None, &f, FilledOn::Server).ends_with("发现的隐患"));
+    // Held without an order: the day it was ordered on site.
+    assert!(
+        original_order(Some(&first), &f, FilledOn::Server)
+            .ends_with("检查时责令整改（无指令书编号）")
+    );
+    // With its order: the order's date and number.
+    let mut counter = DocumentCounter::new(DeviceCode::parse("A7").unwrap());
+    let number = counter.allocate("达旗应急", DocumentKind::RectificationOrder, t0());
+    first.documents.push(crate::model::IssuedDocument {
+        kind: DocumentKind::RectificationOrder,
+        number: number.to_string(),
+        issued_at: t0(),
+        service: None,
+    });
+    assert_eq!(
+        original_order(Some(&first), &f, FilledOn::Device),
+        format!("2026年3月2日 {number}")
+    );
+}

@@ -25,7 +25,7 @@ use zhicha_core::evidence::archive::{
 };
 use zhicha_core::evidence::{self, hex};
 use zhicha_core::ids::{InspectionId, PhotoHash};
-use zhicha_core::model::{DocumentKind, Enterprise, Finding, Inspection, OrgUnit};
+use zhicha_core::model::{Enterprise, Finding, Inspection, OrgUnit};
 
 use crate::db::archive::StoredInspection;
 use crate::photos::PhotoStore;
@@ -332,27 +332,12 @@ async fn reinspected(
             continue;
         };
         if original_order.is_empty() {
-            original_order = match store.inspection(&finding.inspection_id.to_string()).await? {
-                Some((_, first)) => match first
-                    .documents
-                    .iter()
-                    .find(|d| d.kind == DocumentKind::RectificationOrder)
-                {
-                    Some(order) => format!(
-                        "{} {}",
-                        zhicha_core::time::document_date(order.issued_at),
-                        order.number
-                    ),
-                    None => format!(
-                        "{}检查时责令整改（无指令书编号）",
-                        zhicha_core::time::document_date(first.started_at)
-                    ),
-                },
-                None => format!(
-                    "{}发现的隐患",
-                    zhicha_core::time::document_date(finding.created_at)
-                ),
-            };
+            let first = store.inspection(&finding.inspection_id.to_string()).await?;
+            original_order = documents::original_order(
+                first.as_ref().map(|(_, i)| i),
+                &finding,
+                documents::FilledOn::Server,
+            );
         }
         findings.push(finding);
     }

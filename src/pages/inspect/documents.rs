@@ -67,27 +67,9 @@ async fn load(id: Option<InspectionId>) -> Result<DocumentsData, String> {
             continue;
         };
         if original_order.is_empty() {
-            original_order = match db.inspection(f.inspection_id).await.ok().flatten() {
-                Some(first) => match first
-                    .documents
-                    .iter()
-                    .find(|d| d.kind == DocumentKind::RectificationOrder)
-                {
-                    Some(order) => format!(
-                        "{} {}",
-                        zhicha_core::time::document_date(order.issued_at),
-                        order.number
-                    ),
-                    None => format!(
-                        "{}检查时责令整改（本机无指令书编号）",
-                        zhicha_core::time::document_date(first.started_at)
-                    ),
-                },
-                None => format!(
-                    "{}发现的隐患（原检查记录不在本机）",
-                    zhicha_core::time::document_date(f.created_at)
-                ),
-            };
+            let first = db.inspection(f.inspection_id).await.ok().flatten();
+            original_order =
+                documents::original_order(first.as_ref(), &f, documents::FilledOn::Device);
         }
         findings.push(f);
     }
