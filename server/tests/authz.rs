@@ -2,7 +2,7 @@
 //! table, and crafted pushes against the outcome each caller must get, on SQLite and PostgreSQL. The records belong to team 1 (执法一中队, made by
 //! `inspector1`); the callers are nobody, a forged token, the owner, a teammate, the team's
 //! leader, an inspector of team 2 and the bureau's admin. The web admin's routes answer the
-//! admin only.
+//! admin only. The 案卷 archive of an inspection answers whoever may see the inspection.
 
 mod common;
 
@@ -74,6 +74,10 @@ const MATRIX: &[(&str, [u16; 7])] = &[
     ),
     (
         "GET /api/v1/findings/{team 1 finding}/revisions",
+        [401, 401, 200, 200, 200, 403, 200],
+    ),
+    (
+        "GET /api/v1/inspections/{team 1 inspection}/archive",
         [401, 401, 200, 200, 200, 403, 200],
     ),
     ("GET /healthz", [200, 200, 200, 200, 200, 200, 200]),
@@ -364,6 +368,11 @@ async fn check(t: &TestApp, f: &Fixture, row: &str, token: Option<&str>, device:
         "GET /api/v1/findings/{team 1 finding}/revisions" => (
             Method::GET,
             format!("/api/v1/findings/{}/revisions", f.finding),
+            None,
+        ),
+        "GET /api/v1/inspections/{team 1 inspection}/archive" => (
+            Method::GET,
+            format!("/api/v1/inspections/{}/archive", f.inspection),
             None,
         ),
         "POST /api/v1/auth/logout" => (Method::POST, "/api/v1/auth/logout".into(), None),
