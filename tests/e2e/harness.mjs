@@ -48,13 +48,20 @@ export class Server {
     this.log = '';
   }
 
-  /** True once /healthz answers 200 (over HTTPS trusting only the test's own CA). */
+  /**
+   * True once /healthz answers 200 (over HTTPS trusting only the test's own CA). Each probe gives
+   * up after 2 s: a connection accepted while the server is still starting may never be answered,
+   * and a probe without a limit would then wait forever instead of trying again.
+   */
   healthy() {
-    if (!this.tls) return fetch(`${this.url}/healthz`).then((r) => r.ok, () => false);
+    if (!this.tls) {
+      return fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    }
     return new Promise((ok) => {
       const request = httpsGet({
         host: '127.0.0.1', port: this.port, path: '/healthz', servername: this.tls.host, ca: this.tls.ca,
       }, (response) => { response.resume(); ok(response.statusCode === 200); });
+      request.setTimeout(2000, () => { request.destroy(); ok(false); });
       request.on('error', () => ok(false));
     });
   }
