@@ -222,6 +222,7 @@ fn new_photo(finding: &Finding, bytes: &[u8]) -> NewPhoto {
             offset_from_start_s: None,
             location: None,
             no_fix: None,
+            clock_offset_ms: None,
         },
         blob,
     }

@@ -65,6 +65,7 @@ impl ProcessedPhoto {
                 offset_from_start_s: inspection_started_at
                     .map(|start| (captured_at - start).num_seconds()),
                 no_fix: location.as_ref().err().cloned(),
+                clock_offset_ms: crate::state::clock_offset_ms(),
                 location: location.ok(),
             },
             blob: self.blob,

@@ -808,6 +808,19 @@ pub struct PhotoMeta {
     /// out): recorded rather than left silent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub no_fix: Option<String>,
+    /// The phone's clock against the server's (server minus phone, ms) as last measured when it
+    /// talked to the server before the capture: the capture's server time is about
+    /// `captured_at + clock_offset_ms`. None when the phone had not measured it yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_offset_ms: Option<i64>,
+}
+
+impl PhotoMeta {
+    /// The capture time on the server's clock, when the phone knew its offset.
+    pub fn server_captured_at(&self) -> Option<DateTime<Utc>> {
+        self.clock_offset_ms
+            .map(|ms| self.captured_at + chrono::Duration::milliseconds(ms))
+    }
 }
 
 fn default_photo_role() -> PhotoRole {

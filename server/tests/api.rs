@@ -293,6 +293,7 @@ async fn photos_and_receipts_are_only_for_those_in_scope(backend: Backend) {
         offset_from_start_s: Some(60),
         location: None,
         no_fix: None,
+        clock_offset_ms: None,
     };
     let response = t
         .push(

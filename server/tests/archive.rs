@@ -115,6 +115,7 @@ async fn recorded_inspection(t: &TestApp) -> (SigningDevice, Inspection, Vec<u8>
         offset_from_start_s: Some(30),
         location: None,
         no_fix: None,
+        clock_offset_ms: None,
     };
     let response = t
         .push(

@@ -242,6 +242,7 @@ async fn fixture(t: &TestApp, owner: &Device, stranger: &Device) -> Fixture {
         offset_from_start_s: Some(30),
         location: None,
         no_fix: None,
+        clock_offset_ms: None,
     };
     let response = t
         .push(

@@ -139,6 +139,7 @@ fn attach(device: &Device, hash: &PhotoHash, owner: PhotoOwner, id: uuid::Uuid) 
         offset_from_start_s: Some(10),
         location: None,
         no_fix: None,
+        clock_offset_ms: None,
     };
     device.mutation(id, None, &MutationPayload::PhotoAttach(Box::new(meta)))
 }
@@ -548,6 +549,7 @@ async fn a_recorded_announcement_and_the_recorder_travel_with_the_inspection(bac
         offset_from_start_s: Some(5),
         location: None,
         no_fix: Some("无法定位（井下或室内无信号）".into()),
+        clock_offset_ms: None,
     };
     let save = device.save_inspection(&inspection, None);
     let attach = device.mutation(

@@ -218,6 +218,7 @@ impl Sim {
                     offset_from_start_s: Some(10),
                     location: None,
                     no_fix: None,
+                    clock_offset_ms: None,
                 };
                 self.enqueue(
                     finding.id.0,

@@ -87,6 +87,7 @@ async fn inspection_with_photos(t: &TestApp, device: &Device, photos: &[&[u8]]) 
             offset_from_start_s: Some(30),
             location: None,
             no_fix: None,
+            clock_offset_ms: None,
         };
         mutations.push(device.mutation(
             finding.id.0,

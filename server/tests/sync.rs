@@ -984,6 +984,7 @@ fn attach(device: &common::Device, hash: &PhotoHash, owner: PhotoOwner, width: u
         offset_from_start_s: Some(60),
         location: None,
         no_fix: None,
+        clock_offset_ms: None,
     };
     device.mutation(
         owner_id,

@@ -67,6 +67,7 @@ fn attach(device: &Device, hash: &PhotoHash, owner: FindingId) -> zhicha_core::p
         offset_from_start_s: Some(10),
         location: None,
         no_fix: None,
+        clock_offset_ms: None,
     };
     device.mutation(owner.0, None, &MutationPayload::PhotoAttach(Box::new(meta)))
 }

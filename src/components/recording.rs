@@ -135,6 +135,7 @@ async fn store(
             captured_at: started,
             offset_from_start_s: Some((started - inspection.started_at).num_seconds()),
             no_fix: fix.as_ref().err().cloned(),
+            clock_offset_ms: crate::state::clock_offset_ms(),
             location: fix.ok(),
         },
         blob,
@@ -152,19 +153,33 @@ pub fn RecordingCard(state: RwSignal<Inspection>, save: Callback<Inspection>) ->
     let live = RwSignal::new_local(None::<Live>);
     let clip = RwSignal::new_local(None::<Rc<ObjectUrl>>);
     let (working, set_working) = signal(false);
-    let recording = move || state.with(|i| i.recording.clone().unwrap_or_default());
+    // What the card shows. It reaches the inspection (and the outbox) only while it is valid: a
+    // time stamped before the serial is typed waits here, named, instead of going to the server
+    // as a record it would refuse.
+    let draft = RwSignal::new(state.with_untracked(|i| i.recording.clone().unwrap_or_default()));
+    let recording = move || draft.get();
     let edit = move |change: &dyn Fn(&mut Recording)| {
+        draft.update(|r| change(r));
+        let r = draft.get_untracked();
+        if !recording_errors(&r).is_empty() {
+            return;
+        }
         let mut updated = state.get_untracked();
-        let mut r = updated.recording.clone().unwrap_or_default();
-        change(&mut r);
         updated.recording = (r != Recording::default()).then_some(r);
         save.run(updated);
     };
     let problems = move || {
-        recording_errors(&recording())
+        let list: Vec<_> = recording_errors(&recording())
             .into_iter()
             .map(|e| e.message)
-            .collect::<Vec<_>>()
+            .collect();
+        if list.is_empty() {
+            list
+        } else {
+            std::iter::once("以下问题改正前，全过程记录不会保存：".to_owned())
+                .chain(list)
+                .collect()
+        }
     };
     let stamp = move || Some(Utc::now());
     let shown = |at: Option<chrono::DateTime<Utc>>| {
@@ -189,11 +204,7 @@ pub fn RecordingCard(state: RwSignal<Inspection>, save: Callback<Inspection>) ->
                         let inspection = state.get_untracked();
                         let hash = store(&db, &inspection, blob, l.started).await?;
                         clip.set(preview);
-                        let mut updated = state.get_untracked();
-                        let mut r = updated.recording.clone().unwrap_or_default();
-                        r.announcement = Some(hash);
-                        updated.recording = Some(r);
-                        save.run(updated);
+                        edit(&|r: &mut Recording| r.announcement = Some(hash.clone()));
                         Ok(())
                     }
                     .await

@@ -1,6 +1,6 @@
 //! App-wide state: the one open database, and small `Copy` handles provided through context.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -9,6 +9,30 @@ use crate::storage::{DB_NAME, Db, StorageError, UnsyncedCounts};
 
 thread_local! {
     static SHARED_DB: RefCell<Option<Rc<Db>>> = const { RefCell::new(None) };
+    /// The phone's clock against the server's (server minus phone, ms), from the last answer.
+    static CLOCK_OFFSET_MS: Cell<Option<i64>> = const { Cell::new(None) };
+}
+
+/// The `meta` key the clock offset is kept under, so a phone that starts offline still knows it.
+const CLOCK_OFFSET_KEY: &str = "clock_offset_ms";
+
+/// The phone's clock against the server's as last measured (server minus phone, ms), for the
+/// evidence it stamps; None before the phone has ever reached the server.
+pub fn clock_offset_ms() -> Option<i64> {
+    CLOCK_OFFSET_MS.with(Cell::get)
+}
+
+/// Records the offset measured from a server's answer, and keeps it on the phone.
+pub fn measured_clock_offset(offset_ms: i64) {
+    let changed = clock_offset_ms().is_none_or(|old| (old - offset_ms).abs() > 1_000);
+    CLOCK_OFFSET_MS.with(|c| c.set(Some(offset_ms)));
+    if changed {
+        leptos::task::spawn_local(async move {
+            if let Ok(db) = db().await {
+                let _ = db.put_meta(CLOCK_OFFSET_KEY, &offset_ms).await;
+            }
+        });
+    }
 }
 
 /// The app's database, opened on first use and shared afterwards.
@@ -18,6 +42,11 @@ pub async fn db() -> Result<Rc<Db>, StorageError> {
     }
     let db = Rc::new(Db::open(DB_NAME).await?);
     SHARED_DB.with(|slot| *slot.borrow_mut() = Some(db.clone()));
+    if clock_offset_ms().is_none()
+        && let Ok(Some(offset)) = db.get_meta::<i64>(CLOCK_OFFSET_KEY).await
+    {
+        CLOCK_OFFSET_MS.with(|c| c.set(Some(offset)));
+    }
     Ok(db)
 }
 

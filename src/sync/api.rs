@@ -92,7 +92,20 @@ pub(super) async fn send(
 ) -> Result<Response, SyncError> {
     let request = request.map_err(|e| SyncError::Protocol(e.to_string()))?;
     let response = request.send().await.map_err(|_| SyncError::Offline)?;
+    measure_clock(&response);
     check(response).await
+}
+
+/// Every answer of the server carries its clock (`Date`, to the second): the phone keeps how far
+/// its own is off, and stamps its evidence with it (`PhotoMeta::clock_offset_ms`).
+fn measure_clock(response: &Response) {
+    let Some(date) = response.headers().get("date") else {
+        return;
+    };
+    if let Ok(server) = chrono::DateTime::parse_from_rfc2822(&date) {
+        let offset = server.with_timezone(&chrono::Utc) - chrono::Utc::now();
+        crate::state::measured_clock_offset(offset.num_milliseconds());
+    }
 }
 
 async fn check(response: Response) -> Result<Response, SyncError> {

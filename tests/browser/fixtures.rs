@@ -151,6 +151,7 @@ pub fn photo_of(finding: &Finding, content: &str) -> zhicha::storage::NewPhoto {
             offset_from_start_s: Some(60),
             location: None,
             no_fix: None,
+            clock_offset_ms: None,
         },
         blob,
     }

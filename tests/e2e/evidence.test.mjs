@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { ApiClient, jpegFile, loginInApp } from './device.mjs';
+import { ApiClient, jpegFile, loginInApp, readStore } from './device.mjs';
 import {
   SERVER_BIN, Server, launchBrowser, launchProfile, phonePage, until, waitForServiceWorker, waitForText,
 } from './harness.mjs';
@@ -151,6 +151,9 @@ test('全过程记录: the recorder and a recorded 告知 sync with the visit, p
     // is not possible with the buttons, and a missing serial is named.
     await card.getByTestId('recorder-start').click();
     await waitForText(page, '请填写执法记录仪编号');
+    // Not saved (nor sent) while it is incomplete: the server would refuse it.
+    await waitForText(page, '全过程记录不会保存');
+    assert.equal((await readStore(page, 'inspections')).find((i) => i.id === id).recording, undefined);
     await card.getByTestId('recorder-serial').fill('DSJ-150621-07');
     await card.getByTestId('recorder-serial').dispatchEvent('change');
     await card.getByTestId('recorder-end').click();
@@ -166,6 +169,11 @@ test('全过程记录: the recorder and a recorded 告知 sync with the visit, p
     await card.getByTestId('announcement-audio').waitFor();
     const saved = await card.getByTestId('announcement-saved').innerText();
     const prefix = saved.match(/校验值 ([0-9a-f]{8})/)[1];
+    // Stamped with the phone's clock and with its offset to the server's, measured at login.
+    const clip = (await readStore(page, 'photos')).find((p) => p.hash.startsWith(prefix));
+    assert.equal(clip.meta.role, 'announcement');
+    assert.equal(typeof clip.meta.clock_offset_ms, 'number');
+    assert.ok(Math.abs(clip.meta.clock_offset_ms) < 5000, `offset ${clip.meta.clock_offset_ms} ms on one machine`);
 
     // Both inspectors and the person in charge sign; the visit is finished and its record printed.
     for (let n = 0; n < 2; n++) {
@@ -186,7 +194,10 @@ test('全过程记录: the recorder and a recorded 告知 sync with the visit, p
 
     // Synced: the record carries the recording, and the audio is on the server.
     await page.goto(server.url + '/');
-    await waitForText(page, '未同步：0 条记录，0 张照片，0 条同步错误', 60_000);
+    await waitForText(page, '未同步：0 条记录，0 张照片，0 条同步错误', 60_000).catch(async (error) => {
+      const errors = await readStore(page, 'sync_errors');
+      throw new Error(`${error.message}\n${await page.locator('body').innerText()}\n${JSON.stringify(errors)}`);
+    });
     const leader = await ApiClient.login(server.url, 'leader1');
     const stored = await until('the visit on the server', async () =>
       (await leader.everything()).get(`inspection/${id}`)?.data);

@@ -170,3 +170,41 @@ fn hex_round_trips_and_refuses_odd_or_foreign_text() {
     assert_eq!(unhex("zz"), None);
     assert_eq!(key_id(b"k").len(), 32);
 }
+
+#[test]
+fn a_photo_taken_on_a_slow_phone_is_placed_on_the_servers_clock() {
+    use crate::ids::{FindingId, PhotoHash};
+    use crate::model::{PhotoMeta, PhotoOwner, PhotoRole};
+    let at = Utc.with_ymd_and_hms(2026, 7, 5, 1, 0, 0).unwrap();
+    let mut meta = PhotoMeta {
+        hash: PhotoHash::of_bytes(b"p"),
+        owner: PhotoOwner::Finding(FindingId::new()),
+        role: PhotoRole::Evidence,
+        bytes: 1,
+        width: 1,
+        height: 1,
+        mime: "image/jpeg".into(),
+        captured_at: at,
+        offset_from_start_s: None,
+        location: None,
+        no_fix: Some("定位超时".into()),
+        clock_offset_ms: None,
+    };
+    assert_eq!(
+        meta.server_captured_at(),
+        None,
+        "never measured: not guessed"
+    );
+    meta.clock_offset_ms = Some(12 * 60 * 1000);
+    assert_eq!(
+        meta.server_captured_at(),
+        Some(at + chrono::Duration::minutes(12))
+    );
+    // The field travels only when known, so older readers see the same JSON as before.
+    meta.clock_offset_ms = None;
+    assert!(
+        !serde_json::to_string(&meta)
+            .unwrap()
+            .contains("clock_offset_ms")
+    );
+}

@@ -554,6 +554,7 @@ fn pulled_changes_do_not_overwrite_entities_with_unsent_writes() {
         offset_from_start_s: None,
         location: None,
         no_fix: None,
+        clock_offset_ms: None,
     };
     o.enqueue(
         MutationId::new(),

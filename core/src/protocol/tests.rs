@@ -146,6 +146,7 @@ fn all_payloads() -> Vec<(Uuid, MutationPayload)> {
         offset_from_start_s: Some(125),
         location: None,
         no_fix: None,
+        clock_offset_ms: None,
     };
     vec![
         (i.id.0, MutationPayload::InspectionSave(Box::new(i))),
