@@ -205,8 +205,11 @@ test('全过程记录: the recorder and a recorded 告知 sync with the visit, p
     assert.ok(stored.recording.started_at && stored.recording.ended_at);
     const audio = stored.recording.announcement;
     assert.ok(audio.startsWith(prefix));
-    const file = await fetch(`${server.url}/api/v1/photos/${audio}`, { headers: { authorization: `Bearer ${leader.token}` } });
-    assert.equal(file.status, 200);
+    // The audio follows its record (uploads run after the records are pushed).
+    const file = await until('the recorded 告知 on the server', async () => {
+      const res = await fetch(`${server.url}/api/v1/photos/${audio}`, { headers: { authorization: `Bearer ${leader.token}` } });
+      return res.status === 200 ? res : null;
+    });
     assert.match(file.headers.get('content-type'), /^audio\//);
 
     // The 案卷 holds the audio, and verifies.
