@@ -12,6 +12,7 @@ use crate::model::{
     InspectorRef, ItemResult, Level, Measure, Outcome, PackRef, Subsector, User,
 };
 use crate::packs::{self, ChecklistItem, ChecklistPack};
+use crate::plan::Entry;
 use crate::validation::{self, FieldError};
 
 /// The packs pre-selected for an enterprise on `day`: the version in force that day of every pack
@@ -73,6 +74,11 @@ pub struct StartForm {
     /// The venue categories, asked when a fire pack is chosen (its composite elements count
     /// per category).
     pub fire_venues: Vec<FireVenue>,
+    /// Task, 扫码入企, approval, notice, campaign and cap reason (see `plan::Entry`).
+    pub entry: Entry,
+    /// The enterprise's inspections this year and its cap, as the phone knows them.
+    pub visits_this_year: u32,
+    pub cap: Option<u32>,
 }
 
 /// The fire pack's id: choosing it asks for the venue categories.
@@ -99,6 +105,12 @@ pub fn start_inspection(
     if form.packs.iter().any(|p| p.id.as_str() == FIRE_PACK) && form.fire_venues.is_empty() {
         errors.push(FieldError::new("fire_venues", crate::fire::VENUE_REQUIRED));
     }
+    errors.extend(crate::plan::entry_blockers(
+        &form.entry,
+        form.kind == InspectionKind::Unannounced,
+        form.visits_this_year,
+        form.cap,
+    ));
     if form.check_in.is_none() && form.kind == InspectionKind::Unannounced {
         errors.push(FieldError::new(
             "check_in",
@@ -106,6 +118,7 @@ pub fn start_inspection(
         ));
     }
     let inspection = Inspection {
+        entry: form.entry.clone(),
         id: InspectionId::new(),
         org_id: by.org_id,
         enterprise_id: enterprise.id,
@@ -190,6 +203,7 @@ pub fn reinspection_record(
         }
     }
     let inspection = Inspection {
+        entry: Default::default(),
         id: InspectionId::new(),
         org_id: first.org_id,
         enterprise_id: first.enterprise_id,
@@ -459,6 +473,8 @@ mod tests {
 
     fn coal_mine(subsectors: Vec<Subsector>) -> Enterprise {
         Enterprise {
+            key: false,
+            grade: None,
             id: EnterpriseId::new(),
             org_id: OrgId::new(),
             name: "某煤矿".to_owned(),
@@ -489,6 +505,19 @@ mod tests {
         }
     }
 
+    /// A 四不两直 visit's entry: approved, no code at the gate (with the reason).
+    fn approved_entry() -> Entry {
+        Entry {
+            no_scan_reason: crate::plan::NO_SCAN_REASONS[0].to_owned(),
+            approval: Some(crate::plan::Approval {
+                by: "王队长".to_owned(),
+                on: today(),
+                reference: String::new(),
+            }),
+            ..Entry::default()
+        }
+    }
+
     fn started(enterprise: &Enterprise) -> Inspection {
         let a = user("张三", Some("15010001"));
         let b = user("李四", Some("15010002"));
@@ -503,6 +532,9 @@ mod tests {
             check_in: Some(check_in()),
             places: String::new(),
             fire_venues: vec![],
+            entry: approved_entry(),
+            visits_this_year: 0,
+            cap: None,
         };
         start_inspection(&form, enterprise, &a, Utc::now()).expect("valid start")
     }
@@ -549,6 +581,9 @@ mod tests {
             check_in: None,
             places: String::new(),
             fire_venues: vec![],
+            entry: approved_entry(),
+            visits_this_year: 0,
+            cap: None,
         };
         let errors = start_inspection(&form, &e, &a, Utc::now()).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();

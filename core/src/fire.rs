@@ -192,6 +192,7 @@ mod tests {
         .unwrap();
         let at = Utc.with_ymd_and_hms(2026, 12, 1, 2, 0, 0).unwrap();
         Inspection {
+            entry: Default::default(),
             id: InspectionId::new(),
             org_id: OrgId::new(),
             enterprise_id: EnterpriseId::new(),
@@ -225,6 +226,8 @@ mod tests {
 
     fn enterprise() -> Enterprise {
         Enterprise {
+            key: false,
+            grade: None,
             id: EnterpriseId::new(),
             org_id: OrgId::new(),
             name: "某商场".to_owned(),

@@ -91,6 +91,18 @@ uuid_id!(
     /// One outbox mutation; the idempotency key of a push.
     MutationId
 );
+uuid_id!(
+    /// An annual inspection plan (年度执法检查计划) of one bureau.
+    PlanId
+);
+uuid_id!(
+    /// One 双随机 draw, kept for good (append-only).
+    DrawId
+);
+uuid_id!(
+    /// An inspection task: one enterprise assigned to officers by a plan's draw (我的任务).
+    TaskId
+);
 
 /// A checklist pack id such as `coal-underground`; stable across versions of the pack.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -9,6 +9,7 @@
 //! - `finality`: once documents are issued, records change only by a recorded correction.
 //! - `fieldwork`: the inspector's screens as rules: start, findings from items, progress, finish.
 //! - `fire`: GB 35181 composite judgement during an inspection (venues, counts, the proposal).
+//! - `plan`: annual plans (150号 days), classes and caps, the 双随机 draw, 扫码入企, tasks.
 //! - `packs`: the embedded sector checklist packs (`checklists/*.json`).
 //! - `protocol`: the sync wire types (protocol.md); `openapi` feature derives schemas.
 //! - `outbox`: the device outbox as pure functions over its stored entries.
@@ -32,6 +33,7 @@ pub mod model;
 pub mod org;
 pub mod outbox;
 pub mod packs;
+pub mod plan;
 pub mod protocol;
 pub mod push;
 pub mod revision;

@@ -81,6 +81,7 @@ fn records(users: &[User], enterprises: &[Enterprise]) -> (Vec<Inspection>, Vec<
         // Spread over two years.
         let started_at = now - chrono::Duration::minutes(rng.below(2 * 365 * 24 * 60) as i64);
         let inspection = Inspection {
+            entry: Default::default(),
             id: InspectionId::new(),
             org_id: who.org_id,
             enterprise_id: enterprise.id,

@@ -207,6 +207,8 @@ async fn an_import_is_previewed_then_committed(backend: Backend) {
 /// An enterprise added on site by `device`.
 fn ad_hoc(device: &Device, name: &str) -> Enterprise {
     Enterprise {
+        key: false,
+        grade: None,
         id: EnterpriseId::new(),
         org_id: device.user.org_id,
         name: name.to_owned(),

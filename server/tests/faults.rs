@@ -327,6 +327,7 @@ impl Sim {
 
 fn new_inspection(user: &User, enterprise: EnterpriseId) -> Inspection {
     Inspection {
+        entry: Default::default(),
         id: InspectionId::new(),
         org_id: user.org_id,
         enterprise_id: enterprise,

@@ -191,6 +191,7 @@ async fn an_issued_document_cannot_be_removed(backend: Backend) {
     removed.documents.pop();
     // Not even as a correction.
     let removed_corrected = zhicha_core::model::Inspection {
+        entry: Default::default(),
         corrections: vec![zhicha_core::model::Correction {
             at: Utc::now(),
             by: d.user.id,

@@ -417,6 +417,8 @@ async fn photos_referenced_before_upload_then_uploaded_reach_the_team(backend: B
 /// An ad-hoc enterprise of `device`'s team with `township`.
 fn ad_hoc(device: &Device, name: &str, township: &str) -> Enterprise {
     Enterprise {
+        key: false,
+        grade: None,
         id: EnterpriseId::new(),
         org_id: device.user.org_id,
         name: name.to_owned(),

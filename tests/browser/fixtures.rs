@@ -54,6 +54,8 @@ pub async fn drop_db(test: TestDb) {
 
 pub fn enterprise() -> Enterprise {
     Enterprise {
+        key: false,
+        grade: None,
         id: EnterpriseId::new(),
         org_id: OrgId::new(),
         name: "树林召镇某煤矿".to_owned(),
@@ -73,6 +75,7 @@ pub fn enterprise() -> Enterprise {
 
 pub fn inspection(enterprise: &Enterprise) -> Inspection {
     Inspection {
+        entry: Default::default(),
         id: InspectionId::new(),
         org_id: enterprise.org_id,
         enterprise_id: enterprise.id,

@@ -22,6 +22,7 @@ fn document(kind: DocumentKind, number: &str) -> IssuedDocument {
 
 fn inspection(documents: Vec<IssuedDocument>) -> Inspection {
     Inspection {
+        entry: Default::default(),
         id: InspectionId::new(),
         org_id: OrgId::new(),
         enterprise_id: EnterpriseId::new(),

@@ -290,6 +290,12 @@ pub struct Enterprise {
     /// findings now name that entry, and pickers no longer offer this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub merged_into: Option<EnterpriseId>,
+    /// 重点企业: inspected every year, outside the 双随机 draw.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub key: bool,
+    /// Its class for the yearly inspection cap (分级 A–D or 标准化 level).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grade: Option<crate::plan::Grade>,
 }
 
 /// 检查类型.
@@ -546,6 +552,9 @@ pub struct Inspection {
     /// Changes made after the inspection's documents were issued (see `finality`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub corrections: Vec<Correction>,
+    /// How it came to be: task, plan and draw, 扫码入企, approval, notice, campaign, cap.
+    #[serde(default, skip_serializing_if = "crate::plan::Entry::is_empty")]
+    pub entry: crate::plan::Entry,
 }
 
 /// 全过程记录 (行政处罚法 第四十七条): the body-worn recorder (执法记录仪) that ran through the

@@ -136,6 +136,15 @@ pub struct BootstrapResponse {
     /// Server time, so the device can show how far its own clock is off.
     #[serde(default)]
     pub server_time: Option<DateTime<Utc>>,
+    /// Open tasks of the user's scope (我的任务), carried offline.
+    #[serde(default)]
+    pub tasks: Vec<crate::plan::Task>,
+    /// The yearly caps in force for the user's bureau.
+    #[serde(default)]
+    pub caps: Vec<crate::plan::CapRule>,
+    /// This year's inspections per enterprise of the directory (those with any).
+    #[serde(default)]
+    pub visits: Vec<crate::plan::api::Visits>,
 }
 
 /// The one error shape: `{ "error": { "code", "message", "field"? } }`.

@@ -28,6 +28,8 @@ pub(crate) fn user(role: Role) -> User {
 
 pub(crate) fn enterprise() -> Enterprise {
     Enterprise {
+        key: false,
+        grade: None,
         id: EnterpriseId::new(),
         org_id: OrgId::new(),
         name: "某某煤业有限公司".into(),
@@ -53,6 +55,7 @@ pub(crate) fn inspection() -> Inspection {
     let a = user(Role::Inspector);
     let b = user(Role::Inspector);
     Inspection {
+        entry: Default::default(),
         id: InspectionId::new(),
         org_id: a.org_id,
         enterprise_id: EnterpriseId::new(),
@@ -414,6 +417,9 @@ fn auth_and_bootstrap_types_round_trip() {
             court: String::new(),
         }],
         server_time: Some(t0()),
+        tasks: vec![],
+        caps: crate::plan::default_caps(),
+        visits: vec![],
     });
 }
 

@@ -397,6 +397,10 @@ pub fn validate_inspection(i: &Inspection) -> Result<(), Vec<FieldError>> {
             ));
         }
     }
+    e.extend(crate::plan::validate_entry(
+        &i.entry,
+        i.kind == InspectionKind::Unannounced,
+    ));
     if i.packs.is_empty() && i.kind != InspectionKind::Reinspection {
         e.push(FieldError::new("packs", "请至少选择一个检查表"));
     }

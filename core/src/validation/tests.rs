@@ -288,6 +288,8 @@ fn a_finished_inspection_needs_places_and_a_signature_or_recorded_refusal() {
 
 fn enterprise() -> Enterprise {
     Enterprise {
+        key: false,
+        grade: None,
         id: crate::ids::EnterpriseId::new(),
         org_id: crate::ids::OrgId::new(),
         name: "达拉特旗某煤业有限公司".into(),

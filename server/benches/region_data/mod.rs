@@ -162,6 +162,8 @@ pub async fn seed_region(t: &TestApp, rng: &mut Rng) -> Region {
                 sectors.push(Sector::Fire);
             }
             let enterprise = Enterprise {
+                key: false,
+                grade: None,
                 id: EnterpriseId::new(),
                 org_id: bureau.id,
                 name: format!("{prefix}第{e}号生产经营单位有限公司"),
@@ -246,6 +248,7 @@ impl Generator {
                 .find_map(|s| packs::for_sector(*s).first().map(|p| p.pack_ref()));
             let started_at = self.start + chrono::Duration::minutes(rng.below(span) as i64);
             let inspection = Inspection {
+                entry: Default::default(),
                 id: InspectionId::new(),
                 org_id: who.org_id,
                 enterprise_id: enterprise.id,

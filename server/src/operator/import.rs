@@ -102,6 +102,8 @@ pub fn parse_row(
         }
     };
     let enterprise = Enterprise {
+        key: false,
+        grade: None,
         id: EnterpriseId::new(),
         org_id: org,
         name,

@@ -281,6 +281,8 @@ pub async fn demo(store: &Store, passwords: &Passwords) -> anyhow::Result<DemoSu
         DEMO_ENTERPRISES
     {
         let enterprise = Enterprise {
+            key: false,
+            grade: None,
             id: EnterpriseId::new(),
             org_id: bureau.id,
             name: name.to_owned(),
@@ -613,6 +615,7 @@ pub async fn demo_findings(store: &Store, summary: &DemoSummary) -> anyhow::Resu
         let days_ago = 10 + (e_index as i64 * 11) % 140;
         let started_at = now - Duration::days(days_ago) - Duration::hours(2);
         let inspection = Inspection {
+            entry: Default::default(),
             id: InspectionId::new(),
             org_id: recorder.org_id,
             enterprise_id: enterprise.id,

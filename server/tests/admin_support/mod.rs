@@ -114,6 +114,8 @@ pub async fn second_bureau(t: &TestApp) -> (OrgUnit, OrgUnit, Enterprise) {
     };
     assert!(t.state.store.insert_user(&admin, &hash).await.unwrap());
     let enterprise = Enterprise {
+        key: false,
+        grade: None,
         id: EnterpriseId::new(),
         org_id: bureau.id,
         name: "杭锦旗某化工有限公司".into(),

@@ -382,6 +382,7 @@ impl Device {
     /// A new inspection by this device's user in their team.
     pub fn inspection(&self, enterprise: EnterpriseId) -> Inspection {
         Inspection {
+            entry: Default::default(),
             id: InspectionId::new(),
             org_id: self.user.org_id,
             enterprise_id: enterprise,

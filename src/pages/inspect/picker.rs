@@ -123,6 +123,8 @@ fn AdHocEnterprise() -> impl IntoView {
                 let session = signed_in(&db).await.map_err(|e| vec![e])?;
                 let code = credit_code.get_untracked().trim().to_uppercase();
                 let enterprise = Enterprise {
+                    key: false,
+                    grade: None,
                     id: EnterpriseId::new(),
                     org_id: session.user.org_id,
                     name: name.get_untracked().trim().to_owned(),

@@ -287,6 +287,8 @@ fn a_fireworks_enterprise_gets_the_fireworks_groups_and_a_chemical_plant_does_no
     );
     // Both get the pack suggested; the subtype only narrows the groups.
     let enterprise = |subsectors: Vec<Subsector>| crate::model::Enterprise {
+        key: false,
+        grade: None,
         id: crate::ids::EnterpriseId::new(),
         org_id: crate::ids::OrgId::new(),
         name: "某烟花爆竹公司".to_owned(),
