@@ -65,6 +65,9 @@ pub struct FindingsQuery {
     /// characters).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q: Option<String>,
+    /// Findings of inspections tagged with this campaign (安全生产月, a 专项整治…), exact match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
     /// `next_cursor` of the previous page; absent for the first page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,
@@ -102,6 +105,7 @@ impl FindingsQuery {
         put("overdue", self.overdue.map(|v| v.to_string()));
         put("supervised", self.supervised.map(|v| v.to_string()));
         put("q", self.q.clone());
+        put("campaign", self.campaign.clone());
         put("cursor", self.cursor.clone());
         put("limit", self.limit.map(|v| v.to_string()));
         join_pairs(&pairs)
@@ -116,6 +120,7 @@ impl FindingsQuery {
             team: self.team,
             from: self.from,
             to: self.to,
+            campaign: self.campaign.clone(),
         }
     }
 }
@@ -230,6 +235,9 @@ pub struct StatsQuery {
     /// Last 发现日期 (China date), inclusive; also the last month of the series.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<NaiveDate>,
+    /// Only findings of inspections tagged with this campaign.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<String>,
 }
 
 impl StatsQuery {
@@ -242,6 +250,7 @@ impl StatsQuery {
             team: self.team,
             from: self.from,
             to: self.to,
+            campaign: self.campaign.clone(),
             ..FindingsQuery::default()
         }
         .to_query_string()
