@@ -9,9 +9,10 @@ pub mod not_found;
 pub mod reinspect;
 pub mod storage;
 pub mod sync_errors;
+pub mod tasks;
 
 use leptos::prelude::*;
-use zhicha_core::ids::{EnterpriseId, FindingId, InspectionId};
+use zhicha_core::ids::{EnterpriseId, FindingId, InspectionId, PlanId, TaskId};
 
 /// Every routed page of the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +57,14 @@ pub enum Page {
     AdminOrgs,
     /// Admin (online): the enterprise directory, its import and merges.
     AdminDirectory,
+    /// 我的任务: the tasks of plans' draws on this phone, offline.
+    Tasks,
+    /// Starting the inspection of a task (its enterprise, officers, plan and approval).
+    StartTask(TaskId),
+    /// Leader (online): the annual plans, caps and 回避 declarations.
+    Plans,
+    /// Leader (online): one plan: its arithmetic, draws, tasks and coverage.
+    Plan(PlanId),
 }
 
 impl Page {
@@ -91,6 +100,10 @@ impl Page {
             Self::AdminUsers => "/admin/users".to_owned(),
             Self::AdminOrgs => "/admin/orgs".to_owned(),
             Self::AdminDirectory => "/admin/enterprises".to_owned(),
+            Self::Tasks => "/tasks".to_owned(),
+            Self::StartTask(id) => format!("/tasks/{}/start", id.0),
+            Self::Plans => "/leader/plans".to_owned(),
+            Self::Plan(id) => format!("/leader/plans/{}", id.0),
         }
     }
 }
@@ -128,7 +141,9 @@ pub fn view_for_path(path: &str) -> AnyView {
     use leader::{
         DossierPage, LeaderFindingPage, LedgerPage, RectificationPage, ReviewPage, StatsPage,
     };
+    use leader::{PlanPage, PlansPage};
     use reinspect::{ReinspectPage, ReinspectionsPage};
+    use tasks::{StartTaskPage, TasksPage};
     use {
         home::HomePage, login::LoginPage, not_found::NotFoundPage, storage::StoragePage,
         sync_errors::SyncErrorsPage,
@@ -173,6 +188,10 @@ pub fn view_for_path(path: &str) -> AnyView {
         ["admin"] | ["admin", "users"] => view! { <AdminUsersPage /> }.into_any(),
         ["admin", "orgs"] => view! { <AdminOrgsPage /> }.into_any(),
         ["admin", "enterprises"] => view! { <AdminDirectoryPage /> }.into_any(),
+        ["tasks"] => view! { <TasksPage /> }.into_any(),
+        ["tasks", id, "start"] => view! { <StartTaskPage id=parse_id(id, TaskId) /> }.into_any(),
+        ["leader", "plans"] => view! { <PlansPage /> }.into_any(),
+        ["leader", "plans", id] => view! { <PlanPage id=parse_id(id, PlanId) /> }.into_any(),
         _ => view! { <NotFoundPage /> }.into_any(),
     }
 }

@@ -168,6 +168,9 @@ fn StartScreen(data: StartData) -> impl IntoView {
                     }),
                     places: places.get_untracked(),
                     fire_venues: venues.get_untracked(),
+                    entry: Default::default(),
+                    visits_this_year: 0,
+                    cap: None,
                 };
                 // Validate before the photo pipeline runs, so a bad form costs nothing.
                 fieldwork::start_inspection(&form, &enterprise, &me, now)

@@ -9,6 +9,7 @@ mod dossier;
 mod finding;
 mod ledger;
 pub(crate) mod photo;
+mod plans;
 mod review;
 mod stats;
 
@@ -16,6 +17,7 @@ pub use board::RectificationPage;
 pub use dossier::DossierPage;
 pub use finding::LeaderFindingPage;
 pub use ledger::LedgerPage;
+pub use plans::{PlanPage, PlansPage};
 pub use review::ReviewPage;
 pub use stats::StatsPage;
 
