@@ -6,6 +6,7 @@ pub mod api;
 pub mod engine;
 pub mod keys;
 pub mod leader;
+pub mod plans;
 
 pub use api::SyncError;
 

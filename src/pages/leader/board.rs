@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use zhicha_core::lifecycle::{days_overdue, is_overdue};
 use zhicha_core::model::{Finding, FindingStatus};
 
-use super::{Names, date, leader_session, level_class};
+use super::{LeaderNav, Names, date, leader_session, level_class};
 use crate::pages::Page;
 use crate::state;
 use crate::sync::engine::use_sync_engine;
@@ -123,11 +123,7 @@ pub fn RectificationPage() -> impl IntoView {
     view! {
         <section class="page page--leader page--board">
             <h1 class="page__title">"整改跟踪"</h1>
-            <nav class="leader-nav">
-                <a href=Page::Review.path()>"待审核"</a>
-                <a href=Page::Ledger.path()>"隐患台账"</a>
-                <a href=Page::Stats.path()>"统计分析"</a>
-            </nav>
+            <LeaderNav current=Some(Page::Rectification) />
             <div class="tabs">
                 {tab(Filter::All, "全部")}
                 {tab(Filter::Overdue, "逾期")}

@@ -13,7 +13,7 @@ use zhicha_core::model::{
 };
 
 use super::photo::PhotoStrip;
-use super::{Names, cst, date, decide, history_label, leader_session, level_class};
+use super::{LeaderNav, Names, cst, date, decide, history_label, leader_session, level_class};
 use crate::components::corrections::CorrectionList;
 use crate::pages::Page;
 use crate::state::{self, use_unsynced};
@@ -141,11 +141,7 @@ pub fn LeaderFindingPage(id: Option<FindingId>) -> impl IntoView {
     view! {
         <section class="page page--leader page--leader-finding">
             <h1 class="page__title">"隐患详情"</h1>
-            <nav class="leader-nav">
-                <a href=Page::Review.path()>"待审核"</a>
-                <a href=Page::Rectification.path()>"整改跟踪"</a>
-                <a href=Page::Ledger.path()>"隐患台账"</a>
-            </nav>
+            <LeaderNav current=None />
             <Suspense fallback=|| view! { <p class="muted">"正在读取本机数据…"</p> }>
                 {move || detail.get().map(|result| match result {
                     Err(error) => view! { <p class="error" role="alert">{error}</p> }.into_any(),

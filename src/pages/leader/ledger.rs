@@ -7,7 +7,7 @@ use zhicha_core::ids::{EnterpriseId, OrgId, UserId};
 use zhicha_core::ledger::{FindingsPage, FindingsQuery};
 use zhicha_core::model::{Enterprise, FindingStatus, Level, OrgUnit, Sector, User};
 
-use super::{cst, date, leader_session};
+use super::{LeaderNav, cst, date, leader_session};
 use crate::pages::Page;
 use crate::state;
 use crate::sync::SyncError;
@@ -94,6 +94,15 @@ fn wire_name<T: serde::Serialize>(value: &T) -> String {
     }
 }
 
+/// A `<datalist id="campaigns">` of the campaigns the forms offer.
+pub(crate) fn campaign_list() -> impl IntoView {
+    view! {
+        <datalist id="campaigns">
+            {zhicha_core::plan::CAMPAIGNS.iter().map(|c| view! { <option value=*c></option> }).collect_view()}
+        </datalist>
+    }
+}
+
 /// Saves a Blob under `name` through a temporary link (the browser's own download).
 fn save_file(link: &web_sys::HtmlAnchorElement, url: &ObjectUrl, name: &str) {
     link.set_href(url.as_str());
@@ -174,11 +183,7 @@ pub fn LedgerPage() -> impl IntoView {
     view! {
         <section class="page page--leader page--ledger">
             <h1 class="page__title">"隐患台账"</h1>
-            <nav class="leader-nav">
-                <a href=Page::Review.path()>"待审核"</a>
-                <a href=Page::Rectification.path()>"整改跟踪"</a>
-                <a href=Page::Stats.path()>"统计分析"</a>
-            </nav>
+            <LeaderNav current=Some(Page::Ledger) />
             {move || allowed.get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <Show when=move || matches!(allowed.get(), Some(Ok(())))>
             <form class="filters card" on:submit=move |ev: leptos::ev::SubmitEvent| {
@@ -255,6 +260,8 @@ pub fn LedgerPage() -> impl IntoView {
                     "仅挂牌督办"
                 </label>
                 {text_field("关键词", "q", None, |q| q.q.clone(), |q, v| q.q = v)}
+                {text_field("专项行动", "campaign", Some("campaigns"), |q| q.campaign.clone(), |q, v| q.campaign = v)}
+                {campaign_list()}
                 <div class="actions">
                     <button class="button" type="submit">"查询"</button>
                     <button class="button button--secondary" type="button" disabled=exporting

@@ -9,6 +9,7 @@ mod dossier;
 mod finding;
 mod ledger;
 pub(crate) mod photo;
+mod plan;
 mod plans;
 mod review;
 mod stats;
@@ -17,7 +18,8 @@ pub use board::RectificationPage;
 pub use dossier::DossierPage;
 pub use finding::LeaderFindingPage;
 pub use ledger::LedgerPage;
-pub use plans::{PlanPage, PlansPage};
+pub use plan::PlanPage;
+pub use plans::PlansPage;
 pub use review::ReviewPage;
 pub use stats::StatsPage;
 
@@ -30,6 +32,29 @@ use zhicha_core::model::{Finding, Role};
 
 use crate::state;
 use crate::storage::Session;
+
+/// The leader screens' one navigation: every leader page but the one shown.
+#[leptos::component]
+pub(crate) fn LeaderNav(current: Option<crate::pages::Page>) -> impl leptos::IntoView {
+    use crate::pages::Page;
+    use leptos::prelude::*;
+    let links = [
+        (Page::Review, "待审核"),
+        (Page::Rectification, "整改跟踪"),
+        (Page::Ledger, "隐患台账"),
+        (Page::Stats, "统计分析"),
+        (Page::Plans, "年度计划"),
+    ];
+    view! {
+        <nav class="leader-nav">
+            {links
+                .into_iter()
+                .filter(|(page, _)| current.as_ref() != Some(page))
+                .map(|(page, label)| view! { <a href=page.path()>{label}</a> })
+                .collect_view()}
+        </nav>
+    }
+}
 
 /// Shown to an inspector who opens a leader screen (the server refuses them too).
 pub(crate) const NOT_A_LEADER: &str =

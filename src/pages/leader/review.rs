@@ -10,7 +10,7 @@ use zhicha_core::lifecycle::FindingAction;
 use zhicha_core::model::{Finding, FindingStatus, Level};
 
 use super::photo::PhotoStrip;
-use super::{Names, cst, decide, leader_session, level_class, submitted_at};
+use super::{LeaderNav, Names, cst, decide, leader_session, level_class, submitted_at};
 use crate::pages::Page;
 use crate::state::{self, use_unsynced};
 use crate::sync::engine::use_sync_engine;
@@ -104,11 +104,7 @@ pub fn ReviewPage() -> impl IntoView {
     view! {
         <section class="page page--leader page--review">
             <h1 class="page__title">"待审核隐患"</h1>
-            <nav class="leader-nav">
-                <a href=Page::Rectification.path()>"整改跟踪"</a>
-                <a href=Page::Ledger.path()>"隐患台账"</a>
-                <a href=Page::Stats.path()>"统计分析"</a>
-            </nav>
+            <LeaderNav current=Some(Page::Review) />
             {move || message.get().map(|m| match m {
                 Ok(text) => view! { <p class="notice" role="status">{text}</p> }.into_any(),
                 Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),

@@ -9,8 +9,8 @@ use zhicha_core::ids::OrgId;
 use zhicha_core::ledger::{StatsQuery, StatsResponse};
 use zhicha_core::model::{Level, Sector};
 
-use super::ledger::{choices, server_error};
-use super::{cst, leader_session};
+use super::ledger::{campaign_list, choices, server_error};
+use super::{LeaderNav, cst, leader_session};
 use crate::pages::Page;
 use crate::sync::leader as api;
 
@@ -272,11 +272,7 @@ pub fn StatsPage() -> impl IntoView {
     view! {
         <section class="page page--leader page--stats">
             <h1 class="page__title">"统计分析"</h1>
-            <nav class="leader-nav">
-                <a href=Page::Review.path()>"待审核"</a>
-                <a href=Page::Rectification.path()>"整改跟踪"</a>
-                <a href=Page::Ledger.path()>"隐患台账"</a>
-            </nav>
+            <LeaderNav current=Some(Page::Stats) />
             <form class="filters card" on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 applied.set(form.get_untracked());
@@ -312,6 +308,11 @@ pub fn StatsPage() -> impl IntoView {
                         </select>
                     </label>
                 })}
+                <label class="field field--compact">
+                    <span class="field__label">"专项行动"</span>
+                    <input class="field__input" name="campaign" list="campaigns" on:input=move |ev| form.update(|q| q.campaign = text(event_target_value(&ev))) />
+                </label>
+                {campaign_list()}
                 <label class="field field--compact">
                     <span class="field__label">"发现日期自"</span>
                     <input class="field__input" type="date" name="from" on:input=move |ev| form.update(|q| q.from = event_target_value(&ev).parse().ok()) />
