@@ -240,7 +240,7 @@ pub fn PlanPage(id: Option<PlanId>) -> impl IntoView {
                 })}
             </Transition>
             {move || file_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            <a node_ref=link class="visually-hidden" aria-hidden="true" tabindex="-1"></a>
+            <a class="hidden" node_ref=link aria-hidden="true"></a>
             <DrawForm plan=id on_drawn=move || reload.update(|n| *n += 1) />
         </section>
     }
