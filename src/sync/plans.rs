@@ -43,7 +43,12 @@ pub async fn plan(token: &str, id: PlanId) -> Result<PlanDetail, SyncError> {
 }
 
 pub async fn draw(token: &str, id: PlanId, request: &DrawRequest) -> Result<DrawRecord, SyncError> {
-    with_body(token, Request::post(&url(&format!("plans/{id}/draws"))), request).await
+    with_body(
+        token,
+        Request::post(&url(&format!("plans/{id}/draws"))),
+        request,
+    )
+    .await
 }
 
 /// The draw's publication (一公开) as CSV.
@@ -61,7 +66,8 @@ pub async fn publication(token: &str, id: DrawId) -> Result<Blob, SyncError> {
 
 /// The draw's full record as JSON: what `zhicha-server verify-draw` re-runs.
 pub async fn record_file(token: &str, id: DrawId) -> Result<Blob, SyncError> {
-    let response = send(authorized(Request::get(&url(&format!("draws/{id}"))), token).build()).await?;
+    let response =
+        send(authorized(Request::get(&url(&format!("draws/{id}"))), token).build()).await?;
     blob(response.binary().await, "application/json")
 }
 
@@ -88,4 +94,20 @@ pub async fn conflicts(token: &str) -> Result<ConflictList, SyncError> {
 
 pub async fn declare_conflict(token: &str, conflict: &Conflict) -> Result<Conflict, SyncError> {
     with_body(token, Request::post(&url("conflicts")), conflict).await
+}
+
+/// `GET /enterprises/{id}/code.svg`: the bureau's 扫码入企 code of an enterprise, to print.
+pub async fn enterprise_code(
+    token: &str,
+    id: zhicha_core::ids::EnterpriseId,
+) -> Result<Blob, SyncError> {
+    let response = send(
+        authorized(
+            Request::get(&url(&format!("enterprises/{id}/code.svg"))),
+            token,
+        )
+        .build(),
+    )
+    .await?;
+    blob(response.binary().await, "image/svg+xml")
 }

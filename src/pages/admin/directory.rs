@@ -112,6 +112,18 @@ fn directory_table(
                         on:click=move |_| merging.set(Some(source.clone()))>"并入名录企业"</button>
                 }
             });
+            let class = match (e.key, e.grade) {
+                (true, Some(g)) => format!("重点 · {}", g.label_zh()),
+                (true, None) => "重点".to_owned(),
+                (false, Some(g)) => g.label_zh().to_owned(),
+                (false, None) => "—".to_owned(),
+            };
+            let (id, name) = (e.id, e.name.clone());
+            let code = (!e.ad_hoc || e.merged_into.is_none()).then(|| view! {
+                <button class="button button--small button--secondary" type="button"
+                    aria-label=format!("下载 {} 的入企码", e.name)
+                    on:click=move |_| download_code(id, name.clone())>"入企码"</button>
+            });
             view! {
                 <tr data-enterprise=e.name.clone()>
                     <td data-label="单位名称">{e.name.clone()}</td>
@@ -119,7 +131,8 @@ fn directory_table(
                     <td data-label="地区">{format!("{} {}", e.county, e.township)}</td>
                     <td data-label="行业">{sectors(&e)}</td>
                     <td data-label="名录">{org_name(orgs, e.org_id)}</td>
-                    <td data-label="来源">{kind}{merge}</td>
+                    <td data-label="类别">{class}</td>
+                    <td data-label="来源">{kind}{merge}{code}</td>
                 </tr>
             }
         })
@@ -130,13 +143,39 @@ fn directory_table(
             <table class="grid directory">
                 <thead><tr>
                     <th>"单位名称"</th><th>"信用代码"</th><th>"地区"</th><th>"行业"</th>
-                    <th>"名录"</th><th>"来源"</th>
+                    <th>"名录"</th><th>"类别"</th><th>"来源"</th>
                 </tr></thead>
                 <tbody>{rows}</tbody>
             </table>
         </div>
     }
     .into_any()
+}
+
+/// Downloads the enterprise's 扫码入企 code (an SVG to print and post at its gate).
+fn download_code(id: EnterpriseId, name: String) {
+    leptos::task::spawn_local(async move {
+        let Ok(blob) =
+            call(|t| async move { crate::sync::plans::enterprise_code(&t, id).await }).await
+        else {
+            return;
+        };
+        let Some(url) = crate::sync::leader::ObjectUrl::new(&blob) else {
+            return;
+        };
+        let anchor = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.create_element("a").ok())
+            .and_then(|a| a.dyn_into::<web_sys::HtmlAnchorElement>().ok());
+        if let Some(anchor) = anchor {
+            anchor.set_href(url.as_str());
+            anchor.set_download(&format!("入企码-{name}.svg"));
+            anchor.click();
+        }
+        // The download has read the blob once the click returns a tick later.
+        gloo::timers::future::TimeoutFuture::new(10_000).await;
+        drop(url);
+    });
 }
 
 /// The file chosen in an `<input type=file>`.
