@@ -226,6 +226,59 @@ fn recording_text(recording: Option<&crate::model::Recording>) -> String {
     parts.join("；")
 }
 
+/// How the team entered and on whose approval: the 扫码入企 record (or why there was none), the
+/// 行政检查 approval and notice, the campaign, and the reason for passing the yearly cap; empty
+/// for inspections made before these were recorded.
+fn entry_text(entry: &crate::plan::Entry) -> String {
+    let mut parts = Vec::new();
+    if let Some(scan) = &entry.scan {
+        let what = match crate::plan::scan::read_code(&scan.text) {
+            crate::plan::scan::ScannedCode::CreditCode(_) => "营业执照二维码",
+            crate::plan::scan::ScannedCode::Enterprise(_) => "执法监督码",
+            crate::plan::scan::ScannedCode::Unknown => "二维码",
+        };
+        let verdict = if scan.matches {
+            "与被检查单位一致"
+        } else {
+            "与被检查单位不一致"
+        };
+        parts.push(format!("{}扫码入企（{what}，{verdict}）", cst(scan.at)));
+    } else if !entry.no_scan_reason.trim().is_empty() {
+        parts.push(format!("未扫码入企：{}", entry.no_scan_reason.trim()));
+    }
+    if let Some(a) = &entry.approval {
+        let reference = if a.reference.trim().is_empty() {
+            String::new()
+        } else {
+            format!("，{}", a.reference.trim())
+        };
+        parts.push(format!(
+            "经{}于{}批准{reference}",
+            a.by.trim(),
+            document_day(a.on)
+        ));
+    }
+    if let Some(n) = &entry.notice {
+        parts.push(format!(
+            "于{}以{}方式通知",
+            document_day(n.on),
+            n.method.trim()
+        ));
+    }
+    if !entry.campaign.trim().is_empty() {
+        parts.push(format!("专项行动：{}", entry.campaign.trim()));
+    }
+    if let Some(o) = &entry.over_cap {
+        parts.push(format!(
+            "本年度第{}次检查（上限{}次），理由：{}",
+            o.visits + 1,
+            o.cap,
+            o.reason.label_zh()
+        ));
+    }
+    parts.join("；")
+}
+
 /// The photo index: each evidence photo numbered in finding order (影像1, 影像2 …) with the
 /// start of its content hash, so the paper points at the file, then the finding it shows.
 fn photo_index(findings: &[&Finding]) -> String {
@@ -460,6 +513,7 @@ pub fn fill(kind: DocumentKind, src: &DocumentSource<'_>) -> FilledDocument {
             "packs" => packs_used(src),
             "photo_index" => photo_index(&relevant),
             "recording" => recording_text(i.recording.as_ref()),
+            "entry" => entry_text(&i.entry),
             "original_order" => src.original_order.to_owned(),
             "opinion" => numbered(relevant.iter().copied(), |f| {
                 let verdict = match (f.status, f.deadline) {

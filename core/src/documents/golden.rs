@@ -36,6 +36,21 @@ fn visit() -> (Inspection, Enterprise, Vec<Finding>, Vec<OrgUnit>) {
         ended_at: Some(day(11, 42)),
         announcement: Some(crate::ids::PhotoHash::of_bytes(b"announcement")),
     });
+    i.entry = crate::plan::Entry {
+        scan: Some(crate::plan::EntryScan {
+            at: day(9, 2),
+            text: crate::plan::scan::bureau_code(e.id),
+            location: None,
+            matches: true,
+        }),
+        approval: Some(crate::plan::Approval {
+            by: "赵志刚".into(),
+            on: chrono::NaiveDate::from_ymd_opt(2026, 7, 4).unwrap(),
+            reference: "达旗应急审〔2026〕31号".into(),
+        }),
+        campaign: "治本攻坚三年行动".into(),
+        ..Default::default()
+    };
     i.enterprise_id = e.id;
     i.packs = vec![PackRef {
         id: PackId::new("coal-underground"),

@@ -99,6 +99,7 @@ const INSPECTION_RECORD: &[DocField] = &[
     f("contact_phone", "联系电话", false),
     f("places", "检查场所", true),
     f("time", "检查时间", true),
+    f("entry", "入企与审批", false),
     f("inspectors", "检查人员及执法证号", true),
     f("situation", "检查情况", true),
     f("packs", "检查依据及结果", true),
