@@ -42,6 +42,17 @@ pub struct Filters {
     pub overdue: Option<bool>,
     pub supervised: Option<bool>,
     pub q: Option<String>,
+    /// Only findings of inspections whose `entry.campaign` is exactly this.
+    pub campaign: Option<String>,
+}
+
+/// Inspections whose stored `entry.campaign` is the text bound at `param` (the expression of
+/// the index `inspections_campaign`).
+fn campaign_inspections(backend: Backend, param: &str) -> String {
+    format!(
+        "SELECT id FROM inspections WHERE {} = {param}",
+        backend.json_text("data", &["entry", "campaign"])
+    )
 }
 
 /// A bound value of a built query.
@@ -82,13 +93,19 @@ impl Where {
 
     /// The finding filters over alias `f`; `dates` false leaves out `from` (the monthly series
     /// needs every finding up to `to`).
-    fn findings(filters: &Filters, today: &str, from: bool) -> Self {
-        Self::findings_with(filters, today, from, "f.org_id")
+    fn findings(filters: &Filters, today: &str, from: bool, backend: Backend) -> Self {
+        Self::findings_with(filters, today, from, "f.org_id", backend)
     }
 
     /// As `findings`, naming the org column as `org` (SQLite's `+f.org_id` keeps the planner
     /// off the org indexes, so a page walks the ledger-order index instead of sorting a team).
-    fn findings_with(filters: &Filters, today: &str, from: bool, org: &str) -> Self {
+    fn findings_with(
+        filters: &Filters,
+        today: &str,
+        from: bool,
+        org: &str,
+        backend: Backend,
+    ) -> Self {
         let mut w = Self::default();
         if let Some(orgs) = &filters.orgs {
             let first = w.args.len() + 1;
@@ -123,6 +140,13 @@ impl Where {
         if let Some(enterprise) = filters.enterprise {
             let p = w.text(enterprise.to_string());
             w.push(format!("f.enterprise_id = {p}"));
+        }
+        if let Some(campaign) = &filters.campaign {
+            let p = w.text(campaign.clone());
+            w.push(format!(
+                "f.inspection_id IN ({})",
+                campaign_inspections(backend, &p)
+            ));
         }
         if let Some(inspector) = filters.inspector {
             let p = w.text(inspector.to_string());
@@ -329,7 +353,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<u64, sqlx::Error> {
         let today = china_day(now).to_string();
-        let w = Where::findings(filters, &today, true);
+        let w = Where::findings(filters, &today, true, self.backend);
         let sql = format!("SELECT COUNT(*) AS n FROM findings f WHERE {}", w.sql());
         let (n,): (i64,) = w
             .bind(sqlx::query_as::<_, (i64,)>(AssertSqlSafe(sql)))
@@ -352,7 +376,7 @@ impl Store {
             Backend::Sqlite => "+f.org_id",
             Backend::Postgres => "f.org_id",
         };
-        let mut w = Where::findings_with(filters, &today, true, org);
+        let mut w = Where::findings_with(filters, &today, true, org, self.backend);
         if let Some(cursor) = cursor {
             let at = w.text(time_text(cursor.found_at));
             let id = w.text(cursor.id.to_string());
@@ -518,7 +542,7 @@ impl Store {
 
         // Four independent queries, run side by side on the pool.
         // Region × sector × level × status, with overdue counts: one scan of the index.
-        let w_cells = Where::findings(filters, &today, true);
+        let w_cells = Where::findings(filters, &today, true, self.backend);
         let p_today = format!("${}", w_cells.args.len() + 1);
         let cells_sql = format!(
             "SELECT f.county, f.township, f.sector, f.level, f.status, COUNT(*) AS n, \
@@ -537,7 +561,7 @@ impl Store {
             level: Some(Level::Major),
             ..filters.clone()
         };
-        let w_months = Where::findings(&major, &today, false);
+        let w_months = Where::findings(&major, &today, false, self.backend);
         let months_sql = format!(
             "SELECT SUBSTR(f.found_day, 1, 7) AS found_month, \
              SUBSTR(f.closed_day, 1, 7) AS closed_month, COUNT(*) AS n \
@@ -567,6 +591,13 @@ impl Store {
             let p = ii.text(day.to_string());
             ii.push(format!("started_day <= {p}"));
         }
+        if let Some(campaign) = &filters.campaign {
+            let p = ii.text(campaign.clone());
+            ii.push(format!(
+                "inspection_id IN ({})",
+                campaign_inspections(self.backend, &p)
+            ));
+        }
         let inspections_sql = format!(
             "SELECT user_id, MAX(name) AS name, COUNT(*) AS n FROM inspection_inspectors \
              WHERE {} GROUP BY user_id",
@@ -577,7 +608,7 @@ impl Store {
                 inspections_sql,
             )))
             .fetch_all(&self.pool);
-        let w_found = Where::findings(filters, &today, true);
+        let w_found = Where::findings(filters, &today, true, self.backend);
         let found_sql = format!(
             "SELECT ii.user_id, MAX(ii.name) AS name, CAST(SUM(c.n) AS BIGINT) AS n FROM \
              (SELECT f.inspection_id, COUNT(*) AS n FROM findings f WHERE {} \

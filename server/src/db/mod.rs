@@ -13,6 +13,7 @@ pub mod evidence;
 pub mod ledger;
 pub mod ledger_columns;
 pub mod photos;
+pub mod plans;
 pub mod revisions;
 pub mod sync;
 pub mod users;

@@ -80,6 +80,13 @@ pub enum Command {
         #[arg(long)]
         server_key: Option<String>,
     },
+    /// Re-run a 双随机 draw from its record (the JSON of `GET /api/v1/draws/{id}`), without the
+    /// database: the recorded inputs must give exactly the recorded result, and their SHA-256
+    /// the recorded input hash. Exit status 1 naming the first difference otherwise.
+    VerifyDraw {
+        /// The draw record, e.g. draw-3.json.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -274,6 +281,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             config,
         } => export_archive(config, &inspection, &out).await,
         Command::VerifyArchive { file, server_key } => verify_archive(&file, server_key.as_deref()),
+        Command::VerifyDraw { file } => verify_draw(&file),
     }
 }
 
@@ -312,6 +320,37 @@ fn verify_archive(file: &std::path::Path, server_key: Option<&str>) -> anyhow::R
     if !report.holds() {
         bail!("案卷 {name} 校验未通过");
     }
+    Ok(())
+}
+
+/// `verify-draw`: re-runs the draw and checks the input hash; an error naming the difference.
+fn verify_draw(file: &std::path::Path) -> anyhow::Result<()> {
+    use zhicha_core::plan::api::DrawRecord;
+    use zhicha_core::plan::draw;
+    let text = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let record: DrawRecord = serde_json::from_slice(&text).with_context(|| {
+        format!(
+            "{} 不是抽取记录（GET /api/v1/draws/{{id}} 的 JSON）",
+            file.display()
+        )
+    })?;
+    let hash = draw::input_hash(&record.input);
+    if hash != record.input_hash {
+        bail!(
+            "第 {} 号抽取的输入摘要不符：记录为 {}，按记录的输入计算为 {hash}",
+            record.no,
+            record.input_hash
+        );
+    }
+    if let Err(difference) = draw::verify(&record.input, &record.result) {
+        bail!("第 {} 号抽取复核不一致：{difference}", record.no);
+    }
+    println!(
+        "第 {} 号抽取复核一致：{} 家单位，随机种子 {}，输入摘要 {hash}",
+        record.no,
+        record.result.picks.len(),
+        record.input.seed
+    );
     Ok(())
 }
 

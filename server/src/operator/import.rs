@@ -16,6 +16,8 @@
 //! | `legal_representative` | 法定代表人, 负责人, 法人 | no | 法定代表人 / 负责人 |
 //! | `contact_phone` | 联系电话, 电话, 联系方式 | no | 联系电话 |
 //! | `lat`, `lon` | 纬度, 经度 | no | WGS-84 position |
+//! | `key` | 重点, 重点企业, 是否重点 | no | 是 / 否 (empty: 否): a 重点 enterprise, inspected every year outside the 双随机 draw |
+//! | `grade` | 类别, 分级, 企业类别, 分级类别 | no | A类–D类 (or A–D), 标准化一级/二级/三级, 标准化未达标 (core `Grade::parse_zh`) |
 //!
 //! A bad row is reported with its line (the spreadsheet's row number) and skipped; the good
 //! rows are kept. A credit code repeated within the file is a bad row. `parse` reads and checks
@@ -27,6 +29,7 @@ use std::collections::HashMap;
 use zhicha_core::admin::{ImportRow, ImportRowError};
 use zhicha_core::ids::{EnterpriseId, OrgId};
 use zhicha_core::model::{Enterprise, GeoPoint, Sector, Subsector};
+use zhicha_core::plan::Grade;
 use zhicha_core::validation;
 
 use crate::Store;
@@ -101,9 +104,20 @@ pub fn parse_row(
             }
         }
     };
+    let key = match get("key").as_str() {
+        "" | "否" | "N" | "n" | "no" | "0" | "false" => false,
+        "是" | "重点" | "Y" | "y" | "yes" | "1" | "true" => true,
+        other => return Err(format!("“重点”一栏应填“是”或“否”，而不是“{other}”")),
+    };
+    let grade = match get("grade").as_str() {
+        "" => None,
+        text => Some(Grade::parse_zh(text).ok_or_else(|| {
+            format!("未知的类别“{text}”（可填 A类–D类，或 标准化一级、二级、三级、未达标）")
+        })?),
+    };
     let enterprise = Enterprise {
-        key: false,
-        grade: None,
+        key,
+        grade,
         id: EnterpriseId::new(),
         org_id: org,
         name,
@@ -163,7 +177,7 @@ pub fn column_of(header: &str) -> Option<&'static str> {
         .filter(|c| !c.is_whitespace())
         .collect::<String>()
         .to_lowercase();
-    const COLUMNS: [(&str, &[&str]); 11] = [
+    const COLUMNS: [(&str, &[&str]); 13] = [
         ("name", &["单位名称", "企业名称", "名称"]),
         ("credit_code", &["统一社会信用代码", "信用代码"]),
         ("county", &["旗县", "旗县区", "所属旗县"]),
@@ -187,6 +201,8 @@ pub fn column_of(header: &str) -> Option<&'static str> {
         ("contact_phone", &["联系电话", "电话", "联系方式"]),
         ("lat", &["纬度"]),
         ("lon", &["经度"]),
+        ("key", &["重点", "重点企业", "是否重点", "是否重点企业"]),
+        ("grade", &["类别", "分级", "企业类别", "分级类别"]),
     ];
     COLUMNS
         .iter()
@@ -415,6 +431,29 @@ mod tests {
             .filter_map(|(i, h)| column_of(h).map(|c| (c.to_owned(), i)))
             .collect();
         parse_row(&columns, &table.rows[0].1, OrgId::new())
+    }
+
+    #[test]
+    fn key_and_class_columns_are_read() {
+        let header = "单位名称,苏木镇,行业领域,重点,类别";
+        let e = row(header, "某煤矿,白泥井镇,煤矿,是,B类").unwrap();
+        assert!(e.key);
+        assert_eq!(e.grade, Some(Grade::B));
+        let e = row(header, "某化工,白泥井镇,危险化学品,否,标准化二级").unwrap();
+        assert!(!e.key);
+        assert_eq!(e.grade, Some(Grade::Level2));
+        let e = row(header, "某厂,白泥井镇,工贸,,").unwrap();
+        assert!(!e.key && e.grade.is_none());
+        assert!(
+            row(header, "某厂,白泥井镇,工贸,也许,")
+                .unwrap_err()
+                .contains("重点")
+        );
+        assert!(
+            row(header, "某厂,白泥井镇,工贸,否,E类")
+                .unwrap_err()
+                .contains("类别")
+        );
     }
 
     #[test]

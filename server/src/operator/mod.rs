@@ -5,5 +5,6 @@ pub mod archive;
 pub mod backup;
 pub mod cli;
 pub mod demo_guard;
+pub mod demo_plans;
 pub mod import;
 pub mod seed;

@@ -280,9 +280,10 @@ pub async fn demo(store: &Store, passwords: &Passwords) -> anyhow::Result<DemoSu
     for (name, code, county, township, address, sectors, subsectors, legal, lat, lon) in
         DEMO_ENTERPRISES
     {
+        let (key, grade) = super::demo_plans::demo_class(code);
         let enterprise = Enterprise {
-            key: false,
-            grade: None,
+            key,
+            grade,
             id: EnterpriseId::new(),
             org_id: bureau.id,
             name: name.to_owned(),
@@ -533,7 +534,8 @@ async fn push_all(
 
 /// Seeds a realistic spread of inspections and findings through the sync path: every status of
 /// the review loop, some overdue, some 重大 with 挂牌督办, over the last five months, across
-/// several townships and sectors. Returns how many findings were made.
+/// several townships and sectors; then the bureau's annual plan (`demo_plans`). Returns how
+/// many findings were made.
 pub async fn demo_findings(store: &Store, summary: &DemoSummary) -> anyhow::Result<usize> {
     let orgs = store.orgs().await?;
     let enterprises = store.enterprises_in(None).await?;
@@ -754,6 +756,7 @@ pub async fn demo_findings(store: &Store, summary: &DemoSummary) -> anyhow::Resu
             made += 1;
         }
     }
+    super::demo_plans::demo_plan(store, summary).await?;
     Ok(made)
 }
 

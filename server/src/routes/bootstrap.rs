@@ -4,19 +4,20 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
 use chrono::Utc;
+use zhicha_core::plan::api::Visits;
 use zhicha_core::protocol::BootstrapResponse;
 
 use crate::auth::Session;
 use crate::extract::Json;
-use crate::routes::checklists;
+use crate::routes::{checklists, plans};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/bootstrap", get(bootstrap))
 }
 
-/// The user, their roster, checklist packs, the enterprise directory of their org and the
-/// open findings of their scope.
+/// The user, their roster, checklist packs, the enterprise directory of their org, the
+/// open findings of their scope, their open tasks, the caps in force and this year's visits.
 #[utoipa::path(
     get,
     path = "/api/v1/bootstrap",
@@ -37,6 +38,25 @@ pub async fn bootstrap(
     let roster = state.store.users_in(scope_ids.as_deref()).await?;
     let enterprises = state.store.enterprises_in(directory_ids.as_deref()).await?;
     let open_findings = state.store.open_findings_in(scope_ids.as_deref()).await?;
+    // 我的任务: the open tasks of the user's teams, and those naming the user.
+    let tasks = state
+        .store
+        .open_tasks_for(scope_ids.as_deref(), session.user.id)
+        .await?;
+    let caps = plans::caps_for(&state.store, session.user.org_id, &session.orgs)
+        .await?
+        .rules;
+    let mut visits: Vec<Visits> = state
+        .store
+        .visits_this_year(directory_ids.as_deref(), Utc::now())
+        .await?
+        .into_iter()
+        .map(|(enterprise_id, visits)| Visits {
+            enterprise_id,
+            visits,
+        })
+        .collect();
+    visits.sort_by_key(|v| v.enterprise_id);
     let orgs = session
         .orgs
         .iter()
@@ -51,5 +71,8 @@ pub async fn bootstrap(
         open_findings,
         orgs,
         server_time: Some(Utc::now()),
+        tasks,
+        caps,
+        visits,
     }))
 }

@@ -99,6 +99,7 @@ pub(crate) fn ledger_filters(session: &Session, q: &FindingsQuery) -> Result<Fil
         overdue: q.overdue,
         supervised: q.supervised,
         q: text,
+        campaign: text_filter(q.campaign.as_deref()),
     })
 }
 
@@ -113,6 +114,7 @@ pub(crate) fn stats_filters(session: &Session, q: &StatsQuery) -> Result<Filters
         sector: q.sector,
         from: q.from,
         to: q.to,
+        campaign: text_filter(q.campaign.as_deref()),
         ..Filters::default()
     })
 }

@@ -10,6 +10,7 @@ pub mod health;
 pub mod ledger;
 pub mod openapi;
 pub mod photos;
+pub mod plans;
 pub mod stats;
 pub mod sync;
 
@@ -34,6 +35,7 @@ pub fn api() -> Router<AppState> {
         .merge(stats::router())
         .merge(ledger::router())
         .merge(archive::router())
+        .merge(plans::router())
         .merge(admin::router())
         .merge(openapi::router())
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

@@ -191,6 +191,12 @@ async fn save_inspection(
             Some(_) => {}
         }
     }
+    // The task it was started from: the stored task's team and enterprise, not the payload's.
+    let task =
+        match super::tasks::check(tx, author, &inspection, stored.as_ref().map(|s| &*s.1)).await? {
+            Ok(task) => task,
+            Err(rejection) => return Ok(Err(rejection)),
+        };
     // Finished is final: once its documents are issued, content changes only by a correction.
     if let Some((_, old)) = &stored
         && let Err(error) = finality::check_inspection(old, &inspection, author.user.id)
@@ -223,6 +229,9 @@ async fn save_inspection(
         detail: None,
         event: EventFacts::stored(&to_json(&inspection)?),
     };
+    if let Some(task) = task {
+        super::tasks::mark_done(tx, task, &inspection).await?;
+    }
     batch.put_inspection(rev, inspection);
     Ok(Ok(Applied {
         rev,

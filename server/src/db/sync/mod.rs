@@ -42,6 +42,7 @@ use crate::scope::{Scope, directory_scope};
 
 mod apply;
 pub(in crate::db) mod batch;
+mod tasks;
 
 pub(in crate::db) type Tx = Transaction<'static, Any>;
 
