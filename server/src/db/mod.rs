@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod archive;
+pub mod caps;
 pub mod directory;
 pub mod evidence;
 pub mod ledger;
