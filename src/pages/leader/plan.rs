@@ -105,7 +105,10 @@ fn coverage_view(c: &Coverage) -> impl IntoView + use<> {
     }
 }
 
-fn detail_view(detail: PlanDetail, on_file: impl Fn(DrawId, u32, DrawFile) + Copy + 'static) -> impl IntoView {
+fn detail_view(
+    detail: PlanDetail,
+    on_file: impl Fn(DrawId, u32, DrawFile) + Copy + 'static,
+) -> impl IntoView {
     let names = DrawNames::of(&detail.draws);
     let today = zhicha_core::time::china_date(Utc::now());
     let plan = detail.plan.clone();
@@ -114,7 +117,11 @@ fn detail_view(detail: PlanDetail, on_file: impl Fn(DrawId, u32, DrawFile) + Cop
             "审批：{} {}{}",
             a.by,
             date(a.on),
-            if a.reference.is_empty() { String::new() } else { format!("（{}）", a.reference) }
+            if a.reference.is_empty() {
+                String::new()
+            } else {
+                format!("（{}）", a.reference)
+            }
         )
     });
     let tasks = detail
@@ -255,9 +262,8 @@ fn DrawForm(plan: PlanId, on_drawn: impl Fn() + Copy + 'static) -> impl IntoView
     let count = RwSignal::new("5".to_owned());
     let include_key = RwSignal::new(true);
     let seed = RwSignal::new(String::new());
-    let due = RwSignal::new(
-        (zhicha_core::time::china_date(Utc::now()) + Duration::days(30)).to_string(),
-    );
+    let due =
+        RwSignal::new((zhicha_core::time::china_date(Utc::now()) + Duration::days(30)).to_string());
     let (busy, set_busy) = signal(false);
     let (message, set_message) = signal(None::<Result<String, String>>);
     let blank = |t: String| {

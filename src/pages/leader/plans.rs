@@ -116,7 +116,10 @@ fn NewPlanForm(on_saved: impl Fn() + Copy + 'static) -> impl IntoView {
         non_enforcement_days: number(non.get()),
         days_per_inspection: number(per.get()),
     };
-    let field = |label: &'static str, name: &'static str, value: RwSignal<String>, kind: &'static str| {
+    let field = |label: &'static str,
+                 name: &'static str,
+                 value: RwSignal<String>,
+                 kind: &'static str| {
         view! {
             <label class="field field--compact">
                 <span class="field__label">{label}</span>
@@ -219,7 +222,8 @@ fn CapsEditor() -> impl IntoView {
         table.update(|t| {
             let Some(t) = t else { return };
             let value = value.trim().parse::<u32>().ok();
-            t.rules.retain(|r| !(r.sector == sector && r.grade == grade));
+            t.rules
+                .retain(|r| !(r.sector == sector && r.grade == grade));
             if let Some(per_year) = value {
                 t.rules.push(CapRule {
                     sector,
