@@ -2,6 +2,7 @@
 
 pub mod corrections;
 pub mod photos;
+pub mod qr_scan;
 pub mod recording;
 pub mod secure_context;
 pub mod signature_pad;

@@ -8,7 +8,7 @@ use super::Page;
 use crate::components::storage_guardian::StorageGuardian;
 use crate::components::sync_panel::SyncPanel;
 use crate::state::{self, use_unsynced};
-use crate::storage::RecordSync;
+use crate::storage::{PlanData, RecordSync};
 use crate::sync::engine::use_sync_engine;
 
 #[derive(Clone)]
@@ -23,6 +23,8 @@ struct HomeData {
     signed_in_as: Option<String>,
     role: Option<Role>,
     rows: Vec<Row>,
+    /// Tasks of 我的任务 not yet started on this phone.
+    open_tasks: usize,
 }
 
 async fn load(running: bool) -> Result<HomeData, String> {
@@ -30,6 +32,13 @@ async fn load(running: bool) -> Result<HomeData, String> {
     let session = db.session().await.map_err(|e| e.to_string())?;
     let unsynced = db.unsynced_entities().await.map_err(|e| e.to_string())?;
     let inspections = db.inspections().await.map_err(|e| e.to_string())?;
+    let open_tasks = db.plan_data().await.map_or(0, |plans| {
+        plans
+            .tasks
+            .iter()
+            .filter(|t| PlanData::progress(t, &inspections).is_open())
+            .count()
+    });
     let mut rows = Vec::with_capacity(inspections.len());
     for inspection in inspections {
         let enterprise = db
@@ -67,6 +76,7 @@ async fn load(running: bool) -> Result<HomeData, String> {
         role: session.as_ref().map(|s| s.user.role),
         signed_in_as: session.map(|s| s.user.display_name),
         rows,
+        open_tasks,
     })
 }
 
@@ -106,6 +116,10 @@ pub fn HomePage() -> impl IntoView {
                         {data.role.map(|role| view! {
                             <nav class="home-actions" aria-label="常用功能">
                                 <a class="button button--wide home-actions__start" href=Page::PickEnterprise.path() data-testid="new-inspection">"开始检查"</a>
+                                {(role != Role::Admin).then(|| view! {
+                                    <a class="button button--secondary" href=Page::Tasks.path() data-testid="my-tasks">
+                                        {format!("我的任务（{}）", data.open_tasks)}</a>
+                                })}
                                 <a class="button button--secondary" href=Page::Reinspections.path()>"待复查隐患"</a>
                                 {(role != Role::Inspector).then(|| view! {
                                     <a class="button button--secondary" href=Page::Review.path()>"待审核隐患"</a>

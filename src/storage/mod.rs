@@ -8,6 +8,7 @@ mod leader;
 mod outbox;
 mod records;
 pub mod schema;
+mod tasks;
 
 use rexie::{Rexie, Transaction, TransactionMode};
 use serde::Serialize;
@@ -17,6 +18,7 @@ use wasm_bindgen::JsValue;
 pub use outbox::{OutboxRecord, SwitchError, SyncErrorRecord, UnsyncedCounts};
 pub use records::{DocumentRecord, EnterpriseSearch, NewPhoto, Session, StoredPhoto};
 pub use schema::META;
+pub use tasks::{PlanData, TaskProgress};
 pub use zhicha_core::outbox::{RecordSync, UnsyncedEntities};
 
 /// Name of the app's database.

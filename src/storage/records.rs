@@ -570,8 +570,8 @@ impl Db {
             .unwrap_or(false))
     }
 
-    /// Stores what the server sends a device for a day offline. Open findings with pending local
-    /// mutations keep the local version.
+    /// Stores what the server sends a device for a day offline (with the plans' tasks, caps and
+    /// visit counts). Open findings with pending local mutations keep the local version.
     pub async fn put_bootstrap(&self, bootstrap: &BootstrapResponse) -> Result<(), StorageError> {
         // Core's pull rule holds here too: nothing from the server replaces a record with a
         // queued local write (an enterprise added on site, a finding being reworked).
@@ -589,6 +589,7 @@ impl Db {
             .filter(|f| outbox::applies_pulled(f.id.0, &queued))
             .collect();
         self.put_many(FINDINGS, &findings).await?;
+        self.put_plan_data(bootstrap).await?;
         self.put_meta("orgs", &bootstrap.orgs).await
     }
 

@@ -88,6 +88,8 @@ async fn the_start_asks_the_venue_when_the_fire_pack_is_chosen() {
         note.dispatch_event(&web_sys::Event::new("input").unwrap())
             .unwrap();
     }
+    // 扫码入企 has no camera here: the reason, and the 四不两直 approval.
+    crate::tasks::fill_entry(true).await;
     find("[data-testid=start]").await.click();
     wait_text("使用消防检查表须选择场所类别", true).await;
     tick("[data-testid=fire-venues]", "人员密集场所").await;

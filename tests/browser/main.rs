@@ -12,5 +12,6 @@ mod photo;
 mod screens;
 mod service;
 mod storage;
+mod tasks;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

@@ -2,6 +2,7 @@
 //! finish with signatures, and the documents. Every change is written to the device at once.
 
 mod documents;
+mod entry;
 mod finding;
 mod finish;
 mod picker;
@@ -24,7 +25,7 @@ pub use finish::FinishPage;
 pub(crate) use finish::org_code;
 pub use picker::PickEnterprisePage;
 pub use runner::InspectionPage;
-pub use start::StartInspectionPage;
+pub use start::{StartFrom, StartInspectionPage, StartPage};
 
 /// The database, with its error in the inspector's words.
 async fn open_db() -> Result<Rc<Db>, String> {

@@ -73,6 +73,8 @@ pub fn PickEnterprisePage() -> impl IntoView {
                                     <li>
                                         <a class="list__item list__link" href=Page::StartInspection(e.id).path() data-testid="enterprise-option">
                                             <span class="inspection__enterprise">{e.name}</span>
+                                            {e.key.then(|| view! { <span class="badge badge--key">"重点"</span> })}
+                                            {e.grade.map(|g| view! { <span class="badge">{g.label_zh()}</span> })}
                                             <span class="inspection__meta">{region} " · " {sectors}</span>
                                             <span class="inspection__meta">{code}</span>
                                         </a>

@@ -1,27 +1,42 @@
-//! 开始检查: kind (四不两直暗访 by default), co-inspectors from the roster, the packs of the
-//! enterprise's sectors, and the check-in — time, position with its accuracy, optional gate photo.
+//! 开始检查: kind (四不两直暗访 by default; 日常检查 for a task), co-inspectors from the roster
+//! (a task's officers ticked), the packs of the enterprise's sectors, the entry cards (扫码入企,
+//! 审批, 通知, 专项行动, the yearly cap; see `entry`), and the check-in — time, position with its
+//! accuracy, optional gate photo. One screen for both ways in: an enterprise picked from the
+//! directory, or a task of 我的任务.
 
 use chrono::Utc;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use web_sys::File;
 use zhicha_core::fieldwork::{self, StartForm};
+use zhicha_core::ids::{InspectionId, TaskId};
 use zhicha_core::model::{
     CheckIn, Enterprise, FireVenue, GeoPoint, InspectionKind, PackRef, PhotoOwner, PhotoRole, Role,
     User,
 };
 use zhicha_core::packs::ChecklistPack;
+use zhicha_core::plan::{self, Task};
 
+use super::entry::{ApprovalCard, CapCard, EntryBase, EntryForm, ScanCard};
 use super::picker::toggle;
 use super::{enterprise, messages, open_db, registry, signed_in};
 use crate::components::photos::PhotoInput;
 use crate::pages::Page;
 use crate::state::use_unsynced;
-use crate::storage::Session;
+use crate::storage::{PlanData, Session, TaskProgress};
 use crate::{geo, photo};
 
 /// How long to wait for a position fix before letting the inspector go on without one.
 const FIX_TIMEOUT_MS: u32 = 15_000;
+
+/// Where a new inspection comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartFrom {
+    /// An enterprise picked from the directory (the id as the address spells it).
+    Enterprise(String),
+    /// A task of 我的任务 (`None`: the address named no valid task).
+    Task(Option<TaskId>),
+}
 
 #[derive(Clone)]
 struct StartData {
@@ -30,12 +45,32 @@ struct StartData {
     colleagues: Vec<User>,
     packs: Vec<ChecklistPack>,
     suggested: Vec<PackRef>,
+    task: Option<Task>,
+    /// An inspection already started on this phone from the task.
+    started: Option<InspectionId>,
+    base: EntryBase,
 }
 
-async fn load(id: String) -> Result<StartData, String> {
+async fn load(from: StartFrom) -> Result<StartData, String> {
     let db = open_db().await?;
     let session = signed_in(&db).await?;
-    let enterprise = enterprise(&db, &id).await?;
+    let plans = db.plan_data().await.map_err(|e| e.to_string())?;
+    let task = match from.clone() {
+        StartFrom::Enterprise(_) => None,
+        StartFrom::Task(None) => return Err("链接不完整：缺少任务编号。".to_owned()),
+        StartFrom::Task(Some(id)) => Some(
+            plans
+                .task(id)
+                .cloned()
+                .ok_or_else(|| "本机没有这项任务。请联网登录或同步后再试。".to_owned())?,
+        ),
+    };
+    let enterprise_id = match (&from, &task) {
+        (StartFrom::Enterprise(id), _) => id.clone(),
+        (_, Some(task)) => task.enterprise_id.to_string(),
+        (_, None) => return Err("本机没有这项任务。".to_owned()),
+    };
+    let enterprise = enterprise(&db, &enterprise_id).await?;
     let colleagues: Vec<User> = db
         .roster()
         .await
@@ -44,7 +79,8 @@ async fn load(id: String) -> Result<StartData, String> {
         .filter(|u| u.id != session.user.id && u.role != Role::Admin)
         .collect();
     let packs = registry(&db).await;
-    let today = zhicha_core::time::china_date(Utc::now());
+    let now = Utc::now();
+    let today = zhicha_core::time::china_date(now);
     let suggested = fieldwork::suggested_packs(&enterprise, &packs, today)
         .into_iter()
         .map(ChecklistPack::pack_ref)
@@ -55,13 +91,39 @@ async fn load(id: String) -> Result<StartData, String> {
         .into_iter()
         .cloned()
         .collect();
+    let inspections = db.inspections().await.map_err(|e| e.to_string())?;
+    let started = task
+        .as_ref()
+        .and_then(|t| match PlanData::progress(t, &inspections) {
+            TaskProgress::Started(id) | TaskProgress::Finished(id) => Some(id),
+            TaskProgress::Done(id) => id,
+            TaskProgress::Open => None,
+        });
+    let base = EntryBase {
+        entry: task.as_ref().map(Task::entry).unwrap_or_default(),
+        visits: plans.visits_this_year(enterprise.id, &inspections, now),
+        cap: plan::cap_for(&plans.caps, &enterprise),
+    };
     Ok(StartData {
         session,
         enterprise,
         colleagues,
         packs: latest,
         suggested,
+        task,
+        started,
+        base,
     })
+}
+
+/// The test id of a kind's button.
+fn kind_testid(kind: InspectionKind) -> &'static str {
+    match kind {
+        InspectionKind::Unannounced => "kind-unannounced",
+        InspectionKind::Routine => "kind-routine",
+        InspectionKind::Special => "kind-special",
+        InspectionKind::Reinspection => "kind-reinspection",
+    }
 }
 
 /// Where the position fix stands.
@@ -85,10 +147,20 @@ fn fix_line(fix: Fix) -> String {
 
 #[component]
 pub fn StartInspectionPage(id: String) -> impl IntoView {
-    let data = LocalResource::new(move || load(id.clone()));
+    view! { <StartPage from=StartFrom::Enterprise(id) /> }
+}
+
+/// The start screen for an enterprise or a task.
+#[component]
+pub fn StartPage(from: StartFrom) -> impl IntoView {
+    let title = match from {
+        StartFrom::Enterprise(_) => "开始检查",
+        StartFrom::Task(_) => "按任务开始检查",
+    };
+    let data = LocalResource::new(move || load(from.clone()));
     view! {
         <section class="page page--start">
-            <h1 class="page__title">"开始检查"</h1>
+            <h1 class="page__title">{title}</h1>
             <Suspense fallback=|| view! { <p class="muted">"正在读取…"</p> }>
                 {move || data.get().map(|r| match r {
                     Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
@@ -108,9 +180,26 @@ fn StartScreen(data: StartData) -> impl IntoView {
         colleagues,
         packs,
         suggested,
+        task,
+        started,
+        base,
     } = data;
-    let kind = RwSignal::new(InspectionKind::Unannounced);
-    let team = RwSignal::new(Vec::<User>::new());
+    // A task is planned work (日常检查); a visit picked from the directory is 四不两直 by default.
+    let (kind, set_kind) = signal(if task.is_some() {
+        InspectionKind::Routine
+    } else {
+        InspectionKind::Unannounced
+    });
+    let officers: Vec<User> = task.as_ref().map_or_else(Vec::new, |t| {
+        colleagues
+            .iter()
+            .filter(|u| t.officers.contains(&u.id))
+            .cloned()
+            .collect()
+    });
+    let team = RwSignal::new(officers);
+    let entry_form = EntryForm::new();
+    let base_entry = base.entry.clone();
     let chosen = RwSignal::new(suggested);
     let venues = RwSignal::new(Vec::<FireVenue>::new());
     // The venue categories of the fire pack offered (its composite rules name them).
@@ -136,6 +225,11 @@ fn StartScreen(data: StartData) -> impl IntoView {
     };
     locate();
 
+    let position = Signal::derive(move || match fix.get() {
+        Fix::Found(p) => Some(p),
+        _ => None,
+    });
+    let (visits, cap) = (base.visits, base.cap);
     let me = session.user.clone();
     let enterprise_for_submit = enterprise.clone();
     let start = move |_| {
@@ -147,6 +241,7 @@ fn StartScreen(data: StartData) -> impl IntoView {
         let navigate = navigate.clone();
         let me = me.clone();
         let enterprise = enterprise_for_submit.clone();
+        let entry = entry_form.entry(&base, kind.get_untracked());
         leptos::task::spawn_local(async move {
             let result = async {
                 let now = Utc::now();
@@ -168,9 +263,9 @@ fn StartScreen(data: StartData) -> impl IntoView {
                     }),
                     places: places.get_untracked(),
                     fire_venues: venues.get_untracked(),
-                    entry: Default::default(),
-                    visits_this_year: 0,
-                    cap: None,
+                    entry,
+                    visits_this_year: visits,
+                    cap,
                 };
                 // Validate before the photo pipeline runs, so a bad form costs nothing.
                 fieldwork::start_inspection(&form, &enterprise, &me, now)
@@ -223,17 +318,29 @@ fn StartScreen(data: StartData) -> impl IntoView {
         InspectionKind::Reinspection,
     ];
     let no_colleagues = colleagues.is_empty();
+    let task_line = task.as_ref().map(|t| {
+        format!(
+            "{}任务 · 截止 {}",
+            if t.key { "重点" } else { "随机抽查" },
+            t.due.format("%Y-%m-%d")
+        )
+    });
     view! {
         <div class="card">
             <p class="inspection__enterprise" data-testid="start-enterprise">{enterprise.name.clone()}</p>
             <p class="inspection__meta">{enterprise.address.clone()}</p>
+            {task_line.map(|line| view! { <p class="inspection__meta" data-testid="start-task">{line}</p> })}
+            {started.map(|id| view! {
+                <p class="warn" data-testid="task-started">"本机已按此任务开始过检查。"
+                    <a href=Page::Inspection(id).path()>"查看该检查"</a></p>
+            })}
         </div>
         <fieldset class="field choices">
             <legend class="field__label">"检查类型"</legend>
             <div class="segmented segmented--grid">
                 {kinds.into_iter().map(|k| view! {
-                    <button type="button" class="segmented__option" aria-pressed=move || (kind.get() == k).to_string()
-                        on:click=move |_| kind.set(k)>{k.label_zh()}</button>
+                    <button type="button" class="segmented__option" data-testid=kind_testid(k) aria-pressed=move || (kind.get() == k).to_string()
+                        on:click=move |_| set_kind.set(k)>{k.label_zh()}</button>
                 }).collect_view()}
             </div>
         </fieldset>
@@ -249,7 +356,7 @@ fn StartScreen(data: StartData) -> impl IntoView {
                 let label = format!("{}（{cert}）", u.display_name);
                 let id = u.id;
                 view! {
-                    <label class="tick">
+                    <label class="tick" data-user=id.to_string()>
                         <input type="checkbox" prop:checked=move || team.with(|t| t.iter().any(|x| x.id == id))
                             on:change=move |_| team.update(|t| {
                                 if let Some(at) = t.iter().position(|x| x.id == id) { t.remove(at); } else { t.push(u.clone()); }
@@ -288,6 +395,9 @@ fn StartScreen(data: StartData) -> impl IntoView {
                 }).collect_view()}
             </fieldset>
         })}
+        <ScanCard form=entry_form enterprise=enterprise.clone() fix=position />
+        <ApprovalCard form=entry_form base=base_entry kind />
+        <CapCard form=entry_form visits cap />
         <label class="field">
             <span class="field__label">"检查场所（可稍后填写）"</span>
             <input class="field__input" data-testid="places" prop:value=places
