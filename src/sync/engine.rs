@@ -1,5 +1,6 @@
 //! When sync rounds run: at start, when the network returns, when the app comes back to the
-//! foreground, every few minutes, on 立即同步, and after failures with backoff and jitter.
+//! foreground, every few minutes, on 立即同步, and after failures with backoff and jitter; and
+//! when a good round finds the stored bootstrap old, fetching it again.
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -11,14 +12,37 @@ use gloo::timers::callback::{Interval, Timeout};
 use leptos::prelude::*;
 use zhicha_core::outbox::backoff_delay;
 
-use super::{SyncError, SyncReport, sync_once};
+use super::{SyncError, SyncReport, api, sync_once};
 use crate::state::{self, Unsynced};
+use crate::storage::Db;
 
 /// Rounds while the app is open, even with nothing queued (to pull leaders' decisions).
 const PERIOD_MS: u32 = 3 * 60 * 1000;
 /// Retries after a failure never wait longer than this, so a device whose server comes back
 /// syncs within half a minute; jitter still spreads a fleet's retries apart.
 const MAX_RETRY: Duration = Duration::from_secs(25);
+
+/// How old the bootstrap (roster, directory, 我的任务, caps, visit counts) may grow before a good
+/// round fetches it again: tasks a leader draws reach phones without a new login.
+const BOOTSTRAP_MAX_AGE_MIN: i64 = 30;
+
+/// Fetches the bootstrap again when the stored one is older than `BOOTSTRAP_MAX_AGE_MIN`. A
+/// failure keeps what the phone has; the next good round tries again.
+async fn refresh_bootstrap(db: &Db) {
+    let fresh = db.plan_data().await.is_ok_and(|p| {
+        p.fetched_at
+            .is_some_and(|at| Utc::now() - at < chrono::Duration::minutes(BOOTSTRAP_MAX_AGE_MIN))
+    });
+    if fresh {
+        return;
+    }
+    let Ok(Some(session)) = db.session().await else {
+        return;
+    };
+    if let Ok(bootstrap) = api::bootstrap(&session.token).await {
+        let _ = db.put_bootstrap(&bootstrap).await;
+    }
+}
 
 /// What the inspector sees of sync.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -56,7 +80,13 @@ impl SyncEngine {
         self.set_status.update(|s| s.running = true);
         leptos::task::spawn_local(async move {
             let result = match state::db().await {
-                Ok(db) => sync_once(&db).await,
+                Ok(db) => {
+                    let result = sync_once(&db).await;
+                    if result.is_ok() {
+                        refresh_bootstrap(&db).await;
+                    }
+                    result
+                }
                 Err(e) => Err(SyncError::Storage(e.to_string())),
             };
             running.set(false);

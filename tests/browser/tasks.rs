@@ -10,6 +10,7 @@ use web_sys::{HtmlCanvasElement, HtmlInputElement};
 use zhicha::components::qr_scan::decode_qr;
 use zhicha::pages::Page;
 use zhicha::state;
+use zhicha::storage::PlanData;
 use zhicha_core::ids::{DrawId, PlanId, TaskId};
 use zhicha_core::model::{Enterprise, Inspection, InspectionKind, User};
 use zhicha_core::packs;
@@ -470,4 +471,60 @@ async fn a_code_of_another_enterprise_is_recorded_with_a_warning() {
     );
     drop(app);
     real_camera(canvas);
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_camera_is_said_in_words_and_leaves_the_reason_to_choose() {
+    let day = day(fixtures::enterprise(), |_| vec![], vec![], vec![]).await;
+    let refuse = js_sys::Function::new_no_args(
+        "return Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));",
+    );
+    let devices = web_sys::window()
+        .unwrap()
+        .navigator()
+        .media_devices()
+        .unwrap();
+    js_sys::Reflect::set(&devices, &JsValue::from_str("getUserMedia"), &refuse).unwrap();
+    let app = open_app(&Page::StartInspection(day.enterprise.id).path());
+    find("[data-testid=scan-start]").await.click();
+    let error = find("[data-testid=scan-error]").await;
+    assert!(
+        error
+            .inner_text()
+            .starts_with("无法打开相机：未获准使用相机"),
+        "{}",
+        error.inner_text()
+    );
+    find("[data-testid=scan-start]").await;
+    find("[data-testid=no-scan-reason]").await;
+    drop(app);
+    js_sys::Reflect::delete_property(&devices, &JsValue::from_str("getUserMedia")).unwrap();
+}
+
+#[wasm_bindgen_test]
+fn visits_this_year_add_the_phones_inspections_the_server_had_not_counted() {
+    let enterprise = fixtures::enterprise();
+    let now = Utc::now();
+    let counted = fixtures::inspection(&enterprise);
+    let since = fixtures::inspection(&enterprise);
+    let mut last_year = fixtures::inspection(&enterprise);
+    last_year.started_at = now - Duration::days(400);
+    let on_phone = [counted.clone(), since, last_year];
+    let data = PlanData {
+        visits: vec![Visits {
+            enterprise_id: enterprise.id,
+            visits: 2,
+        }],
+        fetched_at: Some(now),
+        counted: vec![counted.id],
+        ..PlanData::default()
+    };
+    // The server's 2 (the first inspection among them) and the one it has not seen.
+    assert_eq!(data.visits_this_year(enterprise.id, &on_phone, now), 3);
+    // Last year's bootstrap says nothing of this year: the phone's own two count.
+    let stale = PlanData {
+        fetched_at: Some(now - Duration::days(400)),
+        ..data
+    };
+    assert_eq!(stale.visits_this_year(enterprise.id, &on_phone, now), 2);
 }

@@ -8,6 +8,7 @@ mod finish;
 mod picker;
 mod runner;
 mod start;
+mod start_data;
 
 use std::rc::Rc;
 
@@ -25,7 +26,8 @@ pub use finish::FinishPage;
 pub(crate) use finish::org_code;
 pub use picker::PickEnterprisePage;
 pub use runner::InspectionPage;
-pub use start::{StartFrom, StartInspectionPage, StartPage};
+pub use start::{StartInspectionPage, StartPage};
+pub use start_data::StartFrom;
 
 /// The database, with its error in the inspector's words.
 async fn open_db() -> Result<Rc<Db>, String> {
