@@ -5,7 +5,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Server, launchBrowser, waitForServiceWorker, waitForText } from '../tests/e2e/harness.mjs';
 import { loginInApp } from '../tests/e2e/device.mjs';
-import { cameraPhotos, dateIn, enter, phoneAtTheMine, sign } from '../tests/e2e/screens.mjs';
+import { cameraPhotos, dateIn, enter, enterWithoutScan, phoneAtTheMine, sign } from '../tests/e2e/screens.mjs';
 
 const OUT = resolve(import.meta.dirname, '..', 'docs', 'screenshots');
 rmSync(OUT, { recursive: true, force: true });
@@ -59,6 +59,7 @@ try {
   await page.getByTestId('enterprise-option').first().click();
   await waitForText(page, '精度约');
   await page.getByTestId('co-inspectors').getByText('李海燕').click();
+  await enterWithoutScan(page);
   await shot(page, '05-start-check-in');
   await page.getByTestId('start').click();
   await waitForText(page, '已检查 0 /');

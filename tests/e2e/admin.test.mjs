@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { ApiClient, installedPage, loginInApp, readStore } from './device.mjs';
 import { Server, launchBrowser, until, waitForText, waitForServiceWorker } from './harness.mjs';
-import { phoneAtTheMine } from './screens.mjs';
+import { enterWithoutScan, phoneAtTheMine } from './screens.mjs';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -171,6 +171,7 @@ test('an admin imports the bureau list as GBK CSV with a preview, and merges an 
     await waitForText(field.page, '签到并开始检查');
     await field.page.getByTestId('co-inspectors').getByText('李海燕').click();
     await waitForText(field.page, '精度约 ±12 米');
+    await enterWithoutScan(field.page);
     await field.page.getByTestId('start').click();
     await waitForText(field.page, '已检查 0 /');
     // Back on the home screen with signal: 立即同步 sends the new entry and its inspection.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Server, hostResolverArgs, launchProfile, waitForServiceWorker, waitForText } from './harness.mjs';
 import { loginInApp } from './device.mjs';
-import { cameraPhotos, enter } from './screens.mjs';
+import { cameraPhotos, enter, enterWithoutScan } from './screens.mjs';
 
 const HOST = 'zhicha.test';
 let pki;
@@ -98,6 +98,7 @@ test('over HTTPS with a trusted bureau certificate the app installs, works offli
     await waitForText(page, '签到并开始检查');
     await page.getByTestId('co-inspectors').getByText('李海燕').click();
     await waitForText(page, '精度约 ±12 米');
+    await enterWithoutScan(page);
     await page.getByTestId('start').click();
     await waitForText(page, '已检查 0 /');
     await page.locator('[data-testid=item]').first().getByTestId('answer-bad').click();

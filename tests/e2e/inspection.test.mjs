@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Server, launchBrowser, waitForServiceWorker, waitForText } from './harness.mjs';
 import { loginInApp } from './device.mjs';
-import { cameraPhotos, dateIn, enter, phoneAtTheMine as phoneIn, sign } from './screens.mjs';
+import { cameraPhotos, dateIn, enter, enterWithoutScan, phoneAtTheMine as phoneIn, sign } from './screens.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -30,6 +30,7 @@ test('an unannounced coal-mine inspection is done offline from check-in to numbe
     await page.getByTestId('co-inspectors').getByText('李海燕').click();
     assert.ok(await page.getByTestId('packs').locator('input:checked').count() >= 1, 'a pack is pre-selected');
     await waitForText(page, '精度约 ±12 米');
+    await enterWithoutScan(page);
     await page.getByTestId('start').click();
 
     // Checklist runner: a major item 不符合 opens the editor pre-filled as 重大 with its clause.

@@ -126,15 +126,16 @@ test('a plan and a draw reach the drawn inspector offline, who scans in and star
     // No signal at the gate: the task is on the phone.
     await server.stop();
     await page.goto(server.url + '/tasks');
-    const card = page.locator('[data-testid=task]', { hasText: enterprise.name });
+    const card = page.locator(`[data-testid=task][data-task="${task.id}"]`);
     await card.waitFor({ timeout: 20_000 });
-    await card.getByRole('link', { name: '开始检查' }).click();
+    assert.match(await card.getByTestId('task-enterprise').textContent(), new RegExp(enterprise.name));
+    await card.getByTestId('task-start').click();
     await waitForText(page, '签到并开始检查');
-    await waitForText(page, '张局长');
+    assert.match(await page.getByTestId('plan-approval').textContent(), /张局长/);
 
     // 扫码入企: the camera reads the enterprise's code.
-    await page.getByRole('button', { name: '扫码' }).click();
-    await waitForText(page, `已核验：${enterprise.name}`, 30_000);
+    await page.getByTestId('scan-start').click();
+    await page.getByTestId('scan-result').filter({ hasText: `已核验：${enterprise.name}` }).waitFor({ timeout: 30_000 });
     await waitForText(page, '精度约 ±12 米');
     await page.getByTestId('start').click();
     await waitForText(page, '已检查 0 /');

@@ -58,3 +58,12 @@ export const dateIn = (days) => {
   return d.toISOString().slice(0, 10);
 };
 
+
+/**
+ * The entry of a 四不两直 visit when no code can be scanned at the gate: the reason chosen and
+ * the approval's 审批人 typed (its date defaults to today).
+ */
+export async function enterWithoutScan(page, approver = '赵志刚') {
+  await page.getByTestId('no-scan-reason').selectOption({ index: 1 });
+  await enter(page.getByTestId('approval-by'), approver);
+}
