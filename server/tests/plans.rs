@@ -37,6 +37,7 @@ on_both_backends!(
     the_publication_lists_every_pick_with_its_officers,
     the_code_is_an_svg_of_the_bureau_code,
     the_ledger_and_statistics_filter_by_campaign,
+    a_phone_cannot_make_its_own_entry_key_or_graded,
 );
 
 const BIN: &str = env!("CARGO_BIN_EXE_zhicha-server");
@@ -1008,5 +1009,35 @@ async fn the_ledger_and_statistics_filter_by_campaign(backend: Backend) {
     assert_eq!(csv.status, StatusCode::OK);
     let mut reader = csv::Reader::from_reader(&csv.body[3..]);
     assert_eq!(reader.records().count(), 1);
+    t.finish().await;
+}
+
+/// 重点 and the class come from the directory's import: an inspector's on-site entry pushed
+/// with them is stored without (it would otherwise be drawn as 重点 and capped as its class).
+async fn a_phone_cannot_make_its_own_entry_key_or_graded(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let inspector = t.login("inspector1").await;
+    let mut on_site = directory(&t, &inspector).await[0].clone();
+    on_site.id = EnterpriseId::new();
+    on_site.org_id = inspector.user.org_id;
+    on_site.name = "现场发现的无证作坊".to_owned();
+    on_site.credit_code = None;
+    on_site.ad_hoc = true;
+    on_site.merged_into = None;
+    on_site.key = true;
+    on_site.grade = Some(Grade::A);
+    let save = inspector.mutation(
+        on_site.id.0,
+        None,
+        &MutationPayload::EnterpriseSave(Box::new(on_site.clone())),
+    );
+    assert_applied(&t.push(&inspector, &[save]).await);
+    let stored = directory(&t, &inspector)
+        .await
+        .into_iter()
+        .find(|e| e.id == on_site.id)
+        .expect("the on-site entry is in the directory");
+    assert!(!stored.key);
+    assert_eq!(stored.grade, None);
     t.finish().await;
 }

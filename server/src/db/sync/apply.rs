@@ -516,6 +516,12 @@ async fn save_enterprise(
         return Ok(Err(reject("forbidden", "该企业已合并到名录，不能再修改")));
     }
     enterprise.merged_into = merged_into;
+    // 重点 and the class are the directory's, set by import: a phone's own entry keeps what is
+    // stored (nothing, for a new one).
+    if !admin {
+        enterprise.key = stored.as_ref().is_some_and(|(_, old)| old.key);
+        enterprise.grade = stored.as_ref().and_then(|(_, old)| old.grade);
+    }
     if let Err(error) = rules::check_enterprise(&enterprise) {
         return Ok(Err(error));
     }
