@@ -96,7 +96,10 @@ test('a plan and a draw reach the drawn inspector offline, who scans in and star
     assert.equal(res.status, 200);
     const csv = await res.text();
     assert.ok(csv.includes(SEED), csv);
-    for (const e of record.enterprises) assert.ok(csv.includes(e.name), `${e.name} in\n${csv}`);
+    for (const pick of record.result.picks) {
+      const name = record.enterprises.find((e) => e.id === pick.enterprise_id).name;
+      assert.ok(csv.includes(name), `${name} in\n${csv}`);
+    }
 
     // The drawn inspector's task, and a camera that shows its enterprise's code.
     const inspector = await ApiClient.login(server.url, 'inspector1');

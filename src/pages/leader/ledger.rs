@@ -83,11 +83,11 @@ fn blank(text: String) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-fn wire<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+pub(crate) fn wire<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
 }
 
-fn wire_name<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn wire_name<T: serde::Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         _ => String::new(),

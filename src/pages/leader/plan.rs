@@ -12,7 +12,7 @@ use zhicha_core::model::Sector;
 use zhicha_core::plan::Grade;
 use zhicha_core::plan::api::{Coverage, DrawFilter, DrawRecord, DrawRequest, PlanDetail};
 
-use super::ledger::{choices, server_error};
+use super::ledger::{choices, server_error, wire, wire_name};
 use super::plans::figures_view;
 use super::{LeaderNav, cst, date, leader_session};
 use crate::pages::Page;
@@ -49,17 +49,6 @@ impl DrawNames {
             .map(|id| self.officers.get(id).cloned().unwrap_or_default())
             .collect::<Vec<_>>()
             .join("、")
-    }
-}
-
-fn wire<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
-}
-
-fn wire_name<T: serde::Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
     }
 }
 
