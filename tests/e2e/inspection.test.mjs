@@ -193,6 +193,7 @@ test('an answer and a half-written finding survive closing the app', async () =>
     await page.getByTestId('enterprise-option').first().click();
     await page.getByTestId('co-inspectors').getByText('王建军').click();
     await waitForText(page, '精度约');
+    await enterWithoutScan(page);
     await page.getByTestId('start').click();
     await waitForText(page, '已检查 0 /');
     const runner = page.url();
