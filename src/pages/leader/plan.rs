@@ -144,8 +144,8 @@ fn detail_view(
                 <li class="card draw" data-draw=d.id.to_string()>
                     <p><strong>{format!("第 {} 次抽取", d.no)}</strong>{format!(" · {} · {}", cst(d.made_at), d.made_by)}</p>
                     <p class="muted">{format!("范围：{}；随机抽取 {} 家，共 {} 家", d.filter, d.input.count, d.result.picks.len())}</p>
-                    <p class="muted draw__seed">{format!("随机种子：{}", d.input.seed)}</p>
-                    <p class="muted draw__hash">{format!("输入摘要（SHA-256）：{}", d.input_hash)}</p>
+                    <p class="muted draw__seed" data-latin-ok="">{format!("随机种子：{}", d.input.seed)}</p>
+                    <p class="muted draw__hash" data-latin-ok="">{format!("输入摘要（SHA-256）：{}", d.input_hash)}</p>
                     {(!d.result.short_staffed.is_empty()).then(|| view! {
                         <p class="warning">{format!("{} 家企业可派执法人员不足两人（回避或上次检查）", d.result.short_staffed.len())}</p>
                     })}
