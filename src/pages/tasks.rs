@@ -143,7 +143,11 @@ fn TaskCard(row: TaskRow, today: NaiveDate) -> impl IntoView {
                 {format!("截止：{}", task.due.format("%Y-%m-%d"))}
                 {overdue.then(|| view! { " " <span class="badge badge--error">"逾期"</span> })}
             </p>
-            <p class="inspection__meta" data-testid="task-officers">{format!("执法人员：{}", officers.join("、"))}</p>
+            <p class="inspection__meta" data-testid="task-officers">{if officers.is_empty() {
+                "执法人员：未抽到（回避或上次检查人员除外后人数不足），请队长另行指派".to_owned()
+            } else {
+                format!("执法人员：{}", officers.join("、"))
+            }}</p>
             {(!task.campaign.is_empty()).then(|| view! {
                 <p class="inspection__meta">{format!("专项行动：{}", task.campaign)}</p>
             })}

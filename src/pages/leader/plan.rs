@@ -13,7 +13,7 @@ use zhicha_core::plan::Grade;
 use zhicha_core::plan::api::{Coverage, DrawFilter, DrawRecord, DrawRequest, PlanDetail};
 
 use super::ledger::{choices, server_error, wire, wire_name};
-use super::plans::figures_view;
+use super::plans::{figures_view, plan_title};
 use super::{LeaderNav, cst, date, leader_session};
 use crate::pages::Page;
 use crate::sync::leader::ObjectUrl;
@@ -163,7 +163,7 @@ fn detail_view(
         })
         .collect_view();
     view! {
-        <h1 class="page__title">{format!("{}（{}年度）", plan.title, plan.year)}</h1>
+        <h1 class="page__title">{plan_title(&plan)}</h1>
         <LeaderNav current=None />
         <p><a href=Page::Plans.path()>"← 全部计划"</a></p>
         {(!plan.campaign.is_empty()).then(|| view! { <p><span class="badge">{plan.campaign.clone()}</span></p> })}

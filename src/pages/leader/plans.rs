@@ -35,11 +35,20 @@ pub(crate) fn figures_view(f: &rules::PlanFigures) -> impl IntoView + use<> {
     }
 }
 
+/// The plan's title, with its year when the title does not already say it.
+pub(crate) fn plan_title(plan: &rules::Plan) -> String {
+    if plan.title.contains(&plan.year.to_string()) {
+        plan.title.clone()
+    } else {
+        format!("{}（{}年度）", plan.title, plan.year)
+    }
+}
+
 fn plan_card(s: PlanSummary) -> impl IntoView {
     let href = Page::Plan(s.plan.id).path();
     view! {
         <li class="card plan-card">
-            <a class="plan-card__title" href=href>{format!("{}（{}年度）", s.plan.title, s.plan.year)}</a>
+            <a class="plan-card__title" href=href>{plan_title(&s.plan)}</a>
             {(!s.plan.campaign.is_empty()).then(|| view! { " " <span class="badge">{s.plan.campaign.clone()}</span> })}
             <p class="muted">
                 {format!(
