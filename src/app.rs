@@ -5,6 +5,7 @@ use leptos_router::components::Router;
 use leptos_router::hooks::use_location;
 use leptos_router::location::{BrowserUrl, LocationProvider};
 
+use crate::components::app_bar::{AppBar, InAppBrowserHint};
 use crate::components::secure_context::SecureContextNotice;
 use crate::components::update_banner::UpdateBanner;
 use crate::pages::view_for_path;
@@ -13,9 +14,23 @@ use crate::{pwa, state, sync};
 /// How often an open app asks the server for a new version.
 const UPDATE_CHECK_MS: u32 = 30 * 60 * 1000;
 
-/// The whole app: header, update offer, then the routed page.
+/// The id of the loading splash in `index.html`, shown while the wasm loads.
+pub const SPLASH_ID: &str = "app-splash";
+
+/// Takes the loading splash away: the app now draws the page itself.
+fn remove_splash() {
+    if let Some(splash) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(SPLASH_ID))
+    {
+        splash.remove();
+    }
+}
+
+/// The whole app: app bar, notices, update offer, then the routed page.
 #[component]
 pub fn App() -> impl IntoView {
+    remove_splash();
     let unsynced = state::provide_unsynced();
     sync::engine::provide_sync_engine(unsynced);
     let (update_ready, set_update_ready) = signal(false);
@@ -35,10 +50,8 @@ pub fn App() -> impl IntoView {
     .forget();
     view! {
         <Router>
-            <header class="app-bar">
-                <span class="app-bar__title">{zhicha_core::APP_NAME}</span>
-                <span class="app-bar__subtitle">"安全生产现场检查"</span>
-            </header>
+            <AppBar />
+            <InAppBrowserHint />
             <SecureContextNotice />
             <UpdateBanner ready=update_ready />
             <main class="app-main">

@@ -7,7 +7,6 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
     ServiceWorker, ServiceWorkerContainer, ServiceWorkerRegistration, ServiceWorkerState,
-    StorageEstimate,
 };
 
 /// Message the service worker understands as "activate now" (see public/sw.js).
@@ -119,6 +118,7 @@ pub async fn apply_update() -> Result<(), String> {
 }
 
 /// What the browser grants the app: whether its data is protected from eviction, and space.
+/// A quota of 0 means the browser gave no figures (`navigator.storage` absent or refused).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct StorageStatus {
     pub persisted: bool,
@@ -127,9 +127,14 @@ pub struct StorageStatus {
 }
 
 impl StorageStatus {
+    /// The browser reported a quota: the figures are real, not a placeholder.
+    pub fn is_known(&self) -> bool {
+        self.quota > 0.0
+    }
+
     /// Share of the quota in use, 0..=1 (0 when the quota is unknown).
     pub fn used_share(&self) -> f64 {
-        if self.quota > 0.0 {
+        if self.is_known() {
             (self.usage / self.quota).clamp(0.0, 1.0)
         } else {
             0.0
@@ -147,7 +152,12 @@ pub async fn storage_status() -> StorageStatus {
     let Some(window) = web_sys::window() else {
         return StorageStatus::default();
     };
-    let storage = window.navigator().storage();
+    let navigator = window.navigator();
+    // Absent in some embedded browsers and on insecure origins.
+    if !js_sys::Reflect::has(&navigator, &JsValue::from_str("storage")).unwrap_or(false) {
+        return StorageStatus::default();
+    }
+    let storage = navigator.storage();
     let persisted = match storage.persist() {
         Ok(promise) => JsFuture::from(promise)
             .await
@@ -156,21 +166,55 @@ pub async fn storage_status() -> StorageStatus {
             .unwrap_or(false),
         Err(_) => false,
     };
-    let estimate: Option<StorageEstimate> = match storage.estimate() {
-        Ok(promise) => resolve(promise).await.ok(),
+    let estimate = match storage.estimate() {
+        Ok(promise) => JsFuture::from(promise).await.ok(),
         Err(_) => None,
+    };
+    // The estimate is a plain object, not an instance of a `StorageEstimate` class: a checked
+    // cast fails on it in every engine, so its fields are read by name.
+    let figure = |name: &str| {
+        estimate
+            .as_ref()
+            .and_then(|e| js_sys::Reflect::get(e, &JsValue::from_str(name)).ok())
+            .and_then(|v| v.as_f64())
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .unwrap_or(0.0)
     };
     StorageStatus {
         persisted,
-        usage: estimate
-            .as_ref()
-            .and_then(StorageEstimate::get_usage)
-            .unwrap_or(0.0),
-        quota: estimate
-            .as_ref()
-            .and_then(StorageEstimate::get_quota)
-            .unwrap_or(0.0),
+        usage: figure("usage"),
+        quota: figure("quota"),
     }
+}
+
+/// The app inside another app's built-in browser, named by its user agent: there it cannot be
+/// installed (no 添加到主屏幕), and its storage may be cleared with the host app's cache.
+/// Returns the host app's name, as the inspector knows it.
+pub fn in_app_browser(user_agent: &str) -> Option<&'static str> {
+    // Most specific first: 企业微信 also says MicroMessenger.
+    const HOSTS: [(&str, &str); 8] = [
+        ("wxwork", "企业微信"),
+        ("micromessenger", "微信"),
+        ("dingtalk", "钉钉"),
+        ("alipayclient", "支付宝"),
+        ("feishu", "飞书"),
+        ("lark/", "飞书"),
+        ("weibo", "微博"),
+        // QQ's own browser pane; the QQ浏览器 app says MQQBrowser, not QQ/.
+        ("qq/", "QQ"),
+    ];
+    let user_agent = user_agent.to_ascii_lowercase();
+    HOSTS
+        .iter()
+        .find(|(mark, _)| user_agent.contains(mark))
+        .map(|(_, name)| *name)
+}
+
+/// This browser's user agent (empty when it cannot be read).
+pub fn user_agent() -> String {
+    web_sys::window()
+        .and_then(|w| w.navigator().user_agent().ok())
+        .unwrap_or_default()
 }
 
 async fn resolve<T: JsCast>(promise: Promise) -> Result<T, JsValue> {

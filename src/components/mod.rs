@@ -1,5 +1,6 @@
 //! Reusable views.
 
+pub mod app_bar;
 pub mod corrections;
 pub mod photos;
 pub mod qr_scan;

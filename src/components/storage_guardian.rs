@@ -6,8 +6,52 @@ use crate::pwa::{self, StorageStatus};
 use crate::state::{self, logout_refusal, use_unsynced};
 use crate::sync;
 
-fn megabytes(bytes: f64) -> String {
-    format!("{:.1} MB", bytes / 1_048_576.0)
+const MIB: f64 = 1_048_576.0;
+const GIB: f64 = 1_073_741_824.0;
+
+/// Bytes as the inspector reads them: MB below a gigabyte, GB from there.
+pub fn format_bytes(bytes: f64) -> String {
+    if bytes >= GIB {
+        format!("{:.1} GB", bytes / GIB)
+    } else {
+        format!("{:.1} MB", bytes / MIB)
+    }
+}
+
+/// Usage and quota as the browser reported them, or 未知 when it reported none.
+pub fn usage_line(s: &StorageStatus) -> String {
+    if !s.is_known() {
+        return "本机已用 未知 / 可用 未知（此浏览器未提供存储用量）".to_owned();
+    }
+    let percent = s.used_share() * 100.0;
+    // A few MB of a large quota is not "0%": say that it is under one percent.
+    let share = if percent < 1.0 && s.usage > 0.0 {
+        "不足 1%".to_owned()
+    } else {
+        format!("{percent:.0}%")
+    };
+    format!(
+        "本机已用 {} / 可用 {}（{share}）",
+        format_bytes(s.usage),
+        format_bytes(s.quota)
+    )
+}
+
+/// The figures of `status` and, above 80 % of the quota, the warning to sync and clean up.
+#[component]
+pub fn StorageFigures(status: StorageStatus) -> impl IntoView {
+    view! {
+        <p class="guardian__line" data-testid="storage-usage"
+            data-usage=status.usage.to_string() data-quota=status.quota.to_string()>
+            {usage_line(&status)}
+        </p>
+        {status.is_nearly_full().then(|| view! {
+            <p class="guardian__line warn" role="alert" data-testid="storage-nearly-full">
+                "存储空间已用超过 80%，请同步后清理已上传的照片。"
+            </p>
+        })}
+    }
+    .into_any()
 }
 
 #[component]
@@ -43,8 +87,11 @@ pub fn StorageGuardian() -> impl IntoView {
             set_message.set(Some(message));
         });
     };
+    // Nothing is claimed before the browser has answered.
     let storage_line = move || {
-        let s: StorageStatus = status.get().unwrap_or_default();
+        let Some(s): Option<StorageStatus> = status.get() else {
+            return view! { <p class="guardian__line muted">"正在读取存储用量…"</p> }.into_any();
+        };
         let persisted = if s.persisted {
             "已开启持久存储，浏览器不会自动清除检查数据"
         } else {
@@ -52,16 +99,9 @@ pub fn StorageGuardian() -> impl IntoView {
         };
         view! {
             <p class=move || if s.persisted { "guardian__line" } else { "guardian__line warn" }>{persisted}</p>
-            <p class="guardian__line">
-                "本机已用 " {megabytes(s.usage)} " / 可用 " {megabytes(s.quota)}
-                " （" {format!("{:.0}%", s.used_share() * 100.0)} "）"
-            </p>
-            <Show when=move || s.is_nearly_full()>
-                <p class="guardian__line warn" role="alert">
-                    "存储空间已用超过 80%，请同步后清理已上传的照片。"
-                </p>
-            </Show>
+            <StorageFigures status=s />
         }
+        .into_any()
     };
     view! {
         <section class="card guardian" aria-label="本机存储">

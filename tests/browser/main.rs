@@ -11,6 +11,7 @@ mod outbox;
 mod photo;
 mod screens;
 mod service;
+mod shell;
 mod storage;
 mod tasks;
 
