@@ -95,6 +95,25 @@ ensure_chromium() {
   if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
+# Firefox for the other-engines test (tests/engines/): Debian's firefox-esr, driven through
+# geckodriver, which Debian does not package here: built from crates.io once (about 2 minutes).
+GECKODRIVER_VERSION="0.37.0"
+ensure_firefox() {
+  command -v firefox-esr >/dev/null || apt_install firefox-esr
+  if geckodriver --version 2>/dev/null | grep -q "^geckodriver $GECKODRIVER_VERSION"; then return; fi
+  say "installing geckodriver $GECKODRIVER_VERSION (about 2 minutes on 2 cores, once)"
+  (cd "$ROOT" && cargo install --locked "geckodriver@$GECKODRIVER_VERSION")
+}
+
+# WebKit for the other-engines test: WebKitGTK's MiniBrowser through WebKitWebDriver. MiniBrowser
+# has no headless mode, so the test gives it a private Xvfb display.
+ensure_webkit() {
+  local missing=()
+  command -v WebKitWebDriver >/dev/null || missing+=(webkit2gtk-driver)
+  command -v Xvfb >/dev/null || missing+=(xvfb)
+  if [ "${#missing[@]}" -gt 0 ]; then apt_install "${missing[@]}"; fi
+}
+
 # PostgreSQL on 127.0.0.1:5432 with trust auth and a database `test`, as the tests expect.
 pg_reachable() {
   (echo >/dev/tcp/127.0.0.1/5432) 2>/dev/null
