@@ -582,6 +582,28 @@ async fn an_inspection_naming_another_teams_task_is_refused_alone(backend: Backe
         response.acks[0].error.as_ref().unwrap().field.as_deref(),
         Some("entry.task_id")
     );
+    // The task's plan and draw are the stored task's: another draw's id, or a plan named
+    // without a task, is refused alone.
+    let mut wrong_draw = inspection_for(&inspector1, task.enterprise_id, Some(task.id));
+    wrong_draw.entry.draw_id = Some(zhicha_core::ids::DrawId::new());
+    let mut planless = inspection_for(&inspector1, task.enterprise_id, None);
+    planless.entry.plan_id = Some(task.plan_id);
+    let response = t
+        .push(
+            &inspector1,
+            &[
+                inspector1.save_inspection(&wrong_draw, None),
+                inspector1.save_inspection(&planless, None),
+            ],
+        )
+        .await;
+    for ack in &response.acks {
+        assert_eq!(ack.status, AckStatus::Rejected);
+        assert_eq!(
+            ack.error.as_ref().unwrap().field.as_deref(),
+            Some("entry.plan_id")
+        );
+    }
     let detail = detail(&t, &leader, &plan).await;
     assert!(detail.tasks.iter().all(|d| d.inspection_id.is_none()));
     t.finish().await;
