@@ -9,10 +9,12 @@ use crate::sync;
 const MIB: f64 = 1_048_576.0;
 const GIB: f64 = 1_073_741_824.0;
 
-/// Bytes as the inspector reads them: MB below a gigabyte, GB from there.
+/// Bytes as the inspector reads them: KB below a megabyte, MB below a gigabyte, GB from there.
 pub fn format_bytes(bytes: f64) -> String {
     if bytes >= GIB {
         format!("{:.1} GB", bytes / GIB)
+    } else if bytes < MIB {
+        format!("{:.0} KB", bytes / 1024.0)
     } else {
         format!("{:.1} MB", bytes / MIB)
     }

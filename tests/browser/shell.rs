@@ -206,6 +206,7 @@ fn the_storage_warning_follows_the_figures_and_unknown_is_said() {
         usage_line(&status(3.0 * 1_048_576.0, 120.0 * 1_073_741_824.0)),
         "本机已用 3.0 MB / 可用 120.0 GB（不足 1%）"
     );
+    assert_eq!(format_bytes(20_480.0), "20 KB");
 }
 
 /// Polls until the app bar's indicator reads what the database holds now.
