@@ -84,3 +84,26 @@ async fn a_signed_mutation_verifies_and_a_tampered_one_does_not() {
     );
     drop_db(t).await;
 }
+
+/// A browser that never answers the location prompt (WebKit under automation, some in-app
+/// browsers) does not hold the inspector up: the fix gives up on its own shortly after its
+/// timeout, with the reason to record.
+#[wasm_bindgen_test]
+async fn a_location_prompt_never_answered_gives_up_with_a_reason() {
+    use wasm_bindgen::JsValue;
+    let geolocation = web_sys::window().unwrap().navigator().geolocation().unwrap();
+    let silent = js_sys::Function::new_no_args("");
+    js_sys::Reflect::set(
+        &geolocation,
+        &JsValue::from_str("getCurrentPosition"),
+        &silent,
+    )
+    .unwrap();
+    let started = js_sys::Date::now();
+    let result = zhicha::geo::position_or_reason(200).await;
+    let waited = js_sys::Date::now() - started;
+    js_sys::Reflect::delete_property(&geolocation, &JsValue::from_str("getCurrentPosition"))
+        .unwrap();
+    assert_eq!(result, Err("定位超时（未获得定位授权或信号）".to_owned()));
+    assert!((1_000.0..5_000.0).contains(&waited), "waited {waited} ms");
+}
