@@ -193,7 +193,7 @@ pub fn AppBar() -> impl IntoView {
     view! {
         <header class="app-bar">
             <button class="app-bar__button" type="button" data-testid="app-back"
-                aria-label="返回上一页" data-in-app-history=move || can_go_back().to_string()
+                data-in-app-history=move || can_go_back().to_string()
                 disabled=move || at_home() && !can_go_back()
                 on:click=back>
                 <span aria-hidden="true">"‹"</span>" 返回"
