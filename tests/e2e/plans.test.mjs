@@ -140,6 +140,10 @@ test('a plan and a draw reach the drawn inspector offline, who scans in and star
     await page.getByTestId('scan-start').click();
     await page.getByTestId('scan-result').filter({ hasText: `已核验：${enterprise.name}` }).waitFor({ timeout: 30_000 });
     await waitForText(page, '精度约 ±12 米');
+    // The draw may have picked an enterprise already at its yearly cap (the demo's visits): the
+    // start then asks why, as it would at the gate.
+    const atCap = await page.getByTestId('cap-warning').count() > 0;
+    if (atCap) await page.getByTestId('over-cap-reason').selectOption('上级交办');
     await page.getByTestId('start').click();
     await waitForText(page, '已检查 0 /');
 
@@ -152,6 +156,8 @@ test('a plan and a draw reach the drawn inspector offline, who scans in and star
     assert.equal(stored.entry.scan.text, `ZHICHA:ENT:${enterprise.id}`);
     assert.equal(stored.entry.scan.matches, true);
     assert.ok(stored.entry.scan.location, 'the scan carries the position');
+    assert.equal(Boolean(stored.entry.over_cap), atCap);
+    if (atCap) assert.equal(stored.entry.over_cap.reason, 'assigned');
     const partner = me.roster.find((u) => task.officers.includes(u.id) && u.id !== me.user.id);
     if (partner) {
       assert.ok(stored.inspectors.some((i) => i.user_id === partner.id), 'the drawn partner is on the team');
