@@ -45,6 +45,9 @@ impl DrawNames {
     }
 
     fn team(&self, ids: &[UserId]) -> String {
+        if ids.is_empty() {
+            return "（人员不足，须另行指派）".to_owned();
+        }
         ids.iter()
             .map(|id| self.officers.get(id).cloned().unwrap_or_default())
             .collect::<Vec<_>>()
