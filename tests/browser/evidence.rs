@@ -91,7 +91,11 @@ async fn a_signed_mutation_verifies_and_a_tampered_one_does_not() {
 #[wasm_bindgen_test]
 async fn a_location_prompt_never_answered_gives_up_with_a_reason() {
     use wasm_bindgen::JsValue;
-    let geolocation = web_sys::window().unwrap().navigator().geolocation().unwrap();
+    let geolocation = web_sys::window()
+        .unwrap()
+        .navigator()
+        .geolocation()
+        .unwrap();
     let silent = js_sys::Function::new_no_args("");
     js_sys::Reflect::set(
         &geolocation,
