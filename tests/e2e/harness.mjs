@@ -158,12 +158,31 @@ export async function waitForText(page, text, timeout = 20_000) {
 
 /** Waits until the app's service worker is active and controls the page. */
 export async function waitForServiceWorker(page) {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (!navigator.serviceWorker.controller) {
-      await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
-    }
+  const controlled = (limitMs) => page.evaluate(async (limitMs) => {
+    const limit = new Promise((r) => setTimeout(() => r(false), limitMs));
+    const ready = (async () => {
+      await navigator.serviceWorker.ready;
+      if (!navigator.serviceWorker.controller) {
+        await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+      }
+      return true;
+    })();
+    return Promise.race([ready, limit]);
+  }, limitMs);
+  if (await controlled(45_000)) return;
+  // An install whose precache fetch failed leaves no worker until the app is opened again, as a
+  // person would: say so, reload once, and wait again (a second failure fails the test).
+  const state = await page.evaluate(async () => {
+    const registration = await navigator.serviceWorker.getRegistration();
+    return JSON.stringify({
+      installing: registration?.installing?.state ?? null,
+      waiting: registration?.waiting?.state ?? null,
+      active: registration?.active?.state ?? null,
+    });
   });
+  console.log(`# service worker not in control after 45 s (${state}); reloading once`);
+  await page.reload();
+  if (!(await controlled(45_000))) throw new Error(`the service worker never took control (${state})`);
 }
 
 /** Polls `check` until it returns something truthy (returned), failing after `timeoutMs`. */
