@@ -3,7 +3,6 @@
 //! every call against its own records; these only carry the admin's token.
 
 use gloo::net::http::{Request, RequestBuilder};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use web_sys::Blob;
 use zhicha_core::admin::{
@@ -14,7 +13,7 @@ use zhicha_core::ids::{EnterpriseId, OrgId, UserId};
 use zhicha_core::model::OrgUnit;
 
 use super::SyncError;
-use super::api::{API, authorized, json, send};
+use super::api::{API, authorized, json, send, with_body};
 
 fn url(path: &str) -> String {
     format!("{API}/admin/{path}")
@@ -22,14 +21,6 @@ fn url(path: &str) -> String {
 
 async fn get<T: DeserializeOwned>(token: &str, builder: RequestBuilder) -> Result<T, SyncError> {
     json(send(authorized(builder, token).build()).await?).await
-}
-
-async fn with_body<B: Serialize, T: DeserializeOwned>(
-    token: &str,
-    builder: RequestBuilder,
-    body: &B,
-) -> Result<T, SyncError> {
-    json(send(authorized(builder, token).json(body)).await?).await
 }
 
 pub async fn users(token: &str) -> Result<Vec<AdminUser>, SyncError> {

@@ -155,6 +155,29 @@ pub(super) async fn json<T: DeserializeOwned>(response: Response) -> Result<T, S
         .map_err(|e| SyncError::Protocol(e.to_string()))
 }
 
+/// Sends `body` as JSON with the token and reads the JSON answer (a create or an update).
+pub(super) async fn with_body<B: serde::Serialize, T: DeserializeOwned>(
+    token: &str,
+    builder: RequestBuilder,
+    body: &B,
+) -> Result<T, SyncError> {
+    json(send(authorized(builder, token).json(body)).await?).await
+}
+
+/// The body of a response as a Blob of type `mime` (a file to save or show).
+pub(super) async fn blob(response: Response, mime: &str) -> Result<Blob, SyncError> {
+    let bytes = response
+        .binary()
+        .await
+        .map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let array = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&array);
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(mime);
+    Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|e| SyncError::Protocol(format!("{e:?}")))
+}
+
 /// `POST /auth/login`.
 pub async fn login(
     username: &str,

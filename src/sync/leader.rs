@@ -14,7 +14,7 @@ use zhicha_core::model::FindingStatus;
 use zhicha_core::revision::{FlaggedFindingsPage, RevisionsResponse};
 
 use super::SyncError;
-use super::api::{API, authorized, json, send};
+use super::api::{API, authorized, blob, json, send};
 
 /// The ledger file formats the server exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,19 +44,6 @@ impl LedgerFormat {
 /// other 4xx carry the server's message).
 async fn get(builder: RequestBuilder) -> Result<Response, SyncError> {
     send(builder.build()).await
-}
-
-async fn blob(response: Response, mime: &str) -> Result<Blob, SyncError> {
-    let bytes = response
-        .binary()
-        .await
-        .map_err(|e| SyncError::Protocol(e.to_string()))?;
-    let array = js_sys::Uint8Array::from(bytes.as_slice());
-    let parts = js_sys::Array::of1(&array);
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    Blob::new_with_u8_array_sequence_and_options(&parts, &options)
-        .map_err(|e| SyncError::Protocol(format!("{e:?}")))
 }
 
 fn url(path: &str, query: &str) -> String {

@@ -1,8 +1,7 @@
 //! The leader's plan calls (online): annual plans, 双随机 draws and their publication, the caps
 //! in force and 回避 declarations. The server checks role and scope against its own records.
 
-use gloo::net::http::{Request, RequestBuilder};
-use serde::Serialize;
+use gloo::net::http::Request;
 use serde::de::DeserializeOwned;
 use web_sys::Blob;
 use zhicha_core::ids::{DrawId, PlanId};
@@ -12,7 +11,7 @@ use zhicha_core::plan::api::{
 use zhicha_core::plan::{Conflict, Plan};
 
 use super::SyncError;
-use super::api::{API, authorized, json, send};
+use super::api::{API, authorized, blob, json, send, with_body};
 
 fn url(path: &str) -> String {
     format!("{API}/{path}")
@@ -20,14 +19,6 @@ fn url(path: &str) -> String {
 
 async fn get<T: DeserializeOwned>(token: &str, path: &str) -> Result<T, SyncError> {
     json(send(authorized(Request::get(&url(path)), token).build()).await?).await
-}
-
-async fn with_body<B: Serialize, T: DeserializeOwned>(
-    token: &str,
-    builder: RequestBuilder,
-    body: &B,
-) -> Result<T, SyncError> {
-    json(send(authorized(builder, token).json(body)).await?).await
 }
 
 pub async fn plans(token: &str) -> Result<PlanList, SyncError> {
@@ -61,23 +52,14 @@ pub async fn publication(token: &str, id: DrawId) -> Result<Blob, SyncError> {
         .build(),
     )
     .await?;
-    blob(response.binary().await, "text/csv;charset=utf-8")
+    blob(response, "text/csv;charset=utf-8").await
 }
 
 /// The draw's full record as JSON: what `zhicha-server verify-draw` re-runs.
 pub async fn record_file(token: &str, id: DrawId) -> Result<Blob, SyncError> {
     let response =
         send(authorized(Request::get(&url(&format!("draws/{id}"))), token).build()).await?;
-    blob(response.binary().await, "application/json")
-}
-
-fn blob(bytes: Result<Vec<u8>, gloo::net::Error>, mime: &str) -> Result<Blob, SyncError> {
-    let bytes = bytes.map_err(|e| SyncError::Protocol(e.to_string()))?;
-    let array = js_sys::Uint8Array::from(bytes.as_slice());
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type(mime);
-    Blob::new_with_u8_array_sequence_and_options(&js_sys::Array::of1(&array), &options)
-        .map_err(|e| SyncError::Protocol(format!("{e:?}")))
+    blob(response, "application/json").await
 }
 
 pub async fn caps(token: &str) -> Result<CapTable, SyncError> {
@@ -109,5 +91,5 @@ pub async fn enterprise_code(
         .build(),
     )
     .await?;
-    blob(response.binary().await, "image/svg+xml")
+    blob(response, "image/svg+xml").await
 }
