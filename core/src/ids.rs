@@ -255,3 +255,7 @@ mod tests {
         );
     }
 }
+uuid_id!(
+    /// A case (案件): made on the device as 预立案, numbered by the server at 立案审批.
+    CaseId
+);

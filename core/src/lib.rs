@@ -9,7 +9,7 @@
 //! - `finality`: once documents are issued, records change only by a recorded correction.
 //! - `fieldwork`: the inspector's screens as rules: start, findings from items, progress, finish.
 //! - `fire`: GB 35181 composite judgement during an inspection (venues, counts, the proposal).
-//! - `case`: 案件 from 预立案 to 结案: stages, who moves them, the law's clocks (rules only).
+//! - `case`: 案件 from 预立案 to 结案: the record, its stages, who moves them, the law's clocks.
 //! - `plan`: annual plans (150号 days), classes and caps, the 双随机 draw, 扫码入企, tasks.
 //! - `packs`: the embedded sector checklist packs (`checklists/*.json`).
 //! - `protocol`: the sync wire types (protocol.md); `openapi` feature derives schemas.

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::case::Stage;
 use crate::model::{FindingStatus, Level, Role, Sector};
 use crate::protocol::{AckStatus, EntityKind};
 
@@ -58,6 +59,18 @@ wire_names!(EntityKind {
     Photo => "photo",
     User => "user",
     Org => "org",
+    Case => "case",
+});
+wire_names!(Stage {
+    PreFiled => "pre_filed",
+    Filed => "filed",
+    Notified => "notified",
+    Heard => "heard",
+    Decided => "decided",
+    Served => "served",
+    Executed => "executed",
+    Closed => "closed",
+    Dropped => "dropped",
 });
 wire_names!(AckStatus { Applied => "applied", Duplicate => "duplicate", Rejected => "rejected" });
 
@@ -83,6 +96,7 @@ mod tests {
         serde_names_match::<Role>();
         serde_names_match::<Sector>();
         serde_names_match::<EntityKind>();
+        serde_names_match::<Stage>();
         serde_names_match::<AckStatus>();
     }
 
@@ -92,6 +106,6 @@ mod tests {
         // exhaustive); these counts catch one listed twice.
         assert_eq!(FindingStatus::ALL.len(), 6);
         assert_eq!(Sector::ALL.len(), 7);
-        assert_eq!(EntityKind::ALL.len(), 6);
+        assert_eq!(EntityKind::ALL.len(), 7);
     }
 }

@@ -15,12 +15,15 @@
 //!   holidays and 调休 working weekends only when the bureau has entered them — a clock says
 //!   when they were not).
 //!
-//! This module holds the rules only; the records, screens and routes build on it.
+//! `record` holds the case as stored and synced (`case.save`, `case.act`).
 
 use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::model::Role;
+
+mod record;
+pub use record::*;
 
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::case::{Case, CaseAct};
 use crate::ids::{FindingId, InspectionId, MutationId, PhotoHash};
 use crate::model::{Enterprise, Finding, Inspection, PhotoMeta, PhotoOwner};
 
@@ -34,10 +35,14 @@ pub enum MutationKind {
     PhotoAttach,
     #[serde(rename = "enterprise.save")]
     EnterpriseSave,
+    #[serde(rename = "case.save")]
+    CaseSave,
+    #[serde(rename = "case.act")]
+    CaseAct,
 }
 
 impl MutationKind {
-    pub const ALL: [MutationKind; 10] = [
+    pub const ALL: [MutationKind; 12] = [
         MutationKind::InspectionSave,
         MutationKind::FindingSave,
         MutationKind::FindingSubmit,
@@ -48,6 +53,8 @@ impl MutationKind {
         MutationKind::FindingClose,
         MutationKind::PhotoAttach,
         MutationKind::EnterpriseSave,
+        MutationKind::CaseSave,
+        MutationKind::CaseAct,
     ];
 
     /// The wire name, e.g. `finding.submit`.
@@ -63,6 +70,8 @@ impl MutationKind {
             MutationKind::FindingClose => "finding.close",
             MutationKind::PhotoAttach => "photo.attach",
             MutationKind::EnterpriseSave => "enterprise.save",
+            MutationKind::CaseSave => "case.save",
+            MutationKind::CaseAct => "case.act",
         }
     }
 
@@ -72,6 +81,7 @@ impl MutationKind {
             MutationKind::InspectionSave => EntityKind::Inspection,
             MutationKind::EnterpriseSave => EntityKind::Enterprise,
             MutationKind::PhotoAttach => EntityKind::Photo,
+            MutationKind::CaseSave | MutationKind::CaseAct => EntityKind::Case,
             _ => EntityKind::Finding,
         }
     }
@@ -80,7 +90,10 @@ impl MutationKind {
     pub fn is_save(self) -> bool {
         matches!(
             self,
-            MutationKind::InspectionSave | MutationKind::FindingSave | MutationKind::EnterpriseSave
+            MutationKind::InspectionSave
+                | MutationKind::FindingSave
+                | MutationKind::EnterpriseSave
+                | MutationKind::CaseSave
         )
     }
 }
@@ -137,7 +150,8 @@ pub struct ReinspectPayload {
 /// Wire shapes: `inspection.save` → `Inspection`; `finding.save` → `Finding`;
 /// `enterprise.save` → `Enterprise`; `photo.attach` → `PhotoMeta`;
 /// `finding.submit|confirm|close` → `CommentPayload`; `finding.return` → `ReturnPayload`;
-/// `finding.supervise` → `SupervisePayload`; `finding.reinspect` → `ReinspectPayload`.
+/// `finding.supervise` → `SupervisePayload`; `finding.reinspect` → `ReinspectPayload`;
+/// `case.save` → `case::Case`; `case.act` → `case::CaseAct`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MutationPayload {
     InspectionSave(Box<Inspection>),
@@ -150,6 +164,8 @@ pub enum MutationPayload {
     FindingClose(CommentPayload),
     PhotoAttach(Box<PhotoMeta>),
     EnterpriseSave(Box<Enterprise>),
+    CaseSave(Box<Case>),
+    CaseAct(Box<CaseAct>),
 }
 
 /// Why a mutation's payload does not fit its kind.
@@ -192,6 +208,8 @@ impl MutationPayload {
             MutationPayload::FindingClose(_) => MutationKind::FindingClose,
             MutationPayload::PhotoAttach(_) => MutationKind::PhotoAttach,
             MutationPayload::EnterpriseSave(_) => MutationKind::EnterpriseSave,
+            MutationPayload::CaseSave(_) => MutationKind::CaseSave,
+            MutationPayload::CaseAct(_) => MutationKind::CaseAct,
         }
     }
 
@@ -202,6 +220,7 @@ impl MutationPayload {
             MutationPayload::InspectionSave(i) => Some(i.id.0),
             MutationPayload::FindingSave(f) => Some(f.id.0),
             MutationPayload::EnterpriseSave(e) => Some(e.id.0),
+            MutationPayload::CaseSave(c) => Some(c.id.0),
             MutationPayload::PhotoAttach(p) => Some(match p.owner {
                 PhotoOwner::Finding(FindingId(id)) => id,
                 PhotoOwner::Inspection(InspectionId(id)) => id,
@@ -223,6 +242,8 @@ impl MutationPayload {
             MutationPayload::FindingSupervise(x) => serde_json::to_value(x),
             MutationPayload::PhotoAttach(x) => serde_json::to_value(x),
             MutationPayload::EnterpriseSave(x) => serde_json::to_value(x),
+            MutationPayload::CaseSave(x) => serde_json::to_value(x),
+            MutationPayload::CaseAct(x) => serde_json::to_value(x),
         };
         v.unwrap_or(Value::Null)
     }
@@ -246,6 +267,8 @@ impl MutationPayload {
             MutationKind::FindingClose => Self::FindingClose(de(kind, payload)?),
             MutationKind::PhotoAttach => Self::PhotoAttach(Box::new(de(kind, payload)?)),
             MutationKind::EnterpriseSave => Self::EnterpriseSave(Box::new(de(kind, payload)?)),
+            MutationKind::CaseSave => Self::CaseSave(Box::new(de(kind, payload)?)),
+            MutationKind::CaseAct => Self::CaseAct(Box::new(de(kind, payload)?)),
         })
     }
 }

@@ -88,6 +88,8 @@ pub enum EntityKind {
     Photo,
     User,
     Org,
+    /// A case (案件): its 预立案 saved on a phone, then its acts.
+    Case,
 }
 
 /// One entry of the change log as pulled.

@@ -1,0 +1,225 @@
+use chrono::{NaiveDate, TimeZone, Utc};
+
+use super::*;
+use crate::ids::{CaseId, EnterpriseId, FindingId, InspectionId, OrgId, UserId};
+use crate::model::Role;
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn interview() -> Interview {
+    Interview {
+        person: "张三".into(),
+        position: "安全矿长".into(),
+        started_at: Utc.with_ymd_and_hms(2026, 12, 7, 2, 0, 0).unwrap(),
+        ended_at: None,
+        place: "调度室".into(),
+        answers: vec![QuestionAnswer {
+            question: "瓦斯检查员为何不在岗？".into(),
+            answer: "当班请假。".into(),
+        }],
+        signature: None,
+        refusal: Some("被询问人拒绝签名，见证人 李四（村委会）".into()),
+    }
+}
+
+fn pre_filed() -> Case {
+    Case {
+        id: CaseId::new(),
+        org_id: OrgId::new(),
+        enterprise_id: EnterpriseId::new(),
+        inspection_id: Some(InspectionId::new()),
+        finding_ids: vec![FindingId::new()],
+        source: CaseSource::Inspection,
+        party: Party::Organisation,
+        party_name: "某煤业有限公司".into(),
+        facts: "未按规定配备瓦斯检查员".into(),
+        provisions: String::new(),
+        officers: vec![UserId::new(), UserId::new()],
+        interviews: vec![interview()],
+        created_by: UserId::new(),
+        created_at: Utc.with_ymd_and_hms(2026, 12, 7, 3, 0, 0).unwrap(),
+        state: CaseState::pre_filed(),
+        history: Vec::new(),
+        decision: None,
+        delivery: None,
+    }
+}
+
+fn leader() -> Actor {
+    Actor {
+        id: UserId::new(),
+        name: "赵志刚".into(),
+        role: Role::Leader,
+    }
+}
+
+fn inspector() -> Actor {
+    Actor {
+        id: UserId::new(),
+        name: "王建军".into(),
+        role: Role::Inspector,
+    }
+}
+
+fn at() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 12, 8, 1, 0, 0).unwrap()
+}
+
+#[test]
+fn a_pre_filing_needs_a_party_facts_two_officers_and_signed_or_refused_interviews() {
+    assert_eq!(validate_pre_filing(&pre_filed()), Ok(()));
+    let mut c = pre_filed();
+    c.party_name = " ".into();
+    assert_eq!(validate_pre_filing(&c).unwrap_err().0, "party_name");
+    let mut c = pre_filed();
+    c.facts.clear();
+    assert_eq!(validate_pre_filing(&c).unwrap_err().0, "facts");
+    let mut c = pre_filed();
+    c.officers = vec![c.officers[0], c.officers[0]];
+    assert!(validate_pre_filing(&c).unwrap_err().1.contains("第四十二条"));
+    let mut c = pre_filed();
+    c.interviews[0].refusal = None;
+    let (field, message) = validate_pre_filing(&c).unwrap_err();
+    assert_eq!(field, "interviews");
+    assert!(message.contains("签名"), "{message}");
+    let mut c = pre_filed();
+    c.interviews[0].answers[0].answer = "  ".into();
+    assert!(validate_pre_filing(&c).unwrap_err().1.contains("一问一答"));
+}
+
+#[test]
+fn acts_move_the_case_and_the_history_keeps_who_when_and_what() {
+    let c = pre_filed();
+    let number = case_number("达旗应急", 2026, 7);
+    assert_eq!(number, "达旗应急立〔2026〕7号");
+    let refused = act(
+        &c,
+        &CaseAct::ApproveFiling { on: day(2026, 12, 8) },
+        &inspector(),
+        &number,
+        at(),
+    )
+    .unwrap_err();
+    assert_eq!(refused.0, "立案须经负责人审批");
+
+    let c = act(&c, &CaseAct::ApproveFiling { on: day(2026, 12, 8) }, &leader(), &number, at())
+        .unwrap();
+    assert_eq!(c.state.stage(), Stage::Filed);
+    assert_eq!(c.state.number.as_deref(), Some("达旗应急立〔2026〕7号"));
+    assert_eq!(c.history.len(), 1);
+    assert_eq!(c.history[0].by_name, "赵志刚");
+    assert_eq!(c.history[0].on, day(2026, 12, 8));
+
+    let c = act(&c, &CaseAct::Notify { on: day(2026, 12, 9) }, &inspector(), "", at()).unwrap();
+    let c = act(
+        &c,
+        &CaseAct::Hear {
+            on: day(2026, 12, 12),
+            statement: "当事人放弃陈述申辩".into(),
+        },
+        &inspector(),
+        "",
+        at(),
+    )
+    .unwrap();
+    let no_basis = CaseAct::Decide {
+        on: day(2026, 12, 15),
+        provisions: "《煤矿安全规程》第一百八十条".into(),
+        basis: " ".into(),
+        fine_yuan: 30_000,
+    };
+    assert_eq!(
+        act(&c, &no_basis, &leader(), "", at()).unwrap_err().0,
+        "请填写处罚依据及裁量情形"
+    );
+    let c = act(
+        &c,
+        &CaseAct::Decide {
+            on: day(2026, 12, 15),
+            provisions: "《煤矿安全规程》第一百八十条".into(),
+            basis: "《安全生产法》第九十九条；裁量：较轻".into(),
+            fine_yuan: 30_000,
+        },
+        &leader(),
+        "",
+        at(),
+    )
+    .unwrap();
+    assert_eq!(c.decision.as_ref().map(|d| d.fine_yuan), Some(30_000));
+    assert_eq!(c.history.last().unwrap().note, "罚款 30000 元");
+
+    let no_witness = CaseAct::Serve {
+        on: day(2026, 12, 16),
+        method: DeliveryMethod::LeftWithWitness,
+        recipient: "张三".into(),
+        witness: String::new(),
+    };
+    assert_eq!(
+        act(&c, &no_witness, &inspector(), "", at()).unwrap_err().0,
+        "留置送达须有见证人"
+    );
+    let c = act(
+        &c,
+        &CaseAct::Serve {
+            on: day(2026, 12, 16),
+            method: DeliveryMethod::LeftWithWitness,
+            recipient: "张三".into(),
+            witness: "李四".into(),
+        },
+        &inspector(),
+        "",
+        at(),
+    )
+    .unwrap();
+    assert!(c.history.last().unwrap().note.contains("见证人 李四"));
+    let c = act(&c, &CaseAct::Pay { on: day(2026, 12, 20), yuan: 30_000 }, &inspector(), "", at())
+        .unwrap();
+    assert_eq!(c.state.stage(), Stage::Executed);
+    let c = act(&c, &CaseAct::Close { on: day(2026, 12, 21) }, &leader(), "", at()).unwrap();
+    assert_eq!(c.state.stage(), Stage::Closed);
+    assert_eq!(c.history.len(), 7);
+    // The number stays the one given at 立案, whatever a later act is handed.
+    assert_eq!(c.state.number.as_deref(), Some("达旗应急立〔2026〕7号"));
+}
+
+#[test]
+fn an_on_site_penalty_takes_the_party_of_the_case_for_its_limit() {
+    let mut c = pre_filed();
+    c.party = Party::Person;
+    let over = CaseAct::DecideOnSite {
+        on: day(2026, 12, 7),
+        provisions: "p".into(),
+        basis: "b".into(),
+        fine_yuan: 201,
+    };
+    assert!(act(&c, &over, &inspector(), "", at()).unwrap_err().0.contains("200"));
+    c.party = Party::Organisation;
+    let c = act(&c, &over, &inspector(), "", at()).unwrap();
+    assert!(c.state.on_site);
+}
+
+#[test]
+fn a_dropped_case_dates_its_step_by_the_server_day_in_china() {
+    let c = act(
+        &pre_filed(),
+        &CaseAct::Drop { reason: "证据不足".into() },
+        &leader(),
+        "",
+        // 17:00 UTC is already the next day in Beijing.
+        Utc.with_ymd_and_hms(2026, 12, 8, 17, 0, 0).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(c.state.stage(), Stage::Dropped);
+    assert_eq!(c.history[0].on, day(2026, 12, 9));
+    assert_eq!(c.history[0].note, "证据不足");
+}
+
+#[test]
+fn document_numbers_reuse_the_case_number_under_their_prefix() {
+    let number = case_number("达旗应急", 2026, 12);
+    assert_eq!(document_number(&number, "罚告").as_deref(), Some("达旗应急罚告〔2026〕12号"));
+    assert_eq!(document_number(&number, "罚").as_deref(), Some("达旗应急罚〔2026〕12号"));
+    assert_eq!(document_number("无编号", "罚"), None);
+}
