@@ -102,9 +102,20 @@ pub async fn apply_update() -> Result<(), String> {
     let registration: ServiceWorkerRegistration = resolve(container.get_registration())
         .await
         .map_err(|e| format!("{e:?}"))?;
-    let waiting = registration
-        .waiting()
-        .ok_or_else(|| "没有待安装的新版本".to_owned())?;
+    let reload_now = || {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().reload();
+        }
+    };
+    let Some(waiting) = registration.waiting() else {
+        // The new version already took over (the browser activates a waiting worker once no
+        // page holds the old one): this page still shows the old one until it reloads.
+        if registration.active().is_some() {
+            reload_now();
+            return Ok(());
+        }
+        return Err("没有待安装的新版本".to_owned());
+    };
     let reload = Closure::<dyn FnMut()>::new(|| {
         if let Some(window) = web_sys::window() {
             let _ = window.location().reload();

@@ -164,7 +164,23 @@ test('a rebuilt app is offered as an update, never forced over unsynced data, an
     await clearStore(page, 'outbox');
     await page.reload();
     await page.getByRole('button', { name: '立即更新' }).click();
-    await page.waitForFunction((css) => [...document.querySelectorAll('link[rel=stylesheet]')].some((l) => l.href.endsWith(css)), nextCss, { timeout: 20_000 });
+    try {
+      await page.waitForFunction((css) => [...document.querySelectorAll('link[rel=stylesheet]')].some((l) => l.href.endsWith(css)), nextCss, { timeout: 45_000 });
+    } catch (error) {
+      // Say where the switch stopped: the banner's message, the workers' states, the stylesheet.
+      const seen = await page.evaluate(async () => {
+        const registration = await navigator.serviceWorker.getRegistration();
+        return {
+          banner: document.querySelector('.banner--update')?.textContent ?? null,
+          controlled: Boolean(navigator.serviceWorker.controller),
+          active: registration?.active?.state ?? null,
+          waiting: registration?.waiting?.state ?? null,
+          installing: registration?.installing?.state ?? null,
+          stylesheets: [...document.querySelectorAll('link[rel=stylesheet]')].map((l) => l.href),
+        };
+      }).catch((e) => String(e));
+      throw new Error(`the update did not bring the new build (${error.message}): ${JSON.stringify(seen)}`);
+    }
     await page.waitForFunction((old) => caches.keys().then((k) => !k.includes(old)), before[0], { timeout: 20_000 });
     const after = await shellCaches(page);
     assert.equal(after.length, 1);

@@ -425,6 +425,74 @@ pub fn document_number(case_number: &str, prefix: &str) -> Option<String> {
     Some(format!("{head}{prefix}〔{rest}"))
 }
 
+/// A case as `GET /api/v1/cases` answers it: the record with what the screens show beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseView {
+    pub case: Case,
+    pub rev: i64,
+    #[serde(default)]
+    pub enterprise_name: String,
+    /// The law's clocks still running today (China Standard Time).
+    #[serde(default)]
+    pub clocks: Vec<super::Clock>,
+}
+
+impl CaseView {
+    pub fn overdue(&self) -> bool {
+        self.clocks.iter().any(|c| c.overdue)
+    }
+}
+
+/// `GET /api/v1/cases`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct CaseList {
+    pub cases: Vec<CaseView>,
+}
+
+/// The documents of a case at its stage: (title, prefix of its number), in the order issued.
+pub fn documents_at(stage: Stage, on_site: bool) -> Vec<(&'static str, &'static str)> {
+    let mut out = Vec::new();
+    let reached = |s: Stage| stage_order(stage) >= stage_order(s) && stage != Stage::Dropped;
+    if on_site {
+        if reached(Stage::Decided) {
+            out.push(("当场处罚决定书", "当罚"));
+        }
+    } else {
+        if reached(Stage::Filed) {
+            out.push(("立案审批表", "立"));
+        }
+        if reached(Stage::Notified) {
+            out.push(("行政处罚告知书", "罚告"));
+        }
+        if reached(Stage::Heard) {
+            out.push(("当事人陈述申辩笔录", "陈申"));
+        }
+        if reached(Stage::Decided) {
+            out.push(("行政处罚决定书", "罚"));
+        }
+    }
+    if reached(Stage::Served) {
+        out.push(("文书送达回执", "回"));
+    }
+    if reached(Stage::Closed) {
+        out.push(("结案审批表", "结"));
+    }
+    out
+}
+
+fn stage_order(stage: Stage) -> u8 {
+    match stage {
+        Stage::PreFiled | Stage::Dropped => 0,
+        Stage::Filed => 1,
+        Stage::Notified => 2,
+        Stage::Heard => 3,
+        Stage::Decided => 4,
+        Stage::Served => 5,
+        Stage::Executed => 6,
+        Stage::Closed => 7,
+    }
+}
+
 #[cfg(test)]
 #[path = "record_tests.rs"]
 mod tests;

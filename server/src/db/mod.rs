@@ -9,6 +9,7 @@
 pub mod admin;
 pub mod archive;
 pub mod caps;
+pub mod cases;
 pub mod directory;
 pub mod evidence;
 pub mod ledger;

@@ -4,6 +4,7 @@ pub mod admin;
 pub mod archive;
 pub mod auth;
 pub mod bootstrap;
+pub mod cases;
 pub mod checklists;
 pub mod findings;
 pub mod health;
@@ -36,6 +37,7 @@ pub fn api() -> Router<AppState> {
         .merge(ledger::router())
         .merge(archive::router())
         .merge(plans::router())
+        .merge(cases::router())
         .merge(admin::router())
         .merge(openapi::router())
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))

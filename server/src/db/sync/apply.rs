@@ -51,6 +51,8 @@ pub(super) async fn apply(
             save_enterprise(tx, batch, author, *enterprise).await
         }
         MutationPayload::PhotoAttach(meta) => attach_photo(tx, batch, author, *meta).await,
+        MutationPayload::CaseSave(case) => super::cases::save(tx, batch, author, *case).await,
+        MutationPayload::CaseAct(act) => super::cases::act(tx, batch, author, mutation, *act).await,
         other => {
             let Some(action) = FindingAction::from_payload(&other) else {
                 return Ok(Err(reject("invalid_payload", "未知的操作")));
@@ -86,7 +88,7 @@ fn inspection_forbidden() -> Rejection {
 /// Refuses photos a record brings in (`photos`, each with its field; those in `known`, the
 /// record's photos before this write, are not new) that the author may not use: held by the
 /// server, and neither uploaded by them nor in a record they may see (see `db::photos`).
-async fn check_new_photos(
+pub(super) async fn check_new_photos(
     tx: &mut Tx,
     batch: &mut Batch,
     author: &Author<'_>,

@@ -41,6 +41,7 @@ use super::{Backend, Store, is_unique_violation, now, placeholders};
 use crate::scope::{Scope, directory_scope};
 
 mod apply;
+mod cases;
 pub(in crate::db) mod batch;
 mod tasks;
 
@@ -453,6 +454,7 @@ impl Store {
             (EntityKind::Inspection, "inspections"),
             (EntityKind::Finding, "findings"),
             (EntityKind::Enterprise, "enterprises"),
+            (EntityKind::Case, "cases"),
         ] {
             let ids: Vec<&String> = latest
                 .iter()

@@ -286,6 +286,17 @@ impl Batch {
                 | MutationPayload::FindingReturn(_)
                 | MutationPayload::FindingSupervise(_)
                 | MutationPayload::FindingClose(_) => findings.write.push(entity_id.to_string()),
+                MutationPayload::CaseSave(c) => {
+                    if let Some(inspection) = c.inspection_id {
+                        inspections.read.push(inspection.to_string());
+                    }
+                    findings
+                        .read
+                        .extend(c.finding_ids.iter().map(|f| f.to_string()));
+                    hashes.extend(c.interviews.iter().filter_map(|i| i.signature.clone()));
+                }
+                // Read with its row lock when applied (`sync::cases`).
+                MutationPayload::CaseAct(_) => {}
             }
         }
         self.load_inspections(tx, &inspections, lock).await?;

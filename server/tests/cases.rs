@@ -1,0 +1,333 @@
+//! Cases (issue #23), on SQLite and PostgreSQL: a 预立案 pushed from a phone with its 询问笔录,
+//! moved by acts to 结案 with the number given at 立案审批; numbers that approvals at once never
+//! share; who may see and move a case, decided from the stored records; acts the law refuses,
+//! each refused alone.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use axum::http::StatusCode;
+use chrono::{Datelike, Days, Utc};
+use zhicha_core::case::{
+    Case, CaseAct, CaseList, CaseSource, CaseState, CaseView, DeliveryMethod, Interview, Party,
+    QuestionAnswer, Stage,
+};
+use zhicha_core::ids::{CaseId, UserId};
+use zhicha_core::model::{Finding, Inspection};
+use zhicha_core::protocol::{AckStatus, MutationPayload, PushResponse};
+
+use common::{Backend, Device, TestApp, assert_applied, recorded};
+
+on_both_backends!(
+    a_case_runs_from_a_phones_pre_filing_to_closing,
+    approvals_at_once_never_share_a_number,
+    a_case_is_seen_and_moved_only_within_its_team_or_scope,
+    acts_the_law_refuses_are_refused_alone,
+);
+
+fn today() -> chrono::NaiveDate {
+    zhicha_core::time::china_date(Utc::now())
+}
+
+fn pre_filing(device: &Device, inspection: &Inspection, finding: &Finding) -> Case {
+    Case {
+        id: CaseId::new(),
+        // What the server takes from the stored inspection, whatever the phone says.
+        org_id: zhicha_core::ids::OrgId::new(),
+        enterprise_id: zhicha_core::ids::EnterpriseId::new(),
+        inspection_id: Some(inspection.id),
+        finding_ids: vec![finding.id],
+        source: CaseSource::Inspection,
+        party: Party::Organisation,
+        party_name: "某某化工有限公司".to_owned(),
+        facts: "安全出口被货物堵塞".to_owned(),
+        provisions: String::new(),
+        officers: vec![device.user.id, inspection.inspectors[1].user_id],
+        interviews: vec![Interview {
+            person: "张三".to_owned(),
+            position: "安全主管".to_owned(),
+            started_at: Utc::now(),
+            ended_at: None,
+            place: "二层仓库".to_owned(),
+            answers: vec![QuestionAnswer {
+                question: "出口为何堵塞？".to_owned(),
+                answer: "临时堆放。".to_owned(),
+            }],
+            signature: None,
+            refusal: Some("拒绝签名，见证人 李四".to_owned()),
+        }],
+        created_by: UserId::new(),
+        created_at: Utc::now(),
+        // A phone cannot skip 立案 by saying so.
+        state: CaseState {
+            stage: Some(Stage::Filed),
+            number: Some("伪造〔2026〕1号".to_owned()),
+            ..CaseState::default()
+        },
+        history: vec![],
+        decision: None,
+        delivery: None,
+    }
+}
+
+fn save(device: &Device, case: &Case) -> zhicha_core::protocol::Mutation {
+    device.mutation(case.id.0, None, &MutationPayload::CaseSave(Box::new(case.clone())))
+}
+
+fn act(device: &Device, case: &Case, act: CaseAct) -> zhicha_core::protocol::Mutation {
+    device.mutation(case.id.0, None, &MutationPayload::CaseAct(Box::new(act)))
+}
+
+async fn pre_filed(t: &TestApp, device: &Device) -> Case {
+    let (inspection, finding) = recorded(t, device).await;
+    let case = pre_filing(device, &inspection, &finding);
+    assert_applied(&t.push(device, &[save(device, &case)]).await);
+    case
+}
+
+async fn view(t: &TestApp, who: &Device, case: &Case) -> CaseView {
+    let reply = t.get(&format!("/api/v1/cases/{}", case.id), &who.token).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+    serde_json::from_slice(&reply.body).unwrap()
+}
+
+fn rejected(response: &PushResponse, index: usize) -> String {
+    let ack = &response.acks[index];
+    assert_eq!(ack.status, AckStatus::Rejected, "{response:?}");
+    ack.error.as_ref().unwrap().message.clone()
+}
+
+async fn a_case_runs_from_a_phones_pre_filing_to_closing(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let inspector = t.login("inspector1").await;
+    let leader = t.login("leader1").await;
+    let (inspection, finding) = recorded(&t, &inspector).await;
+    let case = pre_filing(&inspector, &inspection, &finding);
+    assert_applied(&t.push(&inspector, &[save(&inspector, &case)]).await);
+
+    let stored = view(&t, &leader, &case).await;
+    assert_eq!(stored.case.state.stage(), Stage::PreFiled);
+    assert_eq!(stored.case.state.number, None);
+    assert_eq!(stored.case.org_id, inspection.org_id);
+    assert_eq!(stored.case.enterprise_id, inspection.enterprise_id);
+    assert_eq!(stored.case.created_by, inspector.user.id);
+    assert!(!stored.enterprise_name.is_empty());
+    assert_eq!(stored.case.interviews[0].answers[0].answer, "临时堆放。");
+
+    // 立案 is the leader's.
+    let day = today();
+    let response = t
+        .push(&inspector, &[act(&inspector, &case, CaseAct::ApproveFiling { on: day })])
+        .await;
+    assert_eq!(rejected(&response, 0), "立案须经负责人审批");
+    assert_applied(
+        &t.push(&leader, &[act(&leader, &case, CaseAct::ApproveFiling { on: day })])
+            .await,
+    );
+    let filed = view(&t, &leader, &case).await;
+    let number = format!("达旗应急立〔{}〕1号", day.year());
+    assert_eq!(filed.case.state.number.as_deref(), Some(number.as_str()));
+    assert_eq!(filed.case.state.filed_on, Some(day));
+    assert_eq!(filed.case.history[0].by_name, leader.user.display_name);
+    // The decision clock runs 90 days from 立案.
+    let decision = filed
+        .clocks
+        .iter()
+        .find(|c| c.kind == zhicha_core::case::ClockKind::Decision)
+        .unwrap();
+    assert_eq!(decision.due, day + Days::new(90));
+    assert!(!decision.overdue);
+
+    // A pre-filing can no longer be rewritten from the phone.
+    let response = t.push(&inspector, &[save(&inspector, &case)]).await;
+    assert!(rejected(&response, 0).contains("不能再修改"));
+
+    let steps = [
+        (&inspector, CaseAct::Notify { on: day }),
+        (
+            &inspector,
+            CaseAct::Hear {
+                on: day,
+                statement: "当事人书面放弃陈述申辩".to_owned(),
+            },
+        ),
+        (
+            &leader,
+            CaseAct::Decide {
+                on: day,
+                provisions: "《中华人民共和国消防法》第二十八条".to_owned(),
+                basis: "《中华人民共和国消防法》第六十条；裁量：一般".to_owned(),
+                fine_yuan: 10_000,
+            },
+        ),
+        (
+            &inspector,
+            CaseAct::Serve {
+                on: day,
+                method: DeliveryMethod::InPerson,
+                recipient: "张三".to_owned(),
+                witness: String::new(),
+            },
+        ),
+        (&inspector, CaseAct::Pay { on: day, yuan: 10_000 }),
+        (&leader, CaseAct::Close { on: day }),
+    ];
+    for (who, step) in steps {
+        assert_applied(&t.push(who, &[act(who, &case, step)]).await);
+    }
+    let closed = view(&t, &inspector, &case).await;
+    assert_eq!(closed.case.state.stage(), Stage::Closed);
+    assert_eq!(closed.case.state.paid_yuan, 10_000);
+    assert_eq!(closed.case.history.len(), 7);
+    assert_eq!(closed.case.decision.as_ref().unwrap().fine_yuan, 10_000);
+    assert_eq!(closed.case.delivery.as_ref().unwrap().recipient, "张三");
+    assert!(closed.clocks.is_empty());
+    assert_eq!(closed.rev, 8);
+
+    // The team's phones pull it; every write is kept as a revision and an event.
+    let pulled = t.pull_all(&inspector, 100).await;
+    let change = pulled
+        .iter()
+        .find(|c| c["entity"] == "case" && c["id"] == case.id.to_string())
+        .expect("the case is pulled");
+    assert_eq!(change["data"]["state"]["number"], number.as_str());
+    let mut db = t.database().await;
+    let revisions: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM revisions WHERE entity = 'case' AND entity_id = $1",
+    )
+    .bind(case.id.to_string())
+    .fetch_one(&mut db)
+    .await
+    .unwrap();
+    assert_eq!(revisions, 7);
+    t.finish().await;
+}
+
+async fn approvals_at_once_never_share_a_number(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let inspector = t.login("inspector1").await;
+    let mut cases = Vec::new();
+    for _ in 0..5 {
+        cases.push(pre_filed(&t, &inspector).await);
+    }
+    // Five leader devices approve at the same moment.
+    let mut leaders = Vec::new();
+    for _ in 0..5 {
+        leaders.push(t.login("leader1").await);
+    }
+    let day = today();
+    let app = &t;
+    let pushes = leaders.iter().zip(&cases).map(|(leader, case)| {
+        let mutation = act(leader, case, CaseAct::ApproveFiling { on: day });
+        async move { app.push(leader, &[mutation]).await }
+    });
+    for response in futures_util::future::join_all(pushes).await {
+        assert_applied(&response);
+    }
+    let reply = t.get("/api/v1/cases", &leaders[0].token).await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let list: CaseList = serde_json::from_slice(&reply.body).unwrap();
+    let numbers: BTreeSet<String> = list
+        .cases
+        .iter()
+        .filter_map(|c| c.case.state.number.clone())
+        .collect();
+    let expected: BTreeSet<String> = (1..=5)
+        .map(|m| format!("达旗应急立〔{}〕{m}号", day.year()))
+        .collect();
+    assert_eq!(numbers, expected);
+    t.finish().await;
+}
+
+async fn a_case_is_seen_and_moved_only_within_its_team_or_scope(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let inspector = t.login("inspector1").await;
+    let other_team = t.login("inspector3").await;
+    let case = pre_filed(&t, &inspector).await;
+
+    // Another team neither sees it nor moves it.
+    let reply = t.get(&format!("/api/v1/cases/{}", case.id), &other_team.token).await;
+    reply.assert_error(StatusCode::NOT_FOUND, "not_found");
+    let reply = t.get("/api/v1/cases", &other_team.token).await;
+    let list: CaseList = serde_json::from_slice(&reply.body).unwrap();
+    assert!(list.cases.iter().all(|c| c.case.id != case.id));
+    let response = t
+        .push(&other_team, &[act(&other_team, &case, CaseAct::Notify { on: today() })])
+        .await;
+    assert!(rejected(&response, 0).contains("不属于"));
+
+    // Nor files a case on an inspection of another team, or rewrites this one.
+    let (inspection, finding) = recorded(&t, &inspector).await;
+    let theirs = pre_filing(&other_team, &inspection, &finding);
+    let mut rewritten = case.clone();
+    rewritten.facts = "改写".to_owned();
+    let response = t
+        .push(&other_team, &[save(&other_team, &theirs), save(&other_team, &rewritten)])
+        .await;
+    assert!(rejected(&response, 0).contains("不属于"));
+    assert!(rejected(&response, 1).contains("不属于"));
+    assert_eq!(view(&t, &inspector, &case).await.case.facts, case.facts);
+
+    // A case naming a finding of another inspection is refused; the team's own list holds its
+    // case.
+    let (_, elsewhere) = recorded(&t, &inspector).await;
+    let mut mixed = pre_filing(&inspector, &inspection, &finding);
+    mixed.finding_ids.push(elsewhere.id);
+    let response = t.push(&inspector, &[save(&inspector, &mixed)]).await;
+    assert!(rejected(&response, 0).contains("不属于该次检查"));
+    let reply = t.get("/api/v1/cases", &inspector.token).await;
+    let list: CaseList = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(list.cases.len(), 1);
+    t.finish().await;
+}
+
+async fn acts_the_law_refuses_are_refused_alone(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let inspector = t.login("inspector1").await;
+    let first = pre_filed(&t, &inspector).await;
+    let second = pre_filed(&t, &inspector).await;
+    let day = today();
+    let response = t
+        .push(
+            &inspector,
+            &[
+                // Above ¥3,000 an organisation is not fined on the spot.
+                act(
+                    &inspector,
+                    &first,
+                    CaseAct::DecideOnSite {
+                        on: day,
+                        provisions: "p".to_owned(),
+                        basis: "b".to_owned(),
+                        fine_yuan: 5_000,
+                    },
+                ),
+                // No decision before 告知 and 陈述申辩.
+                act(&inspector, &second, CaseAct::Notify { on: day }),
+                act(
+                    &inspector,
+                    &second,
+                    CaseAct::DecideOnSite {
+                        on: day,
+                        provisions: "《安全生产法》第四十一条".to_owned(),
+                        basis: "当场处罚".to_owned(),
+                        fine_yuan: 2_000,
+                    },
+                ),
+            ],
+        )
+        .await;
+    assert!(rejected(&response, 0).contains("3000"));
+    assert!(rejected(&response, 1).contains("立案后"));
+    assert_eq!(response.acks[2].status, AckStatus::Applied, "{response:?}");
+    let decided = view(&t, &inspector, &second).await;
+    assert_eq!(decided.case.state.stage(), Stage::Decided);
+    assert!(decided.case.state.on_site);
+    // The delivery clock runs, counting working days and saying the holidays were not entered.
+    let delivery = &decided.clocks[0];
+    assert_eq!(delivery.kind, zhicha_core::case::ClockKind::Delivery);
+    assert!(delivery.holidays_unchecked);
+    assert_eq!(view(&t, &inspector, &first).await.case.state.stage(), Stage::PreFiled);
+    t.finish().await;
+}
