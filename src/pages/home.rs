@@ -121,6 +121,7 @@ pub fn HomePage() -> impl IntoView {
                                         {format!("我的任务（{}）", data.open_tasks)}</a>
                                 })}
                                 <a class="button button--secondary" href=Page::Reinspections.path()>"待复查隐患"</a>
+                                <a class="button button--secondary" href=Page::Cases.path() data-testid="cases">"案件办理"</a>
                                 {(role != Role::Inspector).then(|| view! {
                                     <a class="button button--secondary" href=Page::Review.path()>"待审核隐患"</a>
                                     <a class="button button--secondary" href=Page::Rectification.path()>"整改跟踪"</a>

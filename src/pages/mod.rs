@@ -1,6 +1,7 @@
 //! Routed pages, one per file. `Page` owns every path so no other code spells one out.
 
 pub mod admin;
+pub mod cases;
 pub mod home;
 pub mod inspect;
 pub mod leader;
@@ -12,7 +13,7 @@ pub mod sync_errors;
 pub mod tasks;
 
 use leptos::prelude::*;
-use zhicha_core::ids::{EnterpriseId, FindingId, InspectionId, PlanId, TaskId};
+use zhicha_core::ids::{CaseId, EnterpriseId, FindingId, InspectionId, PlanId, TaskId};
 
 /// Every routed page of the app.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +66,12 @@ pub enum Page {
     Plans,
     /// Leader (online): one plan: its arithmetic, draws, tasks and coverage.
     Plan(PlanId),
+    /// 预立案 from an inspection's findings, offline, with its 询问笔录.
+    PreFile(InspectionId),
+    /// The cases on this device (the user's own and, for leaders, their scope's), offline.
+    Cases,
+    /// One case: its facts, clocks, documents and the next act.
+    Case(CaseId),
 }
 
 impl Page {
@@ -104,6 +111,9 @@ impl Page {
             Self::StartTask(id) => format!("/tasks/{}/start", id.0),
             Self::Plans => "/leader/plans".to_owned(),
             Self::Plan(id) => format!("/leader/plans/{}", id.0),
+            Self::PreFile(id) => format!("/inspections/{}/case", id.0),
+            Self::Cases => "/cases".to_owned(),
+            Self::Case(id) => format!("/cases/{}", id.0),
         }
     }
 }
@@ -192,6 +202,11 @@ pub fn view_for_path(path: &str) -> AnyView {
         ["tasks", id, "start"] => view! { <StartTaskPage id=parse_id(id, TaskId) /> }.into_any(),
         ["leader", "plans"] => view! { <PlansPage /> }.into_any(),
         ["leader", "plans", id] => view! { <PlanPage id=parse_id(id, PlanId) /> }.into_any(),
+        ["inspections", id, "case"] => {
+            view! { <cases::PreFilePage inspection=parse_id(id, InspectionId) /> }.into_any()
+        }
+        ["cases"] => view! { <cases::CasesPage /> }.into_any(),
+        ["cases", id] => view! { <cases::CasePage id=parse_id(id, CaseId) /> }.into_any(),
         _ => view! { <NotFoundPage /> }.into_any(),
     }
 }

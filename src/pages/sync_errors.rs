@@ -21,6 +21,8 @@ fn kind_label(record: &SyncErrorRecord) -> &'static str {
         FindingClose => "隐患销号",
         PhotoAttach => "照片",
         EnterpriseSave => "企业信息",
+        CaseSave => "预立案",
+        CaseAct => "案件办理",
     }
 }
 
@@ -32,6 +34,11 @@ fn field_label(field: &str) -> Option<&'static str> {
         "packs" => "检查表",
         "check_in" => "现场签到",
         "places" => "检查场所",
+        "party_name" => "当事人",
+        "facts" => "涉嫌违法事实",
+        "officers" => "办案人员",
+        "interviews" => "询问笔录",
+        "finding_ids" => "隐患",
         "item_results" => "检查项",
         "description" => "隐患描述",
         "place" => "隐患部位",

@@ -4,6 +4,7 @@
 //! crash, a closed tab or a dead battery never leaves a change that will not sync.
 
 mod bulk;
+mod cases;
 mod leader;
 mod outbox;
 mod records;

@@ -18,7 +18,7 @@ use zhicha_core::protocol::{BootstrapResponse, Change, EntityKind, MutationPaylo
 
 use super::outbox::{OutboxRecord, PULL_CURSOR_KEY, enqueue, only};
 use super::schema::{
-    BY_ENTERPRISE, BY_INSPECTION, BY_OWNER, BY_PENDING, BY_STATUS, DOCUMENTS, ENTERPRISES,
+    BY_ENTERPRISE, BY_INSPECTION, BY_OWNER, BY_PENDING, BY_STATUS, CASES, DOCUMENTS, ENTERPRISES,
     FINDINGS, INSPECTIONS, ITEM_RESULTS, META, OUTBOX, PACKS, PHOTOS, ROSTER,
 };
 use super::{Db, StorageError, from_js, to_js, write_all};
@@ -503,7 +503,7 @@ impl Db {
         changes: &[Change],
         cursor: &str,
     ) -> Result<usize, StorageError> {
-        let tx = self.write(&[FINDINGS, INSPECTIONS, ENTERPRISES, OUTBOX, META])?;
+        let tx = self.write(&[FINDINGS, INSPECTIONS, ENTERPRISES, CASES, OUTBOX, META])?;
         let mut applied = 0;
         write_all(tx, async |tx| {
             let pending: Vec<OutboxRecord> = tx
@@ -519,6 +519,7 @@ impl Db {
                     EntityKind::Finding => FINDINGS,
                     EntityKind::Inspection => INSPECTIONS,
                     EntityKind::Enterprise => ENTERPRISES,
+                    EntityKind::Case => CASES,
                     _ => continue,
                 };
                 meta.put(&to_js(&change.rev)?, Some(&key(rev_key(change.id))))
@@ -700,7 +701,7 @@ impl Db {
         .await
     }
 
-    async fn get_one<T: serde::de::DeserializeOwned>(
+    pub(super) async fn get_one<T: serde::de::DeserializeOwned>(
         &self,
         store: &str,
         id: impl ToString,
@@ -710,7 +711,7 @@ impl Db {
         value.map(from_js).transpose()
     }
 
-    async fn all<T: serde::de::DeserializeOwned>(
+    pub(super) async fn all<T: serde::de::DeserializeOwned>(
         &self,
         store: &str,
     ) -> Result<Vec<T>, StorageError> {
@@ -719,7 +720,7 @@ impl Db {
         values.into_iter().map(from_js).collect()
     }
 
-    async fn by_index<T: serde::de::DeserializeOwned>(
+    pub(super) async fn by_index<T: serde::de::DeserializeOwned>(
         &self,
         store: &str,
         index: &str,

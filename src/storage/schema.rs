@@ -6,7 +6,7 @@
 use rexie::{Index, ObjectStore, Rexie, RexieBuilder};
 
 /// The schema the app opens today.
-pub const CURRENT_VERSION: u32 = 3;
+pub const CURRENT_VERSION: u32 = 4;
 
 pub const PACKS: &str = "packs";
 pub const ENTERPRISES: &str = "enterprises";
@@ -23,6 +23,8 @@ pub const DOCUMENTS: &str = "documents";
 /// Added in v3: acknowledged mutations, kept for a while so that a server restored from an
 /// older copy gets them again (`outbox::GapPlan::Replay`).
 pub const SENT: &str = "sent";
+/// Added in v4: cases (案件), the device's 预立案 and those pulled from the server.
+pub const CASES: &str = "cases";
 
 pub const BY_INSPECTION: &str = "by_inspection";
 pub const BY_STATUS: &str = "by_status";
@@ -90,6 +92,15 @@ pub async fn open_version(name: &str, version: u32) -> Result<Rexie, rexie::Erro
             .add_object_store(ObjectStore::new(SENT).key_path("seq"))
     } else {
         builder.add_object_store(outbox)
+    };
+    let builder = if version >= 4 {
+        builder.add_object_store(
+            ObjectStore::new(CASES)
+                .key_path("id")
+                .add_index(Index::new(BY_INSPECTION, "inspection_id")),
+        )
+    } else {
+        builder
     };
     let builder = match version {
         1 => builder.add_object_store(findings_v1()),

@@ -71,7 +71,7 @@ pub fn FinishPage(id: Option<InspectionId>) -> impl IntoView {
 type PlaceSignature = Box<dyn FnOnce(&mut Inspection, PhotoHash)>;
 
 /// Compresses a drawn signature and stores it as a photo of the inspection.
-pub(super) async fn store_signature(
+pub(crate) async fn store_signature(
     db: &Db,
     inspection: &Inspection,
     png: &Blob,

@@ -4,7 +4,7 @@
 mod documents;
 mod entry;
 mod finding;
-mod finish;
+pub(crate) mod finish;
 mod picker;
 mod runner;
 mod start;

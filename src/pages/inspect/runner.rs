@@ -282,6 +282,7 @@ fn Runner(data: RunnerData) -> impl IntoView {
                 <a class="button button--secondary button--wide" href=Page::NewFinding(id, None).path()>"记录其他隐患（不对应检查项）"</a>
             })}
         </section>
+        <crate::pages::cases::InspectionCases id=id />
         <ol class="items">
             {rows.into_iter().map(|row| {
                 let item = row.item;

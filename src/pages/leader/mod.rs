@@ -44,6 +44,7 @@ pub(crate) fn LeaderNav(current: Option<crate::pages::Page>) -> impl leptos::Int
         (Page::Ledger, "隐患台账"),
         (Page::Stats, "统计分析"),
         (Page::Plans, "年度计划"),
+        (Page::Cases, "案件办理"),
     ];
     view! {
         <nav class="leader-nav">
