@@ -297,6 +297,62 @@ pub struct InspectorStats {
     pub inspections: u64,
     /// Findings (not drafts) of those inspections matching every filter.
     pub findings: u64,
+    /// Cases filed (立案) from those inspections with this officer among the case's officers.
+    #[serde(default)]
+    pub cases: u64,
+    /// Of those, the ones decided with a penalty (a fine, on the spot or not).
+    #[serde(default)]
+    pub penalties: u64,
+}
+
+/// The bureau's own measures of its enforcement, per team (隐患发现率、立案率、处罚率): the
+/// inspections of the team within the filters, what they found, and the cases filed and
+/// penalised from them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TeamRates {
+    pub org_id: OrgId,
+    pub name: String,
+    pub inspections: u64,
+    /// Findings (not drafts) of those inspections.
+    pub findings: u64,
+    /// Of which 重大.
+    pub major: u64,
+    /// Cases from those inspections that were filed (立案), or decided on the spot.
+    pub cases: u64,
+    /// Of those, decided with a fine.
+    pub penalties: u64,
+}
+
+impl TeamRates {
+    fn per_inspection(&self, n: u64) -> Option<f64> {
+        (self.inspections > 0).then(|| n as f64 / self.inspections as f64)
+    }
+
+    /// 隐患发现率: findings per inspection.
+    pub fn finding_rate(&self) -> Option<f64> {
+        self.per_inspection(self.findings)
+    }
+
+    /// 重大隐患 per inspection.
+    pub fn major_rate(&self) -> Option<f64> {
+        self.per_inspection(self.major)
+    }
+
+    /// 立案率: cases per inspection.
+    pub fn case_rate(&self) -> Option<f64> {
+        self.per_inspection(self.cases)
+    }
+
+    /// 处罚率: penalties per inspection.
+    pub fn penalty_rate(&self) -> Option<f64> {
+        self.per_inspection(self.penalties)
+    }
+
+    /// 零处罚: inspections made and no penalty from any of them.
+    pub fn zero_penalties(&self) -> bool {
+        self.inspections > 0 && self.penalties == 0
+    }
 }
 
 /// `GET /api/v1/stats` → the leader's statistics over the caller's scope.
@@ -321,6 +377,9 @@ pub struct StatsResponse {
     pub overdue: u64,
     /// Ordered by findings, then inspections, descending.
     pub by_inspector: Vec<InspectorStats>,
+    /// Per team with inspections within the filters, by name.
+    #[serde(default)]
+    pub by_team: Vec<TeamRates>,
     /// The time the figures were computed at (overdue depends on it).
     pub as_of: DateTime<Utc>,
 }

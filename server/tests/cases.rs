@@ -15,7 +15,7 @@ use zhicha_core::case::{
 };
 use zhicha_core::ids::{CaseId, UserId};
 use zhicha_core::model::{Finding, Inspection};
-use zhicha_core::protocol::{AckStatus, MutationPayload, PushResponse};
+use zhicha_core::protocol::{AckStatus, CommentPayload, MutationPayload, PushResponse};
 
 use common::{Backend, Device, TestApp, assert_applied, recorded};
 
@@ -24,6 +24,7 @@ on_both_backends!(
     approvals_at_once_never_share_a_number,
     a_case_is_seen_and_moved_only_within_its_team_or_scope,
     acts_the_law_refuses_are_refused_alone,
+    rates_count_the_cases_and_penalties_of_each_teams_inspections,
 );
 
 fn today() -> chrono::NaiveDate {
@@ -72,7 +73,11 @@ fn pre_filing(device: &Device, inspection: &Inspection, finding: &Finding) -> Ca
 }
 
 fn save(device: &Device, case: &Case) -> zhicha_core::protocol::Mutation {
-    device.mutation(case.id.0, None, &MutationPayload::CaseSave(Box::new(case.clone())))
+    device.mutation(
+        case.id.0,
+        None,
+        &MutationPayload::CaseSave(Box::new(case.clone())),
+    )
 }
 
 fn act(device: &Device, case: &Case, act: CaseAct) -> zhicha_core::protocol::Mutation {
@@ -87,8 +92,15 @@ async fn pre_filed(t: &TestApp, device: &Device) -> Case {
 }
 
 async fn view(t: &TestApp, who: &Device, case: &Case) -> CaseView {
-    let reply = t.get(&format!("/api/v1/cases/{}", case.id), &who.token).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+    let reply = t
+        .get(&format!("/api/v1/cases/{}", case.id), &who.token)
+        .await;
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     serde_json::from_slice(&reply.body).unwrap()
 }
 
@@ -118,12 +130,18 @@ async fn a_case_runs_from_a_phones_pre_filing_to_closing(backend: Backend) {
     // 立案 is the leader's.
     let day = today();
     let response = t
-        .push(&inspector, &[act(&inspector, &case, CaseAct::ApproveFiling { on: day })])
+        .push(
+            &inspector,
+            &[act(&inspector, &case, CaseAct::ApproveFiling { on: day })],
+        )
         .await;
     assert_eq!(rejected(&response, 0), "立案须经负责人审批");
     assert_applied(
-        &t.push(&leader, &[act(&leader, &case, CaseAct::ApproveFiling { on: day })])
-            .await,
+        &t.push(
+            &leader,
+            &[act(&leader, &case, CaseAct::ApproveFiling { on: day })],
+        )
+        .await,
     );
     let filed = view(&t, &leader, &case).await;
     let number = format!("达旗应急立〔{}〕1号", day.year());
@@ -170,7 +188,13 @@ async fn a_case_runs_from_a_phones_pre_filing_to_closing(backend: Backend) {
                 witness: String::new(),
             },
         ),
-        (&inspector, CaseAct::Pay { on: day, yuan: 10_000 }),
+        (
+            &inspector,
+            CaseAct::Pay {
+                on: day,
+                yuan: 10_000,
+            },
+        ),
         (&leader, CaseAct::Close { on: day }),
     ];
     for (who, step) in steps {
@@ -247,13 +271,18 @@ async fn a_case_is_seen_and_moved_only_within_its_team_or_scope(backend: Backend
     let case = pre_filed(&t, &inspector).await;
 
     // Another team neither sees it nor moves it.
-    let reply = t.get(&format!("/api/v1/cases/{}", case.id), &other_team.token).await;
+    let reply = t
+        .get(&format!("/api/v1/cases/{}", case.id), &other_team.token)
+        .await;
     reply.assert_error(StatusCode::NOT_FOUND, "not_found");
     let reply = t.get("/api/v1/cases", &other_team.token).await;
     let list: CaseList = serde_json::from_slice(&reply.body).unwrap();
     assert!(list.cases.iter().all(|c| c.case.id != case.id));
     let response = t
-        .push(&other_team, &[act(&other_team, &case, CaseAct::Notify { on: today() })])
+        .push(
+            &other_team,
+            &[act(&other_team, &case, CaseAct::Notify { on: today() })],
+        )
         .await;
     assert!(rejected(&response, 0).contains("不属于"));
 
@@ -263,7 +292,10 @@ async fn a_case_is_seen_and_moved_only_within_its_team_or_scope(backend: Backend
     let mut rewritten = case.clone();
     rewritten.facts = "改写".to_owned();
     let response = t
-        .push(&other_team, &[save(&other_team, &theirs), save(&other_team, &rewritten)])
+        .push(
+            &other_team,
+            &[save(&other_team, &theirs), save(&other_team, &rewritten)],
+        )
         .await;
     assert!(rejected(&response, 0).contains("不属于"));
     assert!(rejected(&response, 1).contains("不属于"));
@@ -328,6 +360,110 @@ async fn acts_the_law_refuses_are_refused_alone(backend: Backend) {
     let delivery = &decided.clocks[0];
     assert_eq!(delivery.kind, zhicha_core::case::ClockKind::Delivery);
     assert!(delivery.holidays_unchecked);
-    assert_eq!(view(&t, &inspector, &first).await.case.state.stage(), Stage::PreFiled);
+    assert_eq!(
+        view(&t, &inspector, &first).await.case.state.stage(),
+        Stage::PreFiled
+    );
+    t.finish().await;
+}
+
+/// An inspection of `device`'s team in `campaign` with one submitted finding.
+async fn campaign_inspection(t: &TestApp, device: &Device, campaign: &str) -> (Inspection, Finding) {
+    let mut inspection = device.inspection(t.some_enterprise(device).await);
+    inspection.entry.campaign = campaign.to_owned();
+    let finding = device.finding(&inspection);
+    let submit = MutationPayload::FindingSubmit(CommentPayload::default());
+    assert_applied(
+        &t.push(
+            device,
+            &[
+                device.save_inspection(&inspection, None),
+                device.save_finding(&finding, None),
+                device.mutation(finding.id.0, Some(1), &submit),
+            ],
+        )
+        .await,
+    );
+    (inspection, finding)
+}
+
+async fn rates_count_the_cases_and_penalties_of_each_teams_inspections(backend: Backend) {
+    let t = TestApp::start(backend).await;
+    let inspector = t.login("inspector1").await;
+    let other_team = t.login("inspector3").await;
+    let leader = t.login("leader1").await;
+    let admin = t.login("admin").await;
+    const CAMPAIGN: &str = "立案率统计";
+    let day = today();
+
+    // Team 1: three inspections; one case filed and fined on the spot, one filed and not (yet)
+    // decided, one still 预立案 (not counted).
+    let mut cases = Vec::new();
+    for _ in 0..3 {
+        let (inspection, finding) = campaign_inspection(&t, &inspector, CAMPAIGN).await;
+        let case = pre_filing(&inspector, &inspection, &finding);
+        assert_applied(&t.push(&inspector, &[save(&inspector, &case)]).await);
+        cases.push(case);
+    }
+    assert_applied(
+        &t.push(
+            &inspector,
+            &[act(
+                &inspector,
+                &cases[0],
+                CaseAct::DecideOnSite {
+                    on: day,
+                    provisions: "《安全生产法》第四十一条".to_owned(),
+                    basis: "当场处罚".to_owned(),
+                    fine_yuan: 2_000,
+                },
+            )],
+        )
+        .await,
+    );
+    assert_applied(
+        &t.push(&leader, &[act(&leader, &cases[1], CaseAct::ApproveFiling { on: day })])
+            .await,
+    );
+    // Team 2: one inspection, no case: 零处罚.
+    campaign_inspection(&t, &other_team, CAMPAIGN).await;
+    // Outside the campaign: not counted.
+    let (outside, finding) = recorded(&t, &inspector).await;
+    let case = pre_filing(&inspector, &outside, &finding);
+    assert_applied(&t.push(&inspector, &[save(&inspector, &case)]).await);
+    assert_applied(
+        &t.push(&leader, &[act(&leader, &case, CaseAct::ApproveFiling { on: day })])
+            .await,
+    );
+
+    let query = "/api/v1/stats?campaign=%E7%AB%8B%E6%A1%88%E7%8E%87%E7%BB%9F%E8%AE%A1";
+    let reply = t.get(query, &admin.token).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+    let stats: zhicha_core::ledger::StatsResponse = serde_json::from_slice(&reply.body).unwrap();
+    let team = |org| stats.by_team.iter().find(|t| t.org_id == org).unwrap();
+    let ours = team(inspector.user.org_id);
+    assert_eq!(
+        (ours.inspections, ours.findings, ours.cases, ours.penalties),
+        (3, 3, 2, 1),
+        "{ours:?}"
+    );
+    assert_eq!(ours.finding_rate(), Some(1.0));
+    assert!((ours.case_rate().unwrap() - 2.0 / 3.0).abs() < 1e-9);
+    assert!(!ours.zero_penalties());
+    let theirs = team(other_team.user.org_id);
+    assert_eq!((theirs.inspections, theirs.cases, theirs.penalties), (1, 0, 0));
+    assert!(theirs.zero_penalties());
+    assert!(!theirs.name.is_empty());
+    let person = stats
+        .by_inspector
+        .iter()
+        .find(|p| p.user_id == inspector.user.id)
+        .unwrap();
+    assert_eq!((person.inspections, person.cases, person.penalties), (3, 2, 1));
+
+    // A leader sees only their scope's teams.
+    let reply = t.get(query, &leader.token).await;
+    let stats: zhicha_core::ledger::StatsResponse = serde_json::from_slice(&reply.body).unwrap();
+    assert!(stats.by_team.iter().all(|t| t.org_id != other_team.user.org_id));
     t.finish().await;
 }

@@ -28,8 +28,7 @@ impl Db {
     pub async fn queue_case_act(&self, id: CaseId, act: &CaseAct) -> Result<(), StorageError> {
         let payload = MutationPayload::CaseAct(Box::new(act.clone()));
         let tx = self.write(&[OUTBOX, META])?;
-        write_all(tx, async |tx| enqueue(tx, id.0, &payload).await)
-            .await
+        write_all(tx, async |tx| enqueue(tx, id.0, &payload).await).await
     }
 
     pub async fn case(&self, id: CaseId) -> Result<Option<Case>, StorageError> {
@@ -42,7 +41,6 @@ impl Db {
         cases.sort_by_key(|c| c.created_at);
         Ok(cases)
     }
-
 
     /// Every case on the device, newest first.
     pub async fn cases(&self) -> Result<Vec<Case>, StorageError> {

@@ -358,9 +358,7 @@ pub fn act(
     }
     next.history.push(CaseStep {
         stage: next.state.stage(),
-        on: act
-            .day()
-            .unwrap_or_else(|| crate::time::china_date(at)),
+        on: act.day().unwrap_or_else(|| crate::time::china_date(at)),
         by: actor.id,
         by_name: actor.name.clone(),
         at,
@@ -397,10 +395,7 @@ pub fn validate_pre_filing(case: &Case) -> Result<(), (&'static str, String)> {
             .iter()
             .all(|qa| blank(&qa.question) || blank(&qa.answer))
         {
-            return Err((
-                "interviews",
-                format!("第 {n} 份询问笔录至少须有一问一答"),
-            ));
+            return Err(("interviews", format!("第 {n} 份询问笔录至少须有一问一答")));
         }
         if interview.signature.is_none() && interview.refusal.as_deref().is_none_or(blank) {
             return Err((
@@ -463,9 +458,6 @@ pub fn documents_at(stage: Stage, on_site: bool) -> Vec<(&'static str, &'static 
         }
         if reached(Stage::Notified) {
             out.push(("行政处罚告知书", "罚告"));
-        }
-        if reached(Stage::Heard) {
-            out.push(("当事人陈述申辩笔录", "陈申"));
         }
         if reached(Stage::Decided) {
             out.push(("行政处罚决定书", "罚"));

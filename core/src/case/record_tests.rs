@@ -78,7 +78,12 @@ fn a_pre_filing_needs_a_party_facts_two_officers_and_signed_or_refused_interview
     assert_eq!(validate_pre_filing(&c).unwrap_err().0, "facts");
     let mut c = pre_filed();
     c.officers = vec![c.officers[0], c.officers[0]];
-    assert!(validate_pre_filing(&c).unwrap_err().1.contains("第四十二条"));
+    assert!(
+        validate_pre_filing(&c)
+            .unwrap_err()
+            .1
+            .contains("第四十二条")
+    );
     let mut c = pre_filed();
     c.interviews[0].refusal = None;
     let (field, message) = validate_pre_filing(&c).unwrap_err();
@@ -96,7 +101,9 @@ fn acts_move_the_case_and_the_history_keeps_who_when_and_what() {
     assert_eq!(number, "达旗应急立〔2026〕7号");
     let refused = act(
         &c,
-        &CaseAct::ApproveFiling { on: day(2026, 12, 8) },
+        &CaseAct::ApproveFiling {
+            on: day(2026, 12, 8),
+        },
         &inspector(),
         &number,
         at(),
@@ -104,15 +111,32 @@ fn acts_move_the_case_and_the_history_keeps_who_when_and_what() {
     .unwrap_err();
     assert_eq!(refused.0, "立案须经负责人审批");
 
-    let c = act(&c, &CaseAct::ApproveFiling { on: day(2026, 12, 8) }, &leader(), &number, at())
-        .unwrap();
+    let c = act(
+        &c,
+        &CaseAct::ApproveFiling {
+            on: day(2026, 12, 8),
+        },
+        &leader(),
+        &number,
+        at(),
+    )
+    .unwrap();
     assert_eq!(c.state.stage(), Stage::Filed);
     assert_eq!(c.state.number.as_deref(), Some("达旗应急立〔2026〕7号"));
     assert_eq!(c.history.len(), 1);
     assert_eq!(c.history[0].by_name, "赵志刚");
     assert_eq!(c.history[0].on, day(2026, 12, 8));
 
-    let c = act(&c, &CaseAct::Notify { on: day(2026, 12, 9) }, &inspector(), "", at()).unwrap();
+    let c = act(
+        &c,
+        &CaseAct::Notify {
+            on: day(2026, 12, 9),
+        },
+        &inspector(),
+        "",
+        at(),
+    )
+    .unwrap();
     let c = act(
         &c,
         &CaseAct::Hear {
@@ -174,10 +198,28 @@ fn acts_move_the_case_and_the_history_keeps_who_when_and_what() {
     )
     .unwrap();
     assert!(c.history.last().unwrap().note.contains("见证人 李四"));
-    let c = act(&c, &CaseAct::Pay { on: day(2026, 12, 20), yuan: 30_000 }, &inspector(), "", at())
-        .unwrap();
+    let c = act(
+        &c,
+        &CaseAct::Pay {
+            on: day(2026, 12, 20),
+            yuan: 30_000,
+        },
+        &inspector(),
+        "",
+        at(),
+    )
+    .unwrap();
     assert_eq!(c.state.stage(), Stage::Executed);
-    let c = act(&c, &CaseAct::Close { on: day(2026, 12, 21) }, &leader(), "", at()).unwrap();
+    let c = act(
+        &c,
+        &CaseAct::Close {
+            on: day(2026, 12, 21),
+        },
+        &leader(),
+        "",
+        at(),
+    )
+    .unwrap();
     assert_eq!(c.state.stage(), Stage::Closed);
     assert_eq!(c.history.len(), 7);
     // The number stays the one given at 立案, whatever a later act is handed.
@@ -194,7 +236,12 @@ fn an_on_site_penalty_takes_the_party_of_the_case_for_its_limit() {
         basis: "b".into(),
         fine_yuan: 201,
     };
-    assert!(act(&c, &over, &inspector(), "", at()).unwrap_err().0.contains("200"));
+    assert!(
+        act(&c, &over, &inspector(), "", at())
+            .unwrap_err()
+            .0
+            .contains("200")
+    );
     c.party = Party::Organisation;
     let c = act(&c, &over, &inspector(), "", at()).unwrap();
     assert!(c.state.on_site);
@@ -204,7 +251,9 @@ fn an_on_site_penalty_takes_the_party_of_the_case_for_its_limit() {
 fn a_dropped_case_dates_its_step_by_the_server_day_in_china() {
     let c = act(
         &pre_filed(),
-        &CaseAct::Drop { reason: "证据不足".into() },
+        &CaseAct::Drop {
+            reason: "证据不足".into(),
+        },
         &leader(),
         "",
         // 17:00 UTC is already the next day in Beijing.
@@ -219,7 +268,13 @@ fn a_dropped_case_dates_its_step_by_the_server_day_in_china() {
 #[test]
 fn document_numbers_reuse_the_case_number_under_their_prefix() {
     let number = case_number("达旗应急", 2026, 12);
-    assert_eq!(document_number(&number, "罚告").as_deref(), Some("达旗应急罚告〔2026〕12号"));
-    assert_eq!(document_number(&number, "罚").as_deref(), Some("达旗应急罚〔2026〕12号"));
+    assert_eq!(
+        document_number(&number, "罚告").as_deref(),
+        Some("达旗应急罚告〔2026〕12号")
+    );
+    assert_eq!(
+        document_number(&number, "罚").as_deref(),
+        Some("达旗应急罚〔2026〕12号")
+    );
     assert_eq!(document_number("无编号", "罚"), None);
 }

@@ -58,6 +58,11 @@ impl Store {
         for id in orgs.unwrap_or_default() {
             query = query.bind(id);
         }
-        query.fetch_all(&self.pool).await?.into_iter().map(decode).collect()
+        query
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(decode)
+            .collect()
     }
 }

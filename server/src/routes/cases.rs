@@ -37,10 +37,7 @@ fn view(stored: StoredCase, calendar: &Calendar) -> CaseView {
     }
 }
 
-async fn list(
-    State(state): State<AppState>,
-    session: Session,
-) -> Result<Json<CaseList>, ApiError> {
+async fn list(State(state): State<AppState>, session: Session) -> Result<Json<CaseList>, ApiError> {
     let calendar = Calendar::default();
     let cases = state
         .store

@@ -5,8 +5,7 @@
 use chrono::{NaiveDate, Utc};
 use leptos::prelude::*;
 use zhicha_core::case::{
-    self, Actor, Case, CaseAct, DeliveryMethod, Stage, document_number, documents_at,
-    late_fee_yuan,
+    self, Actor, Case, CaseAct, DeliveryMethod, Stage, document_number, documents_at, late_fee_yuan,
 };
 use zhicha_core::ids::CaseId;
 use zhicha_core::model::Role;
@@ -102,7 +101,10 @@ fn CaseView(data: Loaded, reload: Callback<()>) -> impl IntoView {
         .collect();
     let owed = case.state.fine_yuan.map(|fine| {
         fine + late_fee_yuan(fine, case.state.served_on, today)
-            - case.state.paid_yuan.min(fine + late_fee_yuan(fine, case.state.served_on, today))
+            - case
+                .state
+                .paid_yuan
+                .min(fine + late_fee_yuan(fine, case.state.served_on, today))
     });
     view! {
         <article class="card case" data-testid="case">
@@ -209,9 +211,14 @@ fn NextAct(case: Case, role: Role, actor: Actor, reload: Callback<()>) -> impl I
         let yuan = || amount.get_untracked().trim().parse::<u64>().ok();
         let act = match kind {
             "approve" => CaseAct::ApproveFiling { on: day },
-            "drop" => CaseAct::Drop { reason: text.get_untracked() },
+            "drop" => CaseAct::Drop {
+                reason: text.get_untracked(),
+            },
             "notify" => CaseAct::Notify { on: day },
-            "hear" => CaseAct::Hear { on: day, statement: text.get_untracked() },
+            "hear" => CaseAct::Hear {
+                on: day,
+                statement: text.get_untracked(),
+            },
             "decide" | "on_site" => {
                 let Some(fine_yuan) = yuan() else {
                     set_message.set(Some(Err("请填写罚款金额（元，整数）".to_owned())));
@@ -219,9 +226,19 @@ fn NextAct(case: Case, role: Role, actor: Actor, reload: Callback<()>) -> impl I
                 };
                 let (provisions, basis) = (provisions.get_untracked(), basis.get_untracked());
                 if kind == "decide" {
-                    CaseAct::Decide { on: day, provisions, basis, fine_yuan }
+                    CaseAct::Decide {
+                        on: day,
+                        provisions,
+                        basis,
+                        fine_yuan,
+                    }
                 } else {
-                    CaseAct::DecideOnSite { on: day, provisions, basis, fine_yuan }
+                    CaseAct::DecideOnSite {
+                        on: day,
+                        provisions,
+                        basis,
+                        fine_yuan,
+                    }
                 }
             }
             "serve" => CaseAct::Serve {
@@ -244,7 +261,13 @@ fn NextAct(case: Case, role: Role, actor: Actor, reload: Callback<()>) -> impl I
             _ => CaseAct::Close { on: day },
         };
         // The rules run here first, so a refusal is explained offline; the server runs them again.
-        if let Err(refusal) = case::act(&case.get_value(), &act, &actor.get_value(), "待编号", Utc::now()) {
+        if let Err(refusal) = case::act(
+            &case.get_value(),
+            &act,
+            &actor.get_value(),
+            "待编号",
+            Utc::now(),
+        ) {
             set_message.set(Some(Err(refusal.0)));
             return;
         }
@@ -261,7 +284,9 @@ fn NextAct(case: Case, role: Role, actor: Actor, reload: Callback<()>) -> impl I
             unsynced.refresh();
             match result {
                 Ok(()) => {
-                    set_message.set(Some(Ok("已提交，将自动同步到服务器；同步后显示新的环节和编号。".to_owned())));
+                    set_message.set(Some(Ok(
+                        "已提交，将自动同步到服务器；同步后显示新的环节和编号。".to_owned(),
+                    )));
                     engine.sync_now();
                     reload.run(());
                 }
@@ -270,31 +295,39 @@ fn NextAct(case: Case, role: Role, actor: Actor, reload: Callback<()>) -> impl I
         });
     };
 
-    let date_field = move || view! {
-        <label class="field"><span class="field__label">"日期"</span>
-            <input class="field__input" type="date" data-testid="act-date" prop:value=on
-                on:input=move |ev| on.set(event_target_value(&ev)) /></label>
+    let date_field = move || {
+        view! {
+            <label class="field"><span class="field__label">"日期"</span>
+                <input class="field__input" type="date" data-testid="act-date" prop:value=on
+                    on:input=move |ev| on.set(event_target_value(&ev)) /></label>
+        }
     };
-    let text_field = move |label: &'static str| view! {
-        <label class="field"><span class="field__label">{label}</span>
-            <textarea class="field__input" rows="2" data-testid="act-text" prop:value=text
-                on:input=move |ev| text.set(event_target_value(&ev))></textarea></label>
+    let text_field = move |label: &'static str| {
+        view! {
+            <label class="field"><span class="field__label">{label}</span>
+                <textarea class="field__input" rows="2" data-testid="act-text" prop:value=text
+                    on:input=move |ev| text.set(event_target_value(&ev))></textarea></label>
+        }
     };
-    let decision_fields = move || view! {
-        <label class="field"><span class="field__label">"违反的规定"</span>
-            <input class="field__input" data-testid="act-provisions" prop:value=provisions
-                on:input=move |ev| provisions.set(event_target_value(&ev)) /></label>
-        <label class="field"><span class="field__label">"处罚依据及裁量情形"</span>
-            <input class="field__input" data-testid="act-basis" prop:value=basis
-                placeholder="例如：《安全生产法》第九十九条；裁量：一般"
-                on:input=move |ev| basis.set(event_target_value(&ev)) /></label>
-        <label class="field"><span class="field__label">"罚款（元）"</span>
-            <input class="field__input" inputmode="numeric" data-testid="act-amount" prop:value=amount
-                on:input=move |ev| amount.set(event_target_value(&ev)) /></label>
+    let decision_fields = move || {
+        view! {
+            <label class="field"><span class="field__label">"违反的规定"</span>
+                <input class="field__input" data-testid="act-provisions" prop:value=provisions
+                    on:input=move |ev| provisions.set(event_target_value(&ev)) /></label>
+            <label class="field"><span class="field__label">"处罚依据及裁量情形"</span>
+                <input class="field__input" data-testid="act-basis" prop:value=basis
+                    placeholder="例如：《安全生产法》第九十九条；裁量：一般"
+                    on:input=move |ev| basis.set(event_target_value(&ev)) /></label>
+            <label class="field"><span class="field__label">"罚款（元）"</span>
+                <input class="field__input" inputmode="numeric" data-testid="act-amount" prop:value=amount
+                    on:input=move |ev| amount.set(event_target_value(&ev)) /></label>
+        }
     };
-    let button = move |kind: &'static str, label: &'static str| view! {
-        <button class="button" type="button" data-testid=format!("act-{kind}") disabled=busy
-            on:click=move |_| submit(kind)>{label}</button>
+    let button = move |kind: &'static str, label: &'static str| {
+        view! {
+            <button class="button" type="button" data-testid=format!("act-{kind}") disabled=busy
+                on:click=move |_| submit(kind)>{label}</button>
+        }
     };
 
     let form = match stage {

@@ -141,7 +141,9 @@ fn PreFileForm(data: Loaded) -> impl IntoView {
             .into_iter()
             .filter(|qa| !qa.question.trim().is_empty() || !qa.answer.trim().is_empty())
             .collect();
-        let interviews = if person.get_untracked().trim().is_empty() && answered.iter().all(|qa| qa.answer.trim().is_empty()) {
+        let interviews = if person.get_untracked().trim().is_empty()
+            && answered.iter().all(|qa| qa.answer.trim().is_empty())
+        {
             Vec::new()
         } else {
             vec![Interview {
@@ -198,7 +200,9 @@ fn PreFileForm(data: Loaded) -> impl IntoView {
             unsynced.refresh();
             match result {
                 Ok(()) => navigate(&Page::Case(case.id).path(), Default::default()),
-                Err(e) => set_error.set(Some(format!("未能保存到本机：{e}。已填写的内容仍在页面上，请重试。"))),
+                Err(e) => set_error.set(Some(format!(
+                    "未能保存到本机：{e}。已填写的内容仍在页面上，请重试。"
+                ))),
             }
         });
     };

@@ -230,17 +230,43 @@ fn stats_view(stats: StatsResponse) -> impl IntoView {
             {monthly_chart(&stats)}
         </div>
 
+        <h2 class="section__title">"执法效能（按检查组）"</h2>
+        <p class="muted">"隐患发现率、立案率、处罚率均为每次检查的平均数：统计期内的检查，及由这些检查立案（含当场处罚）和处以罚款的案件。"</p>
+        <div class="table-wrap">
+            <table class="grid" data-testid="team-rates">
+                <thead><tr><th>"检查组"</th><th>"检查次数"</th><th>"发现隐患"</th><th>"隐患发现率"</th><th>"重大隐患"</th><th>"立案"</th><th>"立案率"</th><th>"处罚"</th><th>"处罚率"</th></tr></thead>
+                <tbody>
+                    {stats.by_team.iter().map(|t| view! {
+                        <tr data-team=t.name.clone()>
+                            <td data-label="检查组">{t.name.clone()}
+                                {t.zero_penalties().then(|| view! { " " <span class="badge badge--error" data-testid="zero-penalties">"零处罚"</span> })}</td>
+                            <td data-label="检查次数">{t.inspections}</td>
+                            <td data-label="发现隐患">{t.findings}</td>
+                            <td data-label="隐患发现率" data-testid="finding-rate">{per_inspection(t.finding_rate())}</td>
+                            <td data-label="重大隐患">{t.major}</td>
+                            <td data-label="立案" data-testid="cases">{t.cases}</td>
+                            <td data-label="立案率" data-testid="case-rate">{percent(t.case_rate())}</td>
+                            <td data-label="处罚" data-testid="penalties">{t.penalties}</td>
+                            <td data-label="处罚率" data-testid="penalty-rate">{percent(t.penalty_rate())}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+
         <h2 class="section__title">"执法人员工作量"</h2>
         <div class="stats-pair">
             <div class="table-wrap">
                 <table class="grid">
-                    <thead><tr><th>"检查人员"</th><th>"检查次数"</th><th>"发现隐患"</th></tr></thead>
+                    <thead><tr><th>"检查人员"</th><th>"检查次数"</th><th>"发现隐患"</th><th>"立案"</th><th>"处罚"</th></tr></thead>
                     <tbody>
                         {stats.by_inspector.iter().map(|p| view! {
                             <tr>
                                 <td data-label="检查人员">{p.name.clone()}</td>
                                 <td data-label="检查次数">{p.inspections}</td>
                                 <td data-label="发现隐患">{p.findings}</td>
+                                <td data-label="立案">{p.cases}</td>
+                                <td data-label="处罚">{p.penalties}</td>
                             </tr>
                         }).collect_view()}
                     </tbody>
@@ -249,6 +275,16 @@ fn stats_view(stats: StatsResponse) -> impl IntoView {
             {bar_chart("发现隐患数", &["隐患"], inspector_bars)}
         </div>
     }
+}
+
+/// A per-inspection average, two decimals ("—" without inspections).
+fn per_inspection(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "—".to_owned(), |r| format!("{r:.2}"))
+}
+
+/// A per-inspection rate as a percentage ("—" without inspections).
+fn percent(rate: Option<f64>) -> String {
+    rate.map_or_else(|| "—".to_owned(), |r| format!("{:.1}%", r * 100.0))
 }
 
 #[component]

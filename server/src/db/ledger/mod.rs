@@ -55,6 +55,35 @@ fn campaign_inspections(backend: Backend, param: &str) -> String {
     )
 }
 
+/// The inspections of `filters` as `inspection_inspectors` rows (alias-free): their teams, their
+/// 开始日期 within the dates, their campaign. The sector and place filters are the findings'.
+fn inspections_where(filters: &Filters, backend: Backend) -> Where {
+    let mut ii = Where::default();
+    if let Some(orgs) = &filters.orgs {
+        let first = ii.args.len() + 1;
+        for org in orgs {
+            ii.args.push(Arg::Text(org.to_string()));
+        }
+        ii.push(format!("org_id IN ({})", placeholders(first, orgs.len())));
+    }
+    if let Some(day) = filters.from {
+        let p = ii.text(day.to_string());
+        ii.push(format!("started_day >= {p}"));
+    }
+    if let Some(day) = filters.to {
+        let p = ii.text(day.to_string());
+        ii.push(format!("started_day <= {p}"));
+    }
+    if let Some(campaign) = &filters.campaign {
+        let p = ii.text(campaign.clone());
+        ii.push(format!(
+            "inspection_id IN ({})",
+            campaign_inspections(backend, &p)
+        ));
+    }
+    ii
+}
+
 /// A bound value of a built query.
 enum Arg {
     Text(String),
@@ -575,29 +604,7 @@ impl Store {
 
         // Work per inspector: inspections they took part in, and the findings of those
         // (counted per inspection first, so the join is per inspection, not per finding).
-        let mut ii = Where::default();
-        if let Some(orgs) = &filters.orgs {
-            let first = ii.args.len() + 1;
-            for org in orgs {
-                ii.args.push(Arg::Text(org.to_string()));
-            }
-            ii.push(format!("org_id IN ({})", placeholders(first, orgs.len())));
-        }
-        if let Some(day) = filters.from {
-            let p = ii.text(day.to_string());
-            ii.push(format!("started_day >= {p}"));
-        }
-        if let Some(day) = filters.to {
-            let p = ii.text(day.to_string());
-            ii.push(format!("started_day <= {p}"));
-        }
-        if let Some(campaign) = &filters.campaign {
-            let p = ii.text(campaign.clone());
-            ii.push(format!(
-                "inspection_id IN ({})",
-                campaign_inspections(self.backend, &p)
-            ));
-        }
+        let ii = inspections_where(filters, self.backend);
         let inspections_sql = format!(
             "SELECT user_id, MAX(name) AS name, COUNT(*) AS n FROM inspection_inspectors \
              WHERE {} GROUP BY user_id",
@@ -620,8 +627,13 @@ impl Store {
         let found_query = w_found
             .bind(sqlx::query_as::<_, InspectorRow>(AssertSqlSafe(found_sql)))
             .fetch_all(&self.pool);
-        let (rows, months, inspections, found) =
-            tokio::try_join!(cells_query, months_query, inspections_query, found_query)?;
+        let (rows, months, inspections, found, rates) = tokio::try_join!(
+            cells_query,
+            months_query,
+            inspections_query,
+            found_query,
+            self.rates(filters, &today)
+        )?;
 
         type CellKey = (String, String, Option<String>, String);
         let mut cells: BTreeMap<CellKey, (u64, u64)> = BTreeMap::new();
@@ -675,12 +687,20 @@ impl Store {
                 name: row.name,
                 inspections: 0,
                 findings: 0,
+                cases: 0,
+                penalties: 0,
             });
             let n = u64::try_from(row.n).unwrap_or(0);
             if is_finding {
                 entry.findings += n;
             } else {
                 entry.inspections += n;
+            }
+        }
+        for (user_id, (cases, penalties)) in &rates.by_officer {
+            if let Some(person) = people.get_mut(user_id) {
+                person.cases += cases;
+                person.penalties += penalties;
             }
         }
         let mut by_inspector: Vec<InspectorStats> = people.into_values().collect();
@@ -697,6 +717,7 @@ impl Store {
             rectification_rate: (confirmed > 0).then(|| rectified as f64 / confirmed as f64),
             overdue,
             by_inspector,
+            by_team: rates.by_team,
             as_of: now,
         })
     }
@@ -757,6 +778,8 @@ fn month_series(rows: &[MonthRow], from: Option<NaiveDate>, to: NaiveDate) -> Ve
         })
         .collect()
 }
+
+mod rates;
 
 #[cfg(test)]
 mod tests;

@@ -20,17 +20,14 @@ use super::{Applied, Author, ChangeRow, EventFacts, Rejection, Tx, from_json, re
 use crate::db::now;
 
 /// A case as stored, with its rev, read with the author's row lock.
-async fn stored(
-    tx: &mut Tx,
-    id: &str,
-    lock: &str,
-) -> Result<Option<(i64, Case)>, sqlx::Error> {
+async fn stored(tx: &mut Tx, id: &str, lock: &str) -> Result<Option<(i64, Case)>, sqlx::Error> {
     let sql = format!("SELECT rev, data FROM cases WHERE id = $1{lock}");
     let row: Option<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(&mut **tx)
         .await?;
-    row.map(|(rev, data)| Ok((rev, from_json(&data)?))).transpose()
+    row.map(|(rev, data)| Ok((rev, from_json(&data)?)))
+        .transpose()
 }
 
 /// Who may work on a case of `org`: its team's inspectors; leaders (and admins) whose scope
@@ -87,12 +84,12 @@ pub(super) async fn save(
         None => {
             // A case from the field comes from an inspection the author may write.
             let Some(inspection_id) = case.inspection_id else {
-                return Ok(Err(reject("invalid", "预立案须来自一次检查")
-                    .with_field("inspection_id")));
+                return Ok(Err(
+                    reject("invalid", "预立案须来自一次检查").with_field("inspection_id")
+                ));
             };
-            let Some((_, inspection)) = batch
-                .inspection(tx, &inspection_id.to_string(), "")
-                .await?
+            let Some((_, inspection)) =
+                batch.inspection(tx, &inspection_id.to_string(), "").await?
             else {
                 return Ok(Err(reject("not_found", "案件所属检查尚未同步到服务器")));
             };
@@ -114,8 +111,9 @@ pub(super) async fn save(
             None => false,
         };
         if !belongs {
-            return Ok(Err(reject("invalid", "案件所列隐患不属于该次检查")
-                .with_field("finding_ids")));
+            return Ok(Err(
+                reject("invalid", "案件所列隐患不属于该次检查").with_field("finding_ids")
+            ));
         }
     }
     if let Err((field, message)) = case::validate_pre_filing(&case) {
@@ -164,8 +162,7 @@ pub(super) async fn act(
         if let Err(refusal) = case::act(&old, &act, &actor, "待编号", Utc::now()) {
             return Ok(Err(reject("invalid_transition", refusal.0)));
         }
-        let Some(authority) = zhicha_core::org::numbering_authority(old.org_id, author.orgs)
-        else {
+        let Some(authority) = zhicha_core::org::numbering_authority(old.org_id, author.orgs) else {
             return Ok(Err(reject(
                 "invalid",
                 "本单位及上级单位均未设置文书简称，无法给案件编号；请管理员在单位设置中填写",

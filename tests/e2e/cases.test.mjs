@@ -1,0 +1,140 @@
+// From finding to case: with the server stopped, the inspector files a 预立案 on an inspection's
+// finding with a 询问笔录 the person signs on the phone; back online it syncs; the leader
+// approves the filing in the app and the case takes the bureau's number; 告知书, 陈述申辩,
+// 决定书, 送达回执, payment and 结案 follow, each dated, each document numbered under the case's
+// number; the server holds the whole chain and the inspector's phone pulls it.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { ApiClient, loginInApp, readStore } from './device.mjs';
+import { Server, launchBrowser, phonePage, until, waitForServiceWorker, waitForText } from './harness.mjs';
+import { sign } from './screens.mjs';
+
+let browser;
+before(async () => { browser = await launchBrowser(); });
+after(async () => { await browser?.close(); });
+
+/** Today in China Standard Time, as the app dates an act by default. */
+const today = () => new Date(Date.now() + 8 * 3_600_000).toISOString().slice(0, 10);
+
+/** Takes the case's next act on the case screen and waits for the stage it leads to. */
+async function act(page, kind, stage, fill = async () => {}) {
+  await fill();
+  await page.getByTestId(`act-${kind}`).click();
+  await until(`the case ${stage}`, async () =>
+    (await page.getByTestId('case-stage').first().textContent()) === stage, 60_000);
+}
+
+test('不符合 → 预立案 offline with a signed 询问笔录 → sync → 立案审批 and its number → 告知 → 决定 → 送达 → 缴款 → 结案', async () => {
+  const server = await Server.start(['--demo']);
+  const { context, page } = await phonePage(browser);
+  const { context: deskContext, page: desk } = await phonePage(browser);
+  try {
+    await loginInApp(page, server.url, 'inspector1', waitForText);
+    await waitForServiceWorker(page);
+    const session = (await readStore(page, 'meta')).find((m) => m?.user)?.user;
+    const findings = await readStore(page, 'findings');
+    const inspections = await readStore(page, 'inspections');
+    const inspection = inspections.find((i) => findings.some((f) => f.inspection_id === i.id)
+      && (!session || i.org_id === session.org_id));
+    assert.ok(inspection, 'a demo inspection with findings is on the phone');
+
+    // No signal: the 预立案 and its 询问笔录 are made on the phone.
+    await server.stop();
+    await page.goto(`${server.url}/inspections/${inspection.id}`);
+    await page.getByTestId('pre-file').click();
+    await waitForText(page, '询问笔录');
+    assert.ok(await page.getByTestId('case-finding').count() >= 1);
+    assert.notEqual(await page.getByTestId('case-facts').inputValue(), '');
+    await page.getByTestId('interview-person').fill('张三');
+    await page.getByTestId('interview-position').fill('安全矿长');
+    const answers = page.getByTestId('qa-answer');
+    await answers.nth(0).fill('看清了，不申请回避。');
+    await answers.nth(1).fill('张三，某煤业公司安全矿长。');
+    await answers.nth(2).fill('当班瓦斯检查员请假，未安排替班。');
+    await sign(page, page.locator('canvas.signature__pad'));
+    await page.getByRole('button', { name: '确认签名' }).click();
+    await page.getByTestId('interview-signed').waitFor({ timeout: 20_000 });
+    await page.getByTestId('case-save').click();
+    await page.waitForURL(/\/cases\/[0-9a-f-]{36}$/, { timeout: 20_000 });
+    const caseId = page.url().match(/cases\/([0-9a-f-]{36})$/)[1];
+    assert.equal(await page.getByTestId('case-number').textContent(), '预立案（待立案审批）');
+    const stored = (await readStore(page, 'cases')).find((c) => c.id === caseId);
+    assert.equal(stored.interviews[0].answers[2].answer, '当班瓦斯检查员请假，未安排替班。');
+    assert.ok(stored.interviews[0].signature, 'the signature is kept with the interview');
+    // An inspector cannot approve the filing: the button is not offered.
+    assert.equal(await page.getByTestId('act-approve').count(), 0);
+
+    // Back online: it syncs.
+    await server.start();
+    await page.goto(server.url + '/');
+    await waitForText(page, '未同步：0 条记录，0 张照片，0 条同步错误', 90_000);
+
+    // The leader approves and the case takes the bureau's number.
+    await loginInApp(desk, server.url, 'leader1', waitForText);
+    await desk.goto(server.url + '/cases');
+    await until('the case reaches the leader', async () => {
+      await desk.goto(server.url + `/cases/${caseId}`);
+      return (await desk.getByTestId('case-number').count()) > 0;
+    }, 60_000);
+    const day = today();
+    const year = day.slice(0, 4);
+    const number = `达旗应急立〔${year}〕1号`;
+    await act(desk, 'approve', '已立案');
+    await until('the number shown', async () => (await desk.getByTestId('case-number').textContent()) === number, 30_000);
+    assert.equal(await desk.getByTestId('case-filed-on').textContent(), day);
+    assert.match(await desk.getByTestId('case-clocks').textContent(), /作出处罚决定（立案后90日）/);
+
+    await act(desk, 'notify', '已告知');
+    await act(desk, 'hear', '已陈述申辩', () => desk.getByTestId('act-text').fill('当事人书面放弃陈述申辩。'));
+    await act(desk, 'decide', '已决定', async () => {
+      await desk.getByTestId('act-provisions').fill('《煤矿安全规程》第一百八十条');
+      await desk.getByTestId('act-basis').fill('《安全生产法》第一百零一条；裁量：一般');
+      await desk.getByTestId('act-amount').fill('20000');
+    });
+    await act(desk, 'serve', '已送达', async () => {
+      await desk.getByTestId('act-method').selectOption('left');
+      await desk.getByTestId('act-recipient').fill('张三');
+      // A 留置送达 needs a witness: refused on the device before anything is queued.
+      await desk.getByTestId('act-serve').click();
+      await waitForText(desk, '留置送达须有见证人');
+      await desk.getByTestId('act-witness').fill('周六（村委会主任）');
+    });
+    assert.equal(await desk.getByTestId('case-owed').textContent(), '20000 元（含加处罚款）');
+    await act(desk, 'pay', '已执行', () => desk.getByTestId('act-amount').fill('20000'));
+    await act(desk, 'close', '已结案');
+
+    const documents = await desk.getByTestId('case-documents').textContent();
+    for (const prefix of ['立', '罚告', '罚', '回', '结']) {
+      assert.ok(documents.includes(`达旗应急${prefix}〔${year}〕1号`), `${prefix} in ${documents}`);
+    }
+    const history = await desk.getByTestId('case-history').locator('li').allTextContents();
+    assert.equal(history.length, 7, history.join('\n'));
+    assert.ok(history.every((line) => line.startsWith(day)), history.join('\n'));
+    assert.match(history[4], /留置送达，受送达人 张三，见证人 周六（村委会主任）/);
+
+    // The server holds the whole chain.
+    const api = await ApiClient.login(server.url, 'leader1');
+    const view = await api.get(`/cases/${caseId}`);
+    assert.equal(view.case.state.stage, 'closed');
+    assert.equal(view.case.state.number, number);
+    assert.equal(view.case.state.paid_yuan, 20000);
+    assert.equal(view.case.state.closed_on, day);
+    assert.equal(view.case.decision.fine_yuan, 20000);
+    assert.equal(view.case.interviews[0].person, '张三');
+
+    // The inspector's phone pulls the closed case.
+    await page.goto(server.url + '/');
+    await waitForText(page, '未同步：0 条记录，0 张照片，0 条同步错误', 60_000);
+    await until('the closed case on the phone', async () => {
+      await page.goto(server.url + `/cases/${caseId}`);
+      return (await page.getByTestId('case-stage').first().textContent()) === '已结案';
+    }, 60_000);
+    assert.equal(await page.getByTestId('case-number').textContent(), number);
+    const errors = [...page.errors, ...desk.errors].filter((e) => !e.includes('Failed to load resource'));
+    assert.deepEqual(errors, []);
+  } finally {
+    await deskContext.close();
+    await context.close();
+    await server.dispose();
+  }
+});
