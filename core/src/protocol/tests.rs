@@ -151,8 +151,40 @@ fn all_payloads() -> Vec<(Uuid, MutationPayload)> {
         no_fix: None,
         clock_offset_ms: None,
     };
+    let case = crate::case::Case {
+        id: crate::ids::CaseId::new(),
+        org_id: i.org_id,
+        enterprise_id: i.enterprise_id,
+        inspection_id: Some(i.id),
+        finding_ids: vec![f.id],
+        source: crate::case::CaseSource::Inspection,
+        party: crate::case::Party::Organisation,
+        party_name: "某公司".into(),
+        facts: "安全出口堵塞".into(),
+        provisions: String::new(),
+        officers: vec![UserId::new(), UserId::new()],
+        interviews: vec![crate::case::Interview {
+            person: "张三".into(),
+            position: String::new(),
+            started_at: Utc::now(),
+            ended_at: None,
+            place: String::new(),
+            answers: vec![crate::case::QuestionAnswer {
+                question: "问".into(),
+                answer: "答".into(),
+            }],
+            signature: Some(hash(5)),
+            refusal: None,
+        }],
+        created_by: UserId::new(),
+        created_at: Utc::now(),
+        state: crate::case::CaseState::pre_filed(),
+        history: vec![],
+        decision: None,
+        delivery: None,
+    };
     vec![
-        (i.id.0, MutationPayload::InspectionSave(Box::new(i))),
+        (i.id.0, MutationPayload::InspectionSave(Box::new(i.clone()))),
         (f.id.0, MutationPayload::FindingSave(Box::new(f.clone()))),
         (
             f.id.0,
@@ -192,7 +224,17 @@ fn all_payloads() -> Vec<(Uuid, MutationPayload)> {
             MutationPayload::FindingClose(CommentPayload::default()),
         ),
         (f.id.0, MutationPayload::PhotoAttach(Box::new(photo))),
-        (e.id.0, MutationPayload::EnterpriseSave(Box::new(e))),
+        (e.id.0, MutationPayload::EnterpriseSave(Box::new(e.clone()))),
+        (case.id.0, MutationPayload::CaseSave(Box::new(case.clone()))),
+        (
+            case.id.0,
+            MutationPayload::CaseAct(Box::new(crate::case::CaseAct::Serve {
+                on: NaiveDate::from_ymd_opt(2026, 12, 9).unwrap(),
+                method: crate::case::DeliveryMethod::LeftWithWitness,
+                recipient: "张三".into(),
+                witness: "李四".into(),
+            })),
+        ),
     ]
 }
 
