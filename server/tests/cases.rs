@@ -8,6 +8,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
+use calamine::{Data, Reader, Xlsx, open_workbook_from_rs};
 use chrono::{Datelike, Days, Utc};
 use zhicha_core::case::{
     Case, CaseAct, CaseList, CaseSource, CaseState, CaseView, DeliveryMethod, Interview, Party,
@@ -460,6 +461,32 @@ async fn rates_count_the_cases_and_penalties_of_each_teams_inspections(backend: 
         .find(|p| p.user_id == inspector.user.id)
         .unwrap();
     assert_eq!((person.inspections, person.cases, person.penalties), (3, 2, 1));
+
+    // The same figures as a workbook.
+    let reply = t
+        .get(&query.replace("/stats?", "/stats.xlsx?"), &admin.token)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+    let mut book: Xlsx<_> =
+        open_workbook_from_rs(std::io::Cursor::new(reply.body.to_vec())).unwrap();
+    let sheet = book.worksheet_range("执法效能").unwrap();
+    let row = (1..sheet.height() as u32)
+        .find(|r| sheet.get_value((*r, 0)).map(|d| d.to_string()) == Some(ours.name.clone()))
+        .expect("the team's row");
+    let cell = |c: u32| sheet.get_value((row, c)).cloned().unwrap_or(Data::Empty);
+    assert_eq!(cell(1), Data::Float(3.0));
+    assert_eq!(cell(5), Data::Float(2.0));
+    assert_eq!(cell(7), Data::Float(1.0));
+    let theirs_row = (1..sheet.height() as u32)
+        .find(|r| sheet.get_value((*r, 0)).map(|d| d.to_string()) == Some(theirs.name.clone()))
+        .expect("the other team's row");
+    assert_eq!(
+        sheet.get_value((theirs_row, 9)).map(|d| d.to_string()).as_deref(),
+        Some("是"),
+        "零处罚 marked"
+    );
+    let people = book.worksheet_range("执法人员").unwrap();
+    assert!(people.height() > 1);
 
     // A leader sees only their scope's teams.
     let reply = t.get(query, &leader.token).await;

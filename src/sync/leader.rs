@@ -99,6 +99,19 @@ pub async fn stats(token: &str, query: &StatsQuery) -> Result<StatsResponse, Syn
     get_json(token, &url("stats", &query.to_query_string())).await
 }
 
+/// `GET /stats.xlsx?...`: the statistics' rates and work per officer as a workbook.
+pub async fn stats_file(token: &str, query: &StatsQuery) -> Result<Blob, SyncError> {
+    let builder = authorized(
+        Request::get(&url("stats.xlsx", &query.to_query_string())),
+        token,
+    );
+    blob(
+        get(builder).await?,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    .await
+}
+
 /// `GET /ledger.xlsx?...` or `/ledger.csv?...`: the whole filtered ledger as a file (the
 /// server ignores the paging fields).
 pub async fn ledger_file(

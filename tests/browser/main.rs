@@ -2,6 +2,7 @@
 #![cfg(target_arch = "wasm32")]
 
 mod bulk;
+mod cases;
 mod evidence;
 mod finality;
 mod fire;

@@ -4,6 +4,7 @@
 // 决定书, 送达回执, payment and 结案 follow, each dated, each document numbered under the case's
 // number; the server holds the whole chain and the inspector's phone pulls it.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { ApiClient, loginInApp, readStore } from './device.mjs';
 import { Server, launchBrowser, phonePage, until, waitForServiceWorker, waitForText } from './harness.mjs';
@@ -121,6 +122,22 @@ test('不符合 → 预立案 offline with a signed 询问笔录 → sync → �
     assert.equal(view.case.state.closed_on, day);
     assert.equal(view.case.decision.fine_yuan, 20000);
     assert.equal(view.case.interviews[0].person, '张三');
+
+    // The statistics count the case and its penalty for the team, on screen and in the workbook.
+    const stats = await api.get('/stats');
+    const team = stats.by_team.find((t) => t.org_id === session.org_id);
+    assert.ok(team && team.cases >= 1 && team.penalties >= 1, JSON.stringify(stats.by_team));
+    await desk.goto(server.url + '/leader/stats');
+    const row = desk.locator(`[data-testid=team-rates] tr[data-team="${team.name}"]`);
+    await row.waitFor({ timeout: 30_000 });
+    assert.equal(await row.getByTestId('cases').textContent(), String(team.cases));
+    assert.equal(await row.getByTestId('penalties').textContent(), String(team.penalties));
+    assert.equal(await row.getByTestId('case-rate').textContent(), `${((100 * team.cases) / team.inspections).toFixed(1)}%`);
+    assert.equal(await row.getByTestId('zero-penalties').count(), 0);
+    const [download] = await Promise.all([desk.waitForEvent('download'), desk.getByTestId('stats-export').click()]);
+    assert.match(download.suggestedFilename(), /^执法统计-\d{8}\.xlsx$/);
+    const bytes = await readFile(await download.path());
+    assert.equal(bytes.subarray(0, 2).toString(), 'PK', 'an xlsx (zip) file');
 
     // The inspector's phone pulls the closed case.
     await page.goto(server.url + '/');

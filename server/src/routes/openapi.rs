@@ -26,6 +26,7 @@ use crate::extract::Json;
         super::findings::findings,
         super::findings::revisions,
         super::stats::stats,
+        super::stats::stats_xlsx,
         super::ledger::xlsx,
         super::ledger::csv,
         super::archive::inspection_archive,

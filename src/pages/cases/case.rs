@@ -59,8 +59,11 @@ async fn load(id: Option<CaseId>) -> Result<Loaded, String> {
 #[component]
 pub fn CasePage(id: Option<CaseId>) -> impl IntoView {
     let engine = use_sync_engine();
+    // Read again after each successful sync only: not on every status change (a failed attempt
+    // in the background must not reset a form being filled in).
+    let synced = Memo::new(move |_| engine.status.with(|s| s.last_success));
     let loaded = LocalResource::new(move || {
-        let _ = engine.status.get().last_success;
+        synced.track();
         load(id)
     });
     view! {
@@ -69,7 +72,7 @@ pub fn CasePage(id: Option<CaseId>) -> impl IntoView {
             <Suspense fallback=|| view! { <p class="muted">"正在读取本机数据…"</p> }>
                 {move || loaded.get().map(|result| match result {
                     Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                    Ok(data) => view! { <CaseView data=data reload=Callback::new(move |_| loaded.refetch()) /> }.into_any(),
+                    Ok(data) => view! { <CaseView data=data /> }.into_any(),
                 })}
             </Suspense>
         </section>
@@ -78,7 +81,7 @@ pub fn CasePage(id: Option<CaseId>) -> impl IntoView {
 }
 
 #[component]
-fn CaseView(data: Loaded, reload: Callback<()>) -> impl IntoView {
+fn CaseView(data: Loaded) -> impl IntoView {
     let Loaded {
         case,
         enterprise,
@@ -175,13 +178,13 @@ fn CaseView(data: Loaded, reload: Callback<()>) -> impl IntoView {
                 }).collect_view()}
             </ol>
         </section>
-        <NextAct case=case role=role actor=actor reload=reload />
+        <NextAct case=case role=role actor=actor />
     }
 }
 
 /// The form for the next act the case's stage allows to this role.
 #[component]
-fn NextAct(case: Case, role: Role, actor: Actor, reload: Callback<()>) -> impl IntoView {
+fn NextAct(case: Case, role: Role, actor: Actor) -> impl IntoView {
     let stage = case.state.stage();
     let leader = matches!(role, Role::Leader | Role::Admin);
     let today = china_date(Utc::now());
@@ -194,6 +197,8 @@ fn NextAct(case: Case, role: Role, actor: Actor, reload: Callback<()>) -> impl I
     let witness = RwSignal::new(String::new());
     let method = RwSignal::new("in_person".to_owned());
     let (busy, set_busy) = signal(false);
+    // One act per stage: once queued, the form waits for the case to come back from the server.
+    let (queued, set_queued) = signal(false);
     let (message, set_message) = signal(None::<Result<String, String>>);
     let unsynced = use_unsynced();
     let engine = use_sync_engine();
@@ -284,11 +289,12 @@ fn NextAct(case: Case, role: Role, actor: Actor, reload: Callback<()>) -> impl I
             unsynced.refresh();
             match result {
                 Ok(()) => {
+                    set_queued.set(true);
                     set_message.set(Some(Ok(
                         "已提交，将自动同步到服务器；同步后显示新的环节和编号。".to_owned(),
                     )));
+                    // The page shows the new stage once the sync brings the case back.
                     engine.sync_now();
-                    reload.run(());
                 }
                 Err(e) => set_message.set(Some(Err(format!("未能保存到本机：{e}")))),
             }
@@ -325,7 +331,8 @@ fn NextAct(case: Case, role: Role, actor: Actor, reload: Callback<()>) -> impl I
     };
     let button = move |kind: &'static str, label: &'static str| {
         view! {
-            <button class="button" type="button" data-testid=format!("act-{kind}") disabled=busy
+            <button class="button" type="button" data-testid=format!("act-{kind}")
+            disabled=move || busy.get() || queued.get()
                 on:click=move |_| submit(kind)>{label}</button>
         }
     };

@@ -85,8 +85,11 @@ async fn load_list() -> Result<Vec<(Case, String)>, String> {
 #[component]
 pub fn CasesPage() -> impl IntoView {
     let engine = use_sync_engine();
+    // Read again after each successful sync only: not on every status change (a failed attempt
+    // in the background must not reset a form being filled in).
+    let synced = Memo::new(move |_| engine.status.with(|s| s.last_success));
     let list = LocalResource::new(move || {
-        let _ = engine.status.get().last_success;
+        synced.track();
         load_list()
     });
     view! {

@@ -104,7 +104,7 @@ pub(crate) fn campaign_list() -> impl IntoView {
 }
 
 /// Saves a Blob under `name` through a temporary link (the browser's own download).
-fn save_file(link: &web_sys::HtmlAnchorElement, url: &ObjectUrl, name: &str) {
+pub(super) fn save_file(link: &web_sys::HtmlAnchorElement, url: &ObjectUrl, name: &str) {
     link.set_href(url.as_str());
     link.set_download(name);
     link.click();

@@ -9,7 +9,8 @@ use zhicha_core::ids::OrgId;
 use zhicha_core::ledger::{StatsQuery, StatsResponse};
 use zhicha_core::model::{Level, Sector};
 
-use super::ledger::{campaign_list, choices, server_error};
+use super::ledger::{campaign_list, choices, save_file, server_error};
+use crate::sync::leader::ObjectUrl;
 use super::{LeaderNav, cst, leader_session};
 use crate::pages::Page;
 use crate::sync::leader as api;
@@ -305,6 +306,40 @@ pub fn StatsPage() -> impl IntoView {
         let value = value.trim().to_owned();
         (!value.is_empty()).then_some(value)
     };
+    let link = NodeRef::<leptos::html::A>::new();
+    let last_file = StoredValue::new_local(None::<ObjectUrl>);
+    let (exporting, set_exporting) = signal(false);
+    let (export_error, set_export_error) = signal(None::<String>);
+    let export = move |_| {
+        if exporting.get_untracked() {
+            return;
+        }
+        set_exporting.set(true);
+        set_export_error.set(None);
+        let query = applied.get_untracked();
+        leptos::task::spawn_local(async move {
+            let result = async {
+                let session = leader_session().await?;
+                let blob = api::stats_file(&session.token, &query)
+                    .await
+                    .map_err(server_error)?;
+                ObjectUrl::new(&blob).ok_or_else(|| "无法保存导出的文件".to_owned())
+            }
+            .await;
+            match result {
+                Ok(url) => {
+                    let today = zhicha_core::time::compact_date(chrono::Utc::now());
+                    if let Some(anchor) = link.get_untracked() {
+                        save_file(&anchor, &url, &format!("执法统计-{today}.xlsx"));
+                    }
+                    // Kept until the next export so the download can finish reading it.
+                    last_file.set_value(Some(url));
+                }
+                Err(e) => set_export_error.set(Some(e)),
+            }
+            set_exporting.set(false);
+        });
+    };
     view! {
         <section class="page page--leader page--stats">
             <h1 class="page__title">"统计分析"</h1>
@@ -357,7 +392,14 @@ pub fn StatsPage() -> impl IntoView {
                     <span class="field__label">"至"</span>
                     <input class="field__input" type="date" name="to" on:input=move |ev| form.update(|q| q.to = event_target_value(&ev).parse().ok()) />
                 </label>
-                <div class="actions"><button class="button" type="submit">"统计"</button></div>
+                <div class="actions">
+                    <button class="button" type="submit">"统计"</button>
+                    <button class="button button--secondary" type="button" data-testid="stats-export"
+                        disabled=exporting on:click=export>"导出统计表（Excel）"</button>
+                </div>
+                <a class="hidden" node_ref=link aria-hidden="true"></a>
+                {move || exporting.get().then(|| view! { <p class="muted" role="status">"正在导出…"</p> })}
+                {move || export_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </form>
             <Transition fallback=|| view! { <p class="muted">"正在统计…"</p> }>
                 {move || stats.get().map(|result| match result {
