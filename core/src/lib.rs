@@ -10,6 +10,7 @@
 //! - `fieldwork`: the inspector's screens as rules: start, findings from items, progress, finish.
 //! - `fire`: GB 35181 composite judgement during an inspection (venues, counts, the proposal).
 //! - `case`: 案件 from 预立案 to 结案: the record, its stages, who moves them, the law's clocks.
+//! - `complaint`: 举报 from the public page: checks, time limits, the tracking code, decisions.
 //! - `plan`: annual plans (150号 days), classes and caps, the 双随机 draw, 扫码入企, tasks.
 //! - `packs`: the embedded sector checklist packs (`checklists/*.json`).
 //! - `protocol`: the sync wire types (protocol.md); `openapi` feature derives schemas.
@@ -23,6 +24,7 @@
 
 pub mod admin;
 pub mod case;
+pub mod complaint;
 pub mod documents;
 pub mod evidence;
 pub mod fieldwork;

@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod ledger_columns;
 pub mod photos;
 pub mod plans;
+pub mod reports;
 pub mod revisions;
 pub mod sync;
 pub mod users;

@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod openapi;
 pub mod photos;
 pub mod plans;
+pub mod reports;
 pub mod stats;
 pub mod sync;
 
@@ -38,11 +39,13 @@ pub fn api() -> Router<AppState> {
         .merge(archive::router())
         .merge(plans::router())
         .merge(cases::router())
+        .merge(reports::router())
         .merge(admin::router())
         .merge(openapi::router())
         .layer(DefaultBodyLimit::max(MAX_JSON_BYTES))
         .merge(photos::router())
         .merge(admin::directory::import_router())
+        .merge(reports::public_router())
         .fallback(|| async { ApiError::NotFound })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
 }
