@@ -8,6 +8,7 @@ pub mod leader;
 pub mod login;
 pub mod not_found;
 pub mod reinspect;
+pub mod report;
 pub mod storage;
 pub mod sync_errors;
 pub mod tasks;
@@ -72,6 +73,12 @@ pub enum Page {
     Cases,
     /// One case: its facts, clocks, documents and the next act.
     Case(CaseId),
+    /// 举报, public (no login).
+    Report,
+    /// A 举报 followed by its tracking code, public.
+    ReportStatus(String),
+    /// Leader (online): the 举报 to handle.
+    Reports,
 }
 
 impl Page {
@@ -114,6 +121,9 @@ impl Page {
             Self::PreFile(id) => format!("/inspections/{}/case", id.0),
             Self::Cases => "/cases".to_owned(),
             Self::Case(id) => format!("/cases/{}", id.0),
+            Self::Report => "/report".to_owned(),
+            Self::ReportStatus(code) => format!("/report/{}", urlencode(code)),
+            Self::Reports => "/leader/reports".to_owned(),
         }
     }
 }
@@ -207,6 +217,11 @@ pub fn view_for_path(path: &str) -> AnyView {
         }
         ["cases"] => view! { <cases::CasesPage /> }.into_any(),
         ["cases", id] => view! { <cases::CasePage id=parse_id(id, CaseId) /> }.into_any(),
+        ["report"] => view! { <report::ReportPage /> }.into_any(),
+        ["report", code] => {
+            view! { <report::ReportStatusPage code=(*code).to_owned() /> }.into_any()
+        }
+        ["leader", "reports"] => view! { <leader::ReportsPage /> }.into_any(),
         _ => view! { <NotFoundPage /> }.into_any(),
     }
 }

@@ -7,6 +7,7 @@ pub mod engine;
 pub mod keys;
 pub mod leader;
 pub mod plans;
+pub mod reports;
 
 pub use api::SyncError;
 

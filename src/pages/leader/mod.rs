@@ -11,6 +11,7 @@ mod ledger;
 pub(crate) mod photo;
 mod plan;
 mod plans;
+mod reports;
 mod review;
 mod stats;
 
@@ -20,6 +21,7 @@ pub use finding::LeaderFindingPage;
 pub use ledger::LedgerPage;
 pub use plan::PlanPage;
 pub use plans::PlansPage;
+pub use reports::ReportsPage;
 pub use review::ReviewPage;
 pub use stats::StatsPage;
 
@@ -45,6 +47,7 @@ pub(crate) fn LeaderNav(current: Option<crate::pages::Page>) -> impl leptos::Int
         (Page::Stats, "统计分析"),
         (Page::Plans, "年度计划"),
         (Page::Cases, "案件办理"),
+        (Page::Reports, "举报受理"),
     ];
     view! {
         <nav class="leader-nav">
