@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { ApiClient, loginInApp, readStore } from './device.mjs';
 import { Server, launchBrowser, phonePage, until, waitForServiceWorker, waitForText } from './harness.mjs';
-import { sign } from './screens.mjs';
+import { cameraPhotos, sign } from './screens.mjs';
 
 let browser;
 before(async () => { browser = await launchBrowser(); });
@@ -148,6 +148,63 @@ test('不符合 → 预立案 offline with a signed 询问笔录 → sync → �
     }, 60_000);
     assert.equal(await page.getByTestId('case-number').textContent(), number);
     const errors = [...page.errors, ...desk.errors].filter((e) => !e.includes('Failed to load resource'));
+    assert.deepEqual(errors, []);
+  } finally {
+    await deskContext.close();
+    await context.close();
+    await server.dispose();
+  }
+});
+
+test('a 举报 from the public page, without login, reaches the leader, and its tracking code shows the answer', async () => {
+  const server = await Server.start(['--demo']);
+  const { context, page: citizen } = await phonePage(browser);
+  const { context: deskContext, page: desk } = await phonePage(browser);
+  try {
+    await citizen.goto(server.url + '/report');
+    await waitForText(citizen, '安全生产隐患举报');
+    await citizen.getByTestId('report-text').fill('物流园 3 号库安全出口被货物堵死，夜里有人住在库里');
+    await citizen.getByTestId('report-place').fill('达拉特旗某物流园 3 号库');
+    await citizen.getByTestId('report-photos').setInputFiles(await cameraPhotos(citizen, 1));
+    await waitForText(citizen, '已选 1 张照片');
+    const question = await citizen.getByTestId('report-question').textContent();
+    const [a, b] = question.match(/\d+/g).map(Number);
+    // A wrong answer is refused and a new question is asked.
+    await citizen.getByTestId('report-answer').fill(String(a + b + 1));
+    await citizen.getByTestId('report-send').click();
+    await waitForText(citizen, '验证问题回答不正确或已过期');
+    await until('a new question', async () => (await citizen.getByTestId('report-question').textContent()) !== question);
+    const [c, d] = (await citizen.getByTestId('report-question').textContent()).match(/\d+/g).map(Number);
+    await citizen.getByTestId('report-answer').fill(String(c + d));
+    await citizen.getByTestId('report-send').click();
+    await citizen.waitForURL(/\/report\/[0-9A-Z]{12}$/, { timeout: 30_000 });
+    const code = citizen.url().split('/').pop();
+    assert.equal(await citizen.getByTestId('report-code-value').textContent(), code);
+    assert.equal(await citizen.getByTestId('report-state').textContent(), '已收到，待受理');
+    await waitForText(citizen, '条文待核');
+
+    // The leader accepts it and answers.
+    await loginInApp(desk, server.url, 'leader1', waitForText);
+    await desk.goto(server.url + '/leader/reports');
+    const card = desk.locator(`[data-testid=report][data-code="${code}"]`);
+    await card.waitFor({ timeout: 30_000 });
+    await card.locator('img').waitFor({ timeout: 20_000 });
+    await until('the photo shown', () => card.locator('img').evaluate((img) => img.complete && img.naturalWidth > 0));
+    await card.getByTestId('report-accept').click();
+    await until('accepted', async () => (await card.getByTestId('report-state').textContent()) === '已受理，核查中');
+    const answer = '经现场核查属实，已责令立即清理通道并立案查处。';
+    await card.getByTestId('report-reply').fill(answer);
+    await card.getByTestId('report-reply-send').click();
+    await until('answered', async () => (await card.getByTestId('report-state').textContent()) === '已答复');
+
+    // The reporter, by the code alone, reads the answer.
+    await citizen.goto(server.url + '/report');
+    await citizen.getByTestId('report-code').fill(code.toLowerCase());
+    await citizen.getByRole('button', { name: '查询' }).click();
+    await until('the answer shown', async () => (await citizen.getByTestId('report-answer-text').count()) > 0, 30_000);
+    assert.equal(await citizen.getByTestId('report-state').textContent(), '已答复');
+    assert.equal(await citizen.getByTestId('report-answer-text').textContent(), answer);
+    const errors = [...citizen.errors, ...desk.errors].filter((e) => !e.includes('Failed to load resource'));
     assert.deepEqual(errors, []);
   } finally {
     await deskContext.close();
