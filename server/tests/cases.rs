@@ -32,7 +32,12 @@ fn today() -> chrono::NaiveDate {
     zhicha_core::time::china_date(Utc::now())
 }
 
-fn pre_filing(device: &Device, inspection: &Inspection, finding: &Finding) -> Case {
+fn pre_filing(
+    device: &Device,
+    partner: UserId,
+    inspection: &Inspection,
+    finding: &Finding,
+) -> Case {
     Case {
         id: CaseId::new(),
         // What the server takes from the stored inspection, whatever the phone says.
@@ -45,7 +50,7 @@ fn pre_filing(device: &Device, inspection: &Inspection, finding: &Finding) -> Ca
         party_name: "某某化工有限公司".to_owned(),
         facts: "安全出口被货物堵塞".to_owned(),
         provisions: String::new(),
-        officers: vec![device.user.id, inspection.inspectors[1].user_id],
+        officers: vec![device.user.id, partner],
         interviews: vec![Interview {
             person: "张三".to_owned(),
             position: "安全主管".to_owned(),
@@ -87,7 +92,8 @@ fn act(device: &Device, case: &Case, act: CaseAct) -> zhicha_core::protocol::Mut
 
 async fn pre_filed(t: &TestApp, device: &Device) -> Case {
     let (inspection, finding) = recorded(t, device).await;
-    let case = pre_filing(device, &inspection, &finding);
+    let partner = t.login("inspector2").await.user.id;
+    let case = pre_filing(device, partner, &inspection, &finding);
     assert_applied(&t.push(device, &[save(device, &case)]).await);
     case
 }
@@ -114,9 +120,10 @@ fn rejected(response: &PushResponse, index: usize) -> String {
 async fn a_case_runs_from_a_phones_pre_filing_to_closing(backend: Backend) {
     let t = TestApp::start(backend).await;
     let inspector = t.login("inspector1").await;
+    let partner = t.login("inspector2").await.user.id;
     let leader = t.login("leader1").await;
     let (inspection, finding) = recorded(&t, &inspector).await;
-    let case = pre_filing(&inspector, &inspection, &finding);
+    let case = pre_filing(&inspector, partner, &inspection, &finding);
     assert_applied(&t.push(&inspector, &[save(&inspector, &case)]).await);
 
     let stored = view(&t, &leader, &case).await;
@@ -268,6 +275,7 @@ async fn approvals_at_once_never_share_a_number(backend: Backend) {
 async fn a_case_is_seen_and_moved_only_within_its_team_or_scope(backend: Backend) {
     let t = TestApp::start(backend).await;
     let inspector = t.login("inspector1").await;
+    let partner = t.login("inspector2").await.user.id;
     let other_team = t.login("inspector3").await;
     let case = pre_filed(&t, &inspector).await;
 
@@ -289,7 +297,7 @@ async fn a_case_is_seen_and_moved_only_within_its_team_or_scope(backend: Backend
 
     // Nor files a case on an inspection of another team, or rewrites this one.
     let (inspection, finding) = recorded(&t, &inspector).await;
-    let theirs = pre_filing(&other_team, &inspection, &finding);
+    let theirs = pre_filing(&other_team, partner, &inspection, &finding);
     let mut rewritten = case.clone();
     rewritten.facts = "改写".to_owned();
     let response = t
@@ -305,10 +313,14 @@ async fn a_case_is_seen_and_moved_only_within_its_team_or_scope(backend: Backend
     // A case naming a finding of another inspection is refused; the team's own list holds its
     // case.
     let (_, elsewhere) = recorded(&t, &inspector).await;
-    let mut mixed = pre_filing(&inspector, &inspection, &finding);
+    let mut mixed = pre_filing(&inspector, partner, &inspection, &finding);
     mixed.finding_ids.push(elsewhere.id);
     let response = t.push(&inspector, &[save(&inspector, &mixed)]).await;
     assert!(rejected(&response, 0).contains("不属于该次检查"));
+    // Officers are accounts of the bureau, not any id a phone names.
+    let stranger = pre_filing(&inspector, UserId::new(), &inspection, &finding);
+    let response = t.push(&inspector, &[save(&inspector, &stranger)]).await;
+    assert!(rejected(&response, 0).contains("本局执法人员"));
     let reply = t.get("/api/v1/cases", &inspector.token).await;
     let list: CaseList = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(list.cases.len(), 1);
@@ -391,6 +403,7 @@ async fn campaign_inspection(t: &TestApp, device: &Device, campaign: &str) -> (I
 async fn rates_count_the_cases_and_penalties_of_each_teams_inspections(backend: Backend) {
     let t = TestApp::start(backend).await;
     let inspector = t.login("inspector1").await;
+    let partner = t.login("inspector2").await.user.id;
     let other_team = t.login("inspector3").await;
     let leader = t.login("leader1").await;
     let admin = t.login("admin").await;
@@ -402,7 +415,7 @@ async fn rates_count_the_cases_and_penalties_of_each_teams_inspections(backend: 
     let mut cases = Vec::new();
     for _ in 0..3 {
         let (inspection, finding) = campaign_inspection(&t, &inspector, CAMPAIGN).await;
-        let case = pre_filing(&inspector, &inspection, &finding);
+        let case = pre_filing(&inspector, partner, &inspection, &finding);
         assert_applied(&t.push(&inspector, &[save(&inspector, &case)]).await);
         cases.push(case);
     }
@@ -430,7 +443,7 @@ async fn rates_count_the_cases_and_penalties_of_each_teams_inspections(backend: 
     campaign_inspection(&t, &other_team, CAMPAIGN).await;
     // Outside the campaign: not counted.
     let (outside, finding) = recorded(&t, &inspector).await;
-    let case = pre_filing(&inspector, &outside, &finding);
+    let case = pre_filing(&inspector, partner, &outside, &finding);
     assert_applied(&t.push(&inspector, &[save(&inspector, &case)]).await);
     assert_applied(
         &t.push(&leader, &[act(&leader, &case, CaseAct::ApproveFiling { on: day })])

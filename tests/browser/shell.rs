@@ -143,7 +143,12 @@ async fn the_storage_card_shows_the_browsers_own_usage_and_quota() {
     assert!(quota > 0.0, "this browser reports a quota");
     let shown_quota: f64 = line.get_attribute("data-quota").unwrap().parse().unwrap();
     let shown_usage: f64 = line.get_attribute("data-usage").unwrap().parse().unwrap();
-    assert_eq!(shown_quota, quota);
+    // Chromium derives the quota from the disk's free space, which other programs move by a
+    // few bytes between two readings: the same figure within 0.1 %.
+    assert!(
+        (shown_quota - quota).abs() <= quota * 0.001,
+        "shown quota {shown_quota}, browser {quota}"
+    );
     // Usage moves as the app writes; a megabyte of slack.
     assert!(
         (shown_usage - usage).abs() < 1_048_576.0,

@@ -11,7 +11,8 @@ use super::{LeaderNav, cst, date, leader_session};
 use crate::pages::Page;
 use crate::state;
 use crate::sync::SyncError;
-use crate::sync::leader::{self as api, LedgerFormat, ObjectUrl};
+use super::export::Export;
+use crate::sync::leader::{self as api, LedgerFormat};
 
 /// Rows per page on screen.
 const PAGE_ROWS: u32 = 50;
@@ -103,13 +104,6 @@ pub(crate) fn campaign_list() -> impl IntoView {
     }
 }
 
-/// Saves a Blob under `name` through a temporary link (the browser's own download).
-pub(super) fn save_file(link: &web_sys::HtmlAnchorElement, url: &ObjectUrl, name: &str) {
-    link.set_href(url.as_str());
-    link.set_download(name);
-    link.click();
-}
-
 #[component]
 pub fn LedgerPage() -> impl IntoView {
     let allowed = LocalResource::new(|| async { leader_session().await.map(|_| ()) });
@@ -129,39 +123,15 @@ pub fn LedgerPage() -> impl IntoView {
                 .map_err(server_error)
         }
     });
-    let (exporting, set_exporting) = signal(false);
-    let (export_error, set_export_error) = signal(None::<String>);
-    let link = NodeRef::<html::A>::new();
-    let last_file = StoredValue::new_local(None::<ObjectUrl>);
-
+    let files = Export::new();
     let export = move |format: LedgerFormat| {
-        if exporting.get_untracked() {
-            return;
-        }
-        set_exporting.set(true);
-        set_export_error.set(None);
         let query = applied.get_untracked();
-        leptos::task::spawn_local(async move {
-            let result = async {
-                let session = leader_session().await?;
-                let blob = api::ledger_file(&session.token, &query, format)
-                    .await
-                    .map_err(server_error)?;
-                ObjectUrl::new(&blob).ok_or_else(|| "无法保存导出的文件".to_owned())
-            }
-            .await;
-            match result {
-                Ok(url) => {
-                    let today = zhicha_core::time::compact_date(chrono::Utc::now());
-                    if let Some(anchor) = link.get_untracked() {
-                        save_file(&anchor, &url, &format.file_name(&today));
-                    }
-                    // Kept until the next export so the download can finish reading it.
-                    last_file.set_value(Some(url));
-                }
-                Err(e) => set_export_error.set(Some(e)),
-            }
-            set_exporting.set(false);
+        let today = zhicha_core::time::compact_date(chrono::Utc::now());
+        files.run(format.file_name(&today), async move {
+            let session = leader_session().await?;
+            api::ledger_file(&session.token, &query, format)
+                .await
+                .map_err(server_error)
         });
     };
 
@@ -264,14 +234,12 @@ pub fn LedgerPage() -> impl IntoView {
                 {campaign_list()}
                 <div class="actions">
                     <button class="button" type="submit">"查询"</button>
-                    <button class="button button--secondary" type="button" disabled=exporting
+                    <button class="button button--secondary" type="button" disabled=files.busy()
                         on:click=move |_| export(LedgerFormat::Xlsx)>"导出 Excel"</button>
-                    <button class="button button--secondary" type="button" disabled=exporting
+                    <button class="button button--secondary" type="button" disabled=files.busy()
                         on:click=move |_| export(LedgerFormat::Csv)>"导出 CSV"</button>
                 </div>
-                <a class="hidden" node_ref=link aria-hidden="true"></a>
-                {move || exporting.get().then(|| view! { <p class="muted" role="status">"正在导出…"</p> })}
-                {move || export_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                {files.view()}
             </form>
             <Transition fallback=|| view! { <p class="muted">"正在查询…"</p> }>
                 {move || page.get().map(|result| match result {

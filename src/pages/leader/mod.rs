@@ -6,6 +6,7 @@
 
 mod board;
 mod dossier;
+mod export;
 mod finding;
 mod ledger;
 pub(crate) mod photo;

@@ -9,8 +9,8 @@ use zhicha_core::ids::OrgId;
 use zhicha_core::ledger::{StatsQuery, StatsResponse};
 use zhicha_core::model::{Level, Sector};
 
-use super::ledger::{campaign_list, choices, save_file, server_error};
-use crate::sync::leader::ObjectUrl;
+use super::export::Export;
+use super::ledger::{campaign_list, choices, server_error};
 use super::{LeaderNav, cst, leader_session};
 use crate::pages::Page;
 use crate::sync::leader as api;
@@ -306,38 +306,15 @@ pub fn StatsPage() -> impl IntoView {
         let value = value.trim().to_owned();
         (!value.is_empty()).then_some(value)
     };
-    let link = NodeRef::<leptos::html::A>::new();
-    let last_file = StoredValue::new_local(None::<ObjectUrl>);
-    let (exporting, set_exporting) = signal(false);
-    let (export_error, set_export_error) = signal(None::<String>);
+    let files = Export::new();
     let export = move |_| {
-        if exporting.get_untracked() {
-            return;
-        }
-        set_exporting.set(true);
-        set_export_error.set(None);
         let query = applied.get_untracked();
-        leptos::task::spawn_local(async move {
-            let result = async {
-                let session = leader_session().await?;
-                let blob = api::stats_file(&session.token, &query)
-                    .await
-                    .map_err(server_error)?;
-                ObjectUrl::new(&blob).ok_or_else(|| "无法保存导出的文件".to_owned())
-            }
-            .await;
-            match result {
-                Ok(url) => {
-                    let today = zhicha_core::time::compact_date(chrono::Utc::now());
-                    if let Some(anchor) = link.get_untracked() {
-                        save_file(&anchor, &url, &format!("执法统计-{today}.xlsx"));
-                    }
-                    // Kept until the next export so the download can finish reading it.
-                    last_file.set_value(Some(url));
-                }
-                Err(e) => set_export_error.set(Some(e)),
-            }
-            set_exporting.set(false);
+        let today = zhicha_core::time::compact_date(chrono::Utc::now());
+        files.run(format!("执法统计-{today}.xlsx"), async move {
+            let session = leader_session().await?;
+            api::stats_file(&session.token, &query)
+                .await
+                .map_err(server_error)
         });
     };
     view! {
@@ -395,11 +372,9 @@ pub fn StatsPage() -> impl IntoView {
                 <div class="actions">
                     <button class="button" type="submit">"统计"</button>
                     <button class="button button--secondary" type="button" data-testid="stats-export"
-                        disabled=exporting on:click=export>"导出统计表（Excel）"</button>
+                        disabled=files.busy() on:click=export>"导出统计表（Excel）"</button>
                 </div>
-                <a class="hidden" node_ref=link aria-hidden="true"></a>
-                {move || exporting.get().then(|| view! { <p class="muted" role="status">"正在导出…"</p> })}
-                {move || export_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                {files.view()}
             </form>
             <Transition fallback=|| view! { <p class="muted">"正在统计…"</p> }>
                 {move || stats.get().map(|result| match result {

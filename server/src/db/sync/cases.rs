@@ -51,6 +51,32 @@ fn signatures(case: &Case) -> Vec<(&'static str, &PhotoHash)> {
         .collect()
 }
 
+/// The officers a case names must be accounts of the bureau its team belongs to.
+async fn check_officers(
+    tx: &mut Tx,
+    author: &Author<'_>,
+    case: &Case,
+) -> Result<Result<(), Rejection>, sqlx::Error> {
+    let chain = zhicha_core::org::ancestors(case.org_id, author.orgs);
+    let Some(bureau) = chain.last() else {
+        return Ok(Err(forbidden()));
+    };
+    let units = zhicha_core::org::subtree(*bureau, author.orgs);
+    for officer in &case.officers {
+        let org: Option<String> = sqlx::query_scalar("SELECT org_id FROM users WHERE id = $1")
+            .bind(officer.to_string())
+            .fetch_optional(&mut **tx)
+            .await?;
+        let ours = org
+            .and_then(|o| o.parse().ok())
+            .is_some_and(|o| units.contains(&o));
+        if !ours {
+            return Ok(Err(reject("invalid", "办案人员须为本局执法人员").with_field("officers")));
+        }
+    }
+    Ok(Ok(()))
+}
+
 pub(super) async fn save(
     tx: &mut Tx,
     batch: &mut Batch,
@@ -118,6 +144,9 @@ pub(super) async fn save(
     }
     if let Err((field, message)) = case::validate_pre_filing(&case) {
         return Ok(Err(reject("invalid", message).with_field(field)));
+    }
+    if let Err(error) = check_officers(tx, author, &case).await? {
+        return Ok(Err(error));
     }
     let known: Vec<&PhotoHash> = old
         .as_ref()
