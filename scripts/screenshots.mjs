@@ -128,6 +128,37 @@ try {
   await page.emulateMedia({ media: 'print' });
   await shot(page, '11-documents-print');
   await page.emulateMedia({ media: 'screen' });
+  // 预立案 from this inspection, with its 询问笔录, and the case it makes.
+  const inspectionId = page.url().match(/inspections\/([0-9a-f-]{36})\//)[1];
+  await page.goto(`${server.url}/inspections/${inspectionId}/case`);
+  await waitForText(page, '询问笔录');
+  await page.getByTestId('interview-person').fill('张三');
+  await page.getByTestId('interview-position').fill('安全矿长');
+  await page.getByTestId('qa-answer').nth(0).fill('看清了，不申请回避。');
+  await page.getByTestId('qa-answer').nth(2).fill('当班瓦斯检查员请假，未安排替班。');
+  await shot(page, '33-pre-filing');
+  await page.getByTestId('interview-refuse').click();
+  await page.getByTestId('interview-refusal').fill('被询问人拒绝签名，见证人 周六（村委会主任）');
+  await page.getByTestId('case-save').click();
+  await page.waitForURL(/\/cases\/[0-9a-f-]{36}$/);
+  await page.waitForTimeout(1000);
+  await shot(page, '34-case');
+  // The public 举报 page, as anyone opens it.
+  const citizen = await phoneAtTheMine(browser);
+  await citizen.page.goto(server.url + '/report');
+  await waitForText(citizen.page, '安全生产隐患举报');
+  await citizen.page.getByTestId('report-text').fill('物流园 3 号库安全出口被货物堵死，夜里有人住在库里');
+  await citizen.page.getByTestId('report-place').fill('达拉特旗某物流园 3 号库');
+  await citizen.page.waitForTimeout(1000);
+  await shot(citizen.page, '36-report');
+  const question = await citizen.page.getByTestId('report-question').textContent();
+  const [x, y] = question.match(/\d+/g).map(Number);
+  await citizen.page.getByTestId('report-answer').fill(String(x + y));
+  await citizen.page.getByTestId('report-send').click();
+  await citizen.page.waitForURL(/\/report\/[0-9A-Z]{12}$/);
+  await citizen.page.waitForTimeout(1000);
+  await shot(citizen.page, '37-report-status');
+  await citizen.context.close();
   // The leader's side.
   const leader = await phoneAtTheMine(browser);
   const lp = leader.page;
@@ -140,6 +171,8 @@ try {
     ['23-rectification', '/leader/rectification'],
     ['24-ledger', '/leader/ledger'],
     ['25-statistics', '/leader/stats'],
+    ['35-cases', '/cases'],
+    ['38-reports', '/leader/reports'],
   ];
   for (const [name, path] of pages) {
     await lp.goto(server.url + path);
