@@ -139,11 +139,11 @@ fn PreFileForm(data: Loaded) -> impl IntoView {
         let answered: Vec<QuestionAnswer> = answers
             .get_untracked()
             .into_iter()
-            .filter(|qa| !qa.question.trim().is_empty() || !qa.answer.trim().is_empty())
+            // A question of the template that was not asked (no answer) is left out; a refusal
+            // to answer is written as the answer.
+            .filter(|qa| !qa.answer.trim().is_empty())
             .collect();
-        let interviews = if person.get_untracked().trim().is_empty()
-            && answered.iter().all(|qa| qa.answer.trim().is_empty())
-        {
+        let interviews = if person.get_untracked().trim().is_empty() && answered.is_empty() {
             Vec::new()
         } else {
             vec![Interview {
@@ -276,7 +276,7 @@ fn PreFileForm(data: Loaded) -> impl IntoView {
             </ol>
             <button class="button button--secondary" type="button" on:click=move |_| answers.update(|a| a.push(QuestionAnswer { question: String::new(), answer: String::new() }))>
                 "+ 增加一问一答"</button>
-            <p class="muted">"以上笔录须向被询问人宣读或交其阅看，核对无误后由其签名。"</p>
+            <p class="muted">"未作答的问题不记入笔录；拒绝回答的，请在“答”中写明。以上笔录须向被询问人宣读或交其阅看，核对无误后由其签名。"</p>
             {move || match (signature.get(), refusing.get()) {
                 (Some(_), _) => view! { <p class="badge badge--ok" data-testid="interview-signed">"被询问人已签名"</p> }.into_any(),
                 (None, false) => view! {

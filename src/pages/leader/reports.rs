@@ -104,7 +104,8 @@ pub fn ReportsPage() -> impl IntoView {
         <section class="page page--leader page--reports">
             <h1 class="page__title">"举报受理"</h1>
             <LeaderNav current=Some(Page::Reports) />
-            <p class="muted">{format!("举报人在“{}”页面提交；受理后须在期限内答复。{LIMITS_UNCHECKED}。", Page::Report.path())}</p>
+            <p class="muted">{format!("举报人在公开的举报页面提交，无需登录；受理后须在期限内答复。{LIMITS_UNCHECKED}。")}
+                " " <a href=Page::Report.path()>"打开举报页面"</a></p>
             <Suspense fallback=|| view! { <p class="muted">"正在读取…"</p> }>
                 {move || reports.get().map(|result| match result {
                     Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
