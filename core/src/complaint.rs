@@ -161,10 +161,7 @@ pub fn validate(report: &NewReport) -> Result<(), (&'static str, String)> {
         return Err(("text", "请描述隐患情况（至少 5 个字）".to_owned()));
     }
     if text.chars().count() > MAX_TEXT_CHARS {
-        return Err((
-            "text",
-            format!("隐患情况不能超过 {MAX_TEXT_CHARS} 字"),
-        ));
+        return Err(("text", format!("隐患情况不能超过 {MAX_TEXT_CHARS} 字")));
     }
     if report.place.trim().is_empty() {
         return Err(("place", "请填写单位名称或地点".to_owned()));
@@ -173,10 +170,7 @@ pub fn validate(report: &NewReport) -> Result<(), (&'static str, String)> {
         return Err(("place", format!("地点不能超过 {MAX_SHORT_CHARS} 字")));
     }
     if report.contact.chars().count() > MAX_SHORT_CHARS {
-        return Err((
-            "contact",
-            format!("联系方式不能超过 {MAX_SHORT_CHARS} 字"),
-        ));
+        return Err(("contact", format!("联系方式不能超过 {MAX_SHORT_CHARS} 字")));
     }
     if report.photos.len() > MAX_PHOTOS {
         return Err(("photos", format!("照片最多 {MAX_PHOTOS} 张")));
@@ -291,9 +285,7 @@ mod tests {
             decide(&accepted, &ReportDecision::Accept, day(2026, 12, 8)).unwrap_err(),
             "只有待受理的举报可以受理"
         );
-        let empty = ReportDecision::Answer {
-            answer: " ".into(),
-        };
+        let empty = ReportDecision::Answer { answer: " ".into() };
         assert!(decide(&accepted, &empty, day(2026, 12, 9)).is_err());
         let answered = decide(
             &accepted,
@@ -314,9 +306,7 @@ mod tests {
             reason: String::new(),
         };
         assert!(decide(&status, &no_reason, day(2026, 12, 7)).is_err());
-        let answer = ReportDecision::Answer {
-            answer: "x".into(),
-        };
+        let answer = ReportDecision::Answer { answer: "x".into() };
         assert_eq!(
             decide(&status, &answer, day(2026, 12, 7)).unwrap_err(),
             "受理后方可答复"

@@ -381,7 +381,11 @@ async fn acts_the_law_refuses_are_refused_alone(backend: Backend) {
 }
 
 /// An inspection of `device`'s team in `campaign` with one submitted finding.
-async fn campaign_inspection(t: &TestApp, device: &Device, campaign: &str) -> (Inspection, Finding) {
+async fn campaign_inspection(
+    t: &TestApp,
+    device: &Device,
+    campaign: &str,
+) -> (Inspection, Finding) {
     let mut inspection = device.inspection(t.some_enterprise(device).await);
     inspection.entry.campaign = campaign.to_owned();
     let finding = device.finding(&inspection);
@@ -436,8 +440,11 @@ async fn rates_count_the_cases_and_penalties_of_each_teams_inspections(backend: 
         .await,
     );
     assert_applied(
-        &t.push(&leader, &[act(&leader, &cases[1], CaseAct::ApproveFiling { on: day })])
-            .await,
+        &t.push(
+            &leader,
+            &[act(&leader, &cases[1], CaseAct::ApproveFiling { on: day })],
+        )
+        .await,
     );
     // Team 2: one inspection, no case: 零处罚.
     campaign_inspection(&t, &other_team, CAMPAIGN).await;
@@ -446,13 +453,21 @@ async fn rates_count_the_cases_and_penalties_of_each_teams_inspections(backend: 
     let case = pre_filing(&inspector, partner, &outside, &finding);
     assert_applied(&t.push(&inspector, &[save(&inspector, &case)]).await);
     assert_applied(
-        &t.push(&leader, &[act(&leader, &case, CaseAct::ApproveFiling { on: day })])
-            .await,
+        &t.push(
+            &leader,
+            &[act(&leader, &case, CaseAct::ApproveFiling { on: day })],
+        )
+        .await,
     );
 
     let query = "/api/v1/stats?campaign=%E7%AB%8B%E6%A1%88%E7%8E%87%E7%BB%9F%E8%AE%A1";
     let reply = t.get(query, &admin.token).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     let stats: zhicha_core::ledger::StatsResponse = serde_json::from_slice(&reply.body).unwrap();
     let team = |org| stats.by_team.iter().find(|t| t.org_id == org).unwrap();
     let ours = team(inspector.user.org_id);
@@ -465,7 +480,10 @@ async fn rates_count_the_cases_and_penalties_of_each_teams_inspections(backend: 
     assert!((ours.case_rate().unwrap() - 2.0 / 3.0).abs() < 1e-9);
     assert!(!ours.zero_penalties());
     let theirs = team(other_team.user.org_id);
-    assert_eq!((theirs.inspections, theirs.cases, theirs.penalties), (1, 0, 0));
+    assert_eq!(
+        (theirs.inspections, theirs.cases, theirs.penalties),
+        (1, 0, 0)
+    );
     assert!(theirs.zero_penalties());
     assert!(!theirs.name.is_empty());
     let person = stats
@@ -473,13 +491,21 @@ async fn rates_count_the_cases_and_penalties_of_each_teams_inspections(backend: 
         .iter()
         .find(|p| p.user_id == inspector.user.id)
         .unwrap();
-    assert_eq!((person.inspections, person.cases, person.penalties), (3, 2, 1));
+    assert_eq!(
+        (person.inspections, person.cases, person.penalties),
+        (3, 2, 1)
+    );
 
     // The same figures as a workbook.
     let reply = t
         .get(&query.replace("/stats?", "/stats.xlsx?"), &admin.token)
         .await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     let mut book: Xlsx<_> =
         open_workbook_from_rs(std::io::Cursor::new(reply.body.to_vec())).unwrap();
     let sheet = book.worksheet_range("执法效能").unwrap();
@@ -494,7 +520,10 @@ async fn rates_count_the_cases_and_penalties_of_each_teams_inspections(backend: 
         .find(|r| sheet.get_value((*r, 0)).map(|d| d.to_string()) == Some(theirs.name.clone()))
         .expect("the other team's row");
     assert_eq!(
-        sheet.get_value((theirs_row, 9)).map(|d| d.to_string()).as_deref(),
+        sheet
+            .get_value((theirs_row, 9))
+            .map(|d| d.to_string())
+            .as_deref(),
         Some("是"),
         "零处罚 marked"
     );
@@ -504,6 +533,11 @@ async fn rates_count_the_cases_and_penalties_of_each_teams_inspections(backend: 
     // A leader sees only their scope's teams.
     let reply = t.get(query, &leader.token).await;
     let stats: zhicha_core::ledger::StatsResponse = serde_json::from_slice(&reply.body).unwrap();
-    assert!(stats.by_team.iter().all(|t| t.org_id != other_team.user.org_id));
+    assert!(
+        stats
+            .by_team
+            .iter()
+            .all(|t| t.org_id != other_team.user.org_id)
+    );
     t.finish().await;
 }

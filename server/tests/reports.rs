@@ -18,7 +18,9 @@ on_both_backends!(
 );
 
 async fn challenge(t: &TestApp) -> (Challenge, String) {
-    let reply = t.call(Method::GET, "/api/v1/public/challenge", None, None).await;
+    let reply = t
+        .call(Method::GET, "/api/v1/public/challenge", None, None)
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
     let challenge: Challenge = serde_json::from_slice(&reply.body).unwrap();
     // "a 加 b 等于几？"
@@ -33,7 +35,9 @@ async fn challenge(t: &TestApp) -> (Challenge, String) {
 }
 
 async fn unit(t: &TestApp) -> ReportUnit {
-    let reply = t.call(Method::GET, "/api/v1/public/units", None, None).await;
+    let reply = t
+        .call(Method::GET, "/api/v1/public/units", None, None)
+        .await;
     assert_eq!(reply.status, StatusCode::OK);
     let units: Vec<ReportUnit> = serde_json::from_slice(&reply.body).unwrap();
     units.into_iter().next().expect("a unit takes reports")
@@ -64,7 +68,12 @@ async fn a_report_is_sent_followed_accepted_and_answered(backend: Backend) {
             Some(body(&unit, &question, &answer, vec![photo])),
         )
         .await;
-    assert_eq!(reply.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     let sent: ReportStatus = serde_json::from_slice(&reply.body).unwrap();
     assert_eq!(sent.code.len(), 12);
     assert!(sent.accept_due > zhicha_core::time::china_date(sent.received_at));
@@ -74,15 +83,28 @@ async fn a_report_is_sent_followed_accepted_and_answered(backend: Backend) {
         let t = &t;
         async move {
             let reply = t
-                .call(Method::GET, &format!("/api/v1/public/reports/{code}"), None, None)
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/public/reports/{code}"),
+                    None,
+                    None,
+                )
                 .await;
             assert_eq!(reply.status, StatusCode::OK);
             serde_json::from_slice::<ReportStatus>(&reply.body).unwrap()
         }
     };
-    assert_eq!(follow(sent.code.to_lowercase()).await.state.wire(), "received");
+    assert_eq!(
+        follow(sent.code.to_lowercase()).await.state.wire(),
+        "received"
+    );
     let reply = t
-        .call(Method::GET, "/api/v1/public/reports/NOSUCHCODE99", None, None)
+        .call(
+            Method::GET,
+            "/api/v1/public/reports/NOSUCHCODE99",
+            None,
+            None,
+        )
         .await;
     reply.assert_error(StatusCode::NOT_FOUND, "not_found");
 
@@ -102,7 +124,10 @@ async fn a_report_is_sent_followed_accepted_and_answered(backend: Backend) {
     assert_eq!(report.photos, 1);
     assert!(!report.overdue);
     let reply = t
-        .get(&format!("/api/v1/reports/{}/photos/0", report.id), &leader.token)
+        .get(
+            &format!("/api/v1/reports/{}/photos/0", report.id),
+            &leader.token,
+        )
         .await;
     assert_eq!(reply.status, StatusCode::OK);
     assert_eq!(reply.body.to_vec(), jpeg(2_000, 7));
@@ -124,18 +149,34 @@ async fn a_report_is_sent_followed_accepted_and_answered(backend: Backend) {
         .await
         .assert_error(StatusCode::BAD_REQUEST, "invalid_transition");
     let reply = decide(json!({ "decision": "accept" })).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", String::from_utf8_lossy(&reply.body));
+    assert_eq!(
+        reply.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&reply.body)
+    );
     let accepted = follow(sent.code.clone()).await;
     assert_eq!(accepted.state.wire(), "accepted");
     assert!(accepted.answer_due.is_some());
-    let reply = decide(json!({ "decision": "answer", "answer": "经现场核查属实，已责令立即清理并立案查处。" })).await;
+    let reply = decide(
+        json!({ "decision": "answer", "answer": "经现场核查属实，已责令立即清理并立案查处。" }),
+    )
+    .await;
     assert_eq!(reply.status, StatusCode::OK);
     let answered = follow(sent.code.clone()).await;
     assert_eq!(answered.state.wire(), "answered");
-    assert_eq!(answered.answer, "经现场核查属实，已责令立即清理并立案查处。");
+    assert_eq!(
+        answered.answer,
+        "经现场核查属实，已责令立即清理并立案查处。"
+    );
     // Nothing says who handled it.
     let raw = t
-        .call(Method::GET, &format!("/api/v1/public/reports/{}", sent.code), None, None)
+        .call(
+            Method::GET,
+            &format!("/api/v1/public/reports/{}", sent.code),
+            None,
+            None,
+        )
         .await;
     assert!(!String::from_utf8_lossy(&raw.body).contains(&leader.user.id.to_string()));
     t.finish().await;
@@ -184,7 +225,12 @@ async fn abuse_is_refused_field_by_field_and_by_address(backend: Backend) {
     for _ in 0..5 {
         let (question, answer) = challenge(&t).await;
         let reply = send(body(&unit, &question, &answer, vec![])).await;
-        assert_eq!(reply.status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(
+            reply.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&reply.body)
+        );
     }
     let (question, answer) = challenge(&t).await;
     send(body(&unit, &question, &answer, vec![]))

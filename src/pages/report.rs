@@ -60,8 +60,13 @@ pub fn ReportPage() -> impl IntoView {
                 }
             }
         }
-        if input.files().is_some_and(|l| l.length() > MAX_PHOTOS as u32) {
-            set_error.set(Some(format!("照片最多 {MAX_PHOTOS} 张，只取前 {MAX_PHOTOS} 张")));
+        if input
+            .files()
+            .is_some_and(|l| l.length() > MAX_PHOTOS as u32)
+        {
+            set_error.set(Some(format!(
+                "照片最多 {MAX_PHOTOS} 张，只取前 {MAX_PHOTOS} 张"
+            )));
         }
         files.set(chosen);
     };
@@ -107,10 +112,7 @@ pub fn ReportPage() -> impl IntoView {
             .await;
             set_busy.set(false);
             match result {
-                Ok(status) => navigate(
-                    &Page::ReportStatus(status.code).path(),
-                    Default::default(),
-                ),
+                Ok(status) => navigate(&Page::ReportStatus(status.code).path(), Default::default()),
                 Err(e) => {
                     set_error.set(Some(e));
                     // A question is good for one try.

@@ -51,6 +51,9 @@ pub async fn decide(
 
 /// `GET /reports/{id}/photos/{n}`.
 pub async fn photo(token: &str, id: uuid::Uuid, n: u32) -> Result<Blob, SyncError> {
-    let builder = authorized(Request::get(&format!("{API}/reports/{id}/photos/{n}")), token);
+    let builder = authorized(
+        Request::get(&format!("{API}/reports/{id}/photos/{n}")),
+        token,
+    );
     blob(send(builder.build()).await?, "image/jpeg").await
 }

@@ -64,15 +64,15 @@ async fn a_pre_filing_needs_the_signature_or_the_refusal_and_is_kept_offline() {
     let app = open_app(&Page::PreFile(inspection.id).path());
     wait_text("询问笔录", true).await;
     // The facts start from the finding; the party from the enterprise.
-    let facts: web_sys::HtmlTextAreaElement = find("[data-testid=case-facts]")
-        .await
-        .dyn_into()
-        .unwrap();
-    assert!(facts.value().contains("瓦斯检查记录不全"), "{}", facts.value());
-    let party: web_sys::HtmlInputElement = find("[data-testid=case-party]")
-        .await
-        .dyn_into()
-        .unwrap();
+    let facts: web_sys::HtmlTextAreaElement =
+        find("[data-testid=case-facts]").await.dyn_into().unwrap();
+    assert!(
+        facts.value().contains("瓦斯检查记录不全"),
+        "{}",
+        facts.value()
+    );
+    let party: web_sys::HtmlInputElement =
+        find("[data-testid=case-party]").await.dyn_into().unwrap();
     assert_eq!(party.value(), "案件测试煤矿");
     type_text(&find("[data-testid=interview-person]").await, "张三");
     let answer = find("ol.qa > li:nth-child(3) [data-testid=qa-answer]").await;
@@ -115,7 +115,10 @@ async fn a_pre_filing_needs_the_signature_or_the_refusal_and_is_kept_offline() {
             .contains("周六")
     );
     let saves = queued(case.id.0, MutationKind::CaseSave).await;
-    assert_eq!(saves, vec![MutationPayload::CaseSave(Box::new(case.clone()))]);
+    assert_eq!(
+        saves,
+        vec![MutationPayload::CaseSave(Box::new(case.clone()))]
+    );
     // 立案 is a leader's: an inspector is not offered it.
     assert!(
         document()
@@ -168,7 +171,9 @@ async fn a_pulled_case_shows_its_number_and_clocks_and_an_act_is_checked_and_que
     let app = open_app(&Page::Case(case.id).path());
     wait_text("达旗应急立〔2026〕9号", true).await;
     wait_text("作出处罚决定（立案后90日）", true).await;
-    let due = (today + chrono::Days::new(90)).format("%Y-%m-%d").to_string();
+    let due = (today + chrono::Days::new(90))
+        .format("%Y-%m-%d")
+        .to_string();
     wait_text(&due, true).await;
     wait_text("达旗应急立〔2026〕9号", true).await;
     // 撤销 is a leader's; an inspector records the 告知书's delivery.
@@ -190,7 +195,9 @@ async fn a_pulled_case_shows_its_number_and_clocks_and_an_act_is_checked_and_que
     sleep(50).await;
     assert_eq!(
         queued(case.id.0, MutationKind::CaseAct).await,
-        vec![MutationPayload::CaseAct(Box::new(CaseAct::Notify { on: today }))]
+        vec![MutationPayload::CaseAct(Box::new(CaseAct::Notify {
+            on: today
+        }))]
     );
     drop(app);
 }

@@ -83,7 +83,12 @@ async fn challenge(State(state): State<AppState>) -> Result<Json<Challenge>, Api
     let now = Utc::now().timestamp_millis();
     state
         .store
-        .insert_challenge(id, &(a + b).to_string(), now, now + CHALLENGE_MINUTES * 60_000)
+        .insert_challenge(
+            id,
+            &(a + b).to_string(),
+            now,
+            now + CHALLENGE_MINUTES * 60_000,
+        )
         .await?;
     Ok(Json(Challenge {
         id,
@@ -123,7 +128,10 @@ async fn send(
         return Err(ApiError::invalid_field(field, message));
     }
     let orgs = state.store.orgs().await?;
-    let Some(unit) = report_units(&orgs).into_iter().find(|u| u.id == report.unit) else {
+    let Some(unit) = report_units(&orgs)
+        .into_iter()
+        .find(|u| u.id == report.unit)
+    else {
         return Err(ApiError::invalid_field("unit", "请选择受理单位"));
     };
     if !state
@@ -140,7 +148,9 @@ async fn send(
     for (n, photo) in report.photos.iter().enumerate() {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(photo.as_bytes())
-            .map_err(|_| ApiError::invalid_field("photos", format!("第 {} 张照片无法读取", n + 1)))?;
+            .map_err(|_| {
+                ApiError::invalid_field("photos", format!("第 {} 张照片无法读取", n + 1))
+            })?;
         if bytes.len() > complaint::MAX_PHOTO_BYTES {
             return Err(ApiError::invalid_field(
                 "photos",
@@ -258,7 +268,12 @@ async fn decide(
         .map_err(|message| ApiError::bad_request("invalid_transition", message))?;
     if !state
         .store
-        .update_report_status(report.id, &report.status, &next, &session.user.id.to_string())
+        .update_report_status(
+            report.id,
+            &report.status,
+            &next,
+            &session.user.id.to_string(),
+        )
         .await?
     {
         return Err(ApiError::bad_request(

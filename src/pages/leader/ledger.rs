@@ -1,17 +1,16 @@
 //! 隐患台账: the server's ledger with filters, keyset paging (a stack of cursors for 上一页), and
 //! export to .xlsx and CSV. It needs the network; offline it says so instead of failing.
 
-use leptos::html;
 use leptos::prelude::*;
 use zhicha_core::ids::{EnterpriseId, OrgId, UserId};
 use zhicha_core::ledger::{FindingsPage, FindingsQuery};
 use zhicha_core::model::{Enterprise, FindingStatus, Level, OrgUnit, Sector, User};
 
+use super::export::Export;
 use super::{LeaderNav, cst, date, leader_session};
 use crate::pages::Page;
 use crate::state;
 use crate::sync::SyncError;
-use super::export::Export;
 use crate::sync::leader::{self as api, LedgerFormat};
 
 /// Rows per page on screen.

@@ -53,7 +53,10 @@ fn ReportCard(report: Report, changed: Callback<()>) -> impl IntoView {
     let state = report.status.state;
     let due = match state {
         ReportState::Received => Some(format!("受理期限：{}", date(report.status.accept_due))),
-        ReportState::Accepted => report.status.answer_due.map(|d| format!("答复期限：{}", date(d))),
+        ReportState::Accepted => report
+            .status
+            .answer_due
+            .map(|d| format!("答复期限：{}", date(d))),
         _ => None,
     };
     view! {

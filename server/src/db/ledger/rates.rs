@@ -94,14 +94,21 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         for row in found {
-            if let Some(team) = team_of.get(&row.inspection_id).and_then(|t| per_team.get_mut(t)) {
+            if let Some(team) = team_of
+                .get(&row.inspection_id)
+                .and_then(|t| per_team.get_mut(t))
+            {
                 team.findings += u64::try_from(row.n).unwrap_or(0);
                 team.major += u64::try_from(row.major).unwrap_or(0);
             }
         }
 
         let mut by_officer: HashMap<String, (u64, u64)> = HashMap::new();
-        let orgs: Vec<&String> = per_team.keys().collect::<BTreeSet<_>>().into_iter().collect();
+        let orgs: Vec<&String> = per_team
+            .keys()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
         if !orgs.is_empty() {
             let sql = format!(
                 "SELECT inspection_id, data FROM cases WHERE org_id IN ({})",

@@ -71,7 +71,9 @@ async fn check_officers(
             .and_then(|o| o.parse().ok())
             .is_some_and(|o| units.contains(&o));
         if !ours {
-            return Ok(Err(reject("invalid", "办案人员须为本局执法人员").with_field("officers")));
+            return Ok(Err(
+                reject("invalid", "办案人员须为本局执法人员").with_field("officers")
+            ));
         }
     }
     Ok(Ok(()))

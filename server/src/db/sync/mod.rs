@@ -41,8 +41,8 @@ use super::{Backend, Store, is_unique_violation, now, placeholders};
 use crate::scope::{Scope, directory_scope};
 
 mod apply;
-mod cases;
 pub(in crate::db) mod batch;
+mod cases;
 mod tasks;
 
 pub(in crate::db) type Tx = Transaction<'static, Any>;
