@@ -50,6 +50,7 @@ fn pre_filing(
         party_name: "某某化工有限公司".to_owned(),
         facts: "安全出口被货物堵塞".to_owned(),
         provisions: String::new(),
+        proposal: String::new(),
         officers: vec![device.user.id, partner],
         interviews: vec![Interview {
             person: "张三".to_owned(),
@@ -170,7 +171,13 @@ async fn a_case_runs_from_a_phones_pre_filing_to_closing(backend: Backend) {
     assert!(rejected(&response, 0).contains("不能再修改"));
 
     let steps = [
-        (&inspector, CaseAct::Notify { on: day }),
+        (
+            &inspector,
+            CaseAct::Notify {
+                on: day,
+                proposal: "罚款人民币一万元".to_owned(),
+            },
+        ),
         (
             &inspector,
             CaseAct::Hear {
@@ -290,7 +297,10 @@ async fn a_case_is_seen_and_moved_only_within_its_team_or_scope(backend: Backend
     let response = t
         .push(
             &other_team,
-            &[act(&other_team, &case, CaseAct::Notify { on: today() })],
+            &[act(&other_team, &case, CaseAct::Notify {
+                    on: today(),
+                    proposal: "罚款".to_owned(),
+                })],
         )
         .await;
     assert!(rejected(&response, 0).contains("不属于"));
@@ -349,7 +359,14 @@ async fn acts_the_law_refuses_are_refused_alone(backend: Backend) {
                     },
                 ),
                 // No decision before 告知 and 陈述申辩.
-                act(&inspector, &second, CaseAct::Notify { on: day }),
+                act(
+                    &inspector,
+                    &second,
+                    CaseAct::Notify {
+                        on: day,
+                        proposal: "罚款".to_owned(),
+                    },
+                ),
                 act(
                     &inspector,
                     &second,

@@ -73,6 +73,8 @@ pub enum Page {
     Cases,
     /// One case: its facts, clocks, documents and the next act.
     Case(CaseId),
+    /// A case's documents, for print.
+    CaseDocuments(CaseId),
     /// 举报, public (no login).
     Report,
     /// A 举报 followed by its tracking code, public.
@@ -121,6 +123,7 @@ impl Page {
             Self::PreFile(id) => format!("/inspections/{}/case", id.0),
             Self::Cases => "/cases".to_owned(),
             Self::Case(id) => format!("/cases/{}", id.0),
+            Self::CaseDocuments(id) => format!("/cases/{}/documents", id.0),
             Self::Report => "/report".to_owned(),
             Self::ReportStatus(code) => format!("/report/{}", urlencode(code)),
             Self::Reports => "/leader/reports".to_owned(),
@@ -217,6 +220,9 @@ pub fn view_for_path(path: &str) -> AnyView {
         }
         ["cases"] => view! { <cases::CasesPage /> }.into_any(),
         ["cases", id] => view! { <cases::CasePage id=parse_id(id, CaseId) /> }.into_any(),
+        ["cases", id, "documents"] => {
+            view! { <cases::CaseDocumentsPage id=parse_id(id, CaseId) /> }.into_any()
+        }
         ["report"] => view! { <report::ReportPage /> }.into_any(),
         ["report", code] => {
             view! { <report::ReportStatusPage code=(*code).to_owned() /> }.into_any()

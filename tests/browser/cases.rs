@@ -144,6 +144,7 @@ async fn a_pulled_case_shows_its_number_and_clocks_and_an_act_is_checked_and_que
         party_name: "案件测试煤矿".to_owned(),
         facts: "瓦斯检查记录不全".to_owned(),
         provisions: String::new(),
+        proposal: String::new(),
         officers: vec![user.id, inspection.inspectors[1].user_id],
         interviews: vec![],
         created_by: user.id,
@@ -183,6 +184,10 @@ async fn a_pulled_case_shows_its_number_and_clocks_and_an_act_is_checked_and_que
             .unwrap()
             .is_none()
     );
+    // A notice states the penalty proposed: refused offline without it.
+    find("[data-testid=act-notify]").await.click();
+    wait_text("请填写拟作出的行政处罚", true).await;
+    type_text(&find("[data-testid=act-proposal]").await, "罚款人民币贰万元");
     // A date before 立案 is refused offline, by the same rule the server applies.
     let date = find("[data-testid=act-date]").await;
     type_text(&date, &(today - chrono::Days::new(3)).to_string());
@@ -196,8 +201,20 @@ async fn a_pulled_case_shows_its_number_and_clocks_and_an_act_is_checked_and_que
     assert_eq!(
         queued(case.id.0, MutationKind::CaseAct).await,
         vec![MutationPayload::CaseAct(Box::new(CaseAct::Notify {
-            on: today
+            on: today,
+            proposal: "罚款人民币贰万元".to_owned(),
         }))]
     );
+    drop(app);
+
+    // The documents of the case, offline: the 立案审批表 under the case's number.
+    let app = open_app(&Page::CaseDocuments(case.id).path());
+    let sheet = find("[data-testid=case-document][data-title=立案审批表]").await;
+    assert!(
+        sheet.inner_text().contains("达旗应急立〔2026〕9号"),
+        "{}",
+        sheet.inner_text()
+    );
+    wait_text("条文待核", true).await;
     drop(app);
 }

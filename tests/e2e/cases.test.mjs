@@ -85,7 +85,7 @@ test('不符合 → 预立案 offline with a signed 询问笔录 → sync → �
     assert.equal(await desk.getByTestId('case-filed-on').textContent(), day);
     assert.match(await desk.getByTestId('case-clocks').textContent(), /作出处罚决定（立案后90日）/);
 
-    await act(desk, 'notify', '已告知');
+    await act(desk, 'notify', '已告知', () => desk.getByTestId('act-proposal').fill('罚款人民币贰万元'));
     await act(desk, 'hear', '已陈述申辩', () => desk.getByTestId('act-text').fill('当事人书面放弃陈述申辩。'));
     await act(desk, 'decide', '已决定', async () => {
       await desk.getByTestId('act-provisions').fill('《煤矿安全规程》第一百八十条');
@@ -113,6 +113,28 @@ test('不符合 → 预立案 offline with a signed 询问笔录 → sync → �
     assert.ok(history.every((line) => line.startsWith(day)), history.join('\n'));
     assert.match(history[4], /留置送达，受送达人 张三，见证人 周六（村委会主任）/);
 
+    // The documents, for print: each under the case's number, with what the acts recorded.
+    await desk.getByTestId('case-print').click();
+    await desk.getByTestId('case-document').first().waitFor({ timeout: 20_000 });
+    const sheets = await desk.getByTestId('case-document').evaluateAll((els) => els.map((e) => ({
+      title: e.dataset.title,
+      number: e.querySelector('[data-testid=document-number]').textContent,
+      text: e.innerText,
+    })));
+    assert.deepEqual(sheets.map((d) => [d.title, d.number]), [
+      ['立案审批表', `达旗应急立〔${year}〕1号`],
+      ['行政处罚告知书', `达旗应急罚告〔${year}〕1号`],
+      ['行政处罚决定书', `达旗应急罚〔${year}〕1号`],
+      ['文书送达回执', `达旗应急回〔${year}〕1号`],
+      ['结案审批表', `达旗应急结〔${year}〕1号`],
+    ]);
+    const official = `${Number(year)}年${Number(day.slice(5, 7))}月${Number(day.slice(8, 10))}日`;
+    assert.match(sheets[1].text, /罚款人民币贰万元/);
+    assert.match(sheets[2].text, /罚款人民币 20000 元/);
+    assert.ok(sheets[2].text.includes(official), `${official} in ${sheets[2].text}`);
+    assert.match(sheets[3].text, /周六（村委会主任）/);
+    assert.match(sheets[2].text, /条文待核/);
+
     // The server holds the whole chain.
     const api = await ApiClient.login(server.url, 'leader1');
     const view = await api.get(`/cases/${caseId}`);
@@ -121,6 +143,7 @@ test('不符合 → 预立案 offline with a signed 询问笔录 → sync → �
     assert.equal(view.case.state.paid_yuan, 20000);
     assert.equal(view.case.state.closed_on, day);
     assert.equal(view.case.decision.fine_yuan, 20000);
+    assert.equal(view.case.proposal, '罚款人民币贰万元');
     assert.equal(view.case.interviews[0].person, '张三');
 
     // The statistics count the case and its penalty for the team, on screen and in the workbook.

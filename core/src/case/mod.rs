@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Role;
 
+pub mod documents;
 mod record;
 pub use record::*;
 

@@ -5,6 +5,7 @@
 //! findings it comes from and the 询问笔录 taken on site. From 立案 on, the case moves only by
 //! acts, each checked by [`super::apply`] against the stored case and the actor's role; the
 //! server keeps the stage, the number and the history and ignores them in a save.
+//! `documents` fills the case's documents for print.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -98,6 +99,9 @@ pub struct Case {
     /// 违反的规定 (may wait for 立案).
     #[serde(default)]
     pub provisions: String,
+    /// Kept by the server: the penalty proposed in the 行政处罚告知书.
+    #[serde(default)]
+    pub proposal: String,
     /// The officers handling it (at least two, Art. 42).
     pub officers: Vec<UserId>,
     #[serde(default)]
@@ -164,8 +168,10 @@ pub enum CaseAct {
     Drop {
         reason: String,
     },
+    /// 行政处罚告知书 served, stating the penalty proposed.
     Notify {
         on: NaiveDate,
+        proposal: String,
     },
     Hear {
         on: NaiveDate,
@@ -208,7 +214,7 @@ impl CaseAct {
                 on,
             },
             CaseAct::Drop { reason } => Action::Drop { reason },
-            CaseAct::Notify { on } => Action::Notify { on },
+            CaseAct::Notify { on, .. } => Action::Notify { on },
             CaseAct::Hear { on, statement } => Action::Hear { on, statement },
             CaseAct::Decide { on, fine_yuan, .. } => Action::Decide { on, fine_yuan },
             CaseAct::DecideOnSite { on, fine_yuan, .. } => Action::DecideOnSite {
@@ -227,7 +233,7 @@ impl CaseAct {
         match self {
             CaseAct::Drop { .. } => None,
             CaseAct::ApproveFiling { on }
-            | CaseAct::Notify { on }
+            | CaseAct::Notify { on, .. }
             | CaseAct::Hear { on, .. }
             | CaseAct::Decide { on, .. }
             | CaseAct::DecideOnSite { on, .. }
@@ -241,6 +247,7 @@ impl CaseAct {
     fn note(&self) -> String {
         match self {
             CaseAct::Drop { reason } => reason.trim().to_owned(),
+            CaseAct::Notify { proposal, .. } => format!("拟：{}", proposal.trim()),
             CaseAct::Hear { statement, .. } => statement.trim().to_owned(),
             CaseAct::Decide { fine_yuan, .. } | CaseAct::DecideOnSite { fine_yuan, .. } => {
                 format!("罚款 {fine_yuan} 元")
@@ -270,6 +277,11 @@ impl CaseAct {
     /// names.
     fn check(&self) -> Result<(), Refusal> {
         match self {
+            CaseAct::Notify { proposal, .. } if proposal.trim().is_empty() => {
+                return Err(Refusal(
+                    "请填写拟作出的行政处罚（告知书须载明，行政处罚法第四十四条）".to_owned(),
+                ));
+            }
             CaseAct::Decide {
                 provisions, basis, ..
             }
@@ -342,6 +354,7 @@ pub fn act(
                 fine_yuan: *fine_yuan,
             });
         }
+        CaseAct::Notify { proposal, .. } => next.proposal = proposal.trim().to_owned(),
         CaseAct::Serve {
             method,
             recipient,

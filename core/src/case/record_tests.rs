@@ -36,6 +36,7 @@ fn pre_filed() -> Case {
         party_name: "某煤业有限公司".into(),
         facts: "未按规定配备瓦斯检查员".into(),
         provisions: String::new(),
+        proposal: String::new(),
         officers: vec![UserId::new(), UserId::new()],
         interviews: vec![interview()],
         created_by: UserId::new(),
@@ -127,16 +128,35 @@ fn acts_move_the_case_and_the_history_keeps_who_when_and_what() {
     assert_eq!(c.history[0].by_name, "赵志刚");
     assert_eq!(c.history[0].on, day(2026, 12, 8));
 
-    let c = act(
-        &c,
+    let filed = c;
+    let refused = act(
+        &filed,
         &CaseAct::Notify {
             on: day(2026, 12, 9),
+            proposal: "  ".into(),
+        },
+        &inspector(),
+        "",
+        at(),
+    )
+    .unwrap_err();
+    assert!(
+        refused.0.contains("第四十四条"),
+        "a notice states the penalty proposed: {}",
+        refused.0
+    );
+    let c = act(
+        &filed,
+        &CaseAct::Notify {
+            on: day(2026, 12, 9),
+            proposal: "罚款人民币三万元".into(),
         },
         &inspector(),
         "",
         at(),
     )
     .unwrap();
+    assert_eq!(c.proposal, "罚款人民币三万元");
     let c = act(
         &c,
         &CaseAct::Hear {
@@ -277,4 +297,110 @@ fn document_numbers_reuse_the_case_number_under_their_prefix() {
         Some("达旗应急罚〔2026〕12号")
     );
     assert_eq!(document_number("无编号", "罚"), None);
+}
+
+/// A case taken from 预立案 to 结案 by `acts`, each by the leader.
+fn through(acts: &[CaseAct]) -> Case {
+    let mut c = pre_filed();
+    for a in acts {
+        c = act(&c, a, &leader(), &case_number("达旗应急", 2026, 4), at())
+            .unwrap_or_else(|e| panic!("{a:?}: {e}"));
+    }
+    c
+}
+
+#[test]
+fn the_documents_follow_the_acts_with_the_cases_number_and_the_unchecked_wording_said() {
+    use crate::case::documents::{SheetContext, WORDING_UNCHECKED, sheets};
+    let rights = crate::documents::Rights {
+        review_authority: "达拉特旗人民政府".into(),
+        court: "达拉特旗人民法院".into(),
+    };
+    let officers = vec!["王建军（15062101）".to_owned(), "李海燕（15062102）".to_owned()];
+    let cx = SheetContext {
+        authority: "达拉特旗应急管理局",
+        enterprise: "某煤业有限公司",
+        officers: &officers,
+        rights: &rights,
+    };
+    assert!(sheets(&pre_filed(), &cx).is_empty(), "nothing to print before 立案");
+    let d = day(2026, 12, 8);
+    let c = through(&[
+        CaseAct::ApproveFiling { on: d },
+        CaseAct::Notify {
+            on: d,
+            proposal: "罚款人民币三万元".into(),
+        },
+        CaseAct::Hear {
+            on: d,
+            statement: "当事人放弃陈述申辩".into(),
+        },
+        CaseAct::Decide {
+            on: d,
+            provisions: "《煤矿安全规程》第一百八十条".into(),
+            basis: "《安全生产法》第一百零一条；裁量：一般".into(),
+            fine_yuan: 30_000,
+        },
+        CaseAct::Serve {
+            on: d,
+            method: DeliveryMethod::LeftWithWitness,
+            recipient: "张三".into(),
+            witness: "周六".into(),
+        },
+        CaseAct::Pay { on: d, yuan: 30_000 },
+        CaseAct::Close { on: d },
+    ]);
+    let docs = sheets(&c, &cx);
+    let titles: Vec<&str> = docs.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["立案审批表", "行政处罚告知书", "行政处罚决定书", "文书送达回执", "结案审批表"]
+    );
+    let numbers: Vec<&str> = docs.iter().filter_map(|s| s.number.as_deref()).collect();
+    assert_eq!(
+        numbers,
+        [
+            "达旗应急立〔2026〕4号",
+            "达旗应急罚告〔2026〕4号",
+            "达旗应急罚〔2026〕4号",
+            "达旗应急回〔2026〕4号",
+            "达旗应急结〔2026〕4号"
+        ]
+    );
+    let value = |sheet: usize, label: &str| {
+        docs[sheet]
+            .fields
+            .iter()
+            .find(|(l, _)| l == label)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("{label} missing from {}", docs[sheet].title))
+    };
+    assert_eq!(value(1, "拟作出的行政处罚"), "罚款人民币三万元");
+    assert_eq!(value(1, "备注"), WORDING_UNCHECKED);
+    assert_eq!(value(2, "处罚决定"), "罚款人民币 30000 元");
+    assert!(value(2, "权利告知").contains("达拉特旗人民政府"));
+    assert_eq!(value(2, "决定日期"), "2026年12月8日");
+    assert!(value(3, "送达文书").contains("达旗应急罚〔2026〕4号"));
+    assert!(value(3, "见证人").contains("周六"));
+    assert_eq!(value(4, "审批人"), "赵志刚");
+
+    // On the spot, without 立案: one decision, unnumbered, and its receipt.
+    let on_site = through(&[
+        CaseAct::DecideOnSite {
+            on: d,
+            provisions: "p".into(),
+            basis: "b".into(),
+            fine_yuan: 1_000,
+        },
+        CaseAct::Serve {
+            on: d,
+            method: DeliveryMethod::InPerson,
+            recipient: "张三".into(),
+            witness: String::new(),
+        },
+    ]);
+    let docs = sheets(&on_site, &cx);
+    let titles: Vec<&str> = docs.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(titles, ["当场处罚决定书", "文书送达回执"]);
+    assert!(docs.iter().all(|s| s.number.is_none()));
 }

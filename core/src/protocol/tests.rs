@@ -162,6 +162,7 @@ fn all_payloads() -> Vec<(Uuid, MutationPayload)> {
         party_name: "某公司".into(),
         facts: "安全出口堵塞".into(),
         provisions: String::new(),
+        proposal: String::new(),
         officers: vec![UserId::new(), UserId::new()],
         interviews: vec![crate::case::Interview {
             person: "张三".into(),

@@ -11,7 +11,7 @@ use zhicha_core::ids::CaseId;
 use zhicha_core::model::Role;
 use zhicha_core::time::china_date;
 
-use super::{number_text, running_clocks};
+use super::{Page, number_text, running_clocks};
 use crate::pages::leader::{cst, date};
 use crate::state::{self, use_unsynced};
 use crate::sync::engine::use_sync_engine;
@@ -89,6 +89,7 @@ fn CaseView(data: Loaded) -> impl IntoView {
         actor,
     } = data;
     let today = china_date(Utc::now());
+    let case_id = case.id;
     let clocks = running_clocks(&case);
     let documents: Vec<(String, String)> = documents_at(case.state.stage(), case.state.on_site)
         .into_iter()
@@ -150,6 +151,7 @@ fn CaseView(data: Loaded) -> impl IntoView {
                 <ul class="list">
                     {documents.into_iter().map(|(title, number)| view! { <li>{format!("{title}　{number}")}</li> }).collect_view()}
                 </ul>
+                <a class="button button--secondary" data-testid="case-print" href=Page::CaseDocuments(case_id).path()>"查看并打印文书"</a>
             </section>
         })}
         <section class="card">
@@ -190,6 +192,7 @@ fn NextAct(case: Case, role: Role, actor: Actor) -> impl IntoView {
     let today = china_date(Utc::now());
     let on = RwSignal::new(today.to_string());
     let text = RwSignal::new(String::new());
+    let proposal = RwSignal::new(String::new());
     let provisions = RwSignal::new(case.provisions.clone());
     let basis = RwSignal::new(String::new());
     let amount = RwSignal::new(String::new());
@@ -219,7 +222,10 @@ fn NextAct(case: Case, role: Role, actor: Actor) -> impl IntoView {
             "drop" => CaseAct::Drop {
                 reason: text.get_untracked(),
             },
-            "notify" => CaseAct::Notify { on: day },
+            "notify" => CaseAct::Notify {
+                on: day,
+                proposal: proposal.get_untracked(),
+            },
             "hear" => CaseAct::Hear {
                 on: day,
                 statement: text.get_untracked(),
@@ -346,7 +352,12 @@ fn NextAct(case: Case, role: Role, actor: Actor) -> impl IntoView {
             {leader.then(|| view! { {text_field("不予立案的理由")}{button("drop", "不予立案")} })}
         }.into_any(),
         Stage::Filed => view! {
-            {date_field()}{button("notify", "已送达行政处罚告知书")}
+            {date_field()}
+            <label class="field"><span class="field__label">"拟作出的行政处罚（告知书载明）"</span>
+                <input class="field__input" data-testid="act-proposal" prop:value=proposal
+                    placeholder="例如：罚款人民币贰万元"
+                    on:input=move |ev| proposal.set(event_target_value(&ev)) /></label>
+            {button("notify", "已送达行政处罚告知书")}
             {leader.then(|| view! { {text_field("撤销的理由")}{button("drop", "撤销案件")} })}
         }.into_any(),
         Stage::Notified => view! {

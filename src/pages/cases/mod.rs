@@ -6,9 +6,11 @@
 //! at 立案审批), and the case comes back with the next pull.
 
 mod case;
+mod documents;
 mod prefile;
 
 pub use case::CasePage;
+pub use documents::CaseDocumentsPage;
 pub use prefile::PreFilePage;
 
 use chrono::Utc;

@@ -174,6 +174,7 @@ fn PreFileForm(data: Loaded) -> impl IntoView {
             party_name: party_name.get_untracked().trim().to_owned(),
             facts: facts.get_untracked().trim().to_owned(),
             provisions: provisions.get_untracked().trim().to_owned(),
+            proposal: String::new(),
             officers: i.inspectors.iter().map(|o| o.user_id).collect(),
             interviews,
             created_by: i.created_by,

@@ -106,6 +106,7 @@ pub(super) async fn save(
             case.created_at = old.created_at;
             case.state = old.state.clone();
             case.history = old.history.clone();
+            case.proposal = old.proposal.clone();
             case.decision = old.decision.clone();
             case.delivery = old.delivery.clone();
         }
@@ -129,6 +130,7 @@ pub(super) async fn save(
             case.created_by = author.user.id;
             case.state = case::CaseState::pre_filed();
             case.history = Vec::new();
+            case.proposal = String::new();
             case.decision = None;
             case.delivery = None;
         }
