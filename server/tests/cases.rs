@@ -297,10 +297,14 @@ async fn a_case_is_seen_and_moved_only_within_its_team_or_scope(backend: Backend
     let response = t
         .push(
             &other_team,
-            &[act(&other_team, &case, CaseAct::Notify {
+            &[act(
+                &other_team,
+                &case,
+                CaseAct::Notify {
                     on: today(),
                     proposal: "罚款".to_owned(),
-                })],
+                },
+            )],
         )
         .await;
     assert!(rejected(&response, 0).contains("不属于"));

@@ -187,7 +187,10 @@ async fn a_pulled_case_shows_its_number_and_clocks_and_an_act_is_checked_and_que
     // A notice states the penalty proposed: refused offline without it.
     find("[data-testid=act-notify]").await.click();
     wait_text("请填写拟作出的行政处罚", true).await;
-    type_text(&find("[data-testid=act-proposal]").await, "罚款人民币贰万元");
+    type_text(
+        &find("[data-testid=act-proposal]").await,
+        "罚款人民币贰万元",
+    );
     // A date before 立案 is refused offline, by the same rule the server applies.
     let date = find("[data-testid=act-date]").await;
     type_text(&date, &(today - chrono::Days::new(3)).to_string());

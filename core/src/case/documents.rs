@@ -132,20 +132,12 @@ pub fn sheets(case: &Case, cx: &SheetContext<'_>) -> Vec<CaseSheet> {
             } else {
                 "行政处罚决定书".to_owned()
             },
-            number: if state.on_site {
-                None
-            } else {
-                numbered("罚")
-            },
+            number: if state.on_site { None } else { numbered("罚") },
             fields,
         });
     }
     if let (Some(served), Some(delivery)) = (state.served_on, &case.delivery) {
-        let decision_number = if state.on_site {
-            None
-        } else {
-            numbered("罚")
-        };
+        let decision_number = if state.on_site { None } else { numbered("罚") };
         let mut fields = vec![
             field(
                 "送达文书",
@@ -156,7 +148,9 @@ pub fn sheets(case: &Case, cx: &SheetContext<'_>) -> Vec<CaseSheet> {
                     } else {
                         "行政处罚决定书"
                     },
-                    decision_number.map(|n| format!("（{n}）")).unwrap_or_default()
+                    decision_number
+                        .map(|n| format!("（{n}）"))
+                        .unwrap_or_default()
                 ),
             ),
             field("受送达人", delivery.recipient.clone()),
@@ -192,11 +186,7 @@ pub fn sheets(case: &Case, cx: &SheetContext<'_>) -> Vec<CaseSheet> {
                 ),
                 field(
                     "执行情况",
-                    format!(
-                        "已缴纳 {} 元（{}）",
-                        state.paid_yuan,
-                        date(state.paid_on)
-                    ),
+                    format!("已缴纳 {} 元（{}）", state.paid_yuan, date(state.paid_on)),
                 ),
                 field("审批人", step_by(case, Stage::Closed)),
                 field("结案日期", date(state.closed_on)),

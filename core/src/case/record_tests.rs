@@ -316,14 +316,20 @@ fn the_documents_follow_the_acts_with_the_cases_number_and_the_unchecked_wording
         review_authority: "达拉特旗人民政府".into(),
         court: "达拉特旗人民法院".into(),
     };
-    let officers = vec!["王建军（15062101）".to_owned(), "李海燕（15062102）".to_owned()];
+    let officers = vec![
+        "王建军（15062101）".to_owned(),
+        "李海燕（15062102）".to_owned(),
+    ];
     let cx = SheetContext {
         authority: "达拉特旗应急管理局",
         enterprise: "某煤业有限公司",
         officers: &officers,
         rights: &rights,
     };
-    assert!(sheets(&pre_filed(), &cx).is_empty(), "nothing to print before 立案");
+    assert!(
+        sheets(&pre_filed(), &cx).is_empty(),
+        "nothing to print before 立案"
+    );
     let d = day(2026, 12, 8);
     let c = through(&[
         CaseAct::ApproveFiling { on: d },
@@ -347,14 +353,23 @@ fn the_documents_follow_the_acts_with_the_cases_number_and_the_unchecked_wording
             recipient: "张三".into(),
             witness: "周六".into(),
         },
-        CaseAct::Pay { on: d, yuan: 30_000 },
+        CaseAct::Pay {
+            on: d,
+            yuan: 30_000,
+        },
         CaseAct::Close { on: d },
     ]);
     let docs = sheets(&c, &cx);
     let titles: Vec<&str> = docs.iter().map(|s| s.title.as_str()).collect();
     assert_eq!(
         titles,
-        ["立案审批表", "行政处罚告知书", "行政处罚决定书", "文书送达回执", "结案审批表"]
+        [
+            "立案审批表",
+            "行政处罚告知书",
+            "行政处罚决定书",
+            "文书送达回执",
+            "结案审批表"
+        ]
     );
     let numbers: Vec<&str> = docs.iter().filter_map(|s| s.number.as_deref()).collect();
     assert_eq!(
