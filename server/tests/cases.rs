@@ -398,6 +398,44 @@ async fn acts_the_law_refuses_are_refused_alone(backend: Backend) {
         view(&t, &inspector, &first).await.case.state.stage(),
         Stage::PreFiled
     );
+
+    // 先行登记保存 needs its approval; once recorded its 7-working-day clock runs until decided.
+    let preserve = |approved_by: &str| CaseAct::Preserve {
+        on: day,
+        items: "瓦斯检查记录本 3 本".to_owned(),
+        approved_by: approved_by.to_owned(),
+    };
+    let response = t
+        .push(
+            &inspector,
+            &[
+                act(&inspector, &first, preserve("")),
+                act(&inspector, &first, preserve("赵志刚")),
+            ],
+        )
+        .await;
+    assert!(rejected(&response, 0).contains("第五十六条"));
+    assert_eq!(response.acks[1].status, AckStatus::Applied, "{response:?}");
+    let preserved = view(&t, &inspector, &first).await;
+    assert_eq!(preserved.case.state.stage(), Stage::PreFiled);
+    let clock = preserved
+        .clocks
+        .iter()
+        .find(|c| c.kind == zhicha_core::case::ClockKind::Preservation)
+        .expect("the preservation clock runs");
+    assert!(clock.holidays_unchecked);
+    let decide = CaseAct::DecidePreservation {
+        on: day,
+        decision: "解除登记保存".to_owned(),
+    };
+    assert_applied(&t.push(&inspector, &[act(&inspector, &first, decide)]).await);
+    let decided = view(&t, &inspector, &first).await;
+    assert!(
+        decided
+            .clocks
+            .iter()
+            .all(|c| c.kind != zhicha_core::case::ClockKind::Preservation)
+    );
     t.finish().await;
 }
 

@@ -221,3 +221,54 @@ async fn a_pulled_case_shows_its_number_and_clocks_and_an_act_is_checked_and_que
     wait_text("条文待核", true).await;
     drop(app);
 }
+
+#[wasm_bindgen_test]
+async fn a_preservation_is_refused_without_its_approval_and_queued_with_it() {
+    let (user, inspection) = visit("case-preserve").await;
+    let case = Case {
+        id: zhicha_core::ids::CaseId::new(),
+        org_id: inspection.org_id,
+        enterprise_id: inspection.enterprise_id,
+        inspection_id: Some(inspection.id),
+        finding_ids: vec![],
+        source: Default::default(),
+        party: zhicha_core::case::Party::Organisation,
+        party_name: "案件测试煤矿".to_owned(),
+        facts: "瓦斯检查记录不全".to_owned(),
+        provisions: String::new(),
+        proposal: String::new(),
+        officers: vec![user.id, inspection.inspectors[1].user_id],
+        interviews: vec![],
+        created_by: user.id,
+        created_at: Utc::now(),
+        state: CaseState::pre_filed(),
+        history: vec![],
+        decision: None,
+        delivery: None,
+    };
+    let db = state::db().await.unwrap();
+    db.save_case(&case).await.unwrap();
+    let app = open_app(&Page::Case(case.id).path());
+    find("[data-testid=case-preserve] summary").await.click();
+    type_text(
+        &find("[data-testid=preserve-items]").await,
+        "瓦斯检查记录本 3 本，存放于调度室",
+    );
+    find("[data-testid=act-preserve]").await.click();
+    wait_text("先行登记保存须经行政机关负责人批准", true).await;
+    assert!(queued(case.id.0, MutationKind::CaseAct).await.is_empty());
+    type_text(&find("[data-testid=preserve-approver]").await, "赵志刚");
+    find("[data-testid=act-preserve]").await.click();
+    wait_text("已提交，将自动同步到服务器", true).await;
+    sleep(50).await;
+    let today = zhicha_core::time::china_date(Utc::now());
+    assert_eq!(
+        queued(case.id.0, MutationKind::CaseAct).await,
+        vec![MutationPayload::CaseAct(Box::new(CaseAct::Preserve {
+            on: today,
+            items: "瓦斯检查记录本 3 本，存放于调度室".to_owned(),
+            approved_by: "赵志刚".to_owned(),
+        }))]
+    );
+    drop(app);
+}

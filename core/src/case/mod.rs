@@ -107,6 +107,10 @@ pub enum Action {
     Serve { on: NaiveDate },
     /// Payment recorded.
     Pay { on: NaiveDate, yuan: u64 },
+    /// 先行登记保存证据 begun (Art. 56), approved by the bureau's responsible person.
+    Preserve { on: NaiveDate },
+    /// The 处理决定 on the earliest undecided 先行登记保存.
+    DecidePreservation { on: NaiveDate },
     /// 结案审批 granted.
     Close { on: NaiveDate },
 }
@@ -300,6 +304,35 @@ pub fn apply(state: &CaseState, role: Role, action: &Action) -> Result<CaseState
             if next.paid_yuan >= due {
                 next.stage = Some(Stage::Executed);
             }
+        }
+        Action::Preserve { on } => {
+            if !matches!(
+                stage,
+                Stage::PreFiled | Stage::Filed | Stage::Notified | Stage::Heard
+            ) {
+                return Err(refuse("先行登记保存证据须在作出处罚决定之前"));
+            }
+            next.preservations.push(Preservation {
+                on: *on,
+                decided_on: None,
+            });
+        }
+        Action::DecidePreservation { on } => {
+            let Some(open) = next
+                .preservations
+                .iter_mut()
+                .filter(|p| p.decided_on.is_none())
+                .min_by_key(|p| p.on)
+            else {
+                return Err(refuse("没有待作出处理决定的先行登记保存"));
+            };
+            if *on < open.on {
+                return Err(refuse(format!(
+                    "处理决定日期不能早于登记保存日期（{}）",
+                    open.on
+                )));
+            }
+            open.decided_on = Some(*on);
         }
         Action::Close { on } => {
             let done =

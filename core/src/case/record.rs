@@ -200,6 +200,17 @@ pub enum CaseAct {
         on: NaiveDate,
         yuan: u64,
     },
+    /// 先行登记保存证据通知书: what is preserved, where, and who approved it (Art. 56).
+    Preserve {
+        on: NaiveDate,
+        items: String,
+        approved_by: String,
+    },
+    /// The 处理决定 on the earliest undecided 先行登记保存 (returned, sealed, moved to a case …).
+    DecidePreservation {
+        on: NaiveDate,
+        decision: String,
+    },
     Close {
         on: NaiveDate,
     },
@@ -224,6 +235,8 @@ impl CaseAct {
             },
             CaseAct::Serve { on, .. } => Action::Serve { on },
             CaseAct::Pay { on, yuan } => Action::Pay { on, yuan },
+            CaseAct::Preserve { on, .. } => Action::Preserve { on },
+            CaseAct::DecidePreservation { on, .. } => Action::DecidePreservation { on },
             CaseAct::Close { on } => Action::Close { on },
         }
     }
@@ -239,6 +252,8 @@ impl CaseAct {
             | CaseAct::DecideOnSite { on, .. }
             | CaseAct::Serve { on, .. }
             | CaseAct::Pay { on, .. }
+            | CaseAct::Preserve { on, .. }
+            | CaseAct::DecidePreservation { on, .. }
             | CaseAct::Close { on } => Some(*on),
         }
     }
@@ -269,6 +284,16 @@ impl CaseAct {
                 _ => format!("{}，受送达人 {}", method.label_zh(), recipient.trim()),
             },
             CaseAct::Pay { yuan, .. } => format!("缴款 {yuan} 元"),
+            CaseAct::Preserve {
+                items, approved_by, ..
+            } => format!(
+                "先行登记保存：{}（经 {} 批准）",
+                items.trim(),
+                approved_by.trim()
+            ),
+            CaseAct::DecidePreservation { decision, .. } => {
+                format!("先行登记保存处理决定：{}", decision.trim())
+            }
             _ => String::new(),
         }
     }
@@ -277,6 +302,24 @@ impl CaseAct {
     /// names.
     fn check(&self) -> Result<(), Refusal> {
         match self {
+            CaseAct::Preserve {
+                items, approved_by, ..
+            } => {
+                if items.trim().is_empty() {
+                    return Err(Refusal(
+                        "请写明登记保存的证据名称、数量和存放地点".to_owned(),
+                    ));
+                }
+                if approved_by.trim().is_empty() {
+                    return Err(Refusal(
+                        "先行登记保存须经行政机关负责人批准（行政处罚法第五十六条），请填写批准人"
+                            .to_owned(),
+                    ));
+                }
+            }
+            CaseAct::DecidePreservation { decision, .. } if decision.trim().is_empty() => {
+                return Err(Refusal("请写明处理决定".to_owned()));
+            }
             CaseAct::Notify { proposal, .. } if proposal.trim().is_empty() => {
                 return Err(Refusal(
                     "请填写拟作出的行政处罚（告知书须载明，行政处罚法第四十四条）".to_owned(),

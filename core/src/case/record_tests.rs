@@ -1,6 +1,7 @@
 use chrono::{NaiveDate, TimeZone, Utc};
 
 use super::*;
+use crate::case::{Calendar, ClockKind};
 use crate::ids::{CaseId, EnterpriseId, FindingId, InspectionId, OrgId, UserId};
 use crate::model::Role;
 
@@ -418,4 +419,65 @@ fn the_documents_follow_the_acts_with_the_cases_number_and_the_unchecked_wording
     let titles: Vec<&str> = docs.iter().map(|s| s.title.as_str()).collect();
     assert_eq!(titles, ["当场处罚决定书", "文书送达回执"]);
     assert!(docs.iter().all(|s| s.number.is_none()));
+}
+
+#[test]
+fn a_preservation_needs_its_approval_runs_seven_working_days_and_stops_when_decided() {
+    let monday = day(2026, 12, 7);
+    let preserve = |approved_by: &str| CaseAct::Preserve {
+        on: monday,
+        items: "瓦斯检查记录本 3 本，存放于调度室".into(),
+        approved_by: approved_by.into(),
+    };
+    let refused = act(&pre_filed(), &preserve(" "), &inspector(), "", at()).unwrap_err();
+    assert!(refused.0.contains("第五十六条"), "{}", refused.0);
+    let c = act(&pre_filed(), &preserve("赵志刚"), &inspector(), "", at()).unwrap();
+    assert_eq!(c.state.stage(), Stage::PreFiled, "the stage does not move");
+    assert!(c.history[0].note.contains("经 赵志刚 批准"));
+    let clock = |c: &Case, today| {
+        crate::case::clocks(&c.state, today, &Calendar::default())
+            .into_iter()
+            .find(|k| k.kind == ClockKind::Preservation)
+    };
+    // Seven working days after a Monday: the Wednesday of the week after next.
+    let running = clock(&c, day(2026, 12, 16)).unwrap();
+    assert_eq!(running.due, day(2026, 12, 16));
+    assert!(!running.overdue);
+    assert!(running.holidays_unchecked);
+    assert!(clock(&c, day(2026, 12, 17)).unwrap().overdue);
+    let no_decision = CaseAct::DecidePreservation {
+        on: day(2026, 12, 10),
+        decision: String::new(),
+    };
+    assert!(act(&c, &no_decision, &inspector(), "", at()).is_err());
+    let early = CaseAct::DecidePreservation {
+        on: day(2026, 12, 4),
+        decision: "解除登记保存，退还当事人".into(),
+    };
+    assert!(
+        act(&c, &early, &inspector(), "", at())
+            .unwrap_err()
+            .0
+            .contains("不能早于")
+    );
+    let decided = act(
+        &c,
+        &CaseAct::DecidePreservation {
+            on: day(2026, 12, 10),
+            decision: "解除登记保存，退还当事人".into(),
+        },
+        &inspector(),
+        "",
+        at(),
+    )
+    .unwrap();
+    assert!(clock(&decided, day(2026, 12, 30)).is_none());
+    // Nothing is preserved once the decision is made.
+    let decided_case = through(&[CaseAct::DecideOnSite {
+        on: monday,
+        provisions: "p".into(),
+        basis: "b".into(),
+        fine_yuan: 100,
+    }]);
+    assert!(act(&decided_case, &preserve("赵志刚"), &inspector(), "", at()).is_err());
 }

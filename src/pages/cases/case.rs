@@ -193,6 +193,14 @@ fn NextAct(case: Case, role: Role, actor: Actor) -> impl IntoView {
     let on = RwSignal::new(today.to_string());
     let text = RwSignal::new(String::new());
     let proposal = RwSignal::new(String::new());
+    let items = RwSignal::new(String::new());
+    let approver = RwSignal::new(String::new());
+    let preservation_decision = RwSignal::new(String::new());
+    let open_preservation = case
+        .state
+        .preservations
+        .iter()
+        .any(|p| p.decided_on.is_none());
     let provisions = RwSignal::new(case.provisions.clone());
     let basis = RwSignal::new(String::new());
     let amount = RwSignal::new(String::new());
@@ -269,6 +277,15 @@ fn NextAct(case: Case, role: Role, actor: Actor) -> impl IntoView {
                 };
                 CaseAct::Pay { on: day, yuan }
             }
+            "preserve" => CaseAct::Preserve {
+                on: day,
+                items: items.get_untracked(),
+                approved_by: approver.get_untracked(),
+            },
+            "preservation_decided" => CaseAct::DecidePreservation {
+                on: day,
+                decision: preservation_decision.get_untracked(),
+            },
             _ => CaseAct::Close { on: day },
         };
         // The rules run here first, so a refusal is explained offline; the server runs them again.
@@ -399,10 +416,36 @@ fn NextAct(case: Case, role: Role, actor: Actor) -> impl IntoView {
         },
         Stage::Closed | Stage::Dropped => view! { <p class="muted">"本案已办结。"</p> }.into_any(),
     };
+    // 先行登记保存 (Art. 56) while no decision is made: its notice on site, its 处理决定 within
+    // seven working days.
+    let before_decision = matches!(
+        stage,
+        Stage::PreFiled | Stage::Filed | Stage::Notified | Stage::Heard
+    );
+    let preservation = before_decision.then(|| view! {
+        <details class="case-preserve" data-testid="case-preserve">
+            <summary>"先行登记保存证据（证据可能灭失或以后难以取得时，经负责人批准）"</summary>
+            <label class="field"><span class="field__label">"登记保存的证据（名称、数量、存放地点）"</span>
+                <input class="field__input" data-testid="preserve-items" prop:value=items
+                    on:input=move |ev| items.set(event_target_value(&ev)) /></label>
+            <label class="field"><span class="field__label">"批准人（行政机关负责人）"</span>
+                <input class="field__input" data-testid="preserve-approver" prop:value=approver
+                    on:input=move |ev| approver.set(event_target_value(&ev)) /></label>
+            {button("preserve", "登记保存并出具通知书")}
+            {open_preservation.then(|| view! {
+                <p class="muted">"已登记保存的证据须在七个工作日内作出处理决定。"</p>
+                <label class="field"><span class="field__label">"处理决定（解除、移送、没收等）"</span>
+                    <input class="field__input" data-testid="preserve-decision" prop:value=preservation_decision
+                        on:input=move |ev| preservation_decision.set(event_target_value(&ev)) /></label>
+                {button("preservation_decided", "作出处理决定")}
+            })}
+        </details>
+    });
     view! {
         <section class="card case-act no-print" data-testid="case-act">
             <h2 class="card__title">"下一环节"</h2>
             {form}
+            {preservation}
             {move || message.get().map(|m| match m {
                 Ok(text) => view! { <p class="notice" role="status">{text}</p> }.into_any(),
                 Err(text) => view! { <p class="error" role="alert">{text}</p> }.into_any(),
