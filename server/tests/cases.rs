@@ -76,6 +76,7 @@ fn pre_filing(
         history: vec![],
         decision: None,
         delivery: None,
+        preserved: vec![],
     }
 }
 

@@ -158,6 +158,7 @@ async fn a_pulled_case_shows_its_number_and_clocks_and_an_act_is_checked_and_que
         history: vec![],
         decision: None,
         delivery: None,
+        preserved: vec![],
     };
     let db = state::db().await.unwrap();
     let change = Change {
@@ -245,6 +246,7 @@ async fn a_preservation_is_refused_without_its_approval_and_queued_with_it() {
         history: vec![],
         decision: None,
         delivery: None,
+        preserved: vec![],
     };
     let db = state::db().await.unwrap();
     db.save_case(&case).await.unwrap();

@@ -1,4 +1,5 @@
-//! The case's documents for print (A4), filled from the case as stored: 立案审批表, 行政处罚告知书,
+//! The case's documents for print (A4), filled from the case as stored: 先行登记保存证据通知书,
+//! 立案审批表, 行政处罚告知书,
 //! 行政处罚决定书 (or 当场处罚决定书), 文书送达回执, 结案审批表 — each once its act is recorded,
 //! numbered with the case's M under its prefix (reference §3).
 //!
@@ -68,6 +69,35 @@ pub fn sheets(case: &Case, cx: &SheetContext<'_>) -> Vec<CaseSheet> {
         .as_ref()
         .map_or_else(|| case.provisions.clone(), |d| d.provisions.clone());
     let mut out = Vec::new();
+    for kept in &case.preserved {
+        out.push(CaseSheet {
+            title: "先行登记保存证据通知书".to_owned(),
+            // Not numbered: its prefix is not in the bureau's list (reference §3).
+            number: None,
+            fields: vec![
+                party.clone(),
+                field("登记保存的证据", kept.items.clone()),
+                field("批准人", kept.approved_by.clone()),
+                field("登记保存日期", crate::time::document_day(kept.on)),
+                field(
+                    "告知",
+                    "上述证据在本局作出处理决定前，当事人和其他人员不得损毁、销毁或者转移。本局将在\
+                     七个工作日内作出处理决定（《中华人民共和国行政处罚法》第五十六条）。",
+                ),
+                field(
+                    "处理决定",
+                    match (&kept.decision, kept.decided_on) {
+                        (Some(decision), Some(on)) => {
+                            format!("{decision}（{}）", crate::time::document_day(on))
+                        }
+                        _ => String::new(),
+                    },
+                ),
+                field("执法人员", cx.officers.join("、")),
+                field("备注", WORDING_UNCHECKED),
+            ],
+        });
+    }
     if state.filed_on.is_some() {
         out.push(CaseSheet {
             title: "立案审批表".to_owned(),

@@ -120,6 +120,21 @@ pub struct Case {
     /// Kept by the server: how the decision was served.
     #[serde(default)]
     pub delivery: Option<DeliveryFacts>,
+    /// Kept by the server: each 先行登记保存 with what was preserved (its clock is in `state`).
+    #[serde(default)]
+    pub preserved: Vec<PreservedEvidence>,
+}
+
+/// One 先行登记保存证据 as its notice states it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreservedEvidence {
+    pub on: NaiveDate,
+    pub items: String,
+    pub approved_by: String,
+    #[serde(default)]
+    pub decision: Option<String>,
+    #[serde(default)]
+    pub decided_on: Option<NaiveDate>,
 }
 
 /// One act as the server recorded it.
@@ -398,6 +413,29 @@ pub fn act(
             });
         }
         CaseAct::Notify { proposal, .. } => next.proposal = proposal.trim().to_owned(),
+        CaseAct::Preserve {
+            on,
+            items,
+            approved_by,
+        } => next.preserved.push(PreservedEvidence {
+            on: *on,
+            items: items.trim().to_owned(),
+            approved_by: approved_by.trim().to_owned(),
+            decision: None,
+            decided_on: None,
+        }),
+        CaseAct::DecidePreservation { on, decision } => {
+            // The same one the rules decided: the earliest undecided.
+            if let Some(open) = next
+                .preserved
+                .iter_mut()
+                .filter(|p| p.decided_on.is_none())
+                .min_by_key(|p| p.on)
+            {
+                open.decision = Some(decision.trim().to_owned());
+                open.decided_on = Some(*on);
+            }
+        }
         CaseAct::Serve {
             method,
             recipient,

@@ -46,6 +46,7 @@ fn pre_filed() -> Case {
         history: Vec::new(),
         decision: None,
         delivery: None,
+        preserved: vec![],
     }
 }
 
@@ -472,6 +473,33 @@ fn a_preservation_needs_its_approval_runs_seven_working_days_and_stops_when_deci
     )
     .unwrap();
     assert!(clock(&decided, day(2026, 12, 30)).is_none());
+    assert_eq!(c.preserved[0].approved_by, "赵志刚");
+    assert_eq!(
+        decided.preserved[0].decision.as_deref(),
+        Some("解除登记保存，退还当事人")
+    );
+    // Its notice, for print, with what was preserved and the decision.
+    let rights = crate::documents::Rights::default();
+    let officers = vec!["王建军".to_owned()];
+    let cx = crate::case::documents::SheetContext {
+        authority: "达拉特旗应急管理局",
+        enterprise: "某煤业有限公司",
+        officers: &officers,
+        rights: &rights,
+    };
+    let docs = crate::case::documents::sheets(&decided, &cx);
+    assert_eq!(docs.len(), 1);
+    assert_eq!(docs[0].title, "先行登记保存证据通知书");
+    let text: String = docs[0]
+        .fields
+        .iter()
+        .map(|(l, v)| format!("{l}:{v};"))
+        .collect();
+    assert!(text.contains("瓦斯检查记录本 3 本"), "{text}");
+    assert!(
+        text.contains("解除登记保存，退还当事人（2026年12月10日）"),
+        "{text}"
+    );
     // Nothing is preserved once the decision is made.
     let decided_case = through(&[CaseAct::DecideOnSite {
         on: monday,

@@ -183,6 +183,7 @@ fn all_payloads() -> Vec<(Uuid, MutationPayload)> {
         history: vec![],
         decision: None,
         delivery: None,
+        preserved: vec![],
     };
     vec![
         (i.id.0, MutationPayload::InspectionSave(Box::new(i.clone()))),

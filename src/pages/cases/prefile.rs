@@ -183,6 +183,7 @@ fn PreFileForm(data: Loaded) -> impl IntoView {
             history: Vec::new(),
             decision: None,
             delivery: None,
+            preserved: vec![],
         };
         if let Err((_, message)) = case::validate_pre_filing(&case) {
             set_error.set(Some(message));

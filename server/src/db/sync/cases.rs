@@ -109,6 +109,7 @@ pub(super) async fn save(
             case.proposal = old.proposal.clone();
             case.decision = old.decision.clone();
             case.delivery = old.delivery.clone();
+            case.preserved = old.preserved.clone();
         }
         None => {
             // A case from the field comes from an inspection the author may write.
@@ -133,6 +134,7 @@ pub(super) async fn save(
             case.proposal = String::new();
             case.decision = None;
             case.delivery = None;
+            case.preserved = Vec::new();
         }
     }
     for finding in &case.finding_ids {
