@@ -69,8 +69,9 @@ fn enterprise_names() -> LocalResource<std::collections::HashMap<String, String>
 #[component]
 pub fn ReinspectionsPage() -> impl IntoView {
     let engine = use_sync_engine();
+    let synced = engine.last_success();
     let list = LocalResource::new(move || {
-        let _ = engine.status.get().last_success;
+        synced.track();
         load_list()
     });
     let names = enterprise_names();

@@ -69,6 +69,13 @@ pub struct SyncEngine {
 }
 
 impl SyncEngine {
+    /// The time of the last successful round, changing only when a round succeeds: what a
+    /// screen showing synced data reads again on (not every status change, so a failed attempt
+    /// in the background never resets a form being filled in).
+    pub fn last_success(self) -> Memo<Option<DateTime<Utc>>> {
+        Memo::new(move |_| self.status.with(|s| s.last_success))
+    }
+
     /// Runs a round now, or right after the one that is running.
     pub fn sync_now(self) {
         let running = self.running.get_value();

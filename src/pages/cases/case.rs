@@ -59,9 +59,7 @@ async fn load(id: Option<CaseId>) -> Result<Loaded, String> {
 #[component]
 pub fn CasePage(id: Option<CaseId>) -> impl IntoView {
     let engine = use_sync_engine();
-    // Read again after each successful sync only: not on every status change (a failed attempt
-    // in the background must not reset a form being filled in).
-    let synced = Memo::new(move |_| engine.status.with(|s| s.last_success));
+    let synced = engine.last_success();
     let loaded = LocalResource::new(move || {
         synced.track();
         load(id)

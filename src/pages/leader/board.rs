@@ -109,8 +109,9 @@ fn table(names: &Names, findings: Vec<Finding>, verified: bool) -> AnyView {
 #[component]
 pub fn RectificationPage() -> impl IntoView {
     let engine = use_sync_engine();
+    let synced = engine.last_success();
     let board = LocalResource::new(move || {
-        let _ = engine.status.get().last_success;
+        synced.track();
         load()
     });
     let (filter, set_filter) = signal(Filter::All);

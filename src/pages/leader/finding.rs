@@ -108,8 +108,9 @@ fn print() {
 pub fn LeaderFindingPage(id: Option<FindingId>) -> impl IntoView {
     let unsynced = use_unsynced();
     let engine = use_sync_engine();
+    let synced = engine.last_success();
     let detail = LocalResource::new(move || {
-        let _ = engine.status.get().last_success;
+        synced.track();
         load(id)
     });
     let (comment, set_comment) = signal(String::new());

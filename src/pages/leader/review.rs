@@ -44,14 +44,15 @@ async fn load() -> Result<Queue, String> {
 pub fn ReviewPage() -> impl IntoView {
     let unsynced = use_unsynced();
     let engine = use_sync_engine();
+    let synced = engine.last_success();
     // Re-read after each sync round (new submissions arrive by pull).
     let queue = LocalResource::new(move || {
-        let _ = engine.status.get().last_success;
+        synced.track();
         load()
     });
     // Conflict flags live on the server: read them when online, and show none otherwise.
     let flagged = LocalResource::new(move || {
-        let _ = engine.status.get().last_success;
+        synced.track();
         async move {
             let Ok(session) = leader_session().await else {
                 return HashSet::new();
