@@ -72,11 +72,11 @@ test('不符合 → 预立案 offline with a signed 询问笔录 → sync → �
 
     // The leader approves and the case takes the bureau's number.
     await loginInApp(desk, server.url, 'leader1', waitForText);
-    await desk.goto(server.url + '/cases');
-    await until('the case reaches the leader', async () => {
-      await desk.goto(server.url + `/cases/${caseId}`);
-      return (await desk.getByTestId('case-number').count()) > 0;
-    }, 60_000);
+    // The leader's first sync pulls it (reloading the page meanwhile would restart that sync).
+    await until('the case reaches the leader', async () =>
+      (await readStore(desk, 'cases')).some((c) => c.id === caseId), 60_000);
+    await desk.goto(server.url + `/cases/${caseId}`);
+    await desk.getByTestId('case-number').waitFor({ timeout: 20_000 });
     const day = today();
     const year = day.slice(0, 4);
     const number = `达旗应急立〔${year}〕1号`;
@@ -165,10 +165,11 @@ test('不符合 → 预立案 offline with a signed 询问笔录 → sync → �
     // The inspector's phone pulls the closed case.
     await page.goto(server.url + '/');
     await waitForText(page, '未同步：0 条记录，0 张照片，0 条同步错误', 60_000);
-    await until('the closed case on the phone', async () => {
-      await page.goto(server.url + `/cases/${caseId}`);
-      return (await page.getByTestId('case-stage').first().textContent()) === '已结案';
-    }, 60_000);
+    await until('the closed case on the phone', async () =>
+      (await readStore(page, 'cases')).some((c) => c.id === caseId && c.state.stage === 'closed'), 60_000);
+    await page.goto(server.url + `/cases/${caseId}`);
+    await until('the closed case shown', async () =>
+      (await page.getByTestId('case-stage').first().textContent().catch(() => '')) === '已结案', 20_000);
     assert.equal(await page.getByTestId('case-number').textContent(), number);
     const errors = [...page.errors, ...desk.errors].filter((e) => !e.includes('Failed to load resource'));
     assert.deepEqual(errors, []);
