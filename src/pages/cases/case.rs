@@ -11,7 +11,7 @@ use zhicha_core::ids::CaseId;
 use zhicha_core::model::Role;
 use zhicha_core::time::china_date;
 
-use super::{Page, number_text, running_clocks};
+use super::{Page, enterprise_name, number_text, running_clocks, stored_case};
 use crate::pages::leader::{cst, date};
 use crate::state::{self, use_unsynced};
 use crate::sync::engine::use_sync_engine;
@@ -25,25 +25,14 @@ struct Loaded {
 }
 
 async fn load(id: Option<CaseId>) -> Result<Loaded, String> {
-    let id = id.ok_or("链接中的案件编号无效。")?;
     let db = state::db().await.map_err(|e| e.to_string())?;
     let session = db
         .session()
         .await
         .map_err(|e| e.to_string())?
         .ok_or("尚未登录。请先联网登录。")?;
-    let case = db
-        .case(id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("本机没有这个案件。请联网同步后再试。")?;
-    let enterprise = db
-        .enterprise(&case.enterprise_id.to_string())
-        .await
-        .ok()
-        .flatten()
-        .map(|e| e.name)
-        .unwrap_or_default();
+    let case = stored_case(&db, id).await?;
+    let enterprise = enterprise_name(&db, case.enterprise_id).await;
     Ok(Loaded {
         case,
         enterprise,

@@ -6,6 +6,7 @@ use zhicha_core::case::documents::{CaseSheet, SheetContext, WORDING_UNCHECKED, s
 use zhicha_core::documents::Rights;
 use zhicha_core::ids::CaseId;
 
+use super::{enterprise_name, stored_case};
 use crate::state;
 
 #[derive(Clone)]
@@ -15,20 +16,9 @@ struct Loaded {
 }
 
 async fn load(id: Option<CaseId>) -> Result<Loaded, String> {
-    let id = id.ok_or("链接中的案件编号无效。")?;
     let db = state::db().await.map_err(|e| e.to_string())?;
-    let case = db
-        .case(id)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("本机没有这个案件。请联网同步后再试。")?;
-    let enterprise = db
-        .enterprise(&case.enterprise_id.to_string())
-        .await
-        .ok()
-        .flatten()
-        .map(|e| e.name)
-        .unwrap_or_default();
+    let case = stored_case(&db, id).await?;
+    let enterprise = enterprise_name(&db, case.enterprise_id).await;
     let orgs = db.orgs().await.unwrap_or_default();
     let roster = db.roster().await.unwrap_or_default();
     let officers: Vec<String> = case

@@ -16,12 +16,32 @@ pub use prefile::PreFilePage;
 use chrono::Utc;
 use leptos::prelude::*;
 use zhicha_core::case::{Calendar, Case, Clock, Stage, clocks};
-use zhicha_core::ids::InspectionId;
+use zhicha_core::ids::{CaseId, EnterpriseId, InspectionId};
 use zhicha_core::time::china_date;
 
 use super::Page;
 use crate::state;
+use crate::storage::Db;
 use crate::sync::engine::use_sync_engine;
+
+/// An enterprise's name from the offline directory (empty when it is not there).
+pub(crate) async fn enterprise_name(db: &Db, id: EnterpriseId) -> String {
+    db.enterprise(&id.to_string())
+        .await
+        .ok()
+        .flatten()
+        .map(|e| e.name)
+        .unwrap_or_default()
+}
+
+/// The case a link names, as stored on this device, or why it cannot be shown.
+pub(crate) async fn stored_case(db: &Db, id: Option<CaseId>) -> Result<Case, String> {
+    let id = id.ok_or("链接中的案件编号无效。")?;
+    db.case(id)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "本机没有这个案件。请联网同步后再试。".to_owned())
+}
 
 /// The law's clocks running on a case today. The bureau's statutory holidays are not on the
 /// device: working-day clocks leave out weekends only and say so.
@@ -71,13 +91,7 @@ async fn load_list() -> Result<Vec<(Case, String)>, String> {
     let cases = db.cases().await.map_err(|e| e.to_string())?;
     let mut out = Vec::with_capacity(cases.len());
     for case in cases {
-        let name = db
-            .enterprise(&case.enterprise_id.to_string())
-            .await
-            .ok()
-            .flatten()
-            .map(|e| e.name)
-            .unwrap_or_default();
+        let name = enterprise_name(&db, case.enterprise_id).await;
         out.push((case, name));
     }
     Ok(out)

@@ -41,13 +41,7 @@ async fn load(id: Option<InspectionId>) -> Result<Loaded, String> {
         .findings_of_inspection(id)
         .await
         .map_err(|e| e.to_string())?;
-    let enterprise = db
-        .enterprise(&inspection.enterprise_id.to_string())
-        .await
-        .ok()
-        .flatten()
-        .map(|e| e.name)
-        .unwrap_or_default();
+    let enterprise = super::enterprise_name(&db, inspection.enterprise_id).await;
     Ok(Loaded {
         inspection,
         findings,
