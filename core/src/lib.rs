@@ -30,6 +30,7 @@ pub mod evidence;
 pub mod fieldwork;
 pub mod finality;
 pub mod fire;
+pub mod home;
 pub mod ids;
 pub mod ledger;
 pub mod lifecycle;

@@ -35,7 +35,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState::open(config).await?;
     if demo && state.store.is_empty().await? {
         let summary = crate::operator::seed::demo(&state.store, &state.passwords).await?;
-        let findings = crate::operator::seed::demo_findings(&state.store, &summary).await?;
+        let findings =
+            crate::operator::seed::demo_findings(&state.store, &state.photos, &summary).await?;
         print!("{}", summary.accounts_text());
         println!("演示隐患：{findings} 条");
     } else if demo {

@@ -147,6 +147,51 @@ async fn serve_demo_answers_over_a_socket_and_shuts_down_gracefully(backend: Bac
         .await
         .unwrap();
     assert_eq!(pull.status(), 200);
+
+    // The demo's evidence is on the server: the receipt of every visit inspector1 recorded is
+    // complete (a phone shows them 已同步, not 待同步 forever), and a finding's photo is a JPEG.
+    let pull: Value = pull.json().await.unwrap();
+    let changes = pull["changes"].as_array().unwrap();
+    let own: Vec<&Value> = changes
+        .iter()
+        .filter(|c| c["entity"] == "inspection" && c["data"]["created_by"] == login["user"]["id"])
+        .collect();
+    assert!(!own.is_empty(), "inspector1 has demo visits");
+    for visit in own {
+        let receipt: Value = client
+            .get(format!(
+                "{}/api/v1/sync/receipt?inspection={}",
+                server.base,
+                visit["id"].as_str().unwrap()
+            ))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            !receipt["photos_expected"].as_array().unwrap().is_empty(),
+            "{receipt}"
+        );
+        assert_eq!(receipt["complete"], true, "{receipt}");
+    }
+    let finding = changes
+        .iter()
+        .find(|c| c["entity"] == "finding")
+        .expect("a demo finding");
+    let hash = finding["data"]["photos"][0].as_str().unwrap();
+    let photo = client
+        .get(format!("{}/api/v1/photos/{hash}", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(photo.status(), 200);
+    let bytes = photo.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], &[0xFF, 0xD8], "a JPEG");
+
     let malformed = client
         .post(format!("{}/api/v1/sync/push", server.base))
         .bearer_auth(&token)

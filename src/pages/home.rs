@@ -1,7 +1,9 @@
-//! Home: where an inspector's day starts — sync state, the inspections on this device and
-//! their sync state, and the device's storage.
+//! Home: where an inspector's day starts — sync state, the inspections on this device in
+//! `core::home` order (today, unfinished, recently finished) a page at a time with their sync
+//! state, and the device's storage.
 
 use leptos::prelude::*;
+use zhicha_core::home::{self, HomeSection};
 use zhicha_core::model::{Inspection, Role};
 
 use super::Page;
@@ -13,6 +15,7 @@ use crate::sync::engine::use_sync_engine;
 
 #[derive(Clone)]
 struct Row {
+    section: HomeSection,
     enterprise: String,
     inspection: Inspection,
     sync: RecordSync,
@@ -22,12 +25,15 @@ struct Row {
 struct HomeData {
     signed_in_as: Option<String>,
     role: Option<Role>,
+    /// The rows of the pages asked for, in home order.
     rows: Vec<Row>,
+    /// Inspections on this device in all.
+    total: usize,
     /// Tasks of 我的任务 not yet started on this phone.
     open_tasks: usize,
 }
 
-async fn load(running: bool) -> Result<HomeData, String> {
+async fn load(running: bool, pages: usize) -> Result<HomeData, String> {
     let db = state::db().await.map_err(|e| e.to_string())?;
     let session = db.session().await.map_err(|e| e.to_string())?;
     let unsynced = db.unsynced_entities().await.map_err(|e| e.to_string())?;
@@ -39,8 +45,12 @@ async fn load(running: bool) -> Result<HomeData, String> {
             .filter(|t| PlanData::progress(t, &inspections).is_open())
             .count()
     });
-    let mut rows = Vec::with_capacity(inspections.len());
-    for inspection in inspections {
+    let today = zhicha_core::time::china_date(chrono::Utc::now());
+    let ordered = home::home_order(inspections, today);
+    let total = ordered.len();
+    let mut rows = Vec::with_capacity(home::shown(pages, total));
+    // Only the rows shown are read further: a phone may hold a team's year of visits.
+    for (section, inspection) in ordered.into_iter().take(home::shown(pages, total)) {
         let enterprise = db
             .enterprise(&inspection.enterprise_id.to_string())
             .await
@@ -60,22 +70,17 @@ async fn load(running: bool) -> Result<HomeData, String> {
             .is_some_and(|s| s.user.id == inspection.created_by);
         let sync = RecordSync::of(&ids, &unsynced, running, complete, own);
         rows.push(Row {
+            section,
             enterprise,
             inspection,
             sync,
         });
     }
-    // Unfinished first (the day's work), then the newest.
-    rows.sort_by_key(|r| {
-        (
-            r.inspection.finished_at.is_some(),
-            std::cmp::Reverse(r.inspection.started_at),
-        )
-    });
     Ok(HomeData {
         role: session.as_ref().map(|s| s.user.role),
         signed_in_as: session.map(|s| s.user.display_name),
         rows,
+        total,
         open_tasks,
     })
 }
@@ -94,15 +99,16 @@ fn badge_class(sync: RecordSync) -> &'static str {
 pub fn HomePage() -> impl IntoView {
     let engine = use_sync_engine();
     let unsynced = use_unsynced();
-    // Re-read whenever a sync round starts or ends, or local counts change.
+    let pages = RwSignal::new(1usize);
+    // Re-read whenever a sync round starts or ends, local counts change or a page is added.
     let data = LocalResource::new(move || {
         let running = engine.status.get().running;
         let _ = unsynced.counts.get();
-        load(running)
+        load(running, pages.get())
     });
     view! {
         <section class="page page--home">
-            <Suspense fallback=|| view! { <p class="muted">"正在读取本机数据…"</p> }>
+            <Transition fallback=|| view! { <p class="muted">"正在读取本机数据…"</p> }>
                 {move || data.get().map(|result| match result {
                     Err(error) => view! { <p class="error" role="alert">{error}</p> }.into_any(),
                     Ok(data) => view! {
@@ -134,40 +140,60 @@ pub fn HomePage() -> impl IntoView {
                             </nav>
                         })}
                         <h1 class="page__title">"检查记录"</h1>
-                        {if data.rows.is_empty() {
+                        {let shown = data.rows.len();
+                        let sections: Vec<HomeSection> = data.rows.iter().map(|r| r.section).collect();
+                        if data.rows.is_empty() {
                             view! { <p class="empty">"本机尚无检查记录。"</p> }.into_any()
                         } else {
                             view! {
-                                <ul class="list inspections">
-                                    {data.rows.into_iter().map(|row| {
-                                        let started = zhicha_core::time::minute(row.inspection.started_at);
-                                        let finished = row.inspection.finished_at.is_some();
-                                        let state = if finished { "已完成" } else { "进行中" };
-                                        let href = if finished {
-                                            Page::Documents(row.inspection.id).path()
-                                        } else {
-                                            Page::Inspection(row.inspection.id).path()
-                                        };
-                                        view! {
-                                            <li class="list__item inspection">
-                                                <a class="inspection__enterprise inspection__link" href=href>{row.enterprise}</a>
-                                                <span class="inspection__meta">
-                                                    {row.inspection.kind.label_zh()} " · " {started} " · " {state}
-                                                </span>
-                                                <span class=badge_class(row.sync) data-testid="record-sync">{row.sync.label_zh()}</span>
-                                            </li>
-                                        }
+                                <ul class="list inspections" data-testid="home-list">
+                                    {data.rows.into_iter().enumerate().map(|(n, row)| {
+                                        let heading = (previous_section(n, &sections) != Some(row.section))
+                                            .then(|| view! { <li class="inspections__section" data-testid="home-section">{row.section.label_zh()}</li> });
+                                        view! { {heading} <HomeRow row /> }
                                     }).collect_view()}
                                 </ul>
+                                {(data.total > shown).then(|| view! {
+                                    <button type="button" class="button button--secondary button--wide" data-testid="home-more"
+                                        on:click=move |_| pages.update(|p| *p += 1)>
+                                        {format!("显示更多（已显示 {shown} / {} 条）", data.total)}
+                                    </button>
+                                })}
                             }.into_any()
                         }}
                     }.into_any(),
                 })}
-            </Suspense>
+            </Transition>
             <SyncPanel />
             <p class="muted">"四不两直：不发通知、不打招呼、不听汇报、不用陪同接待、直奔基层、直插现场。"</p>
             <StorageGuardian />
         </section>
     }
     .into_any()
+}
+
+/// The section of the row before the `n`th, to head each section once.
+fn previous_section(n: usize, sections: &[HomeSection]) -> Option<HomeSection> {
+    n.checked_sub(1).and_then(|p| sections.get(p).copied())
+}
+
+#[component]
+fn HomeRow(row: Row) -> impl IntoView {
+    let started = zhicha_core::time::minute(row.inspection.started_at);
+    let finished = row.inspection.finished_at.is_some();
+    let state = if finished { "已完成" } else { "进行中" };
+    let href = if finished {
+        Page::Documents(row.inspection.id).path()
+    } else {
+        Page::Inspection(row.inspection.id).path()
+    };
+    view! {
+        <li class="list__item inspection" data-testid="home-row">
+            <a class="inspection__enterprise inspection__link" href=href>{row.enterprise}</a>
+            <span class="inspection__meta">
+                {row.inspection.kind.label_zh()} " · " {started} " · " {state}
+            </span>
+            <span class=badge_class(row.sync) data-testid="record-sync">{row.sync.label_zh()}</span>
+        </li>
+    }
 }

@@ -7,6 +7,7 @@ mod evidence;
 mod finality;
 mod fire;
 mod fixtures;
+mod home;
 mod leader;
 mod outbox;
 mod photo;

@@ -266,7 +266,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("数据库中已有数据，未写入演示数据");
             }
             let summary = seed::demo(&state.store, &state.passwords).await?;
-            let findings = seed::demo_findings(&state.store, &summary).await?;
+            let findings = seed::demo_findings(&state.store, &state.photos, &summary).await?;
             print!("{}", summary.accounts_text());
             println!("演示隐患：{findings} 条");
             state.store.close().await;

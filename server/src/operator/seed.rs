@@ -1,6 +1,8 @@
 //! Demo data: the 达拉特旗 bureau with two teams, fictional enterprises in real places of the
 //! region across every sector, the demo accounts (all with the password `zhicha-demo`) and,
-//! for `serve --demo`, a spread of inspections and findings pushed through the real sync path.
+//! for `serve --demo`, a spread of inspections and findings pushed through the real sync path,
+//! with their photos stored as a phone's upload would store them (images labelled 演示照片 ·
+//! 非现场实拍, so nobody mistakes them for evidence).
 
 use std::collections::HashMap;
 
@@ -23,6 +25,7 @@ use zhicha_core::time::china_date;
 use crate::Store;
 use crate::auth::Passwords;
 use crate::db::sync::Author;
+use crate::photos::PhotoStore;
 use crate::scope::Scope;
 
 /// The password of every demo account.
@@ -536,7 +539,11 @@ async fn push_all(
 /// the review loop, some overdue, some 重大 with 挂牌督办, over the last five months, across
 /// several townships and sectors; then the bureau's annual plan (`demo_plans`). Returns how
 /// many findings were made.
-pub async fn demo_findings(store: &Store, summary: &DemoSummary) -> anyhow::Result<usize> {
+pub async fn demo_findings(
+    store: &Store,
+    photos: &PhotoStore,
+    summary: &DemoSummary,
+) -> anyhow::Result<usize> {
     let orgs = store.orgs().await?;
     let enterprises = store.enterprises_in(None).await?;
     let user = |name: &str| {
@@ -685,7 +692,16 @@ pub async fn demo_findings(store: &Store, summary: &DemoSummary) -> anyhow::Resu
                     Measure::Deadline
                 },
                 deadline: Some(deadline),
-                photos: vec![PhotoHash::of_bytes(format!("演示照片 {n}").as_bytes())],
+                photos: vec![
+                    demo_photo(
+                        store,
+                        photos,
+                        DEMO_BEFORE[n % DEMO_BEFORE.len()],
+                        &format!("zhicha demo finding {n}"),
+                        recorder,
+                    )
+                    .await?,
+                ],
                 after_photos: vec![],
                 status: FindingStatus::Draft,
                 supervised: false,
@@ -733,9 +749,16 @@ pub async fn demo_findings(store: &Store, summary: &DemoSummary) -> anyhow::Resu
                                 passed: true,
                                 new_deadline: None,
                                 inspection_id: None,
-                                after_photos: vec![PhotoHash::of_bytes(
-                                    format!("整改后照片 {n}").as_bytes(),
-                                )],
+                                after_photos: vec![
+                                    demo_photo(
+                                        store,
+                                        photos,
+                                        DEMO_AFTER,
+                                        &format!("zhicha demo rectification {n}"),
+                                        recorder,
+                                    )
+                                    .await?,
+                                ],
                                 comment: "复查合格".to_owned(),
                             }),
                         ));
@@ -760,9 +783,66 @@ pub async fn demo_findings(store: &Store, summary: &DemoSummary) -> anyhow::Resu
     Ok(made)
 }
 
+/// The demo's stand-in evidence photos (each says 演示照片 · 非现场实拍 on the image).
+const DEMO_BEFORE: [&[u8]; 3] = [
+    include_bytes!("../../demo/before-1.jpg"),
+    include_bytes!("../../demo/before-2.jpg"),
+    include_bytes!("../../demo/before-3.jpg"),
+];
+const DEMO_AFTER: &[u8] = include_bytes!("../../demo/after-1.jpg");
+
+/// `base` with a JPEG comment segment holding `label` right after its start marker: the same
+/// picture, but bytes (and so a hash) of its own, as every finding's evidence has.
+fn labelled_jpeg(base: &[u8], label: &str) -> Vec<u8> {
+    let text = &label.as_bytes()[..label.len().min(1000)];
+    let mut out = Vec::with_capacity(base.len() + text.len() + 4);
+    out.extend_from_slice(&base[..2]);
+    out.extend_from_slice(&[0xFF, 0xFE]);
+    out.extend_from_slice(&((text.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(text);
+    out.extend_from_slice(&base[2..]);
+    out
+}
+
+/// Stores a demo photo as an upload by `by` would: the bytes in photo storage, then its row.
+async fn demo_photo(
+    store: &Store,
+    photos: &PhotoStore,
+    base: &[u8],
+    label: &str,
+    by: &User,
+) -> anyhow::Result<PhotoHash> {
+    let bytes = labelled_jpeg(base, label);
+    let hash = PhotoHash::of_bytes(&bytes);
+    let size = bytes.len() as u64;
+    photos
+        .put(&hash, bytes.into(), false)
+        .await
+        .map_err(|e| anyhow::anyhow!("storing a demo photo: {e}"))?;
+    store.record_photo(&hash, size, by).await?;
+    Ok(hash)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_labelled_demo_photo_is_still_a_jpeg_with_bytes_of_its_own() {
+        let a = labelled_jpeg(DEMO_BEFORE[0], "zhicha demo finding 1");
+        let b = labelled_jpeg(DEMO_BEFORE[0], "zhicha demo finding 2");
+        assert_eq!(crate::photos::image_type(&a), Some("image/jpeg"));
+        assert_eq!(&a[2..4], &[0xFF, 0xFE]);
+        assert_eq!(
+            a.len(),
+            DEMO_BEFORE[0].len() + 4 + "zhicha demo finding 1".len()
+        );
+        assert_ne!(PhotoHash::of_bytes(&a), PhotoHash::of_bytes(&b));
+        assert!(
+            a.ends_with(&[0xFF, 0xD9]),
+            "the image still ends with its end marker"
+        );
+    }
 
     #[test]
     fn demo_enterprises_cover_every_sector_with_valid_codes() {

@@ -1,0 +1,110 @@
+//! Home: today's visits, then unfinished ones, then recently finished ones, a page at a time.
+
+use chrono::{Duration, Utc};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::wasm_bindgen_test;
+use web_sys::HtmlElement;
+use zhicha::pages::Page;
+use zhicha::state;
+use zhicha_core::home::HOME_PAGE;
+
+use crate::fixtures;
+use crate::screens::{document, find, open_app, sleep};
+
+/// Every element matching `query`, in document order.
+fn all(query: &str) -> Vec<HtmlElement> {
+    let doc = document();
+    let select: js_sys::Function = js_sys::Reflect::get(&doc, &"querySelectorAll".into())
+        .unwrap()
+        .unchecked_into();
+    let list = select.call1(&doc, &query.into()).unwrap();
+    js_sys::Array::from(&list)
+        .iter()
+        .map(|n| n.unchecked_into())
+        .collect()
+}
+
+/// Polls until `query` matches exactly `count` elements, for up to 10 s.
+async fn wait_count(query: &str, count: usize) {
+    for _ in 0..200 {
+        if all(query).len() == count {
+            return;
+        }
+        sleep(50).await;
+    }
+    panic!("{query} matched {} elements, not {count}", all(query).len());
+}
+
+#[wasm_bindgen_test]
+async fn home_lists_today_then_unfinished_then_recent_a_page_at_a_time() {
+    let db = state::db().await.unwrap();
+    let mut enterprise = fixtures::enterprise();
+    enterprise.name = "首页分页测试煤矿".to_owned();
+    db.save_enterprise(&enterprise).await.unwrap();
+    let now = Utc::now();
+    // Last month's finished visits (more than two pages), two left open last week, one today.
+    for days in 0..(2 * HOME_PAGE as i64 + 2) {
+        let mut done = fixtures::inspection(&enterprise);
+        done.started_at = now - Duration::days(30 + days);
+        done.finished_at = Some(done.started_at + Duration::hours(2));
+        db.save_inspection(&done).await.unwrap();
+    }
+    for days in [6, 8] {
+        let mut open = fixtures::inspection(&enterprise);
+        open.started_at = now - Duration::days(days);
+        db.save_inspection(&open).await.unwrap();
+    }
+    let today = fixtures::inspection(&enterprise);
+    db.save_inspection(&today).await.unwrap();
+    let total = db.inspections().await.unwrap().len();
+    assert!(total > 2 * HOME_PAGE);
+
+    let app = open_app(&Page::Home.path());
+    let more = find("[data-testid=home-more]").await;
+    wait_count("[data-testid=home-row]", HOME_PAGE).await;
+    assert!(
+        more.inner_text()
+            .contains(&format!("已显示 {HOME_PAGE} / {total} 条")),
+        "{}",
+        more.inner_text()
+    );
+    more.click();
+    wait_count("[data-testid=home-row]", 2 * HOME_PAGE).await;
+    find("[data-testid=home-more]").await.click();
+    wait_count("[data-testid=home-row]", total).await;
+    assert!(
+        all("[data-testid=home-more]").is_empty(),
+        "nothing more to show"
+    );
+
+    // Each section is headed once, in the order of the day's work.
+    let sections: Vec<String> = all("[data-testid=home-section]")
+        .iter()
+        .map(|h| h.inner_text())
+        .collect();
+    assert_eq!(sections, ["今天", "未完成", "最近完成"]);
+
+    // This enterprise's visits: today's first, then the open ones (newest first), then the
+    // finished ones, newest first.
+    let ours: Vec<String> = all("[data-testid=home-row]")
+        .iter()
+        .map(|r| r.inner_text())
+        .filter(|t| t.contains("首页分页测试煤矿"))
+        .collect();
+    assert_eq!(ours.len(), 2 * HOME_PAGE + 5);
+    let minute = |at| zhicha_core::time::minute(at);
+    assert!(ours[0].contains(&minute(today.started_at)), "{}", ours[0]);
+    assert!(
+        ours[1].contains(&minute(now - Duration::days(6))),
+        "{}",
+        ours[1]
+    );
+    assert!(ours[1].contains("进行中") && ours[2].contains("进行中"));
+    assert!(
+        ours[3].contains(&minute(now - Duration::days(30))),
+        "{}",
+        ours[3]
+    );
+    assert!(ours[3..].iter().all(|r| r.contains("已完成")));
+    drop(app);
+}
