@@ -77,6 +77,29 @@ pub struct FindingsQuery {
 }
 
 impl FindingsQuery {
+    /// How many filters narrow the ledger (paging aside): said on the folded filter button.
+    pub fn active_filters(&self) -> usize {
+        [
+            self.county.is_some(),
+            self.township.is_some(),
+            self.sector.is_some(),
+            self.level.is_some(),
+            self.status.is_some(),
+            self.team.is_some(),
+            self.inspector.is_some(),
+            self.enterprise.is_some(),
+            self.from.is_some(),
+            self.to.is_some(),
+            self.overdue.is_some(),
+            self.supervised.is_some(),
+            self.q.is_some(),
+            self.campaign.is_some(),
+        ]
+        .into_iter()
+        .filter(|set| *set)
+        .count()
+    }
+
     /// The page size to use: the default when absent, clamped to 1..=500.
     pub fn effective_limit(&self) -> u32 {
         self.limit
@@ -241,6 +264,22 @@ pub struct StatsQuery {
 }
 
 impl StatsQuery {
+    /// How many filters narrow the statistics: said on the folded filter button.
+    pub fn active_filters(&self) -> usize {
+        [
+            self.county.is_some(),
+            self.township.is_some(),
+            self.sector.is_some(),
+            self.team.is_some(),
+            self.from.is_some(),
+            self.to.is_some(),
+            self.campaign.is_some(),
+        ]
+        .into_iter()
+        .filter(|set| *set)
+        .count()
+    }
+
     /// The query string (without `?`) for these parameters, percent-encoded.
     pub fn to_query_string(&self) -> String {
         FindingsQuery {
@@ -453,6 +492,31 @@ mod tests {
 
     fn at(millis: i64) -> DateTime<Utc> {
         Utc.timestamp_millis_opt(millis).single().unwrap()
+    }
+
+    #[test]
+    fn active_filters_count_what_narrows_not_the_paging() {
+        let mut query = FindingsQuery::default();
+        assert_eq!(query.active_filters(), 0);
+        query.cursor = Some("abc".to_owned());
+        query.limit = Some(10);
+        assert_eq!(query.active_filters(), 0, "paging is not a filter");
+        query.status = Some(FindingStatus::Returned);
+        query.overdue = Some(true);
+        query.q = Some("瓦斯".to_owned());
+        assert_eq!(query.active_filters(), 3);
+        let stats = query.stats_query();
+        assert_eq!(
+            stats.active_filters(),
+            0,
+            "status, overdue and text do not narrow statistics"
+        );
+        let stats = StatsQuery {
+            county: Some("达拉特旗".to_owned()),
+            from: NaiveDate::from_ymd_opt(2026, 1, 1),
+            ..StatsQuery::default()
+        };
+        assert_eq!(stats.active_filters(), 2);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod fire;
 mod fixtures;
 mod home;
 mod leader;
+mod leader_phone;
 mod outbox;
 mod photo;
 mod screens;

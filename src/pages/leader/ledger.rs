@@ -8,6 +8,7 @@ use zhicha_core::model::{Enterprise, FindingStatus, Level, OrgUnit, Sector, User
 
 use super::export::Export;
 use super::{LeaderNav, cst, date, leader_session};
+use crate::components::filter_fold::FilterFold;
 use crate::pages::Page;
 use crate::state;
 use crate::sync::SyncError;
@@ -155,7 +156,8 @@ pub fn LedgerPage() -> impl IntoView {
             <LeaderNav current=Some(Page::Ledger) />
             {move || allowed.get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <Show when=move || matches!(allowed.get(), Some(Ok(())))>
-            <form class="filters card" on:submit=move |ev: leptos::ev::SubmitEvent| {
+            <FilterFold active=Signal::derive(move || applied.with(FindingsQuery::active_filters))>
+            <form class="filters" on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 applied.set(form.get_untracked());
                 cursors.set(vec![None]);
@@ -233,13 +235,16 @@ pub fn LedgerPage() -> impl IntoView {
                 {campaign_list()}
                 <div class="actions">
                     <button class="button" type="submit">"查询"</button>
-                    <button class="button button--secondary" type="button" disabled=files.busy()
-                        on:click=move |_| export(LedgerFormat::Xlsx)>"导出 Excel"</button>
-                    <button class="button button--secondary" type="button" disabled=files.busy()
-                        on:click=move |_| export(LedgerFormat::Csv)>"导出 CSV"</button>
                 </div>
-                {files.view()}
             </form>
+            </FilterFold>
+            <div class="actions export-actions">
+                <button class="button button--secondary" type="button" disabled=files.busy()
+                    on:click=move |_| export(LedgerFormat::Xlsx)>"导出 Excel"</button>
+                <button class="button button--secondary" type="button" disabled=files.busy()
+                    on:click=move |_| export(LedgerFormat::Csv)>"导出 CSV"</button>
+            </div>
+            {files.view()}
             <Transition fallback=|| view! { <p class="muted">"正在查询…"</p> }>
                 {move || page.get().map(|result| match result {
                     Err(error) => view! { <p class="error" role="alert">{error}</p> }.into_any(),

@@ -12,6 +12,7 @@ use zhicha_core::model::{Level, Sector};
 use super::export::Export;
 use super::ledger::{campaign_list, choices, server_error};
 use super::{LeaderNav, cst, leader_session};
+use crate::components::filter_fold::FilterFold;
 use crate::pages::Page;
 use crate::sync::leader as api;
 
@@ -321,7 +322,8 @@ pub fn StatsPage() -> impl IntoView {
         <section class="page page--leader page--stats">
             <h1 class="page__title">"统计分析"</h1>
             <LeaderNav current=Some(Page::Stats) />
-            <form class="filters card" on:submit=move |ev: leptos::ev::SubmitEvent| {
+            <FilterFold active=Signal::derive(move || applied.with(StatsQuery::active_filters))>
+            <form class="filters" on:submit=move |ev: leptos::ev::SubmitEvent| {
                 ev.prevent_default();
                 applied.set(form.get_untracked());
             }>
@@ -371,11 +373,14 @@ pub fn StatsPage() -> impl IntoView {
                 </label>
                 <div class="actions">
                     <button class="button" type="submit">"统计"</button>
-                    <button class="button button--secondary" type="button" data-testid="stats-export"
-                        disabled=files.busy() on:click=export>"导出统计表（Excel）"</button>
                 </div>
-                {files.view()}
             </form>
+            </FilterFold>
+            <div class="actions export-actions">
+                <button class="button button--secondary" type="button" data-testid="stats-export"
+                    disabled=files.busy() on:click=export>"导出统计表（Excel）"</button>
+            </div>
+            {files.view()}
             <Transition fallback=|| view! { <p class="muted">"正在统计…"</p> }>
                 {move || stats.get().map(|result| match result {
                     Err(error) => view! { <p class="error" role="alert">{error}</p> }.into_any(),
