@@ -3,6 +3,7 @@
 
 mod bulk;
 mod cases;
+mod dossier;
 mod evidence;
 mod finality;
 mod fire;

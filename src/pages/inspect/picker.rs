@@ -69,8 +69,9 @@ pub fn PickEnterprisePage() -> impl IntoView {
                                 let code = e.credit_code.clone().unwrap_or_else(|| "无统一社会信用代码".to_owned());
                                 let region = format!("{}{}", e.county, e.township);
                                 let sectors = sectors_line(&e);
+                                let dossier = Page::Dossier(e.id).path();
                                 view! {
-                                    <li>
+                                    <li class="picker__row">
                                         <a class="list__item list__link" href=Page::StartInspection(e.id).path() data-testid="enterprise-option">
                                             <span class="inspection__enterprise">{e.name}</span>
                                             {e.key.then(|| view! { <span class="badge badge--key">"重点"</span> })}
@@ -78,6 +79,9 @@ pub fn PickEnterprisePage() -> impl IntoView {
                                             <span class="inspection__meta">{region} " · " {sectors}</span>
                                             <span class="inspection__meta">{code}</span>
                                         </a>
+                                        // The history and open hazards before going in, offline.
+                                        <a class="button button--secondary picker__dossier" href=dossier
+                                            data-testid="enterprise-dossier">"档案"</a>
                                     </li>
                                 }
                             }).collect_view()}

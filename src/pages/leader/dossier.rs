@@ -78,6 +78,14 @@ pub fn DossierPage(id: Option<EnterpriseId>) -> impl IntoView {
                         let sectors = e.sectors.iter().map(|s| s.label_zh()).collect::<Vec<_>>().join("、");
                         let now = chrono::Utc::now();
                         let leader = matches!(d.role, Role::Leader | Role::Admin);
+                        // Newest first: the first is the last visit this phone knows of.
+                        let last_visit = d.inspections.first().map_or_else(
+                            || "本机无记录".to_owned(),
+                            |i| {
+                                let people = i.inspectors.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join("、");
+                                format!("{} · {} · {people}", cst(i.started_at), i.kind.label_zh())
+                            },
+                        );
                         view! {
                             <article class="card">
                                 <h2 class="card__title">{e.name.clone()}</h2>
@@ -88,6 +96,7 @@ pub fn DossierPage(id: Option<EnterpriseId>) -> impl IntoView {
                                     <dt>"行业领域"</dt><dd>{sectors}</dd>
                                     <dt>"法定代表人/负责人"</dt><dd>{e.legal_representative.clone()}</dd>
                                     <dt>"联系电话"</dt><dd>{e.contact_phone.clone()}</dd>
+                                    <dt>"上次检查"</dt><dd data-testid="dossier-last-visit">{last_visit}</dd>
                                 </dl>
                             </article>
                             <h2 class="section__title">{format!("未销号隐患（{} 条）", d.open.len())}</h2>
