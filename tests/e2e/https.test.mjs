@@ -45,7 +45,7 @@ function makePki() {
 before(() => { pki = makePki(); });
 after(() => { if (pki) rmSync(pki.dir, { recursive: true, force: true }); });
 
-/** Rows of the app's photo store: hash and size (the blobs stay in the page). */
+/** Rows of the app's photo store: hash, size and capture metadata (the blobs stay in the page). */
 const storedPhotos = (page) => page.evaluate(async () => {
   const db = await new Promise((ok, fail) => {
     const open = indexedDB.open('zhicha');
@@ -58,7 +58,7 @@ const storedPhotos = (page) => page.evaluate(async () => {
     all.onerror = () => fail(all.error);
   });
   db.close();
-  return rows.map((r) => ({ hash: r.hash, bytes: r.blob?.size ?? 0 }));
+  return rows.map((r) => ({ hash: r.hash, bytes: r.blob?.size ?? 0, meta: r.meta }));
 });
 
 test('over HTTPS with a trusted bureau certificate the app installs, works offline and hashes photos', async () => {
@@ -110,6 +110,12 @@ test('over HTTPS with a trusted bureau certificate the app installs, works offli
     assert.equal(photos.length, 1);
     assert.match(photos[0].hash, /^[0-9a-f]{64}$/);
     assert.ok(photos[0].bytes > 0);
+    // Where and when the evidence was taken, with the fix's accuracy, offline.
+    const { location, captured_at: capturedAt, no_fix: noFix } = photos[0].meta;
+    assert.ok(Math.abs(location.lat - 40.291) < 1e-6 && Math.abs(location.lon - 110.352) < 1e-6, JSON.stringify(location));
+    assert.equal(location.accuracy_m, 12);
+    assert.equal(noFix ?? null, null);
+    assert.ok(Math.abs(Date.parse(capturedAt) - Date.now()) < 5 * 60_000, capturedAt);
     assert.deepEqual(page.errors, []);
   } finally {
     await context.dispose();
