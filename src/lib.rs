@@ -10,6 +10,7 @@ pub mod geo;
 pub mod pages;
 pub mod photo;
 pub mod pwa;
+pub mod routes;
 pub mod state;
 pub mod steps;
 pub mod storage;

@@ -9,8 +9,8 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 
-use crate::pages::Page;
 use crate::pwa;
+use crate::routes::Page;
 use crate::state::use_unsynced;
 use crate::storage::UnsyncedCounts;
 use crate::sync::SyncError;

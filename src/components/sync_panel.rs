@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::pages::Page;
+use crate::routes::Page;
 use crate::state::use_unsynced;
 use crate::sync::engine::use_sync_engine;
 
