@@ -3,6 +3,7 @@
 
 mod bulk;
 mod cases;
+mod drafts;
 mod evidence;
 mod finality;
 mod fire;

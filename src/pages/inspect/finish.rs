@@ -1,6 +1,7 @@
 //! 结束检查: the summary by level, what still blocks finishing, signatures drawn by every
 //! inspector and by the enterprise's person in charge (or 拒绝签字 with a witness or note), then
 //! the findings are submitted, the inspection is closed and the documents are numbered offline.
+//! A signature drawn but not yet confirmed is kept as a draft until it is stored.
 
 use chrono::Utc;
 use leptos::prelude::*;
@@ -22,7 +23,7 @@ use crate::components::signature_pad::SignaturePad;
 use crate::pages::Page;
 use crate::photo;
 use crate::state::use_unsynced;
-use crate::storage::{Db, Session};
+use crate::storage::{Db, DraftKey, Session};
 use crate::sync::engine::use_sync_engine;
 
 #[derive(Clone)]
@@ -162,8 +163,8 @@ fn Finish(data: FinishData) -> impl IntoView {
     let (summary_input, summary_change) = text_handlers(|i, v| i.summary = v);
 
     // Stores a drawn signature as a photo of the inspection, then records it on the inspection
-    // with `place`.
-    let sign = move |png: Blob, place: PlaceSignature| {
+    // with `place`; the pad's draft (`draft`) goes once it is stored.
+    let sign = move |png: Blob, place: PlaceSignature, draft: DraftKey| {
         set_busy.set(true);
         leptos::task::spawn_local(async move {
             let result = async {
@@ -174,6 +175,8 @@ fn Finish(data: FinishData) -> impl IntoView {
                 db.save_inspection(&updated)
                     .await
                     .map_err(|e| e.to_string())?;
+                // The signature is stored: a draft left behind would only be a stale copy.
+                let _ = db.discard_draft(&draft).await;
                 Ok::<_, String>(updated)
             }
             .await;
@@ -187,6 +190,7 @@ fn Finish(data: FinishData) -> impl IntoView {
     };
 
     let sign_inspector = move |who: zhicha_core::model::InspectorRef, png: Blob| {
+        let draft = DraftKey::inspector_signature(id, who.user_id);
         sign(
             png,
             Box::new(move |inspection, image| {
@@ -199,6 +203,7 @@ fn Finish(data: FinishData) -> impl IntoView {
                     at: Utc::now(),
                 });
             }),
+            draft,
         );
     };
 
@@ -217,6 +222,7 @@ fn Finish(data: FinishData) -> impl IntoView {
                     image: Some(image),
                 });
             }),
+            DraftKey::enterprise_signature(id),
         );
     };
 
@@ -325,6 +331,7 @@ fn Finish(data: FinishData) -> impl IntoView {
                                 let who = who_for_pad.clone();
                                 view! {
                                     <SignaturePad who=name.clone() busy=busy
+                                        draft=DraftKey::inspector_signature(id, user_id)
                                         on_signed=Callback::new(move |png| sign_inspector(who.clone(), png)) />
                                 }.into_any()
                             }
@@ -372,6 +379,7 @@ fn Finish(data: FinishData) -> impl IntoView {
                                 on:input=move |ev| signer.set(event_target_value(&ev)) />
                         </label>
                         <SignaturePad who="被检查单位负责人".to_owned() busy=busy
+                            draft=DraftKey::enterprise_signature(id)
                             on_signed=Callback::new(sign_enterprise) />
                     </Show>
                 }.into_any(),
