@@ -37,7 +37,23 @@ impl<D: Draft + Clone + PartialEq + 'static> DraftKeeper<D> {
             pending: StoredValue::new_local(None),
             done: StoredValue::new_local(false),
         };
-        on_cleanup(move || keeper.write_now());
+        // Leaving the app (another app, the tab closed, a reload) runs no cleanup: the change
+        // still waiting is written as the page is hidden.
+        let listeners = web_sys::window().map(|window| {
+            let hidden = move |_: &web_sys::Event| keeper.write_now();
+            (
+                gloo::events::EventListener::new(&window, "pagehide", hidden),
+                window.document().map(|document| {
+                    gloo::events::EventListener::new(&document, "visibilitychange", hidden)
+                }),
+            )
+        });
+        let listeners = StoredValue::new_local(listeners);
+        on_cleanup(move || {
+            keeper.write_now();
+            // Dropping the listeners removes them.
+            listeners.try_set_value(None);
+        });
         keeper
     }
 
@@ -85,23 +101,25 @@ impl<D: Draft + Clone + PartialEq + 'static> DraftKeeper<D> {
 
     /// Deletes the draft (放弃草稿); later changes make a new one.
     pub fn discard(self) {
-        self.pending.set_value(None);
-        let key = self.key.get_value();
-        leptos::task::spawn_local(async move {
-            if let Ok(db) = state::db().await {
-                let _ = db.discard_draft(&key).await;
-            }
-        });
+        self.pending.try_set_value(None);
+        if let Some(key) = self.key.try_get_value() {
+            leptos::task::spawn_local(async move { forget(&key).await });
+        }
     }
 
-    /// The real record is saved: deletes the draft and keeps none from now on.
-    pub async fn saved(self) {
-        self.done.set_value(true);
-        self.pending.set_value(None);
-        let key = self.key.get_value();
-        if let Ok(db) = state::db().await {
-            let _ = db.discard_draft(&key).await;
-        }
+    /// The real record is saved: no change writes the draft again (the caller then `forget`s it;
+    /// the screen may be gone by then, so the caller keeps the key).
+    pub fn stop(self) {
+        self.done.try_set_value(true);
+        self.pending.try_set_value(None);
+    }
+}
+
+/// Deletes the draft of `key`, once the record it was for is saved.
+pub async fn forget(key: &DraftKey) {
+    if let Ok(db) = state::db().await {
+        // A draft left behind only shows once more, with 放弃草稿 beside it.
+        let _ = db.discard_draft(key).await;
     }
 }
 

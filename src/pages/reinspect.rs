@@ -21,7 +21,7 @@ use zhicha_core::model::{
 
 use super::Page;
 use super::leader::photo::PhotoStrip;
-use crate::components::draft::{DraftKeeper, DraftNote, restore};
+use crate::components::draft::{DraftKeeper, DraftNote, forget, restore};
 use crate::components::photos::take_files;
 use crate::state::{self, use_unsynced};
 use crate::storage::{DraftKey, NewPhoto, ReinspectDraft, Session};
@@ -374,8 +374,9 @@ pub fn ReinspectPage(id: Option<FindingId>) -> impl IntoView {
             {
                 Ok(record) => {
                     if let Some(keeper) = keeper {
-                        keeper.saved().await;
+                        keeper.stop();
                     }
+                    forget(&DraftKey::Reinspect(id)).await;
                     unsynced.refresh();
                     engine.sync_now();
                     let next = record.map_or(Page::Reinspections, Page::Documents);

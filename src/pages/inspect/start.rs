@@ -16,7 +16,7 @@ use super::entry::{ApprovalCard, CapCard, EntryForm, ScanCard};
 use super::picker::toggle;
 use super::start_data::{StartData, StartFrom, load};
 use super::{messages, open_db};
-use crate::components::draft::{DraftKeeper, DraftNote, restore};
+use crate::components::draft::{DraftKeeper, DraftNote, forget, restore};
 use crate::components::photos::PhotoInput;
 use crate::pages::Page;
 use crate::state::use_unsynced;
@@ -150,7 +150,7 @@ fn StartScreen(data: StartData, key: Option<DraftKey>, draft: Option<StartDraft>
         .map(|p| (p.pack_ref(), zhicha_core::fire::venues_of(p)));
     let places = RwSignal::new(opened.places);
     let note = RwSignal::new(opened.note);
-    let keeper = key.map(|key| DraftKeeper::new(key, blank.clone()));
+    let keeper = key.clone().map(|key| DraftKeeper::new(key, blank.clone()));
     if let Some(keeper) = keeper {
         keeper.track(move || StartDraft {
             kind: kind.get(),
@@ -207,6 +207,7 @@ fn StartScreen(data: StartData, key: Option<DraftKey>, draft: Option<StartDraft>
         let me = me.clone();
         let enterprise = enterprise_for_submit.clone();
         let entry = entry_form.entry(&base, kind.get_untracked());
+        let draft_key = key.clone();
         leptos::task::spawn_local(async move {
             let result = async {
                 let now = Utc::now();
@@ -272,7 +273,10 @@ fn StartScreen(data: StartData, key: Option<DraftKey>, draft: Option<StartDraft>
             match result {
                 Ok(id) => {
                     if let Some(keeper) = keeper {
-                        keeper.saved().await;
+                        keeper.stop();
+                    }
+                    if let Some(key) = &draft_key {
+                        forget(key).await;
                     }
                     navigate(&Page::Inspection(id).path(), Default::default());
                 }
