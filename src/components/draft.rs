@@ -75,7 +75,7 @@ impl<D: Draft + Clone + PartialEq + 'static> DraftKeeper<D> {
         }
         let timer = gloo::timers::callback::Timeout::new(DRAFT_MS, move || self.write_now());
         // Replacing the timer drops, and so cancels, the one before.
-        self.pending.set_value(Some((value, timer)));
+        self.pending.try_set_value(Some((value, timer)));
     }
 
     /// Writes the waiting change now.
