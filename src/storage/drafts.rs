@@ -21,6 +21,8 @@ pub enum DraftKey {
     Reinspect(FindingId),
     /// A signature of an inspection; `who` is the signer (an inspector's id, or `enterprise`).
     Signature(InspectionId, String),
+    /// The enterprise's side of 结束检查: who signs, or the refusal and its witness.
+    Finish(InspectionId),
 }
 
 impl DraftKey {
@@ -31,6 +33,7 @@ impl DraftKey {
             Self::StartTask(id) => format!("draft:start:task:{id}"),
             Self::Reinspect(id) => format!("draft:reinspect:{id}"),
             Self::Signature(inspection, who) => format!("draft:signature:{inspection}:{who}"),
+            Self::Finish(inspection) => format!("draft:finish:{inspection}"),
         }
     }
 
@@ -82,11 +85,26 @@ pub struct SignatureDraft {
     pub strokes: Vec<Vec<(f32, f32)>>,
 }
 
+/// The enterprise's side of 结束检查 before it is recorded.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FinishDraft {
+    /// 签字人姓名 as typed.
+    pub signer: String,
+    /// 拒绝签字 is chosen.
+    #[serde(default)]
+    pub refusing: bool,
+    #[serde(default)]
+    pub witness: String,
+    #[serde(default)]
+    pub refusal_note: String,
+}
+
 /// The forms whose drafts are kept.
 pub trait Draft: Serialize + serde::de::DeserializeOwned {}
 impl Draft for StartDraft {}
 impl Draft for ReinspectDraft {}
 impl Draft for SignatureDraft {}
+impl Draft for FinishDraft {}
 
 impl Db {
     /// The draft kept for `key`, if any.

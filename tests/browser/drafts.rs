@@ -462,3 +462,56 @@ async fn a_photo_from_the_gallery_is_stored_like_one_from_the_camera() {
     find(".photo-strip img").await;
     drop(app);
 }
+
+#[wasm_bindgen_test]
+async fn the_enterprise_signer_or_refusal_typed_comes_back_until_it_is_recorded() {
+    let (user, _, enterprise) = team().await;
+    let inspection = to_sign(&user, &enterprise).await;
+    let path = Page::Finish(inspection.id).path();
+    let key = format!("draft:finish:{}", inspection.id.0);
+    let app = open_app(&path);
+    type_only(&find("[data-testid=signer-name]").await, "孙立新");
+    find("[data-testid=refuse]").await.click();
+    type_only(&find("[data-testid=witness]").await, "村支书 刘强");
+    type_only(
+        &find("[data-testid=refusal-note]").await,
+        "负责人拒绝在检查记录上签字",
+    );
+    sleep(SETTLE_MS).await;
+    drop(app);
+
+    let app = open_app(&path);
+    find("[data-testid=enterprise-signer] [data-testid=draft-restored]").await;
+    assert_eq!(input("[data-testid=witness]").await.value(), "村支书 刘强");
+    assert_eq!(
+        input("[data-testid=refusal-note]").await.value(),
+        "负责人拒绝在检查记录上签字"
+    );
+    let refuse = find("[data-testid=refuse]").await;
+    assert_eq!(
+        refuse.get_attribute("aria-pressed").as_deref(),
+        Some("true")
+    );
+    // The name typed for signing is back too.
+    let sign_tab: HtmlElement = refuse
+        .previous_element_sibling()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    sign_tab.click();
+    assert_eq!(input("[data-testid=signer-name]").await.value(), "孙立新");
+    refuse.click();
+
+    find("[data-testid=record-refusal]").await.click();
+    wait_text("已记录拒绝签字", true).await;
+    let db = state::db().await.unwrap();
+    let stored = db.inspection(inspection.id).await.unwrap().unwrap();
+    match stored.enterprise_signature {
+        Some(zhicha_core::model::EnterpriseSignature::Refused { witness_name, .. }) => {
+            assert_eq!(witness_name, "村支书 刘强");
+        }
+        other => panic!("refusal not recorded: {other:?}"),
+    }
+    wait_draft(&key, false).await;
+    drop(app);
+}
