@@ -1,6 +1,7 @@
 //! The photo pipeline: a camera file becomes a small, upright, hashed JPEG ready to store.
 //!
-//! Decode with the EXIF orientation applied, scale the long side to at most 1600 px, encode as
+//! Decode with the EXIF orientation applied, scale the long side to at most 1600 px (in steps of
+//! at most 2×, smoothed, so fine detail is averaged rather than aliased), encode as
 //! JPEG at quality 0.8 and hash the resulting bytes with SHA-256 (WebCrypto). All of it happens
 //! before any IndexedDB transaction opens: awaiting anything else inside one would end it.
 
@@ -116,18 +117,66 @@ async fn decode_upright(input: &Blob) -> Result<ImageBitmap, PhotoError> {
         .map_err(|e| PhotoError::Decode(describe(&e)))
 }
 
-async fn encode_jpeg(bitmap: &ImageBitmap, width: u32, height: u32) -> Result<Blob, PhotoError> {
-    let fail = |e: JsValue| PhotoError::Encode(describe(&e));
-    let canvas = OffscreenCanvas::new(width, height).map_err(fail)?;
+/// The sizes an image of `from` goes through on its way down to `to`: each step at most halves a
+/// side, so every pixel of the result averages its share of the original. One large step lets an
+/// engine sample only some source pixels (fine stripes turn into false bands), and some engines
+/// ignore `imageSmoothingQuality`. The last size is `to`; an image already at `to` is one step.
+pub fn resample_steps(from: (u32, u32), to: (u32, u32)) -> Vec<(u32, u32)> {
+    let mut steps = Vec::new();
+    let mut at = from;
+    // A side never goes below its target, so the loop ends exactly at `to`.
+    loop {
+        at = (at.0.div_ceil(2).max(to.0), at.1.div_ceil(2).max(to.1));
+        steps.push(at);
+        if at.0 <= to.0 && at.1 <= to.1 {
+            return steps;
+        }
+    }
+}
+
+/// A 2D context on `canvas` that interpolates as well as the engine can.
+fn smooth_context(
+    canvas: &OffscreenCanvas,
+) -> Result<OffscreenCanvasRenderingContext2d, PhotoError> {
     let context = canvas
         .get_context("2d")
-        .map_err(fail)?
+        .map_err(|e| PhotoError::Encode(describe(&e)))?
         .and_then(|c| c.dyn_into::<OffscreenCanvasRenderingContext2d>().ok())
         .ok_or_else(|| PhotoError::Encode("no 2d context".to_owned()))?;
     context.set_image_smoothing_enabled(true);
-    context
-        .draw_image_with_image_bitmap_and_dw_and_dh(bitmap, 0.0, 0.0, width.into(), height.into())
+    // web-sys has no setter for this on the offscreen context; an engine without it keeps
+    // the default, and the halving steps still average.
+    let _ = js_sys::Reflect::set(
+        &context,
+        &JsValue::from_str("imageSmoothingQuality"),
+        &JsValue::from_str("high"),
+    );
+    Ok(context)
+}
+
+/// Draws `bitmap` at `width`×`height`, halving at most per step (see `resample_steps`).
+fn resample(bitmap: &ImageBitmap, width: u32, height: u32) -> Result<OffscreenCanvas, PhotoError> {
+    let fail = |e: JsValue| PhotoError::Encode(describe(&e));
+    let mut current: Option<OffscreenCanvas> = None;
+    for (w, h) in resample_steps((bitmap.width(), bitmap.height()), (width, height)) {
+        let canvas = OffscreenCanvas::new(w, h).map_err(fail)?;
+        let context = smooth_context(&canvas)?;
+        let (dw, dh) = (f64::from(w), f64::from(h));
+        match &current {
+            None => context.draw_image_with_image_bitmap_and_dw_and_dh(bitmap, 0.0, 0.0, dw, dh),
+            Some(previous) => {
+                context.draw_image_with_offscreen_canvas_and_dw_and_dh(previous, 0.0, 0.0, dw, dh)
+            }
+        }
         .map_err(fail)?;
+        current = Some(canvas);
+    }
+    current.ok_or_else(|| PhotoError::Encode("nothing to draw".to_owned()))
+}
+
+async fn encode_jpeg(bitmap: &ImageBitmap, width: u32, height: u32) -> Result<Blob, PhotoError> {
+    let fail = |e: JsValue| PhotoError::Encode(describe(&e));
+    let canvas = resample(bitmap, width, height)?;
     let options = ImageEncodeOptions::new();
     options.set_type("image/jpeg");
     options.set_quality(JPEG_QUALITY);

@@ -2,6 +2,7 @@
 
 pub mod app_bar;
 pub mod corrections;
+pub mod draft;
 pub mod filter_fold;
 pub mod photos;
 pub mod qr_scan;

@@ -82,8 +82,10 @@ pub fn PhotoStrip(
     .into_any()
 }
 
-/// A camera / gallery input. Hands the chosen files to `on_files` and clears itself, so the same
-/// photo can be chosen again after a delete.
+/// Two ways to add photos: 拍照 opens the camera (`capture`), 从相册选择 the phone's album (no
+/// `capture`: some photos are taken before the visit, or with another camera). Both hand the
+/// chosen files to `on_files` and clear themselves, so the same photo can be chosen again after a
+/// delete. The camera input carries `testid`, the gallery one `testid` + `-gallery`.
 #[component]
 pub fn PhotoInput(
     on_files: Callback<Vec<File>>,
@@ -92,31 +94,45 @@ pub fn PhotoInput(
     #[prop(default = "photo-input")] testid: &'static str,
 ) -> impl IntoView {
     let changed = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let mut files = Vec::new();
-        if let Some(list) = input.files() {
-            for n in 0..list.length() {
-                if let Some(file) = list.get(n) {
-                    files.push(file);
-                }
-            }
-        }
-        input.set_value("");
+        let files = take_files(&ev);
         if !files.is_empty() {
             on_files.run(files);
         }
     };
+    let gallery_testid = format!("{testid}-gallery");
     view! {
-        <label class="button button--secondary photo-input" class:photo-input--disabled=disabled>
-            {label}
-            <input class="photo-input__file" type="file" accept="image/*" capture="environment" multiple
-                data-testid=testid disabled=disabled on:change=changed />
-        </label>
+        <span>
+            <label class="button button--secondary photo-input" class:photo-input--disabled=disabled>
+                {label}
+                <input class="photo-input__file" type="file" accept="image/*" capture="environment" multiple
+                    data-testid=testid disabled=disabled on:change=changed />
+            </label>
+            <label class="button button--secondary photo-input" class:photo-input--disabled=disabled>
+                "从相册选择"
+                <input class="photo-input__file" type="file" accept="image/*" multiple
+                    data-testid=gallery_testid disabled=disabled on:change=changed />
+            </label>
+        </span>
     }
     .into_any()
+}
+
+/// The files a file input's `change` carries; the input is cleared for the next pick.
+pub fn take_files(ev: &leptos::ev::Event) -> Vec<File> {
+    let Some(input) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+    else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    if let Some(list) = input.files() {
+        for n in 0..list.length() {
+            if let Some(file) = list.get(n) {
+                files.push(file);
+            }
+        }
+    }
+    input.set_value("");
+    files
 }

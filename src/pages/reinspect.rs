@@ -3,14 +3,14 @@
 //! Works offline: the result, its photos and their mutations are stored in one transaction.
 //! With a second officer chosen, the visit is recorded as a re-inspection of its own and its
 //! 整改复查意见书 is issued (numbered with the order's N when the order is on the device) and
-//! opened for service (签收 / 留置送达).
+//! opened for service (签收 / 留置送达). The form is kept as a draft while it is filled in (the
+//! picked photos are not: they are stored only with the result).
 
 use std::rc::Rc;
 
 use chrono::{NaiveDate, Utc};
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
-use wasm_bindgen::JsCast;
 use zhicha_core::documents::DeviceCode;
 use zhicha_core::fieldwork;
 use zhicha_core::ids::{FindingId, InspectionId};
@@ -21,8 +21,10 @@ use zhicha_core::model::{
 
 use super::Page;
 use super::leader::photo::PhotoStrip;
+use crate::components::draft::{DraftKeeper, DraftNote, forget, restore};
+use crate::components::photos::take_files;
 use crate::state::{self, use_unsynced};
-use crate::storage::{NewPhoto, Session};
+use crate::storage::{DraftKey, NewPhoto, ReinspectDraft, Session};
 use crate::sync::engine::use_sync_engine;
 use crate::sync::leader::ObjectUrl;
 
@@ -284,17 +286,55 @@ pub fn ReinspectPage(id: Option<FindingId>) -> impl IntoView {
     let (busy, set_busy) = signal(false);
     let (error, set_error) = signal(None::<String>);
 
+    // The form as typed is kept on the device until the result is recorded.
+    let restored = RwSignal::new(false);
+    let keeper = id.map(|id| DraftKeeper::new(DraftKey::Reinspect(id), ReinspectDraft::default()));
+    if let Some(keeper) = keeper {
+        keeper.track(move || ReinspectDraft {
+            passed: passed.get(),
+            deadline: deadline.get(),
+            comment: comment.get(),
+            officers: team.with(|t| t.iter().map(|u| u.id).collect()),
+        });
+    }
+    if let Some(id) = id {
+        leptos::task::spawn_local(async move {
+            let Some(draft) = restore::<ReinspectDraft>(&DraftKey::Reinspect(id)).await else {
+                return;
+            };
+            let roster = match state::db().await {
+                Ok(db) => db.roster().await.unwrap_or_default(),
+                Err(_) => Vec::new(),
+            };
+            set_passed.try_set(draft.passed);
+            set_deadline.try_set(draft.deadline);
+            set_comment.try_set(draft.comment);
+            team.try_set(
+                roster
+                    .into_iter()
+                    .filter(|u| draft.officers.contains(&u.id))
+                    .collect(),
+            );
+            restored.try_set(true);
+        });
+    }
+    let discard = move |()| {
+        if let Some(keeper) = keeper {
+            keeper.discard();
+        }
+        set_passed.set(None);
+        set_deadline.set(String::new());
+        set_comment.set(String::new());
+        team.set(Vec::new());
+        restored.set(false);
+    };
+
     let on_files = move |ev: leptos::ev::Event| {
         let Some(id) = id else { return };
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
+        let files = take_files(&ev);
+        if files.is_empty() {
             return;
-        };
-        let Some(list) = input.files() else { return };
-        let files: Vec<web_sys::File> = (0..list.length()).filter_map(|i| list.get(i)).collect();
-        input.set_value("");
+        }
         set_busy.set(true);
         leptos::task::spawn_local(async move {
             match pick(files, id).await {
@@ -333,6 +373,10 @@ pub fn ReinspectPage(id: Option<FindingId>) -> impl IntoView {
             .await
             {
                 Ok(record) => {
+                    if let Some(keeper) = keeper {
+                        keeper.stop();
+                    }
+                    forget(&DraftKey::Reinspect(id)).await;
                     unsynced.refresh();
                     engine.sync_now();
                     let next = record.map_or(Page::Reinspections, Page::Documents);
@@ -365,16 +409,17 @@ pub fn ReinspectPage(id: Option<FindingId>) -> impl IntoView {
                 })}
             </Suspense>
             <form class="form card" on:submit=submit>
+                <DraftNote shown=restored on_discard=Callback::new(discard) />
                 <fieldset class="field choice">
                     <legend class="field__label">"复查结果"</legend>
                     <label class="choice__option">
                         <input type="radio" name="result" value="passed"
-                            on:change=move |_| set_passed.set(Some(true)) />
+                            prop:checked=move || passed.get() == Some(true) on:change=move |_| set_passed.set(Some(true)) />
                         "已整改"
                     </label>
                     <label class="choice__option">
                         <input type="radio" name="result" value="failed"
-                            on:change=move |_| set_passed.set(Some(false)) />
+                            prop:checked=move || passed.get() == Some(false) on:change=move |_| set_passed.set(Some(false)) />
                         "未整改"
                     </label>
                 </fieldset>
@@ -390,7 +435,12 @@ pub fn ReinspectPage(id: Option<FindingId>) -> impl IntoView {
                     <label class="button button--secondary photo-input">
                         "拍摄整改后照片"
                         <input class="photo-input__file" type="file" name="after_photos" accept="image/*"
-                            capture="environment" multiple on:change=on_files />
+                            capture="environment" multiple data-testid="after-photos" on:change=on_files />
+                    </label>
+                    <label class="button button--secondary photo-input">
+                        "从相册选择"
+                        <input class="photo-input__file" type="file" name="after_photos_gallery" accept="image/*"
+                            multiple data-testid="after-photos-gallery" on:change=on_files />
                     </label>
                 </div>
                 <div class="photo-strip">

@@ -5,6 +5,7 @@
 
 mod bulk;
 mod cases;
+mod drafts;
 mod leader;
 mod outbox;
 mod records;
@@ -16,6 +17,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
+pub use drafts::{Draft, DraftKey, FinishDraft, ReinspectDraft, SignatureDraft, StartDraft};
 pub use outbox::{OutboxRecord, SwitchError, SyncErrorRecord, UnsyncedCounts};
 pub use records::{DocumentRecord, EnterpriseSearch, NewPhoto, Session, StoredPhoto};
 pub use schema::META;

@@ -4,6 +4,7 @@
 mod bulk;
 mod cases;
 mod dossier;
+mod drafts;
 mod evidence;
 mod finality;
 mod fire;

@@ -140,3 +140,105 @@ async fn an_evidence_photo_records_its_place_or_why_there_is_none() {
     assert_eq!(stored.meta.location.and_then(|p| p.accuracy_m), Some(12.0));
     assert_eq!(stored.meta.no_fix, None);
 }
+
+/// A 4000×3000 picture of 1-px black and white stripes, as a lossless PNG: the finest detail a
+/// camera can hand over (a nameplate's lettering, a gauge's scale).
+async fn stripes(width: u32, height: u32) -> Blob {
+    use wasm_bindgen::JsCast;
+    let canvas = web_sys::OffscreenCanvas::new(width, height).unwrap();
+    let context: web_sys::OffscreenCanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    context.set_fill_style_str("#ffffff");
+    context.fill_rect(0.0, 0.0, f64::from(width), f64::from(height));
+    context.set_fill_style_str("#000000");
+    for x in (0..width).step_by(2) {
+        context.fill_rect(f64::from(x), 0.0, 1.0, f64::from(height));
+    }
+    let options = web_sys::ImageEncodeOptions::new();
+    options.set_type("image/png");
+    let promise = canvas.convert_to_blob_with_options(&options).unwrap();
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .unwrap()
+        .dyn_into()
+        .unwrap()
+}
+
+/// The grey levels (red channel) of a decoded image, pixel by pixel.
+async fn grey_levels(blob: &Blob) -> (u32, u32, Vec<u8>) {
+    use wasm_bindgen::JsCast;
+    let promise = web_sys::window()
+        .unwrap()
+        .create_image_bitmap_with_blob(blob)
+        .unwrap();
+    let bitmap: web_sys::ImageBitmap = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    let (width, height) = (bitmap.width(), bitmap.height());
+    let canvas = web_sys::OffscreenCanvas::new(width, height).unwrap();
+    let context: web_sys::OffscreenCanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    context
+        .draw_image_with_image_bitmap(&bitmap, 0.0, 0.0)
+        .unwrap();
+    let data = context
+        .get_image_data(0.0, 0.0, f64::from(width), f64::from(height))
+        .unwrap()
+        .data();
+    (width, height, data.iter().step_by(4).copied().collect())
+}
+
+/// Regression: a single 2.5× draw sampled the stripes instead of averaging them, so fine detail
+/// came out as coarse false bands (aliasing). Averaged, 1-px black/white stripes are mid grey.
+#[wasm_bindgen_test]
+async fn fine_stripes_are_averaged_to_grey_not_aliased_when_scaled_down() {
+    let photo = process(&stripes(4000, 3000).await)
+        .await
+        .expect("processed");
+    assert_eq!((photo.width, photo.height), (MAX_SIDE, 1200));
+    let (width, height, grey) = grey_levels(&photo.blob).await;
+    assert_eq!((width, height), (MAX_SIDE, 1200));
+    // The middle of the picture, away from any edge effect.
+    let mut levels = Vec::new();
+    for y in 100..height - 100 {
+        for x in 100..width - 100 {
+            levels.push(f64::from(grey[(y * width + x) as usize]));
+        }
+    }
+    let n = levels.len() as f64;
+    let mean = levels.iter().sum::<f64>() / n;
+    let deviation = (levels.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n).sqrt();
+    assert!((100.0..=156.0).contains(&mean), "mean grey {mean}");
+    assert!(
+        deviation < 12.0,
+        "stripes must average out to an even grey; standard deviation {deviation}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn scaling_down_halves_at_most_per_step_and_ends_at_the_target() {
+    use zhicha::photo::resample_steps;
+    assert_eq!(
+        resample_steps((4000, 3000), (1600, 1200)),
+        vec![(2000, 1500), (1600, 1200)]
+    );
+    assert_eq!(
+        resample_steps((8000, 6000), (1600, 1200)),
+        vec![(4000, 3000), (2000, 1500), (1600, 1200)]
+    );
+    assert_eq!(
+        resample_steps((3000, 4000), (1200, 1600)).last(),
+        Some(&(1200, 1600))
+    );
+    assert_eq!(resample_steps((640, 480), (640, 480)), vec![(640, 480)]);
+}

@@ -1,6 +1,8 @@
 //! 结束检查: the summary by level, what still blocks finishing, signatures drawn by every
 //! inspector and by the enterprise's person in charge (or 拒绝签字 with a witness or note), then
 //! the findings are submitted, the inspection is closed and the documents are numbered offline.
+//! A signature drawn but not yet confirmed, and the signer's name or the refusal typed, are kept
+//! as drafts until they are recorded.
 
 use chrono::Utc;
 use leptos::prelude::*;
@@ -16,13 +18,14 @@ use zhicha_core::model::{
 };
 
 use super::{autosave, enterprise, messages, open_db, signed_in, stored_inspection};
+use crate::components::draft::{DraftKeeper, DraftNote, forget, restore};
 use crate::components::photos::PhotoStrip;
 use crate::components::recording::RecordingCard;
 use crate::components::signature_pad::SignaturePad;
 use crate::pages::Page;
 use crate::photo;
 use crate::state::use_unsynced;
-use crate::storage::{Db, Session};
+use crate::storage::{Db, DraftKey, FinishDraft, Session};
 use crate::sync::engine::use_sync_engine;
 
 #[derive(Clone)]
@@ -122,6 +125,37 @@ fn Finish(data: FinishData) -> impl IntoView {
     let refusing = RwSignal::new(false);
     let witness = RwSignal::new(String::new());
     let refusal_note = RwSignal::new(String::new());
+    // The enterprise's side as typed, kept until a signature or a refusal is recorded.
+    let blank = FinishDraft {
+        signer: enterprise.legal_representative.clone(),
+        ..FinishDraft::default()
+    };
+    let restored = RwSignal::new(false);
+    let keeper = DraftKeeper::new(DraftKey::Finish(id), blank.clone());
+    keeper.track(move || FinishDraft {
+        signer: signer.get(),
+        refusing: refusing.get(),
+        witness: witness.get(),
+        refusal_note: refusal_note.get(),
+    });
+    leptos::task::spawn_local(async move {
+        let Some(kept) = restore::<FinishDraft>(&DraftKey::Finish(id)).await else {
+            return;
+        };
+        signer.try_set(kept.signer);
+        refusing.try_set(kept.refusing);
+        witness.try_set(kept.witness);
+        refusal_note.try_set(kept.refusal_note);
+        restored.try_set(true);
+    });
+    let discard = move |()| {
+        keeper.discard();
+        signer.set(blank.signer.clone());
+        refusing.set(false);
+        witness.set(String::new());
+        refusal_note.set(String::new());
+        restored.set(false);
+    };
     let unsynced = use_unsynced();
     let engine = use_sync_engine();
     let navigate = use_navigate();
@@ -162,8 +196,8 @@ fn Finish(data: FinishData) -> impl IntoView {
     let (summary_input, summary_change) = text_handlers(|i, v| i.summary = v);
 
     // Stores a drawn signature as a photo of the inspection, then records it on the inspection
-    // with `place`.
-    let sign = move |png: Blob, place: PlaceSignature| {
+    // with `place`; the drafts of what was signed (`drafts`) go once it is stored.
+    let sign = move |png: Blob, place: PlaceSignature, drafts: Vec<DraftKey>| {
         set_busy.set(true);
         leptos::task::spawn_local(async move {
             let result = async {
@@ -174,6 +208,10 @@ fn Finish(data: FinishData) -> impl IntoView {
                 db.save_inspection(&updated)
                     .await
                     .map_err(|e| e.to_string())?;
+                // The signature is stored: a draft left behind would only be a stale copy.
+                for draft in &drafts {
+                    forget(draft).await;
+                }
                 Ok::<_, String>(updated)
             }
             .await;
@@ -187,6 +225,7 @@ fn Finish(data: FinishData) -> impl IntoView {
     };
 
     let sign_inspector = move |who: zhicha_core::model::InspectorRef, png: Blob| {
+        let draft = DraftKey::inspector_signature(id, who.user_id);
         sign(
             png,
             Box::new(move |inspection, image| {
@@ -199,6 +238,7 @@ fn Finish(data: FinishData) -> impl IntoView {
                     at: Utc::now(),
                 });
             }),
+            vec![draft],
         );
     };
 
@@ -208,6 +248,7 @@ fn Finish(data: FinishData) -> impl IntoView {
             set_error.set(Some("请先填写签字人姓名".to_owned()));
             return;
         }
+        keeper.write_now();
         sign(
             png,
             Box::new(move |inspection, image| {
@@ -217,6 +258,7 @@ fn Finish(data: FinishData) -> impl IntoView {
                     image: Some(image),
                 });
             }),
+            vec![DraftKey::enterprise_signature(id), DraftKey::Finish(id)],
         );
     };
 
@@ -227,7 +269,10 @@ fn Finish(data: FinishData) -> impl IntoView {
             note: refusal_note.get_untracked().trim().to_owned(),
             at: Utc::now(),
         });
+        // Written before the refusal is saved, so deleting the draft comes last.
+        keeper.write_now();
         save(updated);
+        leptos::task::spawn_local(async move { forget(&DraftKey::Finish(id)).await });
     };
 
     let session_for_finish = session.clone();
@@ -325,6 +370,7 @@ fn Finish(data: FinishData) -> impl IntoView {
                                 let who = who_for_pad.clone();
                                 view! {
                                     <SignaturePad who=name.clone() busy=busy
+                                        draft=DraftKey::inspector_signature(id, user_id)
                                         on_signed=Callback::new(move |png| sign_inspector(who.clone(), png)) />
                                 }.into_any()
                             }
@@ -335,6 +381,9 @@ fn Finish(data: FinishData) -> impl IntoView {
         </section>
         <section class="card" data-testid="enterprise-signer">
             <h2 class="card__title">"被检查单位负责人签名"</h2>
+            <DraftNote shown=Signal::derive(move || {
+                restored.get() && state.with(|i| i.enterprise_signature.is_none())
+            }) on_discard=Callback::new(discard) />
             {move || match state.with(|i| i.enterprise_signature.clone()) {
                 Some(EnterpriseSignature::Signed { signer_name, image, .. }) => {
                     let drawn: Vec<_> = image.into_iter().collect();
@@ -364,7 +413,7 @@ fn Finish(data: FinishData) -> impl IntoView {
                             <input class="field__input" data-testid="refusal-note" prop:value=refusal_note
                                 on:input=move |ev| refusal_note.set(event_target_value(&ev)) />
                         </label>
-                        <button class="button" type="button" on:click=record_refusal>"记录拒绝签字"</button>
+                        <button class="button" type="button" data-testid="record-refusal" on:click=record_refusal>"记录拒绝签字"</button>
                     }>
                         <label class="field">
                             <span class="field__label">"签字人姓名"</span>
@@ -372,6 +421,7 @@ fn Finish(data: FinishData) -> impl IntoView {
                                 on:input=move |ev| signer.set(event_target_value(&ev)) />
                         </label>
                         <SignaturePad who="被检查单位负责人".to_owned() busy=busy
+                            draft=DraftKey::enterprise_signature(id)
                             on_signed=Callback::new(sign_enterprise) />
                     </Show>
                 }.into_any(),

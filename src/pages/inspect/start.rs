@@ -2,24 +2,25 @@
 //! (a task's officers ticked), the packs of the enterprise's sectors, the entry cards (扫码入企,
 //! 审批, 通知, 专项行动, the yearly cap; see `entry`), and the check-in — time, position with its
 //! accuracy, optional gate photo. One screen for both ways in: an enterprise picked from the
-//! directory, or a task of 我的任务.
+//! directory, or a task of 我的任务. What is filled in is kept as a draft until the inspection
+//! starts (the entry cards' answers and the gate photo are not kept).
 
 use chrono::Utc;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use web_sys::File;
 use zhicha_core::fieldwork::{self, StartForm};
-use zhicha_core::model::{
-    CheckIn, FireVenue, GeoPoint, InspectionKind, PhotoOwner, PhotoRole, User,
-};
+use zhicha_core::model::{CheckIn, GeoPoint, InspectionKind, PhotoOwner, PhotoRole, User};
 
 use super::entry::{ApprovalCard, CapCard, EntryForm, ScanCard};
 use super::picker::toggle;
 use super::start_data::{StartData, StartFrom, load};
 use super::{messages, open_db};
+use crate::components::draft::{DraftKeeper, DraftNote, forget, restore};
 use crate::components::photos::PhotoInput;
 use crate::pages::Page;
 use crate::state::use_unsynced;
+use crate::storage::{DraftKey, StartDraft};
 use crate::{geo, photo};
 
 /// How long to wait for a position fix before letting the inspector go on without one.
@@ -66,14 +67,28 @@ pub fn StartPage(from: StartFrom) -> impl IntoView {
         StartFrom::Enterprise(_) => "开始检查",
         StartFrom::Task(_) => "按任务开始检查",
     };
-    let data = LocalResource::new(move || load(from.clone()));
+    let key = match &from {
+        StartFrom::Enterprise(id) => Some(DraftKey::StartEnterprise(id.clone())),
+        StartFrom::Task(id) => id.map(DraftKey::StartTask),
+    };
+    let data = LocalResource::new(move || {
+        let (from, key) = (from.clone(), key.clone());
+        async move {
+            let data = load(from).await?;
+            let draft = match &key {
+                Some(key) => restore::<StartDraft>(key).await,
+                None => None,
+            };
+            Ok::<_, String>((data, key, draft))
+        }
+    });
     view! {
         <section class="page page--start">
             <h1 class="page__title">{title}</h1>
             <Suspense fallback=|| view! { <p class="muted">"正在读取…"</p> }>
                 {move || data.get().map(|r| match r {
                     Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                    Ok(data) => view! { <StartScreen data /> }.into_any(),
+                    Ok((data, key, draft)) => view! { <StartScreen data key draft /> }.into_any(),
                 })}
             </Suspense>
         </section>
@@ -81,8 +96,9 @@ pub fn StartPage(from: StartFrom) -> impl IntoView {
     .into_any()
 }
 
+/// The start screen for `data`, filled in from `draft` when one was kept under `key`.
 #[component]
-fn StartScreen(data: StartData) -> impl IntoView {
+fn StartScreen(data: StartData, key: Option<DraftKey>, draft: Option<StartDraft>) -> impl IntoView {
     let StartData {
         session,
         enterprise,
@@ -93,31 +109,71 @@ fn StartScreen(data: StartData) -> impl IntoView {
         started,
         base,
     } = data;
-    // A task is planned work (日常检查); a visit picked from the directory is 四不两直 by default.
-    let (kind, set_kind) = signal(if task.is_some() {
-        InspectionKind::Routine
-    } else {
-        InspectionKind::Unannounced
-    });
-    let officers: Vec<User> = task.as_ref().map_or_else(Vec::new, |t| {
-        colleagues
-            .iter()
-            .filter(|u| t.officers.contains(&u.id))
+    // The form as it opens: a task is planned work (日常检查) with its officers ticked; a visit
+    // picked from the directory is 四不两直 by default.
+    let blank = StartDraft {
+        kind: if task.is_some() {
+            InspectionKind::Routine
+        } else {
+            InspectionKind::Unannounced
+        },
+        officers: task.as_ref().map_or_else(Vec::new, |t| {
+            colleagues
+                .iter()
+                .filter(|u| t.officers.contains(&u.id))
+                .map(|u| u.id)
+                .collect()
+        }),
+        packs: suggested,
+        fire_venues: Vec::new(),
+        places: String::new(),
+        note: String::new(),
+    };
+    let restored = RwSignal::new(draft.is_some());
+    let opened = draft.unwrap_or_else(|| blank.clone());
+    let (kind, set_kind) = signal(opened.kind);
+    let members = move |ids: &[zhicha_core::ids::UserId], all: &[User]| -> Vec<User> {
+        all.iter()
+            .filter(|u| ids.contains(&u.id))
             .cloned()
             .collect()
-    });
-    let team = RwSignal::new(officers);
+    };
+    let team = RwSignal::new(members(&opened.officers, &colleagues));
     let entry_form = EntryForm::new();
     let base_entry = base.entry.clone();
-    let chosen = RwSignal::new(suggested);
-    let venues = RwSignal::new(Vec::<FireVenue>::new());
+    let chosen = RwSignal::new(opened.packs);
+    let venues = RwSignal::new(opened.fire_venues);
     // The venue categories of the fire pack offered (its composite rules name them).
     let fire_pack = packs
         .iter()
         .find(|p| p.id.as_str() == fieldwork::FIRE_PACK)
         .map(|p| (p.pack_ref(), zhicha_core::fire::venues_of(p)));
-    let places = RwSignal::new(String::new());
-    let note = RwSignal::new(String::new());
+    let places = RwSignal::new(opened.places);
+    let note = RwSignal::new(opened.note);
+    let keeper = key.clone().map(|key| DraftKeeper::new(key, blank.clone()));
+    if let Some(keeper) = keeper {
+        keeper.track(move || StartDraft {
+            kind: kind.get(),
+            officers: team.with(|t| t.iter().map(|u| u.id).collect()),
+            packs: chosen.get(),
+            fire_venues: venues.get(),
+            places: places.get(),
+            note: note.get(),
+        });
+    }
+    let roster = StoredValue::new(colleagues.clone());
+    let discard = move |()| {
+        if let Some(keeper) = keeper {
+            keeper.discard();
+        }
+        set_kind.set(blank.kind);
+        team.set(roster.with_value(|all| members(&blank.officers, all)));
+        chosen.set(blank.packs.clone());
+        venues.set(blank.fire_venues.clone());
+        places.set(blank.places.clone());
+        note.set(blank.note.clone());
+        restored.set(false);
+    };
     let fix = RwSignal::new(Fix::Locating);
     let gate = RwSignal::new(None::<File>);
     let (errors, set_errors) = signal(Vec::<String>::new());
@@ -151,6 +207,7 @@ fn StartScreen(data: StartData) -> impl IntoView {
         let me = me.clone();
         let enterprise = enterprise_for_submit.clone();
         let entry = entry_form.entry(&base, kind.get_untracked());
+        let draft_key = key.clone();
         leptos::task::spawn_local(async move {
             let result = async {
                 let now = Utc::now();
@@ -214,7 +271,15 @@ fn StartScreen(data: StartData) -> impl IntoView {
             set_busy.set(false);
             unsynced.refresh();
             match result {
-                Ok(id) => navigate(&Page::Inspection(id).path(), Default::default()),
+                Ok(id) => {
+                    if let Some(keeper) = keeper {
+                        keeper.stop();
+                    }
+                    if let Some(key) = &draft_key {
+                        forget(key).await;
+                    }
+                    navigate(&Page::Inspection(id).path(), Default::default());
+                }
                 Err(list) => set_errors.set(list),
             }
         });
@@ -244,6 +309,7 @@ fn StartScreen(data: StartData) -> impl IntoView {
                     <a href=Page::Inspection(id).path()>"查看该检查"</a></p>
             })}
         </div>
+        <DraftNote shown=restored on_discard=Callback::new(discard) />
         <fieldset class="field choices">
             <legend class="field__label">"检查类型"</legend>
             <div class="segmented segmented--grid">
