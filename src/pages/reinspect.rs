@@ -404,6 +404,8 @@ pub fn ReinspectPage(id: Option<FindingId>) -> impl IntoView {
                                 {f.deadline.map(|d| format!(" · 整改期限 {}", d.format("%Y-%m-%d")))}</p>
                             <p class="muted">"整改前"</p>
                             <PhotoStrip photos=f.photos.clone() empty="无现场照片" />
+                            <a class="button button--secondary button--small" href=Page::Dossier(f.enterprise_id).path()
+                                data-testid="reinspect-dossier">"企业档案"</a>
                         </article>
                     }.into_any(),
                 })}

@@ -1,4 +1,4 @@
-//! The enterprise dossier from the picker, offline: the last visit, the open hazards and the
+//! The enterprise dossier from the picker and the start screen, offline: the last visit, the open hazards and the
 //! history of one enterprise, read from the phone alone.
 
 use chrono::{Duration, Utc};
@@ -49,7 +49,16 @@ async fn the_picker_opens_an_enterprises_dossier_with_its_last_visit_and_open_ha
     assert_eq!(link.inner_text(), "档案");
     drop(app);
 
-    // What the link opens, with no server at all.
+    // The start screen offers it too, before the inspector goes in.
+    let app = open_app(&Page::StartInspection(enterprise.id).path());
+    let from_start = find("[data-testid=start-dossier]").await;
+    assert_eq!(
+        from_start.get_attribute("href"),
+        Some(Page::Dossier(enterprise.id).path())
+    );
+    drop(app);
+
+    // What the links open, with no server at all.
     let app = open_app(&Page::Dossier(enterprise.id).path());
     let last = find("[data-testid=dossier-last-visit]").await;
     let when = zhicha_core::time::minute(visit.started_at);

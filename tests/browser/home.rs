@@ -35,6 +35,25 @@ async fn wait_count(query: &str, count: usize) {
     panic!("{query} matched {} elements, not {count}", all(query).len());
 }
 
+/// Taps 显示更多 until `count` rows show. The list is drawn again whenever a sync round starts
+/// or ends (the app's own sync runs at start), which can take a tapped button away before its
+/// click lands: the button is found afresh and tapped again only if nothing changed.
+async fn show_more_until(count: usize) {
+    let before = all("[data-testid=home-row]").len();
+    for _ in 0..5 {
+        find("[data-testid=home-more]").await.click();
+        for _ in 0..60 {
+            let now = all("[data-testid=home-row]").len();
+            if now != before {
+                assert_eq!(now, count, "one tap shows one more page");
+                return;
+            }
+            sleep(50).await;
+        }
+    }
+    panic!("显示更多 never showed more than {before} rows");
+}
+
 #[wasm_bindgen_test]
 async fn home_lists_today_then_unfinished_then_recent_a_page_at_a_time() {
     let db = state::db().await.unwrap();
@@ -60,18 +79,20 @@ async fn home_lists_today_then_unfinished_then_recent_a_page_at_a_time() {
     assert!(total > 2 * HOME_PAGE);
 
     let app = open_app(&Page::Home.path());
-    let more = find("[data-testid=home-more]").await;
     wait_count("[data-testid=home-row]", HOME_PAGE).await;
+    let more = find("[data-testid=home-more]").await;
     assert!(
         more.inner_text()
             .contains(&format!("已显示 {HOME_PAGE} / {total} 条")),
         "{}",
         more.inner_text()
     );
-    more.click();
-    wait_count("[data-testid=home-row]", 2 * HOME_PAGE).await;
-    find("[data-testid=home-more]").await.click();
-    wait_count("[data-testid=home-row]", total).await;
+    let mut shown = HOME_PAGE;
+    while shown < total {
+        let next = (shown + HOME_PAGE).min(total);
+        show_more_until(next).await;
+        shown = next;
+    }
     assert!(
         all("[data-testid=home-more]").is_empty(),
         "nothing more to show"

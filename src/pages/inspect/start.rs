@@ -303,6 +303,9 @@ fn StartScreen(data: StartData, key: Option<DraftKey>, draft: Option<StartDraft>
         <div class="card">
             <p class="inspection__enterprise" data-testid="start-enterprise">{enterprise.name.clone()}</p>
             <p class="inspection__meta">{enterprise.address.clone()}</p>
+            // History, open hazards and the last visit before going in, offline.
+            <a class="button button--secondary button--small" href=Page::Dossier(enterprise.id).path()
+                data-testid="start-dossier">"查看企业档案"</a>
             {task_line.map(|line| view! { <p class="inspection__meta" data-testid="start-task">{line}</p> })}
             {started.map(|id| view! {
                 <p class="warn" data-testid="task-started">"本机已按此任务开始过检查。"
