@@ -8,6 +8,7 @@ mod cases;
 mod leader;
 mod outbox;
 mod records;
+mod runner_state;
 pub mod schema;
 mod tasks;
 
@@ -18,6 +19,7 @@ use wasm_bindgen::JsValue;
 
 pub use outbox::{OutboxRecord, SwitchError, SyncErrorRecord, UnsyncedCounts};
 pub use records::{DocumentRecord, EnterpriseSearch, NewPhoto, Session, StoredPhoto};
+pub use runner_state::RunnerPlace;
 pub use schema::META;
 pub use tasks::{PlanData, TaskProgress};
 pub use zhicha_core::outbox::{RecordSync, UnsyncedEntities};

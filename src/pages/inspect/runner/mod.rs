@@ -1,0 +1,519 @@
+//! 检查项目: the checklist runner. Groups, progress, 符合 / 不符合 / 不涉及 per item with the
+//! clause, the evidence hint and 条文待核 where the clause is not verified (or the edition in force
+//! on the day could not be checked: the pack's notice says so above the list). Each answer is one
+//! transaction on the device the moment it is tapped; 不符合 opens the finding editor pre-filled.
+//! A long list is walked group by group: an index with each group's count, 只看未检查, and a
+//! whole group marked 不涉及 after one confirmation (`place` keeps where the inspector is).
+
+mod place;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use zhicha_core::fieldwork;
+use zhicha_core::ids::InspectionId;
+use zhicha_core::model::{Enterprise, Finding, Inspection, Level, Outcome};
+use zhicha_core::packs::{ChecklistItem, ChecklistPack, PENDING_CHECK_MARK};
+
+use super::{autosave, enterprise, local_time, open_db, registry, stored_inspection};
+use crate::pages::Page;
+use crate::state::use_unsynced;
+use crate::storage::RunnerPlace;
+use place::{IndexEntry, Place, RunnerBar};
+
+/// One item as the runner shows it.
+#[derive(Clone)]
+struct Row {
+    item: ChecklistItem,
+    /// Cited with 条文待核: the clause, or the edition in force on the day, was not checked.
+    pending: bool,
+}
+
+/// One group of items (`fieldwork::item_groups`).
+#[derive(Clone)]
+struct Group {
+    key: String,
+    title: String,
+    rows: Vec<Row>,
+}
+
+/// What a pack's standard tells the inspector on the day of the inspection.
+#[derive(Clone)]
+struct Notice {
+    pack: String,
+    edition: String,
+    text: Option<String>,
+}
+
+#[derive(Clone)]
+struct RunnerData {
+    inspection: Inspection,
+    enterprise: Enterprise,
+    groups: Vec<Group>,
+    notices: Vec<Notice>,
+    /// The packs of this inspection with GB 35181 composite rules.
+    composite: Vec<ChecklistPack>,
+    findings: Vec<Finding>,
+    /// Where the inspector was in this checklist.
+    place: RunnerPlace,
+}
+
+async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
+    let db = open_db().await?;
+    let inspection = stored_inspection(&db, id).await?;
+    let enterprise = enterprise(&db, &inspection.enterprise_id.to_string()).await?;
+    let packs = registry(&db).await;
+    let day = zhicha_core::time::china_date(inspection.started_at);
+    let walked = fieldwork::items_of(&inspection, &packs, &enterprise.subsectors);
+    let mut notices: Vec<Notice> = Vec::new();
+    for (pack, _) in &walked {
+        if !notices.iter().any(|n| n.pack == pack.title) {
+            let edition = pack.standard.edition_on(day);
+            notices.push(Notice {
+                pack: pack.title.clone(),
+                edition: format!("《{}》（{}）", edition.name, edition.doc_number),
+                text: pack.standard.notice_on(day),
+            });
+        }
+    }
+    let groups = fieldwork::item_groups(&walked)
+        .into_iter()
+        .map(|group| {
+            let text_found = group.pack.standard.edition_on(day).text_found;
+            Group {
+                rows: group
+                    .items
+                    .iter()
+                    .map(|item| Row {
+                        item: (*item).clone(),
+                        pending: item.needs_text_check() || !text_found,
+                    })
+                    .collect(),
+                key: group.key,
+                title: group.title,
+            }
+        })
+        .collect();
+    let findings = db
+        .findings_of_inspection(inspection.id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let composite = zhicha_core::fire::composite_packs(&inspection, &packs)
+        .into_iter()
+        .cloned()
+        .collect();
+    // Not worth an error: without it the list opens at the top.
+    let place = db.runner_place(inspection.id).await.unwrap_or_default();
+    Ok(RunnerData {
+        inspection,
+        enterprise,
+        groups,
+        notices,
+        composite,
+        findings,
+        place,
+    })
+}
+
+#[component]
+pub fn InspectionPage(id: Option<InspectionId>) -> impl IntoView {
+    let data = LocalResource::new(move || load(id));
+    view! {
+        <section class="page page--runner">
+            <Suspense fallback=|| view! { <p class="muted">"正在读取检查记录…"</p> }>
+                {move || data.get().map(|r| match r {
+                    Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
+                    Ok(data) => view! { <Runner data /> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn Runner(data: RunnerData) -> impl IntoView {
+    let RunnerData {
+        inspection,
+        enterprise,
+        groups,
+        notices,
+        composite,
+        findings,
+        place,
+    } = data;
+    let id = inspection.id;
+    let finished = inspection.finished_at.is_some();
+    let state = RwSignal::new(inspection);
+    let (error, set_error) = signal(None::<String>);
+    let unsynced = use_unsynced();
+    let navigate = use_navigate();
+    let place = Place::new(id, place);
+    let items: Vec<ChecklistItem> = groups
+        .iter()
+        .flat_map(|g| g.rows.iter().map(|r| r.item.clone()))
+        .collect();
+    let progress = Memo::new(move |_| state.with(|i| fieldwork::progress(i, items.iter())));
+    // Each group's count, shared by the index and the group's heading.
+    let group_progress: Vec<Memo<fieldwork::Progress>> = groups
+        .iter()
+        .map(|g| {
+            let items: Vec<ChecklistItem> = g.rows.iter().map(|r| r.item.clone()).collect();
+            Memo::new(move |_| state.with(|i| fieldwork::progress(i, items.iter())))
+        })
+        .collect();
+    let entries: Vec<IndexEntry> = groups
+        .iter()
+        .zip(&group_progress)
+        .map(|(g, progress)| IndexEntry {
+            key: g.key.clone(),
+            title: g.title.clone(),
+            progress: *progress,
+        })
+        .collect();
+    // The group whose 本组全部不涉及 waits for its confirmation.
+    let confirming = RwSignal::new(None::<String>);
+
+    let answer = move |item_id: String, outcome: Outcome| {
+        let current = state.get_untracked();
+        let result = fieldwork::answer(&current, &item_id, outcome);
+        let open_editor = outcome == Outcome::NonCompliant && result.finding_ids.is_empty();
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let saved = match open_db().await {
+                Ok(db) => db
+                    .save_item_result(id, &result)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match saved {
+                Ok(updated) => {
+                    set_error.set(None);
+                    state.set(updated);
+                    unsynced.refresh();
+                    if open_editor {
+                        navigate(
+                            &Page::NewFinding(id, Some(item_id)).path(),
+                            Default::default(),
+                        );
+                    }
+                }
+                Err(e) => set_error.set(Some(format!("答案未保存：{e}"))),
+            }
+        });
+    };
+
+    // 本组全部不涉及, confirmed: each open item saved as a single answer would be. An item
+    // answered meanwhile is skipped; if a save fails, what was saved stays and the rest can
+    // be marked again.
+    let mark_group_na = move |key: String, items: Vec<ChecklistItem>| {
+        confirming.set(None);
+        place.worked_in(&key);
+        let results = state.with_untracked(|i| fieldwork::group_not_applicable(i, items.iter()));
+        if results.is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let db = match open_db().await {
+                Ok(db) => db,
+                Err(e) => {
+                    set_error.set(Some(format!("本组未标为不涉及：{e}")));
+                    return;
+                }
+            };
+            for result in results {
+                if state.with_untracked(|i| fieldwork::outcome_of(i, &result.item_id).is_some()) {
+                    continue;
+                }
+                match db.save_item_result(id, &result).await {
+                    Ok(updated) => state.set(updated),
+                    Err(e) => {
+                        set_error.set(Some(format!("本组尚有检查项未标为不涉及：{e}")));
+                        unsynced.refresh();
+                        return;
+                    }
+                }
+            }
+            set_error.set(None);
+            unsynced.refresh();
+        });
+    };
+
+    let save_places = move |value: String| {
+        let mut current = state.get_untracked();
+        if current.places == value {
+            return;
+        }
+        current.places = value;
+        state.set(current.clone());
+        leptos::task::spawn_local(async move {
+            let saved = match open_db().await {
+                Ok(db) => db
+                    .save_inspection(&current)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            match saved {
+                Ok(()) => unsynced.refresh(),
+                Err(e) => set_error.set(Some(format!("检查场所未保存：{e}"))),
+            }
+        });
+    };
+
+    let (places_input, places_change) = autosave(save_places);
+    let started = local_time(state.get_untracked().started_at);
+    let kind = state.get_untracked().kind.label_zh();
+    let findings_by_item = findings.clone();
+    let any_notice = notices.iter().any(|n| n.text.is_some());
+    // GB 35181 composite judgement: counted as the elements are answered 不符合.
+    let has_composite = !composite.is_empty();
+    let composite_findings = findings.clone();
+    let composite_states = Memo::new(move |_| {
+        state.with(|i| zhicha_core::fire::composite_states(i, &composite, &composite_findings))
+    });
+    let venue_names = state.with_untracked(|i| {
+        i.fire_venues
+            .iter()
+            .map(|v| v.label_zh())
+            .collect::<Vec<_>>()
+            .join("、")
+    });
+    view! {
+        <header class="runner__head">
+            <h1 class="page__title" data-testid="runner-enterprise">{enterprise.name.clone()}</h1>
+            <p class="inspection__meta">{kind} " · " {started} "开始"</p>
+        </header>
+        <RunnerBar progress entries place error />
+        <details class="card basis-notes" data-testid="basis-notes" open=any_notice>
+            <summary>"判定依据版本"</summary>
+            <ul class="list">
+                {notices.into_iter().map(|n| view! {
+                    <li>
+                        <strong>{n.pack}</strong>"：" {n.edition}
+                        {n.text.map(|t| view! { <p class="warn" data-testid="basis-notice">{t}</p> })}
+                    </li>
+                }).collect_view()}
+            </ul>
+        </details>
+        {has_composite.then(|| view! {
+            <section class="card composite" data-testid="composite">
+                <h2 class="card__title">"消防综合判定要素计数"</h2>
+                <p class="muted">{if venue_names.is_empty() { "未选择场所类别：综合判定无法计数。".to_owned() } else { format!("场所类别：{venue_names}") }}</p>
+                <ul class="list">
+                    {move || composite_states.get().into_iter().map(|c| {
+                        let rule = c.hit.rule_id.clone();
+                        let proposes = c.proposes();
+                        view! {
+                            <li class="composite__rule" class:composite__rule--reached=c.hit.reached>
+                                <p data-testid="composite-count">{format!("{}：已发现 {} 项，阈值 {} 项", c.hit.description, c.hit.count, c.hit.threshold)}</p>
+                                {c.recorded.then(|| view! { <p class="muted">"已记录重大火灾隐患。"</p> })}
+                                {(proposes && !finished).then(|| view! {
+                                    <div class="card card--warn" data-testid="composite-proposal">
+                                        <p>"已达到综合判定阈值，建议记录一条重大火灾隐患（结论须经集体讨论，不少于3人）。计入的要素："</p>
+                                        <ul>{c.elements.iter().map(|(clause, statement)| view! { <li>{format!("{clause} {statement}")}</li> }).collect_view()}</ul>
+                                        <a class="button" data-testid="composite-record" href=Page::NewFinding(id, Some(rule.clone())).path()>"记录重大火灾隐患"</a>
+                                    </div>
+                                })}
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
+        {finished.then(|| view! {
+            <p class="card">"本次检查已结束，结果不可再改。"
+                <a class="button button--secondary" href=Page::Documents(id).path()>"查看执法文书"</a></p>
+        })}
+        <label class="field">
+            <span class="field__label">"检查场所"</span>
+            <input class="field__input" data-testid="runner-places" disabled=finished
+                prop:value=move || state.with(|i| i.places.clone())
+                placeholder="例如：主井、1201 综采工作面、变电所"
+                on:input=places_input on:change=places_change />
+        </label>
+        <section class="findings-summary card">
+            <h2 class="card__title">{format!("本次发现隐患 {} 项", findings.len())}</h2>
+            <ul class="list">
+                {findings.iter().map(|f| {
+                    let badge = if f.level == Level::Major { "badge badge--major" } else { "badge" };
+                    view! {
+                        <li>
+                            <a class="list__item list__link" href=Page::Finding(f.id).path() data-testid="finding-link">
+                                <span class=badge>{f.level.label_zh()}</span>
+                                <span>{if f.description.is_empty() { "（未填写描述）".to_owned() } else { f.description.clone() }}</span>
+                                <span class="inspection__meta">{format!("{} · 照片 {} 张 · {}", f.measure.label_zh(), f.photos.len(), f.status.label_zh())}</span>
+                            </a>
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            {(!finished).then(|| view! {
+                <a class="button button--secondary button--wide" href=Page::NewFinding(id, None).path()>"记录其他隐患（不对应检查项）"</a>
+            })}
+        </section>
+        <crate::pages::cases::InspectionCases id=id />
+        <div class="runner__groups">
+            {groups.into_iter().zip(group_progress).map(|(group, group_progress)| {
+                let Group { key, title, rows } = group;
+                let group_items: Vec<ChecklistItem> = rows.iter().map(|r| r.item.clone()).collect();
+                let done = move || group_progress.get().is_complete();
+                let na = {
+                    let key = key.clone();
+                    let asking = {
+                        let key = key.clone();
+                        move || confirming.with(|c| c.as_deref() == Some(key.as_str()))
+                    };
+                    (!finished).then(|| view! {
+                        <div class="group__na">
+                            {
+                                let key = key.clone();
+                                let asking = asking.clone();
+                                move || (!asking()).then(|| {
+                                    let key = key.clone();
+                                    view! {
+                                        <button type="button" class="button button--secondary button--small"
+                                            data-testid="group-na" disabled=done
+                                            on:click=move |_| confirming.set(Some(key.clone()))>"本组全部不涉及"</button>
+                                    }
+                                })
+                            }
+                            {move || asking().then(|| {
+                                let key = key.clone();
+                                let items = group_items.clone();
+                                view! {
+                                    <div class="card card--warn group__confirm" data-testid="group-na-confirm" role="alertdialog">
+                                        <p>{format!("将本组 {} 个未检查项标为“不涉及”？已检查的项保持不变。", group_progress.get_untracked().open())}</p>
+                                        <div class="actions">
+                                            <button type="button" class="button button--small" data-testid="group-na-yes"
+                                                on:click=move |_| mark_group_na(key.clone(), items.clone())>"确认，全部不涉及"</button>
+                                            <button type="button" class="button button--secondary button--small" data-testid="group-na-no"
+                                                on:click=move |_| confirming.set(None)>"取消"</button>
+                                        </div>
+                                    </div>
+                                }
+                            })}
+                        </div>
+                    })
+                };
+                view! {
+                    <section class="group" class:group--done=done data-group=key.clone() data-testid="group">
+                        <div class="group__head">
+                            <h2 class="group__title">{title}</h2>
+                            <span class="group__count" data-testid="group-count">
+                                {move || {
+                                    let p = group_progress.get();
+                                    if p.is_complete() { format!("✓ {}/{}", p.answered, p.total) } else { format!("{}/{}", p.answered, p.total) }
+                                }}
+                            </span>
+                        </div>
+                        {move || (done() && place.only_unanswered.get()).then(|| view! {
+                            <p class="muted group__all-done" data-testid="group-done">"已全部检查"</p>
+                        })}
+                        {na}
+                        <ol class="items">
+                            {rows.into_iter().map(|row| item_view(row, &key, &ItemContext {
+                                state, place, finished, id,
+                                findings: &findings_by_item,
+                                answer: answer.clone(),
+                            })).collect_view()}
+                        </ol>
+                    </section>
+                }
+            }).collect_view()}
+        </div>
+        {(!finished).then(|| view! {
+            <a class="button button--wide runner__finish" href=Page::Finish(id).path() data-testid="to-finish">"结束检查：签字并出具文书"</a>
+        })}
+    }
+    .into_any()
+}
+
+/// What an item's card needs from the runner.
+struct ItemContext<'a, A> {
+    state: RwSignal<Inspection>,
+    place: Place,
+    finished: bool,
+    id: InspectionId,
+    findings: &'a [Finding],
+    answer: A,
+}
+
+/// One item's card: the question, its clause and hint, the three answers and its findings.
+/// Hidden once answered while 只看未检查 is on.
+fn item_view<A>(row: Row, group_key: &str, cx: &ItemContext<'_, A>) -> impl IntoView + use<A>
+where
+    A: Fn(String, Outcome) + Clone + 'static,
+{
+    let ItemContext {
+        state,
+        place,
+        finished,
+        id,
+        ..
+    } = *cx;
+    let item = row.item;
+    let item_id = item.id.clone();
+    let linked: Vec<Finding> = cx
+        .findings
+        .iter()
+        .filter(|f| f.item_id.as_deref() == Some(item_id.as_str()))
+        .cloned()
+        .collect();
+    let outcome = {
+        let item_id = item_id.clone();
+        Memo::new(move |_| state.with(|i| fieldwork::outcome_of(i, &item_id)))
+    };
+    let button = {
+        let answer = cx.answer.clone();
+        let item_id = item_id.clone();
+        let group_key = group_key.to_owned();
+        move |o: Outcome, testid: &'static str| {
+            let answer = answer.clone();
+            let item_id = item_id.clone();
+            let group_key = group_key.clone();
+            view! {
+                <button type="button" class="segmented__option" data-testid=testid disabled=finished
+                    class:segmented__option--bad=o == Outcome::NonCompliant
+                    aria-pressed=move || (outcome.get() == Some(o)).to_string()
+                    on:click=move |_| {
+                        place.worked_in(&group_key);
+                        answer(item_id.clone(), o);
+                    }>{o.label_zh()}</button>
+            }
+        }
+    };
+    let clause = item
+        .clause
+        .clone()
+        .map(|c| c.trim_end_matches('?').to_owned());
+    let pending = row.pending;
+    let add_for = item_id.clone();
+    view! {
+        <li class="item card" data-item=item_id.clone() data-testid="item"
+            prop:hidden=move || place.only_unanswered.get() && outcome.get().is_some()>
+            <p class="item__prompt">{item.prompt.clone()}</p>
+            <p class="item__meta">
+                {item.major.then(|| view! { <span class="badge badge--major">"重大隐患判定项"</span> })}
+                {clause.map(|c| view! { <span class="item__clause">{c}</span> })}
+                {pending.then(|| view! { <span class="badge badge--pending">{PENDING_CHECK_MARK}</span> })}
+            </p>
+            {(!item.evidence_hint.is_empty()).then(|| view! {
+                <p class="item__hint">"取证：" {item.evidence_hint.clone()}</p>
+            })}
+            <div class="segmented" role="group" aria-label="检查结果">
+                {button(Outcome::Compliant, "answer-ok")}
+                {button(Outcome::NonCompliant, "answer-bad")}
+                {button(Outcome::NotApplicable, "answer-na")}
+            </div>
+            {linked.into_iter().map(|f| view! {
+                <a class="item__finding" href=Page::Finding(f.id).path()>
+                    {format!("隐患：{}（{}）", f.description, f.level.label_zh())}
+                </a>
+            }).collect_view()}
+            {move || (outcome.get() == Some(Outcome::NonCompliant) && !finished).then(|| view! {
+                <a class="item__add" href=Page::NewFinding(id, Some(add_for.clone())).path()>"+ 就此项再记一条隐患"</a>
+            })}
+        </li>
+    }
+}
