@@ -5,6 +5,7 @@
 //! A long list is walked group by group: an index with each group's count, 只看未检查, and a
 //! whole group marked 不涉及 after one confirmation (`place` keeps where the inspector is).
 
+mod groups;
 mod place;
 
 use leptos::prelude::*;
@@ -12,12 +13,13 @@ use leptos_router::hooks::use_navigate;
 use zhicha_core::fieldwork;
 use zhicha_core::ids::InspectionId;
 use zhicha_core::model::{Enterprise, Finding, Inspection, Level, Outcome};
-use zhicha_core::packs::{ChecklistItem, ChecklistPack, PENDING_CHECK_MARK};
+use zhicha_core::packs::{ChecklistItem, ChecklistPack};
 
 use super::{autosave, enterprise, local_time, open_db, registry, stored_inspection};
 use crate::pages::Page;
 use crate::state::use_unsynced;
 use crate::storage::RunnerPlace;
+use groups::{GroupContext, group_section};
 use place::{IndexEntry, Place, RunnerBar};
 
 /// One item as the runner shows it.
@@ -354,166 +356,22 @@ fn Runner(data: RunnerData) -> impl IntoView {
         </section>
         <crate::pages::cases::InspectionCases id=id />
         <div class="runner__groups">
-            {groups.into_iter().zip(group_progress).map(|(group, group_progress)| {
-                let Group { key, title, rows } = group;
-                let group_items: Vec<ChecklistItem> = rows.iter().map(|r| r.item.clone()).collect();
-                let done = move || group_progress.get().is_complete();
-                let na = {
-                    let key = key.clone();
-                    let asking = {
-                        let key = key.clone();
-                        move || confirming.with(|c| c.as_deref() == Some(key.as_str()))
-                    };
-                    (!finished).then(|| view! {
-                        <div class="group__na">
-                            {
-                                let key = key.clone();
-                                let asking = asking.clone();
-                                move || (!asking()).then(|| {
-                                    let key = key.clone();
-                                    view! {
-                                        <button type="button" class="button button--secondary button--small"
-                                            data-testid="group-na" disabled=done
-                                            on:click=move |_| confirming.set(Some(key.clone()))>"本组全部不涉及"</button>
-                                    }
-                                })
-                            }
-                            {move || asking().then(|| {
-                                let key = key.clone();
-                                let items = group_items.clone();
-                                view! {
-                                    <div class="card card--warn group__confirm" data-testid="group-na-confirm" role="alertdialog">
-                                        <p>{format!("将本组 {} 个未检查项标为“不涉及”？已检查的项保持不变。", group_progress.get_untracked().open())}</p>
-                                        <div class="actions">
-                                            <button type="button" class="button button--small" data-testid="group-na-yes"
-                                                on:click=move |_| mark_group_na(key.clone(), items.clone())>"确认，全部不涉及"</button>
-                                            <button type="button" class="button button--secondary button--small" data-testid="group-na-no"
-                                                on:click=move |_| confirming.set(None)>"取消"</button>
-                                        </div>
-                                    </div>
-                                }
-                            })}
-                        </div>
-                    })
+            {
+                let cx = GroupContext {
+                    state, place, finished, id,
+                    findings: &findings_by_item,
+                    answer,
+                    confirming,
+                    mark_group_na,
                 };
-                view! {
-                    <section class="group" class:group--done=done data-group=key.clone() data-testid="group">
-                        <div class="group__head">
-                            <h2 class="group__title">{title}</h2>
-                            <span class="group__count" data-testid="group-count">
-                                {move || {
-                                    let p = group_progress.get();
-                                    if p.is_complete() { format!("✓ {}/{}", p.answered, p.total) } else { format!("{}/{}", p.answered, p.total) }
-                                }}
-                            </span>
-                        </div>
-                        {move || (done() && place.only_unanswered.get()).then(|| view! {
-                            <p class="muted group__all-done" data-testid="group-done">"已全部检查"</p>
-                        })}
-                        {na}
-                        <ol class="items">
-                            {rows.into_iter().map(|row| item_view(row, &key, &ItemContext {
-                                state, place, finished, id,
-                                findings: &findings_by_item,
-                                answer: answer.clone(),
-                            })).collect_view()}
-                        </ol>
-                    </section>
-                }
-            }).collect_view()}
+                groups.into_iter().zip(group_progress)
+                    .map(|(group, progress)| group_section(group, progress, &cx))
+                    .collect_view()
+            }
         </div>
         {(!finished).then(|| view! {
             <a class="button button--wide runner__finish" href=Page::Finish(id).path() data-testid="to-finish">"结束检查：签字并出具文书"</a>
         })}
     }
     .into_any()
-}
-
-/// What an item's card needs from the runner.
-struct ItemContext<'a, A> {
-    state: RwSignal<Inspection>,
-    place: Place,
-    finished: bool,
-    id: InspectionId,
-    findings: &'a [Finding],
-    answer: A,
-}
-
-/// One item's card: the question, its clause and hint, the three answers and its findings.
-/// Hidden once answered while 只看未检查 is on.
-fn item_view<A>(row: Row, group_key: &str, cx: &ItemContext<'_, A>) -> impl IntoView + use<A>
-where
-    A: Fn(String, Outcome) + Clone + 'static,
-{
-    let ItemContext {
-        state,
-        place,
-        finished,
-        id,
-        ..
-    } = *cx;
-    let item = row.item;
-    let item_id = item.id.clone();
-    let linked: Vec<Finding> = cx
-        .findings
-        .iter()
-        .filter(|f| f.item_id.as_deref() == Some(item_id.as_str()))
-        .cloned()
-        .collect();
-    let outcome = {
-        let item_id = item_id.clone();
-        Memo::new(move |_| state.with(|i| fieldwork::outcome_of(i, &item_id)))
-    };
-    let button = {
-        let answer = cx.answer.clone();
-        let item_id = item_id.clone();
-        let group_key = group_key.to_owned();
-        move |o: Outcome, testid: &'static str| {
-            let answer = answer.clone();
-            let item_id = item_id.clone();
-            let group_key = group_key.clone();
-            view! {
-                <button type="button" class="segmented__option" data-testid=testid disabled=finished
-                    class:segmented__option--bad=o == Outcome::NonCompliant
-                    aria-pressed=move || (outcome.get() == Some(o)).to_string()
-                    on:click=move |_| {
-                        place.worked_in(&group_key);
-                        answer(item_id.clone(), o);
-                    }>{o.label_zh()}</button>
-            }
-        }
-    };
-    let clause = item
-        .clause
-        .clone()
-        .map(|c| c.trim_end_matches('?').to_owned());
-    let pending = row.pending;
-    let add_for = item_id.clone();
-    view! {
-        <li class="item card" data-item=item_id.clone() data-testid="item"
-            prop:hidden=move || place.only_unanswered.get() && outcome.get().is_some()>
-            <p class="item__prompt">{item.prompt.clone()}</p>
-            <p class="item__meta">
-                {item.major.then(|| view! { <span class="badge badge--major">"重大隐患判定项"</span> })}
-                {clause.map(|c| view! { <span class="item__clause">{c}</span> })}
-                {pending.then(|| view! { <span class="badge badge--pending">{PENDING_CHECK_MARK}</span> })}
-            </p>
-            {(!item.evidence_hint.is_empty()).then(|| view! {
-                <p class="item__hint">"取证：" {item.evidence_hint.clone()}</p>
-            })}
-            <div class="segmented" role="group" aria-label="检查结果">
-                {button(Outcome::Compliant, "answer-ok")}
-                {button(Outcome::NonCompliant, "answer-bad")}
-                {button(Outcome::NotApplicable, "answer-na")}
-            </div>
-            {linked.into_iter().map(|f| view! {
-                <a class="item__finding" href=Page::Finding(f.id).path()>
-                    {format!("隐患：{}（{}）", f.description, f.level.label_zh())}
-                </a>
-            }).collect_view()}
-            {move || (outcome.get() == Some(Outcome::NonCompliant) && !finished).then(|| view! {
-                <a class="item__add" href=Page::NewFinding(id, Some(add_for.clone())).path()>"+ 就此项再记一条隐患"</a>
-            })}
-        </li>
-    }
 }
