@@ -16,6 +16,8 @@ pub struct ItemGroup<'a> {
     pub key: String,
     /// `pack title · group title`, as the runner heads the group.
     pub title: String,
+    /// The group's own title, where the pack goes without saying (the runner's index and bar).
+    pub group_title: String,
     pub pack: &'a ChecklistPack,
     pub items: Vec<&'a ChecklistItem>,
 }
@@ -41,6 +43,7 @@ pub fn item_groups<'a>(items: &[(&'a ChecklistPack, &'a ChecklistItem)]) -> Vec<
                 groups.push(ItemGroup {
                     key,
                     title: format!("{} · {title}", pack.title),
+                    group_title: title,
                     pack,
                     items: vec![item],
                 });

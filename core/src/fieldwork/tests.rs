@@ -386,6 +386,7 @@ fn item_groups_keep_walking_order_and_name_pack_and_group() {
     let pack = first.pack;
     let title = &pack.group(&first.items[0].group).unwrap().title;
     assert_eq!(first.title, format!("{} · {title}", pack.title));
+    assert_eq!(&first.group_title, title);
     assert_eq!(first.key, group_key(pack, first.items[0]));
 }
 

@@ -37,7 +37,9 @@ where
     A: Fn(String, Outcome) + Clone + 'static,
     M: Fn(String, Vec<ChecklistItem>) + Copy + Send + Sync + 'static,
 {
-    let Group { key, title, rows } = group;
+    let Group {
+        key, title, rows, ..
+    } = group;
     let place = cx.place;
     let done = move || progress.get().is_complete();
     let na = (!cx.finished).then(|| {

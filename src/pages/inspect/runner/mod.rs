@@ -34,7 +34,10 @@ struct Row {
 #[derive(Clone)]
 struct Group {
     key: String,
+    /// `pack · group`, heading the group in the list.
     title: String,
+    pack_title: String,
+    group_title: String,
     rows: Vec<Row>,
 }
 
@@ -92,6 +95,8 @@ async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
                     .collect(),
                 key: group.key,
                 title: group.title,
+                pack_title: group.pack.title.clone(),
+                group_title: group.group_title,
             }
         })
         .collect();
@@ -168,7 +173,8 @@ fn Runner(data: RunnerData) -> impl IntoView {
         .zip(&group_progress)
         .map(|(g, progress)| IndexEntry {
             key: g.key.clone(),
-            title: g.title.clone(),
+            pack: g.pack_title.clone(),
+            title: g.group_title.clone(),
             progress: *progress,
         })
         .collect();

@@ -45,11 +45,8 @@ impl Place {
     pub fn jump(self, key: String) {
         self.current.set(Some(key.clone()));
         self.quiet();
-        // After the index has closed, so the bar's height is its height while reading.
-        request_animation_frame(move || {
-            self.quiet();
-            scroll_to_group(&key);
-        });
+        // Once the index has closed, so the bar has its reading height.
+        self.scroll_soon(key);
     }
 
     /// The inspector worked in this group (answered there).
@@ -65,11 +62,20 @@ impl Place {
         let Some(key) = self.current.get_untracked() else {
             return;
         };
+        self.scroll_soon(key);
+    }
+
+    /// Scrolls to a group after the DOM has taken the latest change. A timer, not an animation
+    /// frame: Chromium may not paint a page for a while, and frames would wait with it.
+    fn scroll_soon(self, key: String) {
         self.quiet();
-        request_animation_frame(move || {
-            self.quiet();
-            scroll_to_group(&key);
-        });
+        set_timeout(
+            move || {
+                self.quiet();
+                scroll_to_group(&key);
+            },
+            std::time::Duration::ZERO,
+        );
     }
 
     fn quiet(self) {
@@ -141,6 +147,9 @@ impl Place {
 #[derive(Clone)]
 pub(super) struct IndexEntry {
     pub key: String,
+    /// The pack's title, said once above its groups.
+    pub pack: String,
+    /// The group's own title.
     pub title: String,
     pub progress: Memo<Progress>,
 }
@@ -195,7 +204,11 @@ pub(super) fn RunnerBar(
                     on:click=move |_| place.toggle_unanswered()>"只看未检查"</button>
             </div>
             <ol class="runner__index" data-testid="group-index" prop:hidden=move || !open.get()>
-                {entries.into_iter().map(|e| {
+                {entries.iter().enumerate().map(|(n, e)| {
+                    // A pack's name once, above its first group.
+                    let pack = (n == 0 || entries[n - 1].pack != e.pack).then(|| view! {
+                        <li class="runner__index-pack">{e.pack.clone()}</li>
+                    });
                     let key = e.key.clone();
                     let progress = e.progress;
                     let is_current = {
@@ -203,6 +216,7 @@ pub(super) fn RunnerBar(
                         move || place.current.with(|c| c.as_deref() == Some(key.as_str()))
                     };
                     view! {
+                        {pack}
                         <li>
                             <button type="button" class="runner__entry" data-testid="index-entry"
                                 data-target=key.clone()
@@ -213,7 +227,7 @@ pub(super) fn RunnerBar(
                                     open.set(false);
                                     place.jump(key.clone());
                                 }>
-                                <span class="runner__entry-title">{e.title}</span>
+                                <span class="runner__entry-title">{e.title.clone()}</span>
                                 <span class="runner__entry-count" data-testid="index-count">
                                     {move || {
                                         let p = progress.get();
