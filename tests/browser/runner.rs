@@ -358,6 +358,13 @@ async fn a_group_is_marked_not_applicable_after_one_confirmation_keeping_its_ans
         .text_content()
         .unwrap();
     assert!(count.starts_with('✓'), "the group is done: {count}");
+    assert!(
+        section(&group.key)
+            .query_selector("[data-testid=group-na]")
+            .unwrap()
+            .is_none(),
+        "nothing left to mark"
+    );
     drop(app);
 }
 

@@ -93,11 +93,12 @@ where
         let key = key.clone();
         let asking = asking.clone();
         move || {
-            (!asking()).then(|| {
+            // A group with nothing left open has nothing to mark.
+            (!asking() && !progress.get().is_complete()).then(|| {
                 let key = key.clone();
                 view! {
                     <button type="button" class="button button--secondary button--small"
-                        data-testid="group-na" disabled=move || progress.get().is_complete()
+                        data-testid="group-na"
                         on:click=move |_| confirming.set(Some(key.clone()))>"本组全部不涉及"</button>
                 }
             })
