@@ -9,6 +9,7 @@ mod drafts;
 mod leader;
 mod outbox;
 mod records;
+mod runner_state;
 pub mod schema;
 mod tasks;
 
@@ -20,6 +21,7 @@ use wasm_bindgen::JsValue;
 pub use drafts::{Draft, DraftKey, FinishDraft, ReinspectDraft, SignatureDraft, StartDraft};
 pub use outbox::{OutboxRecord, SwitchError, SyncErrorRecord, UnsyncedCounts};
 pub use records::{DocumentRecord, EnterpriseSearch, NewPhoto, Session, StoredPhoto};
+pub use runner_state::RunnerPlace;
 pub use schema::META;
 pub use tasks::{PlanData, TaskProgress};
 pub use zhicha_core::outbox::{RecordSync, UnsyncedEntities};

@@ -15,6 +15,9 @@ use crate::packs::{self, ChecklistItem, ChecklistPack};
 use crate::plan::Entry;
 use crate::validation::{self, FieldError};
 
+mod groups;
+pub use groups::{ItemGroup, group_key, group_not_applicable, item_groups, outcome_of};
+
 /// The packs pre-selected for an enterprise on `day`: the version in force that day of every pack
 /// of its sectors,
 /// narrowed to its mine subtypes when it has any (a coal mine that is only 井工 does not get

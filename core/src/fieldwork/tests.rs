@@ -365,3 +365,105 @@ fn finishing_is_blocked_until_findings_places_and_signatures_are_complete() {
         }
     );
 }
+
+#[test]
+fn item_groups_keep_walking_order_and_name_pack_and_group() {
+    let e = coal_mine(vec![Subsector::CoalUnderground]);
+    let i = started(&e);
+    let items = items_of(&i, packs::all(), &e.subsectors);
+    let groups = item_groups(&items);
+    assert!(groups.len() > 3, "the coal checklist has several groups");
+    let flat: Vec<&str> = groups
+        .iter()
+        .flat_map(|g| g.items.iter().map(|item| item.id.as_str()))
+        .collect();
+    let walked: Vec<&str> = items.iter().map(|(_, item)| item.id.as_str()).collect();
+    assert_eq!(flat, walked, "every item once, in the runner's order");
+    let mut keys: Vec<&str> = groups.iter().map(|g| g.key.as_str()).collect();
+    keys.dedup();
+    assert_eq!(keys.len(), groups.len(), "a group is one run of items");
+    let first = &groups[0];
+    let pack = first.pack;
+    let title = &pack.group(&first.items[0].group).unwrap().title;
+    assert_eq!(first.title, format!("{} · {title}", pack.title));
+    assert_eq!(&first.group_title, title);
+    assert_eq!(first.key, group_key(pack, first.items[0]));
+}
+
+#[test]
+fn a_group_counts_its_own_answers_and_is_complete_when_all_are_answered() {
+    let e = coal_mine(vec![Subsector::CoalUnderground]);
+    let mut i = started(&e);
+    let items = items_of(&i, packs::all(), &e.subsectors);
+    let groups = item_groups(&items);
+    let (first, second) = (&groups[0], &groups[1]);
+    i.item_results
+        .push(answer(&i, &second.items[0].id, Outcome::Compliant));
+    assert_eq!(first.progress(&i).answered, 0);
+    assert_eq!(second.progress(&i).answered, 1);
+    assert_eq!(second.progress(&i).open(), second.items.len() - 1);
+    for item in &first.items {
+        i.item_results
+            .push(answer(&i, &item.id, Outcome::NonCompliant));
+    }
+    let p = first.progress(&i);
+    assert!(p.is_complete());
+    assert_eq!(p.non_compliant, first.items.len());
+    assert!(!second.progress(&i).is_complete() || second.items.len() == 1);
+}
+
+#[test]
+fn a_group_marked_not_applicable_touches_only_its_unanswered_items() {
+    let e = coal_mine(vec![Subsector::CoalUnderground]);
+    let mut i = started(&e);
+    let items = items_of(&i, packs::all(), &e.subsectors);
+    let groups = item_groups(&items);
+    let group = groups
+        .iter()
+        .find(|g| g.items.len() >= 3)
+        .expect("a group of three items or more");
+    let finding = FindingId::new();
+    i.item_results
+        .push(link_finding(&i, &group.items[0].id, finding));
+    i.item_results
+        .push(answer(&i, &group.items[1].id, Outcome::Compliant));
+    let results = group_not_applicable(&i, group.items.iter().copied());
+    let touched: Vec<&str> = results.iter().map(|r| r.item_id.as_str()).collect();
+    let open: Vec<&str> = group.items[2..]
+        .iter()
+        .map(|item| item.id.as_str())
+        .collect();
+    assert_eq!(touched, open, "answered items are never overwritten");
+    assert!(
+        results
+            .iter()
+            .all(|r| r.outcome == Outcome::NotApplicable && r.finding_ids.is_empty())
+    );
+    assert!(
+        results.iter().all(|r| groups
+            .iter()
+            .all(|g| g.key == group.key || g.items.iter().all(|item| item.id != r.item_id))),
+        "no item of another group"
+    );
+
+    i.item_results.extend(results);
+    assert!(group.progress(&i).is_complete());
+    assert_eq!(
+        outcome_of(&i, &group.items[0].id),
+        Some(Outcome::NonCompliant)
+    );
+    assert!(
+        group_not_applicable(&i, group.items.iter().copied()).is_empty(),
+        "nothing left to mark"
+    );
+}
+
+#[test]
+fn a_finished_inspection_gets_no_group_not_applicable() {
+    let e = coal_mine(vec![Subsector::CoalUnderground]);
+    let mut i = started(&e);
+    let items = items_of(&i, packs::all(), &e.subsectors);
+    let groups = item_groups(&items);
+    i.finished_at = Some(i.started_at);
+    assert!(group_not_applicable(&i, groups[0].items.iter().copied()).is_empty());
+}

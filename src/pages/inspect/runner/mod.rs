@@ -2,26 +2,43 @@
 //! clause, the evidence hint and 条文待核 where the clause is not verified (or the edition in force
 //! on the day could not be checked: the pack's notice says so above the list). Each answer is one
 //! transaction on the device the moment it is tapped; 不符合 opens the finding editor pre-filled.
+//! A long list is walked group by group: an index with each group's count, 只看未检查, and a
+//! whole group marked 不涉及 after one confirmation (`place` keeps where the inspector is).
+
+mod groups;
+mod place;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use zhicha_core::fieldwork;
 use zhicha_core::ids::InspectionId;
 use zhicha_core::model::{Enterprise, Finding, Inspection, Level, Outcome};
-use zhicha_core::packs::{ChecklistItem, ChecklistPack, PENDING_CHECK_MARK};
+use zhicha_core::packs::{ChecklistItem, ChecklistPack};
 
 use super::{autosave, enterprise, local_time, open_db, registry, stored_inspection};
 use crate::pages::Page;
 use crate::state::use_unsynced;
+use crate::storage::RunnerPlace;
+use groups::{GroupContext, group_section};
+use place::{IndexEntry, Place, RunnerBar};
 
 /// One item as the runner shows it.
 #[derive(Clone)]
 struct Row {
     item: ChecklistItem,
-    /// Set on the first item of a group.
-    group_title: Option<String>,
     /// Cited with 条文待核: the clause, or the edition in force on the day, was not checked.
     pending: bool,
+}
+
+/// One group of items (`fieldwork::item_groups`).
+#[derive(Clone)]
+struct Group {
+    key: String,
+    /// `pack · group`, heading the group in the list.
+    title: String,
+    pack_title: String,
+    group_title: String,
+    rows: Vec<Row>,
 }
 
 /// What a pack's standard tells the inspector on the day of the inspection.
@@ -36,11 +53,13 @@ struct Notice {
 struct RunnerData {
     inspection: Inspection,
     enterprise: Enterprise,
-    rows: Vec<Row>,
+    groups: Vec<Group>,
     notices: Vec<Notice>,
     /// The packs of this inspection with GB 35181 composite rules.
     composite: Vec<ChecklistPack>,
     findings: Vec<Finding>,
+    /// Where the inspector was in this checklist.
+    place: RunnerPlace,
 }
 
 async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
@@ -49,32 +68,38 @@ async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
     let enterprise = enterprise(&db, &inspection.enterprise_id.to_string()).await?;
     let packs = registry(&db).await;
     let day = zhicha_core::time::china_date(inspection.started_at);
-    let mut rows = Vec::new();
+    let walked = fieldwork::items_of(&inspection, &packs, &enterprise.subsectors);
     let mut notices: Vec<Notice> = Vec::new();
-    let mut last_group = None;
-    for (pack, item) in fieldwork::items_of(&inspection, &packs, &enterprise.subsectors) {
-        let edition = pack.standard.edition_on(day);
+    for (pack, _) in &walked {
         if !notices.iter().any(|n| n.pack == pack.title) {
+            let edition = pack.standard.edition_on(day);
             notices.push(Notice {
                 pack: pack.title.clone(),
                 edition: format!("《{}》（{}）", edition.name, edition.doc_number),
                 text: pack.standard.notice_on(day),
             });
         }
-        let group_key = (pack.id.clone(), item.group.clone());
-        let group_title = (last_group.as_ref() != Some(&group_key)).then(|| {
-            let title = pack
-                .group(&item.group)
-                .map_or_else(|| item.group.clone(), |g| g.title.clone());
-            format!("{} · {title}", pack.title)
-        });
-        last_group = Some(group_key);
-        rows.push(Row {
-            item: item.clone(),
-            group_title,
-            pending: item.needs_text_check() || !edition.text_found,
-        });
     }
+    let groups = fieldwork::item_groups(&walked)
+        .into_iter()
+        .map(|group| {
+            let text_found = group.pack.standard.edition_on(day).text_found;
+            Group {
+                rows: group
+                    .items
+                    .iter()
+                    .map(|item| Row {
+                        item: (*item).clone(),
+                        pending: item.needs_text_check() || !text_found,
+                    })
+                    .collect(),
+                key: group.key,
+                title: group.title,
+                pack_title: group.pack.title.clone(),
+                group_title: group.group_title,
+            }
+        })
+        .collect();
     let findings = db
         .findings_of_inspection(inspection.id)
         .await
@@ -83,13 +108,16 @@ async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
         .into_iter()
         .cloned()
         .collect();
+    // Not worth an error: without it the list opens at the top.
+    let place = db.runner_place(inspection.id).await.unwrap_or_default();
     Ok(RunnerData {
         inspection,
         enterprise,
-        rows,
+        groups,
         notices,
         composite,
         findings,
+        place,
     })
 }
 
@@ -114,10 +142,11 @@ fn Runner(data: RunnerData) -> impl IntoView {
     let RunnerData {
         inspection,
         enterprise,
-        rows,
+        groups,
         notices,
         composite,
         findings,
+        place,
     } = data;
     let id = inspection.id;
     let finished = inspection.finished_at.is_some();
@@ -125,8 +154,32 @@ fn Runner(data: RunnerData) -> impl IntoView {
     let (error, set_error) = signal(None::<String>);
     let unsynced = use_unsynced();
     let navigate = use_navigate();
-    let items: Vec<ChecklistItem> = rows.iter().map(|r| r.item.clone()).collect();
+    let place = Place::new(id, place);
+    let items: Vec<ChecklistItem> = groups
+        .iter()
+        .flat_map(|g| g.rows.iter().map(|r| r.item.clone()))
+        .collect();
     let progress = Memo::new(move |_| state.with(|i| fieldwork::progress(i, items.iter())));
+    // Each group's count, shared by the index and the group's heading.
+    let group_progress: Vec<Memo<fieldwork::Progress>> = groups
+        .iter()
+        .map(|g| {
+            let items: Vec<ChecklistItem> = g.rows.iter().map(|r| r.item.clone()).collect();
+            Memo::new(move |_| state.with(|i| fieldwork::progress(i, items.iter())))
+        })
+        .collect();
+    let entries: Vec<IndexEntry> = groups
+        .iter()
+        .zip(&group_progress)
+        .map(|(g, progress)| IndexEntry {
+            key: g.key.clone(),
+            pack: g.pack_title.clone(),
+            title: g.group_title.clone(),
+            progress: *progress,
+        })
+        .collect();
+    // The group whose 本组全部不涉及 waits for its confirmation.
+    let confirming = RwSignal::new(None::<String>);
 
     let answer = move |item_id: String, outcome: Outcome| {
         let current = state.get_untracked();
@@ -155,6 +208,42 @@ fn Runner(data: RunnerData) -> impl IntoView {
                 }
                 Err(e) => set_error.set(Some(format!("答案未保存：{e}"))),
             }
+        });
+    };
+
+    // 本组全部不涉及, confirmed: each open item saved as a single answer would be. An item
+    // answered meanwhile is skipped; if a save fails, what was saved stays and the rest can
+    // be marked again.
+    let mark_group_na = move |key: String, items: Vec<ChecklistItem>| {
+        confirming.set(None);
+        place.worked_in(&key);
+        let results = state.with_untracked(|i| fieldwork::group_not_applicable(i, items.iter()));
+        if results.is_empty() {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let db = match open_db().await {
+                Ok(db) => db,
+                Err(e) => {
+                    set_error.set(Some(format!("本组未标为不涉及：{e}")));
+                    return;
+                }
+            };
+            for result in results {
+                if state.with_untracked(|i| fieldwork::outcome_of(i, &result.item_id).is_some()) {
+                    continue;
+                }
+                match db.save_item_result(id, &result).await {
+                    Ok(updated) => state.set(updated),
+                    Err(e) => {
+                        set_error.set(Some(format!("本组尚有检查项未标为不涉及：{e}")));
+                        unsynced.refresh();
+                        return;
+                    }
+                }
+            }
+            set_error.set(None);
+            unsynced.refresh();
         });
     };
 
@@ -202,18 +291,8 @@ fn Runner(data: RunnerData) -> impl IntoView {
         <header class="runner__head">
             <h1 class="page__title" data-testid="runner-enterprise">{enterprise.name.clone()}</h1>
             <p class="inspection__meta">{kind} " · " {started} "开始"</p>
-            <div class="progress-bar" role="progressbar" aria-valuemin="0"
-                aria-valuemax=move || progress.get().total.to_string()
-                aria-valuenow=move || progress.get().answered.to_string()>
-                <span class="progress-bar__fill" style:width=move || format!("{}%", progress.get().percent())></span>
-            </div>
-            <p class="runner__progress" data-testid="progress">
-                {move || {
-                    let p = progress.get();
-                    format!("已检查 {} / {} 项，不符合 {} 项", p.answered, p.total, p.non_compliant)
-                }}
-            </p>
         </header>
+        <RunnerBar progress entries place error />
         <details class="card basis-notes" data-testid="basis-notes" open=any_notice>
             <summary>"判定依据版本"</summary>
             <ul class="list">
@@ -254,7 +333,6 @@ fn Runner(data: RunnerData) -> impl IntoView {
             <p class="card">"本次检查已结束，结果不可再改。"
                 <a class="button button--secondary" href=Page::Documents(id).path()>"查看执法文书"</a></p>
         })}
-        {move || error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         <label class="field">
             <span class="field__label">"检查场所"</span>
             <input class="field__input" data-testid="runner-places" disabled=finished
@@ -283,65 +361,20 @@ fn Runner(data: RunnerData) -> impl IntoView {
             })}
         </section>
         <crate::pages::cases::InspectionCases id=id />
-        <ol class="items">
-            {rows.into_iter().map(|row| {
-                let item = row.item;
-                let item_id = item.id.clone();
-                let linked: Vec<Finding> = findings_by_item.iter()
-                    .filter(|f| f.item_id.as_deref() == Some(item_id.as_str())).cloned().collect();
-                let outcome = {
-                    let item_id = item_id.clone();
-                    Memo::new(move |_| state.with(|i| i.item_results.iter()
-                        .find(|r| r.item_id == item_id).map(|r| r.outcome)))
+        <div class="runner__groups">
+            {
+                let cx = GroupContext {
+                    state, place, finished, id,
+                    findings: &findings_by_item,
+                    answer,
+                    confirming,
+                    mark_group_na,
                 };
-                let button = {
-                    let answer = answer.clone();
-                    let item_id = item_id.clone();
-                    move |o: Outcome, testid: &'static str| {
-                        let answer = answer.clone();
-                        let item_id = item_id.clone();
-                        view! {
-                            <button type="button" class="segmented__option" data-testid=testid disabled=finished
-                                class:segmented__option--bad=o == Outcome::NonCompliant
-                                aria-pressed=move || (outcome.get() == Some(o)).to_string()
-                                on:click=move |_| answer(item_id.clone(), o)>{o.label_zh()}</button>
-                        }
-                    }
-                };
-                let clause = item.clause.clone().map(|c| c.trim_end_matches('?').to_owned());
-                let pending = row.pending;
-                view! {
-                    {row.group_title.map(|t| view! { <li class="items__group"><h2>{t}</h2></li> })}
-                    <li class="item card" data-item=item_id.clone() data-testid="item">
-                        <p class="item__prompt">{item.prompt.clone()}</p>
-                        <p class="item__meta">
-                            {item.major.then(|| view! { <span class="badge badge--major">"重大隐患判定项"</span> })}
-                            {clause.map(|c| view! { <span class="item__clause">{c}</span> })}
-                            {pending.then(|| view! { <span class="badge badge--pending">{PENDING_CHECK_MARK}</span> })}
-                        </p>
-                        {(!item.evidence_hint.is_empty()).then(|| view! {
-                            <p class="item__hint">"取证：" {item.evidence_hint.clone()}</p>
-                        })}
-                        <div class="segmented" role="group" aria-label="检查结果">
-                            {button(Outcome::Compliant, "answer-ok")}
-                            {button(Outcome::NonCompliant, "answer-bad")}
-                            {button(Outcome::NotApplicable, "answer-na")}
-                        </div>
-                        {linked.into_iter().map(|f| view! {
-                            <a class="item__finding" href=Page::Finding(f.id).path()>
-                                {format!("隐患：{}（{}）", f.description, f.level.label_zh())}
-                            </a>
-                        }).collect_view()}
-                        {
-                            let item_id = item_id.clone();
-                            move || (outcome.get() == Some(Outcome::NonCompliant) && !finished).then(|| view! {
-                                <a class="item__add" href=Page::NewFinding(id, Some(item_id.clone())).path()>"+ 就此项再记一条隐患"</a>
-                            })
-                        }
-                    </li>
-                }
-            }).collect_view()}
-        </ol>
+                groups.into_iter().zip(group_progress)
+                    .map(|(group, progress)| group_section(group, progress, &cx))
+                    .collect_view()
+            }
+        </div>
         {(!finished).then(|| view! {
             <a class="button button--wide runner__finish" href=Page::Finish(id).path() data-testid="to-finish">"结束检查：签字并出具文书"</a>
         })}
