@@ -269,11 +269,18 @@ impl Db {
         inspection_id: InspectionId,
         result: &ItemResult,
     ) -> Result<Inspection, StorageError> {
-        let row = to_js(&ItemResultRow {
-            key: format!("{inspection_id}/{}", result.item_id),
-            inspection_id,
-            result: result.clone(),
-        })?;
+        self.save_item_results(inspection_id, std::slice::from_ref(result), false)
+            .await
+    }
+
+    /// Records several answers in one transaction (本组全部不涉及): all of them or none. With
+    /// `only_open`, an item already answered when the transaction runs keeps its answer.
+    pub async fn save_item_results(
+        &self,
+        inspection_id: InspectionId,
+        results: &[ItemResult],
+        only_open: bool,
+    ) -> Result<Inspection, StorageError> {
         let tx = self.write(&[INSPECTIONS, ITEM_RESULTS, OUTBOX, META])?;
         let mut saved = None;
         write_all(tx, async |tx| {
@@ -283,16 +290,25 @@ impl Db {
                 .map(from_js)
                 .transpose()?
                 .ok_or_else(|| StorageError::NotFound(format!("检查 {inspection_id}")))?;
-            match inspection
-                .item_results
-                .iter_mut()
-                .find(|r| r.item_id == result.item_id)
-            {
-                Some(existing) => *existing = result.clone(),
-                None => inspection.item_results.push(result.clone()),
+            let answers = tx.store(ITEM_RESULTS)?;
+            for result in results {
+                match inspection
+                    .item_results
+                    .iter_mut()
+                    .find(|r| r.item_id == result.item_id)
+                {
+                    Some(_) if only_open => continue,
+                    Some(existing) => *existing = result.clone(),
+                    None => inspection.item_results.push(result.clone()),
+                }
+                let row = to_js(&ItemResultRow {
+                    key: format!("{inspection_id}/{}", result.item_id),
+                    inspection_id,
+                    result: result.clone(),
+                })?;
+                answers.put(&row, None).await?;
             }
             inspections.put(&to_js(&inspection)?, None).await?;
-            tx.store(ITEM_RESULTS)?.put(&row, None).await?;
             let payload = MutationPayload::InspectionSave(Box::new(inspection.clone()));
             enqueue(tx, inspection_id.0, &payload).await?;
             saved = Some(inspection);

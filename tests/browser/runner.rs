@@ -440,3 +440,47 @@ async fn the_place_and_the_filter_survive_a_reload() {
     assert!(on_screen(&section(&target.key)), "and stays there");
     drop(app);
 }
+
+#[wasm_bindgen_test]
+async fn a_group_marked_not_applicable_is_one_write_that_keeps_answers_made_meanwhile() {
+    let t = fixtures::fresh_db("group-na").await;
+    let visit = fixtures::inspection(&fixtures::enterprise());
+    t.db.save_inspection(&visit).await.unwrap();
+    let answer = |item: &str, outcome| zhicha_core::model::ItemResult {
+        item_id: item.to_owned(),
+        outcome,
+        finding_ids: vec![],
+        note: String::new(),
+    };
+    // Answered 符合 on another screen after the group's list was read.
+    t.db.save_item_result(visit.id, &answer("g-1", Outcome::Compliant))
+        .await
+        .unwrap();
+    let queued = t.db.outbox(100).await.unwrap().len();
+    let saved =
+        t.db.save_item_results(
+            visit.id,
+            &[
+                answer("g-1", Outcome::NotApplicable),
+                answer("g-2", Outcome::NotApplicable),
+                answer("g-3", Outcome::NotApplicable),
+            ],
+            true,
+        )
+        .await
+        .unwrap();
+    let outcome = |id: &str| fieldwork::outcome_of(&saved, id);
+    assert_eq!(
+        outcome("g-1"),
+        Some(Outcome::Compliant),
+        "an answer is never overwritten"
+    );
+    assert_eq!(outcome("g-2"), Some(Outcome::NotApplicable));
+    assert_eq!(outcome("g-3"), Some(Outcome::NotApplicable));
+    let stored = t.db.inspection(visit.id).await.unwrap().unwrap();
+    assert_eq!(stored.item_results, saved.item_results);
+    assert_eq!(t.db.item_results(visit.id).await.unwrap().len(), 3);
+    // The inspection's pending save is one entry, not one per item.
+    assert_eq!(t.db.outbox(100).await.unwrap().len(), queued);
+    fixtures::drop_db(t).await;
+}

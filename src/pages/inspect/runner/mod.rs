@@ -211,9 +211,8 @@ fn Runner(data: RunnerData) -> impl IntoView {
         });
     };
 
-    // 本组全部不涉及, confirmed: each open item saved as a single answer would be. An item
-    // answered meanwhile is skipped; if a save fails, what was saved stays and the rest can
-    // be marked again.
+    // 本组全部不涉及, confirmed: the group's open items saved in one transaction, all or none;
+    // an item answered meanwhile keeps its answer.
     let mark_group_na = move |key: String, items: Vec<ChecklistItem>| {
         confirming.set(None);
         place.worked_in(&key);
@@ -222,28 +221,21 @@ fn Runner(data: RunnerData) -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            let db = match open_db().await {
-                Ok(db) => db,
-                Err(e) => {
-                    set_error.set(Some(format!("本组未标为不涉及：{e}")));
-                    return;
-                }
+            let saved = match open_db().await {
+                Ok(db) => db
+                    .save_item_results(id, &results, true)
+                    .await
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e),
             };
-            for result in results {
-                if state.with_untracked(|i| fieldwork::outcome_of(i, &result.item_id).is_some()) {
-                    continue;
+            match saved {
+                Ok(updated) => {
+                    set_error.set(None);
+                    state.set(updated);
+                    unsynced.refresh();
                 }
-                match db.save_item_result(id, &result).await {
-                    Ok(updated) => state.set(updated),
-                    Err(e) => {
-                        set_error.set(Some(format!("本组尚有检查项未标为不涉及：{e}")));
-                        unsynced.refresh();
-                        return;
-                    }
-                }
+                Err(e) => set_error.set(Some(format!("本组未标为不涉及（未作任何更改）：{e}"))),
             }
-            set_error.set(None);
-            unsynced.refresh();
         });
     };
 
