@@ -7,6 +7,7 @@ mod bulk;
 mod cases;
 mod leader;
 mod outbox;
+mod photo_cache;
 mod records;
 pub mod schema;
 mod tasks;
@@ -17,6 +18,7 @@ use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
 pub use outbox::{OutboxRecord, SwitchError, SyncErrorRecord, UnsyncedCounts};
+pub use photo_cache::{PhotoSpace, PhotoView, PruneReport};
 pub use records::{DocumentRecord, EnterpriseSearch, NewPhoto, Session, StoredPhoto};
 pub use schema::META;
 pub use tasks::{PlanData, TaskProgress};

@@ -10,6 +10,7 @@ mod fixtures;
 mod leader;
 mod outbox;
 mod photo;
+mod photo_cache;
 mod screens;
 mod service;
 mod shell;
