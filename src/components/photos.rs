@@ -194,8 +194,7 @@ pub fn PhotoThumb(hash: PhotoHash, #[prop(into)] alt: String) -> impl IntoView {
                     Shown::Thumbnail(url) => view! {
                         <span class="photo photo--thumbnail">
                             <button class="photo__open" type="button" data-testid="photo-thumbnail"
-                                title="查看原图" on:click=open.clone()
-                                style="padding:0;border:0;background:none;width:100%;height:100%;cursor:zoom-in">
+                                title="查看原图" on:click=open.clone()>
                                 <img class="photo__img" src=url.as_str().to_owned() alt=alt loading="lazy" />
                             </button>
                             {move || message.get().map(|m| view! { <span class="photo__note" role="status">{m}</span> })}

@@ -49,7 +49,7 @@ pub fn StorageFigures(
     #[prop(optional)] average_photo: Option<f64>,
 ) -> impl IntoView {
     let average = average_photo.unwrap_or_else(|| average_photo_bytes(&[]));
-    let left = photos_left(status.usage, status.quota, average).filter(|_| status.is_known());
+    let left = photos_left(status.usage, status.quota, average);
     view! {
         <p class="guardian__line" data-testid="storage-usage"
             data-usage=status.usage.to_string() data-quota=status.quota.to_string()>
@@ -93,7 +93,7 @@ pub fn StorageGuardian() -> impl IntoView {
                         "没有可清理的原图：未经服务器确认收到的照片不会清理。".to_owned()
                     }
                     Ok(report) => format!(
-                        "已清理 {} 张已上传照片的原图，约 {}；缩略图和拍摄信息仍保留，联网后可查看原图。",
+                        "已清理 {} 张已上传照片的原图，释放约 {}；缩略图和拍摄信息仍保留，联网后可查看原图。",
                         report.photos,
                         format_bytes(report.bytes as f64)
                     ),
