@@ -22,6 +22,8 @@ use crate::storage::NewPhoto;
 pub const MAX_SIDE: u32 = 1600;
 /// JPEG quality of stored photos.
 pub const JPEG_QUALITY: f64 = 0.8;
+/// Longest side of the thumbnail kept when a confirmed photo's full image is removed.
+pub const THUMB_SIDE: u32 = 320;
 
 /// Why a photo could not be prepared; the original stays with the inspector (nothing is lost).
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +105,18 @@ pub async fn process(input: &Blob) -> Result<ProcessedPhoto, PhotoError> {
         width,
         height,
     })
+}
+
+/// A small JPEG of a stored photo (long side `THUMB_SIDE`), kept when its full image goes.
+pub async fn thumbnail(stored: &Blob) -> Result<Blob, PhotoError> {
+    let bitmap = decode_upright(stored).await?;
+    let (width, height) = (bitmap.width(), bitmap.height());
+    let long = width.max(height).max(1);
+    let scale = (f64::from(THUMB_SIDE) / f64::from(long)).min(1.0);
+    let fit = |side: u32| ((f64::from(side) * scale).round() as u32).max(1);
+    let encoded = encode_jpeg(&bitmap, fit(width), fit(height)).await;
+    bitmap.close();
+    encoded
 }
 
 async fn decode_upright(input: &Blob) -> Result<ImageBitmap, PhotoError> {

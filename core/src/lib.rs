@@ -18,6 +18,7 @@
 //! - `push`: the server's push rules: classifying a batch, the conflict rule.
 //! - `org`: the org tree: subtrees, ancestors, the authority that numbers documents.
 //! - `time`: China Standard Time and every way a time is shown.
+//! - `storage_budget`: the phone's photo space: pruning confirmed images, the forecast, caching.
 //! - `wire`: the one spelling of each enum stored as text.
 //! - `ledger`: the leader's ledger and statistics query/answer types.
 //! - `admin`: the web admin's wire types (accounts, org units, directory import and merge).
@@ -42,6 +43,7 @@ pub mod plan;
 pub mod protocol;
 pub mod push;
 pub mod revision;
+pub mod storage_budget;
 pub mod time;
 pub mod validation;
 pub mod wire;

@@ -1,6 +1,8 @@
-//! Storage guardian: persistence, space used, what is unsynced, and a logout that strands nothing.
+//! Storage guardian: persistence, space used, how many more photos fit, removing the full
+//! images of photos the server holds, what is unsynced, and a logout that strands nothing.
 
 use leptos::prelude::*;
+use zhicha_core::storage_budget::{average_photo_bytes, photos_left, photos_left_line};
 
 use crate::pwa::{self, StorageStatus};
 use crate::state::{self, logout_refusal, use_unsynced};
@@ -39,14 +41,21 @@ pub fn usage_line(s: &StorageStatus) -> String {
     )
 }
 
-/// The figures of `status` and, above 80 % of the quota, the warning to sync and clean up.
+/// The figures of `status`, about how many more photos of `average_photo` bytes fit (the
+/// default size when not given) and, above 80 % of the quota, the warning to sync and clean up.
 #[component]
-pub fn StorageFigures(status: StorageStatus) -> impl IntoView {
+pub fn StorageFigures(
+    status: StorageStatus,
+    #[prop(optional)] average_photo: Option<f64>,
+) -> impl IntoView {
+    let average = average_photo.unwrap_or_else(|| average_photo_bytes(&[]));
+    let left = photos_left(status.usage, status.quota, average);
     view! {
         <p class="guardian__line" data-testid="storage-usage"
             data-usage=status.usage.to_string() data-quota=status.quota.to_string()>
             {usage_line(&status)}
         </p>
+        <p class="guardian__line" data-testid="photos-left">{photos_left_line(left)}</p>
         {status.is_nearly_full().then(|| view! {
             <p class="guardian__line warn" role="alert" data-testid="storage-nearly-full">
                 "存储空间已用超过 80%，请同步后清理已上传的照片。"
@@ -60,7 +69,41 @@ pub fn StorageFigures(status: StorageStatus) -> impl IntoView {
 pub fn StorageGuardian() -> impl IntoView {
     let unsynced = use_unsynced();
     let status = LocalResource::new(pwa::storage_status);
+    // The forecast divides by the photos this phone took; the default size until it took any.
+    let average = LocalResource::new(|| async {
+        let sizes = match state::db().await {
+            Ok(db) => db.own_photo_sizes().await.unwrap_or_default(),
+            Err(_) => Vec::new(),
+        };
+        average_photo_bytes(&sizes)
+    });
     let (message, set_message) = signal(None::<String>);
+    let (pruning, set_pruning) = signal(false);
+    let prune = move |_| {
+        if pruning.get_untracked() {
+            return;
+        }
+        set_pruning.set(true);
+        leptos::task::spawn_local(async move {
+            let text = match state::db().await {
+                Err(e) => e.to_string(),
+                Ok(db) => match db.prune_photos(u64::MAX).await {
+                    Err(e) => e.to_string(),
+                    Ok(report) if report.photos == 0 => {
+                        "没有可清理的原图：未经服务器确认收到的照片不会清理。".to_owned()
+                    }
+                    Ok(report) => format!(
+                        "已清理 {} 张已上传照片的原图，释放约 {}；缩略图和拍摄信息仍保留，联网后可查看原图。",
+                        report.photos,
+                        format_bytes(report.bytes as f64)
+                    ),
+                },
+            };
+            status.refetch();
+            set_message.set(Some(text));
+            set_pruning.set(false);
+        });
+    };
     let logout = move |_| {
         leptos::task::spawn_local(async move {
             // Decide on what the database holds now, not on the counts last shown.
@@ -101,7 +144,7 @@ pub fn StorageGuardian() -> impl IntoView {
         };
         view! {
             <p class=move || if s.persisted { "guardian__line" } else { "guardian__line warn" }>{persisted}</p>
-            <StorageFigures status=s />
+            <StorageFigures status=s average_photo=average.get().unwrap_or_else(|| average_photo_bytes(&[])) />
         }
         .into_any()
     };
@@ -115,6 +158,8 @@ pub fn StorageGuardian() -> impl IntoView {
                     format!("未同步：{} 条记录，{} 张照片，{} 条同步错误", c.mutations, c.photos, c.errors)
                 }}
             </p>
+            <button class="button button--secondary" type="button" data-testid="prune-photos"
+                disabled=pruning on:click=prune>"清理已上传的原图"</button>
             <button class="button button--secondary" on:click=logout>"退出登录"</button>
             {move || message.get().map(|m| view! { <p class="guardian__message" role="alert">{m}</p> })}
         </section>

@@ -8,6 +8,7 @@ mod cases;
 mod drafts;
 mod leader;
 mod outbox;
+mod photo_cache;
 mod records;
 mod runner_state;
 pub mod schema;
@@ -20,6 +21,7 @@ use wasm_bindgen::JsValue;
 
 pub use drafts::{Draft, DraftKey, FinishDraft, ReinspectDraft, SignatureDraft, StartDraft};
 pub use outbox::{OutboxRecord, SwitchError, SyncErrorRecord, UnsyncedCounts};
+pub use photo_cache::{PhotoSpace, PhotoView, PruneReport};
 pub use records::{DocumentRecord, EnterpriseSearch, NewPhoto, Session, StoredPhoto};
 pub use runner_state::RunnerPlace;
 pub use schema::META;

@@ -106,20 +106,20 @@ struct ItemResultRow {
 }
 
 #[derive(Serialize, Deserialize)]
-struct PhotoRow {
-    hash: PhotoHash,
-    owner_id: String,
-    meta: PhotoMeta,
+pub(super) struct PhotoRow {
+    pub(super) hash: PhotoHash,
+    pub(super) owner_id: String,
+    pub(super) meta: PhotoMeta,
     /// Present (1) only while the server does not hold the bytes: a sparse index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pending: Option<u8>,
+    pub(super) pending: Option<u8>,
 }
 
 fn pack_key(id: &str, version: u32) -> String {
     format!("{id}@{version}")
 }
 
-fn owner_id(owner: &PhotoOwner) -> String {
+pub(super) fn owner_id(owner: &PhotoOwner) -> String {
     match owner {
         PhotoOwner::Finding(id) => id.to_string(),
         PhotoOwner::Inspection(id) => id.to_string(),
@@ -650,10 +650,12 @@ impl Db {
         self.by_index(FINDINGS, BY_ENTERPRISE, key(id)).await
     }
 
+    /// A photo with its full image on the device; None when absent, or when only its
+    /// thumbnail is kept (`photo_cache`).
     pub async fn photo(&self, hash: &PhotoHash) -> Result<Option<StoredPhoto>, StorageError> {
         let tx = self.read(&[PHOTOS])?;
         let value = tx.store(PHOTOS)?.get(key(hash)).await?;
-        value.map(stored_photo).transpose()
+        value.filter(has_full).map(stored_photo).transpose()
     }
 
     /// Photos of a finding or an inspection, in capture order.
@@ -666,6 +668,7 @@ impl Db {
             .await?;
         let mut photos = values
             .into_iter()
+            .filter(has_full)
             .map(stored_photo)
             .collect::<Result<Vec<_>, _>>()?;
         photos.sort_by_key(|p| p.meta.captured_at);
@@ -773,6 +776,11 @@ pub(super) fn photo_row(photo: &NewPhoto) -> Result<JsValue, StorageError> {
     Reflect::set(&row, &JsValue::from_str("blob"), &photo.blob)
         .map_err(|e| StorageError::Format(format!("{e:?}")))?;
     Ok(row)
+}
+
+/// The row still holds its full image (a confirmed photo's may have been pruned).
+pub(super) fn has_full(value: &JsValue) -> bool {
+    Reflect::get(value, &JsValue::from_str("blob")).is_ok_and(|b| b.is_instance_of::<Blob>())
 }
 
 fn stored_photo(value: JsValue) -> Result<StoredPhoto, StorageError> {

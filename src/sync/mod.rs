@@ -6,6 +6,7 @@ pub mod api;
 pub mod engine;
 pub mod keys;
 pub mod leader;
+pub mod photos;
 pub mod plans;
 pub mod reports;
 
@@ -58,6 +59,10 @@ pub async fn sync_once(db: &Db) -> Result<SyncReport, SyncError> {
     }
     pull_changes(db, token, &mut report).await?;
     check_receipts(db, &session).await?;
+    // Space first, then colleagues' before-photos for re-inspections offline; neither holds up
+    // the round.
+    photos::prune_when_low(db).await;
+    photos::cache_before_photos(db, token).await;
     photos?;
     Ok(report)
 }

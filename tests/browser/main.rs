@@ -14,6 +14,7 @@ mod leader;
 mod leader_phone;
 mod outbox;
 mod photo;
+mod photo_cache;
 mod runner;
 mod screens;
 mod service;
