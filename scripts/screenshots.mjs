@@ -20,8 +20,10 @@ async function shot(page, name) {
     width: document.documentElement.scrollWidth,
     viewport: window.innerWidth,
     // Data shown as it is (a hash, a seed) is marked data-latin-ok and left out of the check.
+    // So is a hash's hex prefix cited as evidence in a document (影像1（3adb9c12）).
     text: [...document.querySelectorAll('[data-latin-ok]')]
-      .reduce((text, el) => text.replaceAll(el.innerText, ''), document.body.innerText),
+      .reduce((text, el) => text.replaceAll(el.innerText, ''), document.body.innerText)
+      .replace(/\b(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b/g, ''),
     height: document.documentElement.scrollHeight,
   }));
   if (check.width > check.viewport) {
@@ -91,6 +93,11 @@ try {
     await waitForText(page, `已检查 ${n + 1} /`);
   }
   await shot(page, '06-checklist');
+  // The long checklist's index (目录) with each group's count, then back to the list.
+  await page.getByTestId('index-toggle').click();
+  await page.getByTestId('group-index').waitFor();
+  await shot(page, '39-checklist-index');
+  await page.getByTestId('index-toggle').click();
   const major = page.locator('[data-testid=item]', { has: page.locator('.badge--major') }).first();
   await major.getByTestId('answer-bad').click();
   await waitForText(page, '记录隐患');
@@ -179,6 +186,11 @@ try {
     await lp.waitForTimeout(2500);
     await shot(lp, name);
   }
+  // On a phone the ledger's filters are folded behind one button; opened, they read as a form.
+  await lp.goto(server.url + '/leader/ledger');
+  await lp.waitForTimeout(2500);
+  await lp.getByTestId('filter-toggle').click();
+  await shot(lp, '40-ledger-filters');
   await lp.setViewportSize({ width: 820, height: 1180 });
   await lp.goto(server.url + '/leader/ledger');
   await lp.waitForTimeout(2500);

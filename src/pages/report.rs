@@ -200,7 +200,7 @@ fn status_view(status: ReportStatus) -> impl IntoView {
     let date = |d: chrono::NaiveDate| d.format("%Y-%m-%d").to_string();
     view! {
         <article class="card report-status" data-testid="report-status">
-            <p>"查询码：" <strong data-testid="report-code-value">{status.code.clone()}</strong>" （请保存，凭码查询）"</p>
+            <p>"查询码：" <strong data-testid="report-code-value" data-latin-ok="">{status.code.clone()}</strong>" （请保存，凭码查询）"</p>
             <p>"受理单位：" {status.unit_name.clone()}</p>
             <p>"提交时间：" {zhicha_core::time::minute(status.received_at)}</p>
             <p>"状态：" <span class="badge" data-testid="report-state">{status.state.label_zh()}</span></p>

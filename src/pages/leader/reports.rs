@@ -66,9 +66,9 @@ fn ReportCard(report: Report, changed: Callback<()>) -> impl IntoView {
                 " " {report.place.clone()}
             </h2>
             <p>{report.text.clone()}</p>
-            <p class="muted">{format!("收到：{}　查询码：{}　联系方式：{}",
-                zhicha_core::time::minute(report.status.received_at), report.status.code,
-                if report.contact.is_empty() { "（匿名）".to_owned() } else { report.contact.clone() })}</p>
+            <p class="muted">{format!("收到：{}　查询码：", zhicha_core::time::minute(report.status.received_at))}
+                <span data-latin-ok="">{report.status.code.clone()}</span>
+                {format!("　联系方式：{}", if report.contact.is_empty() { "（匿名）".to_owned() } else { report.contact.clone() })}</p>
             {due.map(|d| view! { <p class:error=report.overdue>{d}{report.overdue.then_some("（已超期）")}</p> })}
             <div class="photo-strip">
                 {(0..report.photos).map(|n| view! { <ReportPhoto id=id n=n /> }).collect_view()}
