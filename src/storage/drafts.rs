@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 use zhicha_core::ids::{FindingId, InspectionId, TaskId, UserId};
 use zhicha_core::model::{FireVenue, InspectionKind, PackRef};
+use zhicha_core::plan::{EntryScan, OverCapReason};
 
 use super::{Db, META, StorageError, finish};
 
@@ -62,6 +63,27 @@ pub struct StartDraft {
     /// Why there is no position fix.
     #[serde(default)]
     pub note: String,
+    /// The entry cards: 扫码入企 or the reason for none, the approval or the notice, the
+    /// campaign and the reason for a visit over the cap.
+    #[serde(default)]
+    pub entry: EntryDraft,
+}
+
+/// The start screen's entry cards as answered so far (the fields as typed).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct EntryDraft {
+    pub scan: Option<EntryScan>,
+    pub no_scan: String,
+    pub no_scan_note: String,
+    pub approval_by: String,
+    pub approval_on: String,
+    pub approval_ref: String,
+    pub notice_on: String,
+    pub notice_method: String,
+    pub campaign: String,
+    pub campaign_other: String,
+    pub over_cap: Option<OverCapReason>,
 }
 
 /// A re-inspection as filled in so far. Picked after-photos are not kept: they are stored only

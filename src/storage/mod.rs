@@ -19,7 +19,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
-pub use drafts::{Draft, DraftKey, FinishDraft, ReinspectDraft, SignatureDraft, StartDraft};
+pub use drafts::{
+    Draft, DraftKey, EntryDraft, FinishDraft, ReinspectDraft, SignatureDraft, StartDraft,
+};
 pub use outbox::{OutboxRecord, SwitchError, SyncErrorRecord, UnsyncedCounts};
 pub use photo_cache::{PhotoSpace, PhotoView, PruneReport};
 pub use records::{DocumentRecord, EnterpriseSearch, NewPhoto, Session, StoredPhoto};

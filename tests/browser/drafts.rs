@@ -93,6 +93,8 @@ async fn the_start_form_comes_back_after_a_reload_and_its_draft_goes_once_starte
     find(&colleague_box).await.click();
     find("[data-testid=kind-routine]").await.click();
     type_only(&places, "主井、中央变电所");
+    // The entry card too: why the gate's code was not scanned.
+    crate::tasks::fill_entry(false).await;
     sleep(SETTLE_MS).await;
     drop(app);
     assert!(draft_kept(&key).await, "the draft is on the device");
@@ -105,6 +107,15 @@ async fn the_start_form_comes_back_after_a_reload_and_its_draft_goes_once_starte
         "主井、中央变电所"
     );
     assert!(input(&colleague_box).await.checked(), "the co-inspector");
+    let reason: web_sys::HtmlSelectElement = find("[data-testid=no-scan-reason]")
+        .await
+        .dyn_into()
+        .unwrap();
+    assert_eq!(
+        reason.value(),
+        zhicha_core::plan::NO_SCAN_REASONS[0],
+        "the entry card's reason for no scan"
+    );
     assert_eq!(
         find("[data-testid=kind-routine]")
             .await

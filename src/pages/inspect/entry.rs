@@ -12,6 +12,7 @@ use zhicha_core::plan::{
 };
 
 use crate::components::qr_scan::QrScanner;
+use crate::storage::EntryDraft;
 
 /// The value of the 其他 option of the reason and campaign selects.
 const OTHER: &str = "其他";
@@ -65,6 +66,53 @@ impl EntryForm {
             campaign: RwSignal::new(String::new()),
             campaign_other: RwSignal::new(String::new()),
             over_cap: RwSignal::new(None),
+        }
+    }
+
+    /// The cards of a new visit, as a draft: nothing answered, approved today.
+    pub fn blank() -> EntryDraft {
+        EntryDraft {
+            approval_on: today().format("%Y-%m-%d").to_string(),
+            ..EntryDraft::default()
+        }
+    }
+
+    /// The form filled in from a kept draft.
+    pub fn from_draft(draft: &EntryDraft) -> Self {
+        let form = Self::new();
+        form.restore(draft);
+        form
+    }
+
+    /// Sets every card from `draft` (a restored draft, or the blank form on 放弃草稿).
+    pub fn restore(self, draft: &EntryDraft) {
+        self.scan.set(draft.scan.clone());
+        self.no_scan.set(draft.no_scan.clone());
+        self.no_scan_note.set(draft.no_scan_note.clone());
+        self.approval_by.set(draft.approval_by.clone());
+        self.approval_on.set(draft.approval_on.clone());
+        self.approval_ref.set(draft.approval_ref.clone());
+        self.notice_on.set(draft.notice_on.clone());
+        self.notice_method.set(draft.notice_method.clone());
+        self.campaign.set(draft.campaign.clone());
+        self.campaign_other.set(draft.campaign_other.clone());
+        self.over_cap.set(draft.over_cap);
+    }
+
+    /// The cards as answered so far, for the draft (tracked: the draft follows every change).
+    pub fn draft(self) -> EntryDraft {
+        EntryDraft {
+            scan: self.scan.get(),
+            no_scan: self.no_scan.get(),
+            no_scan_note: self.no_scan_note.get(),
+            approval_by: self.approval_by.get(),
+            approval_on: self.approval_on.get(),
+            approval_ref: self.approval_ref.get(),
+            notice_on: self.notice_on.get(),
+            notice_method: self.notice_method.get(),
+            campaign: self.campaign.get(),
+            campaign_other: self.campaign_other.get(),
+            over_cap: self.over_cap.get(),
         }
     }
 

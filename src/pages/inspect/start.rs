@@ -128,6 +128,7 @@ fn StartScreen(data: StartData, key: Option<DraftKey>, draft: Option<StartDraft>
         fire_venues: Vec::new(),
         places: String::new(),
         note: String::new(),
+        entry: EntryForm::blank(),
     };
     let restored = RwSignal::new(draft.is_some());
     let opened = draft.unwrap_or_else(|| blank.clone());
@@ -139,7 +140,7 @@ fn StartScreen(data: StartData, key: Option<DraftKey>, draft: Option<StartDraft>
             .collect()
     };
     let team = RwSignal::new(members(&opened.officers, &colleagues));
-    let entry_form = EntryForm::new();
+    let entry_form = EntryForm::from_draft(&opened.entry);
     let base_entry = base.entry.clone();
     let chosen = RwSignal::new(opened.packs);
     let venues = RwSignal::new(opened.fire_venues);
@@ -159,6 +160,7 @@ fn StartScreen(data: StartData, key: Option<DraftKey>, draft: Option<StartDraft>
             fire_venues: venues.get(),
             places: places.get(),
             note: note.get(),
+            entry: entry_form.draft(),
         });
     }
     let roster = StoredValue::new(colleagues.clone());
@@ -172,6 +174,7 @@ fn StartScreen(data: StartData, key: Option<DraftKey>, draft: Option<StartDraft>
         venues.set(blank.fire_venues.clone());
         places.set(blank.places.clone());
         note.set(blank.note.clone());
+        entry_form.restore(&blank.entry);
         restored.set(false);
     };
     let fix = RwSignal::new(Fix::Locating);
