@@ -1,28 +1,13 @@
 //! Home: today's visits, then unfinished ones, then recently finished ones, a page at a time.
 
 use chrono::{Duration, Utc};
-use wasm_bindgen::JsCast;
 use wasm_bindgen_test::wasm_bindgen_test;
-use web_sys::HtmlElement;
 use zhicha::pages::Page;
 use zhicha::state;
 use zhicha_core::home::HOME_PAGE;
 
 use crate::fixtures;
-use crate::screens::{document, find, open_app, sleep};
-
-/// Every element matching `query`, in document order.
-fn all(query: &str) -> Vec<HtmlElement> {
-    let doc = document();
-    let select: js_sys::Function = js_sys::Reflect::get(&doc, &"querySelectorAll".into())
-        .unwrap()
-        .unchecked_into();
-    let list = select.call1(&doc, &query.into()).unwrap();
-    js_sys::Array::from(&list)
-        .iter()
-        .map(|n| n.unchecked_into())
-        .collect()
-}
+use crate::screens::{find, find_all as all, open_app, sleep};
 
 /// Polls until `query` matches exactly `count` elements, for up to 10 s.
 async fn wait_count(query: &str, count: usize) {

@@ -13,7 +13,7 @@ use zhicha_core::model::{Inspection, Outcome, Subsector};
 use zhicha_core::packs::{self, ChecklistItem};
 
 use crate::fixtures;
-use crate::screens::{document, find, open_app, sleep, wait_text};
+use crate::screens::{document, find, find_all as all, open_app, sleep, wait_text};
 
 /// A group as the runner should list it.
 struct Group {
@@ -65,19 +65,6 @@ async fn answer(inspection: &Inspection, item_id: &str, outcome: Outcome) -> Ins
     let current = db.inspection(inspection.id).await.unwrap().unwrap();
     let result = fieldwork::answer(&current, item_id, outcome);
     db.save_item_result(inspection.id, &result).await.unwrap()
-}
-
-fn all(query: &str) -> Vec<HtmlElement> {
-    let mut found = Vec::new();
-    let mut el = document().query_selector(query).unwrap();
-    // NodeList is not among the crate's web-sys features: walk siblings of the first match.
-    while let Some(e) = el {
-        el = e.next_element_sibling();
-        if e.matches(query).unwrap() {
-            found.push(e.dyn_into().unwrap());
-        }
-    }
-    found
 }
 
 fn section(key: &str) -> HtmlElement {

@@ -29,6 +29,20 @@ pub(crate) async fn sleep(ms: u64) {
     gloo::timers::future::sleep(Duration::from_millis(ms)).await;
 }
 
+/// Every element matching `query`, in document order (through `querySelectorAll`: NodeList is
+/// not among the crate's web-sys features).
+pub(crate) fn find_all(query: &str) -> Vec<HtmlElement> {
+    let doc = document();
+    let select: js_sys::Function = js_sys::Reflect::get(&doc, &"querySelectorAll".into())
+        .unwrap()
+        .unchecked_into();
+    let list = select.call1(&doc, &query.into()).unwrap();
+    js_sys::Array::from(&list)
+        .iter()
+        .map(|n| n.unchecked_into())
+        .collect()
+}
+
 /// Polls the DOM until `query` matches, for up to 10 s.
 pub(crate) async fn find(query: &str) -> HtmlElement {
     for _ in 0..200 {
