@@ -16,9 +16,12 @@ use zhicha_core::model::{Finding, PhotoOwner};
 use zhicha_core::outbox::OutboxEntry;
 use zhicha_core::protocol::MutationKind;
 
+use super::access::key;
 use super::outbox::NEXT_SEQ_KEY;
-use super::records::{SESSION_KEY, Session, key, photo_row, rev_key, uuid_of};
+use super::photos::{photo_row, uuid_of};
+use super::pull::rev_key;
 use super::schema::{FINDINGS, META, OUTBOX, PHOTOS};
+use super::session::{SESSION_KEY, Session};
 use super::{Db, NewPhoto, StorageError, from_js, to_js, write_all};
 
 impl Db {

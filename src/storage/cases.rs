@@ -5,8 +5,8 @@ use zhicha_core::case::{Case, CaseAct};
 use zhicha_core::ids::{CaseId, InspectionId};
 use zhicha_core::protocol::MutationPayload;
 
+use super::access::key;
 use super::outbox::enqueue;
-use super::records::key;
 use super::schema::{BY_INSPECTION, CASES, META, OUTBOX};
 use super::{Db, StorageError, to_js, write_all};
 

@@ -4,7 +4,7 @@ use zhicha_core::model::Finding;
 use zhicha_core::protocol::MutationPayload;
 
 use super::outbox::enqueue;
-use super::records::{photo_row, uuid_of};
+use super::photos::{photo_row, uuid_of};
 use super::schema::{FINDINGS, META, OUTBOX, PHOTOS};
 use super::{Db, NewPhoto, StorageError, to_js, write_all};
 

@@ -3,15 +3,20 @@
 //! Every user edit is one transaction that writes the entity and its outbox entry together, so a
 //! crash, a closed tab or a dead battery never leaves a change that will not sync.
 
+mod access;
 mod bulk;
 mod cases;
+mod directory;
 mod drafts;
+mod fieldwork;
 mod leader;
 mod outbox;
 mod photo_cache;
-mod records;
+mod photos;
+mod pull;
 mod runner_state;
 pub mod schema;
+mod session;
 mod tasks;
 
 use rexie::{Rexie, Transaction, TransactionMode};
@@ -19,14 +24,17 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
+pub use directory::EnterpriseSearch;
 pub use drafts::{
     Draft, DraftKey, EntryDraft, FinishDraft, ReinspectDraft, SignatureDraft, StartDraft,
 };
+pub use fieldwork::DocumentRecord;
 pub use outbox::{OutboxRecord, SwitchError, SyncErrorRecord, UnsyncedCounts};
 pub use photo_cache::{PhotoSpace, PhotoView, PruneReport};
-pub use records::{DocumentRecord, EnterpriseSearch, NewPhoto, Session, StoredPhoto};
+pub use photos::{NewPhoto, StoredPhoto};
 pub use runner_state::RunnerPlace;
 pub use schema::META;
+pub use session::Session;
 pub use tasks::{PlanData, TaskProgress};
 pub use zhicha_core::outbox::{RecordSync, UnsyncedEntities};
 
@@ -89,10 +97,10 @@ impl Db {
 
     /// Data steps between schema versions; the schema itself is declared in `schema`.
     async fn migrate_data(&self, version: u32) -> Result<(), StorageError> {
-        let stored: Option<u32> = self.get_meta(records::SCHEMA_VERSION_KEY).await?;
+        let stored: Option<u32> = self.get_meta(session::SCHEMA_VERSION_KEY).await?;
         if stored.unwrap_or(0) < version {
             // v1 → v2 adds an index and a store only; IndexedDB builds the index over old rows.
-            self.put_meta(records::SCHEMA_VERSION_KEY, &version).await?;
+            self.put_meta(session::SCHEMA_VERSION_KEY, &version).await?;
         }
         Ok(())
     }
@@ -100,7 +108,7 @@ impl Db {
     /// The schema version the data was last migrated to.
     pub async fn schema_version(&self) -> Result<u32, StorageError> {
         Ok(self
-            .get_meta(records::SCHEMA_VERSION_KEY)
+            .get_meta(session::SCHEMA_VERSION_KEY)
             .await?
             .unwrap_or(0))
     }

@@ -12,11 +12,14 @@ use zhicha_core::model::User;
 use zhicha_core::outbox::{self, Edit, GapPlan, OutboxEntry, Planned, Settlement};
 use zhicha_core::protocol::{ErrorBody, Mutation, MutationPayload};
 
-use super::records::{SESSION_KEY, Session, key, rev_key, uuid_of};
+use super::access::key;
+use super::photos::uuid_of;
+use super::pull::rev_key;
 use super::schema::{
     BY_ENTITY, BY_PENDING, DOCUMENTS, ENTERPRISES, FINDINGS, INSPECTIONS, ITEM_RESULTS, META,
     OUTBOX, PHOTOS, ROSTER, SENT, SYNC_ERRORS,
 };
+use super::session::{SESSION_KEY, Session};
 use super::{Db, StorageError, from_js, to_js, write_all};
 
 /// One queued mutation as stored (core's entry, keyed by its seq).

@@ -15,7 +15,8 @@ use zhicha_core::ids::PhotoHash;
 use zhicha_core::model::{PhotoMeta, PhotoRole};
 use zhicha_core::storage_budget::{self, PruneCandidate};
 
-use super::records::{PhotoRow, has_full, key, owner_id};
+use super::access::key;
+use super::photos::{PhotoRow, has_full, owner_id};
 use super::schema::PHOTOS;
 use super::{Db, StorageError, from_js, to_js, write_all};
 
