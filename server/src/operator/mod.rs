@@ -5,6 +5,8 @@ pub mod archive;
 pub mod backup;
 pub mod cli;
 pub mod demo_guard;
+mod demo_hazards;
+mod demo_photos;
 pub mod demo_plans;
 pub mod import;
 pub mod seed;

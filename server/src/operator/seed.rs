@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use anyhow::{Context as _, bail};
 use chrono::{Duration, Utc};
 use zhicha_core::ids::{
-    DeviceId, EnterpriseId, FindingId, InspectionId, MutationId, OrgId, PhotoHash, UserId,
+    DeviceId, EnterpriseId, FindingId, InspectionId, MutationId, OrgId, UserId,
 };
 use zhicha_core::model::{
     CheckIn, Enterprise, Finding, FindingStatus, GeoPoint, Inspection, InspectionKind,
@@ -22,6 +22,8 @@ use zhicha_core::protocol::{
 };
 use zhicha_core::time::china_date;
 
+use super::demo_hazards::demo_hazards;
+use super::demo_photos::{DEMO_AFTER, DEMO_BEFORE, demo_photo};
 use crate::Store;
 use crate::auth::Passwords;
 use crate::db::sync::Author;
@@ -343,146 +345,6 @@ impl DemoSummary {
     }
 }
 
-/// Demo hazards per sector: description, place, major?, legal basis.
-fn demo_hazards(sector: Sector) -> &'static [(&'static str, &'static str, bool, &'static str)] {
-    match sector {
-        Sector::Coal => &[
-            (
-                "井下采掘工作面瓦斯传感器吊挂位置不符合规定",
-                "12采区回风巷",
-                false,
-                "《煤矿安全规程》第四百九十八条",
-            ),
-            (
-                "矿井主要通风机未配备备用电源",
-                "主通风机房",
-                true,
-                "《煤矿重大事故隐患判定标准》第六条",
-            ),
-            (
-                "带式输送机未设置防跑偏保护",
-                "主斜井",
-                false,
-                "《煤矿安全规程》第三百七十四条",
-            ),
-        ],
-        Sector::NonCoalMine => &[
-            (
-                "露天采场台阶高度超过设计规定",
-                "西采场三号台阶",
-                false,
-                "《金属非金属矿山安全规程》",
-            ),
-            (
-                "尾矿库干滩长度小于设计最小值",
-                "尾矿库坝前",
-                true,
-                "《金属非金属矿山重大事故隐患判定标准》",
-            ),
-            (
-                "排土场未设置截排水设施",
-                "北排土场",
-                false,
-                "《金属非金属矿山安全规程》",
-            ),
-        ],
-        Sector::HazardousChemicals => &[
-            (
-                "储罐区可燃气体报警器未定期检定",
-                "甲醇储罐区",
-                false,
-                "《危险化学品安全管理条例》",
-            ),
-            (
-                "涉及重点监管危险化工工艺的装置未实现自动化控制",
-                "合成车间",
-                true,
-                "《化工和危险化学品生产经营单位重大生产安全事故隐患判定标准》第七条",
-            ),
-            (
-                "装卸车未使用静电接地报警装置",
-                "装卸站台",
-                false,
-                "《危险化学品安全管理条例》",
-            ),
-        ],
-        Sector::Fire => &[
-            (
-                "疏散通道堆放杂物",
-                "一层东侧通道",
-                false,
-                "《中华人民共和国消防法》第二十八条",
-            ),
-            (
-                "自动喷水灭火系统处于停用状态",
-                "地下一层超市",
-                true,
-                "《重大火灾隐患判定方法》GB 35181",
-            ),
-            (
-                "应急照明灯具损坏不亮",
-                "三层楼梯间",
-                false,
-                "《中华人民共和国消防法》第十六条",
-            ),
-        ],
-        Sector::UrbanGas => &[
-            (
-                "燃气调压箱未设置防护设施",
-                "小区东门调压箱",
-                false,
-                "《城镇燃气管理条例》",
-            ),
-            (
-                "餐饮场所未安装可燃气体报警装置",
-                "后厨",
-                true,
-                "《城镇燃气经营安全重大隐患判定标准》",
-            ),
-        ],
-        Sector::Construction => &[
-            (
-                "脚手架连墙件设置不符合方案要求",
-                "3号楼外架",
-                false,
-                "《建筑施工扣件式钢管脚手架安全技术规范》",
-            ),
-            (
-                "深基坑未按规定进行监测",
-                "地下车库基坑",
-                true,
-                "《房屋市政工程生产安全重大事故隐患判定标准》第六条",
-            ),
-            (
-                "施工临时用电未使用三级配电",
-                "施工现场",
-                false,
-                "《施工现场临时用电安全技术规范》",
-            ),
-        ],
-        Sector::IndustryTrade => &[
-            (
-                "粉尘爆炸危险场所未设置泄爆装置",
-                "抛光车间",
-                true,
-                "《工贸企业重大事故隐患判定标准》第十三条",
-            ),
-            (
-                "冲压设备安全防护装置缺失",
-                "冲压车间",
-                false,
-                "《中华人民共和国安全生产法》第三十六条",
-            ),
-            (
-                "有限空间作业未执行审批制度",
-                "污水池",
-                false,
-                "《工贸企业有限空间作业安全规定》",
-            ),
-        ],
-    }
-}
-
 /// Where a demo finding ends up.
 #[derive(Clone, Copy, PartialEq)]
 enum DemoOutcome {
@@ -783,66 +645,9 @@ pub async fn demo_findings(
     Ok(made)
 }
 
-/// The demo's stand-in evidence photos (each says 演示照片 · 非现场实拍 on the image).
-const DEMO_BEFORE: [&[u8]; 3] = [
-    include_bytes!("../../demo/before-1.jpg"),
-    include_bytes!("../../demo/before-2.jpg"),
-    include_bytes!("../../demo/before-3.jpg"),
-];
-const DEMO_AFTER: &[u8] = include_bytes!("../../demo/after-1.jpg");
-
-/// `base` with a JPEG comment segment holding `label` right after its start marker: the same
-/// picture, but bytes (and so a hash) of its own, as every finding's evidence has.
-fn labelled_jpeg(base: &[u8], label: &str) -> Vec<u8> {
-    let text = &label.as_bytes()[..label.len().min(1000)];
-    let mut out = Vec::with_capacity(base.len() + text.len() + 4);
-    out.extend_from_slice(&base[..2]);
-    out.extend_from_slice(&[0xFF, 0xFE]);
-    out.extend_from_slice(&((text.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(text);
-    out.extend_from_slice(&base[2..]);
-    out
-}
-
-/// Stores a demo photo as an upload by `by` would: the bytes in photo storage, then its row.
-async fn demo_photo(
-    store: &Store,
-    photos: &PhotoStore,
-    base: &[u8],
-    label: &str,
-    by: &User,
-) -> anyhow::Result<PhotoHash> {
-    let bytes = labelled_jpeg(base, label);
-    let hash = PhotoHash::of_bytes(&bytes);
-    let size = bytes.len() as u64;
-    photos
-        .put(&hash, bytes.into(), false)
-        .await
-        .map_err(|e| anyhow::anyhow!("storing a demo photo: {e}"))?;
-    store.record_photo(&hash, size, by).await?;
-    Ok(hash)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_labelled_demo_photo_is_still_a_jpeg_with_bytes_of_its_own() {
-        let a = labelled_jpeg(DEMO_BEFORE[0], "zhicha demo finding 1");
-        let b = labelled_jpeg(DEMO_BEFORE[0], "zhicha demo finding 2");
-        assert_eq!(crate::photos::image_type(&a), Some("image/jpeg"));
-        assert_eq!(&a[2..4], &[0xFF, 0xFE]);
-        assert_eq!(
-            a.len(),
-            DEMO_BEFORE[0].len() + 4 + "zhicha demo finding 1".len()
-        );
-        assert_ne!(PhotoHash::of_bytes(&a), PhotoHash::of_bytes(&b));
-        assert!(
-            a.ends_with(&[0xFF, 0xD9]),
-            "the image still ends with its end marker"
-        );
-    }
 
     #[test]
     fn demo_enterprises_cover_every_sector_with_valid_codes() {
