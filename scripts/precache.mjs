@@ -6,9 +6,19 @@
 //    by a separate tool so that every build (and every re-run of this script on a changed folder)
 //    leaves no stale compressed copy behind; node's zlib needs nothing installed.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
+
+// A file is written beside its name and then renamed over it, so a server reading it meanwhile
+// sends the old copy or the new one, never a torn mix (a phone's update check could cache that).
+// `times`: the modification time to give it before it takes the name.
+function writeWhole(path, data, times) {
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, data);
+  if (times) utimesSync(temp, times.atimeMs / 1000, times.mtimeMs / 1000);
+  renameSync(temp, path);
+}
 
 const staging = process.env.TRUNK_STAGING_DIR;
 if (!staging) throw new Error('TRUNK_STAGING_DIR is not set: run through trunk build');
@@ -40,7 +50,7 @@ const swPath = join(staging, 'sw.js');
 const sw = readFileSync(swPath, 'utf8')
   .replace("'__ZHICHA_VERSION__'", JSON.stringify(version))
   .replace('__ZHICHA_PRECACHE__', JSON.stringify(precache));
-writeFileSync(swPath, sw);
+writeWhole(swPath, sw);
 console.log(`sw.js: ${precache.length} files precached, version ${version}`);
 
 if (process.env.TRUNK_PROFILE === 'debug') process.exit(0); // trunk serve sends files as they are
@@ -68,8 +78,7 @@ for (const url of [...files, '/sw.js'].filter((u) => COMPRESSIBLE.test(u))) {
     try { existing = statSync(target); } catch { existing = null; }
     if (existing && sameTime(existing, source)) continue;
     data ??= readFileSync(path);
-    writeFileSync(target, compress(data));
-    utimesSync(target, source.atimeMs / 1000, source.mtimeMs / 1000);
+    writeWhole(target, compress(data), source);
     written += 1;
   }
 }

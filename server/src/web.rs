@@ -1,8 +1,9 @@
 //! Serving the built PWA: cache headers that make updates safe, precompressed files, and the
 //! index.html fallback.
 //!
-//! `index.html` and `sw.js` must always be revalidated, or a phone keeps an old app forever;
-//! Trunk's hashed assets never change under their name, so they are cached for a year.
+//! `index.html` must always be revalidated and `sw.js` is never stored, or a phone keeps an old
+//! app forever; Trunk's hashed assets never change under their name, so they are cached for a
+//! year.
 //! The build writes a brotli (`.br`) and a gzip (`.gz`) copy next to every compressible file of
 //! `dist/`; the one the browser's `Accept-Encoding` names first is sent, so the wasm is compressed
 //! once at the highest level at build time instead of on every request.
@@ -27,6 +28,12 @@ use sha2::{Digest as _, Sha256};
 use tower_http::services::{ServeDir, ServeFile};
 
 const REVALIDATE: &str = "no-cache";
+/// The service worker is never stored by the HTTP cache: every update check gets it whole from
+/// the server. A copy read while a new build was being written (or any stale copy) would
+/// otherwise be revalidated as "not modified" and keep a phone on its old app.
+const NEVER_STORED: &str = "no-store";
+/// The one script whose staleness strands a phone on an old app.
+const SERVICE_WORKER: &str = "/sw.js";
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// On HTTPS the browser is told to use nothing else for a year (ignored on plain HTTP).
 const HSTS: &str = "max-age=31536000";
@@ -178,8 +185,11 @@ pub async fn security_headers(
 
 async fn cache_headers(request: Request, next: Next) -> Response {
     let immutable = is_hashed_asset(request.uri().path());
+    let worker = request.uri().path() == SERVICE_WORKER;
     let mut response = next.run(request).await;
-    let value = if immutable && response.status().is_success() {
+    let value = if worker {
+        NEVER_STORED
+    } else if immutable && response.status().is_success() {
         IMMUTABLE
     } else {
         REVALIDATE

@@ -78,7 +78,7 @@ async fn hashed_assets_are_immutable_and_the_service_worker_is_not() {
     );
     let (status, cache, _) = get(&site, "/sw.js").await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(cache.as_deref(), Some("no-cache"));
+    assert_eq!(cache.as_deref(), Some("no-store"));
 }
 
 #[tokio::test]

@@ -91,6 +91,8 @@ impl SyncEngine {
                     let result = sync_once(&db).await;
                     if result.is_ok() {
                         refresh_bootstrap(&db).await;
+                        // Space, then colleagues' before-photos: after the round, never in it.
+                        super::photos::tend_after_round(db.clone());
                     }
                     result
                 }

@@ -59,10 +59,6 @@ pub async fn sync_once(db: &Db) -> Result<SyncReport, SyncError> {
     }
     pull_changes(db, token, &mut report).await?;
     check_receipts(db, &session).await?;
-    // Space first, then colleagues' before-photos for re-inspections offline; neither holds up
-    // the round.
-    photos::prune_when_low(db).await;
-    photos::cache_before_photos(db, token).await;
     photos?;
     Ok(report)
 }

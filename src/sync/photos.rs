@@ -2,7 +2,9 @@
 //! never had one), colleagues' before-photos downloaded after a sync so a re-inspection at the
 //! gate shows them offline, and the pruning a sync runs when space runs low.
 
+use std::cell::Cell;
 use std::collections::HashSet;
+use std::rc::Rc;
 
 use web_sys::Blob;
 use zhicha_core::ids::PhotoHash;
@@ -26,6 +28,30 @@ pub async fn fetch_full(db: &Db, hash: &PhotoHash) -> Result<Blob, SyncError> {
         let _ = db.keep_full_image(hash, &blob).await;
     }
     Ok(blob)
+}
+
+/// How long one round's downloads of colleagues' before-photos may go on; the next round goes on.
+const CACHE_BUDGET_MS: f64 = 30_000.0;
+
+thread_local! {
+    /// Set while `tend_after_round` runs: rounds that end meanwhile do not start another.
+    static TENDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// After a good round, in the background: frees space when it runs low, then downloads
+/// colleagues' before-photos. The round (and its 同步中) never waits for this; one runs at a
+/// time.
+pub fn tend_after_round(db: Rc<Db>) {
+    if TENDING.with(|t| t.replace(true)) {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        prune_when_low(&db).await;
+        if let Ok(session) = super::live_session(&db).await {
+            cache_before_photos(&db, &session.token).await;
+        }
+        TENDING.with(|t| t.set(false));
+    });
 }
 
 /// Removes confirmed full images when usage is above `PRUNE_ABOVE_SHARE` of the quota, until
@@ -55,7 +81,11 @@ pub async fn cache_before_photos(db: &Db, token: &str) -> usize {
     };
     let held: HashSet<PhotoHash> = space.into_iter().map(|p| p.hash).collect();
     let mut stored = 0;
+    let started = js_sys::Date::now();
     for (finding, hash) in storage_budget::before_photos_to_fetch(&findings, &held) {
+        if js_sys::Date::now() - started > CACHE_BUDGET_MS {
+            return stored;
+        }
         let status = pwa::storage_status().await;
         if !storage_budget::may_cache(
             status.usage,

@@ -122,13 +122,19 @@ test('the manifest and service worker meet Chromium installability criteria', as
 
 /** Turns a copy of dist/ into "the next build": a changed stylesheet under a new hashed name. */
 function rebuild(dist) {
+  // Every file is written beside its name and renamed over it, as a deployment should: the
+  // browser's own update check may be reading the old one at this very moment.
+  const whole = (path, data) => {
+    writeFileSync(`${path}.tmp`, data);
+    renameSync(`${path}.tmp`, path);
+  };
   const css = readdirSync(dist).find((f) => /^main-[0-9a-f]{16}\.css$/.test(f));
   const next = 'main-' + 'f'.repeat(16) + '.css';
-  writeFileSync(join(dist, css), readFileSync(join(dist, css), 'utf8') + '\n.next-build{}\n');
-  renameSync(join(dist, css), join(dist, next));
+  whole(join(dist, next), readFileSync(join(dist, css), 'utf8') + '\n.next-build{}\n');
+  rmSync(join(dist, css));
   const index = join(dist, 'index.html');
-  writeFileSync(index, readFileSync(index, 'utf8').replaceAll(css, next));
-  cpSync(join(ROOT, 'public', 'sw.js'), join(dist, 'sw.js'));
+  whole(index, readFileSync(index, 'utf8').replaceAll(css, next));
+  whole(join(dist, 'sw.js'), readFileSync(join(ROOT, 'public', 'sw.js')));
   execFileSync('node', [join(ROOT, 'scripts', 'precache.mjs')], { env: { ...process.env, TRUNK_STAGING_DIR: dist } });
   return next;
 }
