@@ -28,22 +28,10 @@ struct Group {
 
 /// A signed-in inspector, an underground coal mine and an inspection under way, with the
 /// groups of its checklist.
-async fn coal_mine_under_way(username: &str) -> (Inspection, Vec<Group>) {
-    let db = state::db().await.expect("database");
-    let user = fixtures::inspector(username, "李明", "15001", None);
-    fixtures::sign_in(&user).await;
-    db.put_packs(packs::all()).await.expect("packs");
-    let mut enterprise = fixtures::enterprise();
-    enterprise.subsectors = vec![Subsector::CoalUnderground];
-    enterprise.org_id = user.org_id;
-    db.put_enterprises(std::slice::from_ref(&enterprise))
-        .await
-        .expect("enterprise");
-    let mut inspection = fixtures::inspection(&enterprise);
-    inspection.created_by = user.id;
-    inspection.packs = vec![packs::latest("coal-underground").unwrap().pack_ref()];
-    db.save_inspection(&inspection).await.expect("inspection");
-    let walked = fieldwork::items_of(&inspection, packs::all(), &enterprise.subsectors);
+async fn coal_mine_under_way() -> (Inspection, Vec<Group>) {
+    let (_, inspection) = crate::screens::day_under_way().await;
+    // The subsector `day_under_way` gives its enterprise.
+    let walked = fieldwork::items_of(&inspection, packs::all(), &[Subsector::CoalUnderground]);
     let groups = fieldwork::item_groups(&walked)
         .into_iter()
         .map(|g| Group {
@@ -110,7 +98,7 @@ async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
 
 #[wasm_bindgen_test]
 async fn the_index_lists_each_group_with_its_count_and_jumps_to_it() {
-    let (inspection, groups) = coal_mine_under_way("runner-index").await;
+    let (inspection, groups) = coal_mine_under_way().await;
     for it in &groups[0].items {
         answer(&inspection, &it.id, Outcome::Compliant).await;
     }
@@ -209,7 +197,7 @@ async fn the_index_lists_each_group_with_its_count_and_jumps_to_it() {
 
 #[wasm_bindgen_test]
 async fn only_unanswered_hides_answered_items_and_closes_finished_groups() {
-    let (inspection, groups) = coal_mine_under_way("runner-filter").await;
+    let (inspection, groups) = coal_mine_under_way().await;
     for it in &groups[0].items {
         answer(&inspection, &it.id, Outcome::NotApplicable).await;
     }
@@ -269,7 +257,7 @@ async fn only_unanswered_hides_answered_items_and_closes_finished_groups() {
 
 #[wasm_bindgen_test]
 async fn a_group_is_marked_not_applicable_after_one_confirmation_keeping_its_answers() {
-    let (inspection, groups) = coal_mine_under_way("runner-group-na").await;
+    let (inspection, groups) = coal_mine_under_way().await;
     let group = groups
         .iter()
         .find(|g| g.items.len() >= 3)
@@ -357,7 +345,7 @@ async fn a_group_is_marked_not_applicable_after_one_confirmation_keeping_its_ans
 
 #[wasm_bindgen_test]
 async fn a_finished_inspection_offers_no_group_not_applicable() {
-    let (mut inspection, groups) = coal_mine_under_way("runner-finished").await;
+    let (mut inspection, groups) = coal_mine_under_way().await;
     inspection.finished_at = Some(inspection.started_at);
     let db = state::db().await.unwrap();
     db.save_inspection(&inspection).await.unwrap();
@@ -375,7 +363,7 @@ async fn a_finished_inspection_offers_no_group_not_applicable() {
 
 #[wasm_bindgen_test]
 async fn the_place_and_the_filter_survive_a_reload() {
-    let (inspection, groups) = coal_mine_under_way("runner-reload").await;
+    let (inspection, groups) = coal_mine_under_way().await;
     let path = Page::Inspection(inspection.id).path();
     let app = open_app(&path);
     wait_text("已检查 0 /", true).await;

@@ -85,7 +85,7 @@ pub(crate) fn type_into(el: &HtmlElement, value: &str) {
 }
 
 /// A signed-in inspector and an underground coal mine with an inspection under way.
-async fn day_under_way() -> (User, Inspection) {
+pub(crate) async fn day_under_way() -> (User, Inspection) {
     let db = state::db().await.expect("database");
     let user = fixtures::inspector("inspector-test", "李明", "15001", None);
     fixtures::sign_in(&user).await;

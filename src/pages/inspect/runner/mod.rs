@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use zhicha_core::fieldwork;
 use zhicha_core::ids::InspectionId;
-use zhicha_core::model::{Enterprise, Finding, Inspection, Level, Outcome};
+use zhicha_core::model::{Enterprise, Finding, Inspection, ItemResult, Level, Outcome};
 use zhicha_core::packs::{ChecklistItem, ChecklistPack};
 
 use super::{autosave, enterprise, local_time, open_db, registry, stored_inspection};
@@ -121,6 +121,20 @@ async fn load(id: Option<InspectionId>) -> Result<RunnerData, String> {
     })
 }
 
+/// Stores answers on the device in one transaction (`only_open`: answered items keep theirs)
+/// and gives the inspection as saved.
+async fn store_answers(
+    id: InspectionId,
+    results: &[ItemResult],
+    only_open: bool,
+) -> Result<Inspection, String> {
+    open_db()
+        .await?
+        .save_item_results(id, results, only_open)
+        .await
+        .map_err(|e| e.to_string())
+}
+
 #[component]
 pub fn InspectionPage(id: Option<InspectionId>) -> impl IntoView {
     let data = LocalResource::new(move || load(id));
@@ -187,14 +201,7 @@ fn Runner(data: RunnerData) -> impl IntoView {
         let open_editor = outcome == Outcome::NonCompliant && result.finding_ids.is_empty();
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            let saved = match open_db().await {
-                Ok(db) => db
-                    .save_item_result(id, &result)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e),
-            };
-            match saved {
+            match store_answers(id, std::slice::from_ref(&result), false).await {
                 Ok(updated) => {
                     set_error.set(None);
                     state.set(updated);
@@ -221,14 +228,7 @@ fn Runner(data: RunnerData) -> impl IntoView {
             return;
         }
         leptos::task::spawn_local(async move {
-            let saved = match open_db().await {
-                Ok(db) => db
-                    .save_item_results(id, &results, true)
-                    .await
-                    .map_err(|e| e.to_string()),
-                Err(e) => Err(e),
-            };
-            match saved {
+            match store_answers(id, &results, true).await {
                 Ok(updated) => {
                     set_error.set(None);
                     state.set(updated);
